@@ -1,0 +1,1 @@
+"""Benchmarks behind `make bench` (not tests: they measure, they do not assert)."""

@@ -1,0 +1,43 @@
+"""One measured run in its own process, so peak memory (RSS) belongs to that run alone.
+
+python -m bench.one FILE OUT_DIR   -> prints one JSON line
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    source, out = Path(sys.argv[1]), Path(sys.argv[2])
+    t0 = time.perf_counter()
+    from pipeline.rules import load_rules
+    from pipeline.runner import RunOptions, process, write_outputs
+
+    rules = load_rules()
+    t1 = time.perf_counter()
+    result = process(source, rules=rules)
+    t2 = time.perf_counter()
+    write_outputs(result, out, options=RunOptions())
+    t3 = time.perf_counter()
+    print(
+        json.dumps(
+            {
+                "rows": result.rows_in,
+                "accounted": result.accounted,
+                "import_s": t1 - t0,
+                "stages": {t.stage: t.seconds for t in result.timings},
+                "write_s": t3 - t2,
+                "total_s": t3 - t0,
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

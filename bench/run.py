@@ -1,0 +1,105 @@
+"""`make bench`: the full pipeline on generated member files of growing size, as a table.
+
+Generates files with the sample generator (cached in bench/data/), runs `cleanse` on each in a fresh process,
+prints seconds per stage, rows per second and peak memory, and writes the table to bench/results.md so figures
+can be compared between commits.
+
+    python -m bench.run                      # 10k, 100k, 1M rows (CSV and parquet) and 100k xlsx
+    python -m bench.run --sizes 10000,100000 --formats parquet
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+OUT = HERE / "out"
+STAGES = ("ingest", "map", "clean", "quarantine", "golden")
+
+
+def ensure_file(rows: int, fmt: str, seed: int = 1) -> Path:
+    path = DATA / f"members_{rows}_{seed}.{fmt}"
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        t = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "sample_data.generate",
+                "--rows",
+                str(rows),
+                "--seed",
+                str(seed),
+                "--out",
+                str(path),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        print(f"  generated {path.name} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    return path
+
+
+def measure(path: Path) -> dict[str, object]:
+    out = OUT / path.stem
+    t = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.one", str(path), str(out)], check=True, capture_output=True, text=True
+    )
+    figures: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["process_s"] = time.perf_counter() - t
+    return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--formats", default="csv,parquet")
+    parser.add_argument("--xlsx-rows", type=int, default=100_000, help="also an xlsx run at this size (0: none)")
+    args = parser.parse_args(argv)
+    plan = [(int(n), fmt) for n in args.sizes.split(",") for fmt in args.formats.split(",")]
+    if args.xlsx_rows:
+        plan.append((args.xlsx_rows, "xlsx"))
+    rows_out = []
+    for rows, fmt in sorted(plan):
+        path = ensure_file(rows, fmt)
+        print(f"running {path.name} ...", file=sys.stderr)
+        f = measure(path)
+        stages = f["stages"]
+        assert isinstance(stages, dict)
+        total = float(f["process_s"])  # type: ignore[arg-type]
+        rows_out.append(
+            f"| {rows:,} | {fmt} | "
+            + " | ".join(f"{stages.get(s, 0):.2f}" for s in STAGES)
+            + f" | {float(f['write_s']):.2f} | {total:.1f} | {rows / total:,.0f} | {float(f['peak_rss_mb']):,.0f} |"  # type: ignore[arg-type]
+            + f" {'yes' if f['accounted'] else 'NO'} | n/a |"
+        )
+    header = (
+        "| rows | format | "
+        + " | ".join(f"{s} s" for s in STAGES)
+        + " | write s | wall s | rows/s | peak RSS MB | nothing lost | dedupe F1 |\n"
+        + "|"
+        + "---|" * (len(STAGES) + 8)
+    )
+    table = header + "\n" + "\n".join(rows_out)
+    meta = (
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
+        "wall s is the whole `cleanse run` process (start-up, all stages, every output written). "
+        "Dedupe F1 is n/a until deduplication exists (issue 4)."
+    )
+    (HERE / "results.md").write_text(f"# Benchmark results\n\n{meta}\n\n{table}\n", encoding="utf-8")
+    print(table)
+    print(f"\nwritten to {HERE / 'results.md'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""Terminal rendering: stage progress and the end-of-run summary (rich). Nothing here computes figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.status import Status
+from rich.table import Table
+
+from pipeline.mapping import ColumnMapping
+
+
+class StageProgress:
+    """Shows a spinner while a stage runs and one line per finished stage (implements runner.Progress)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._status: Status | None = None
+        # Live progress is for a person at a terminal; logs get the per-stage times in the summary instead.
+        self.live = console.is_terminal and not console.quiet
+
+    def start(self, stage: str, rows: int) -> None:
+        if not self.live:
+            return
+        label = f"{stage} ({rows:,} rows)" if rows else stage
+        self._status = self.console.status(f"[bold]{label}[/]…")
+        self._status.start()
+
+    def done(self, stage: str, rows_out: int, seconds: float) -> None:
+        if not self.live:
+            return
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        self.console.print(f"  [green]✓[/] {stage:<11} {rows_out:>11,} rows  {seconds:7.2f} s", highlight=False)
+
+
+def print_mapping(console: Console, mapping: ColumnMapping) -> None:
+    table = Table(title="Column mapping", title_justify="left", show_edge=False, pad_edge=False)
+    table.add_column("column in the file")
+    table.add_column("field")
+    table.add_column("how")
+    for m in mapping.matches:
+        how = m.method if m.method != "fuzzy" else f"similar ({m.score:.0f})"
+        table.add_row(m.header, m.field, how)
+    for header in mapping.unmapped:
+        table.add_row(header, "—", "carried through")
+    console.print(table)
+    for note in mapping.notes:
+        console.print(f"[yellow]note:[/] {note}")
+
+
+def print_summary(console: Console, report: dict[str, Any], *, out: str, files: list[str]) -> None:
+    s = report["summary"]
+    table = Table(title="Result", title_justify="left", show_header=False, show_edge=False, pad_edge=False)
+    table.add_column(justify="left")
+    table.add_column(justify="right")
+    table.add_row("rows in", f"{s['rows_in']:,}")
+    table.add_row("clean member records", f"{s['golden_records']:,}")
+    table.add_row("rows merged", f"{s['rows_merged']:,}")
+    table.add_row("rows quarantined", f"{s['rows_quarantined']:,}")
+    for reason, n in report["quarantine"].items():
+        table.add_row(f"  {reason}", f"{n:,}")
+    fixes = sum(c["count"] for c in report["checks"] if c["action"] in ("fixed", "moved"))
+    flags = sum(c["count"] for c in report["checks"] if c["action"] == "flagged")
+    table.add_row("values fixed", f"{fixes:,}")
+    table.add_row("values flagged", f"{flags:,}")
+    console.print(table)
+    stages = Table(title="Stages", title_justify="left", show_edge=False, pad_edge=False)
+    for name in ("stage", "rows in", "rows out", "seconds"):
+        stages.add_column(name, justify="left" if name == "stage" else "right")
+    for t in report["stages"]:
+        stages.add_row(t["stage"], f"{t['rows_in']:,}", f"{t['rows_out']:,}", f"{t['seconds']:.2f}")
+    stages.add_row("total", "", "", f"{sum(t['seconds'] for t in report['stages']):.2f}")
+    console.print(stages)
+    ok = "[green]nothing lost[/]" if s["accounted"] else "[red bold]ROWS UNACCOUNTED FOR[/]"
+    console.print(
+        f"{s['rows_in']:,} rows in = {s['rows_kept']:,} in the merge map + {s['rows_quarantined']:,} in "
+        f"quarantine: {ok}"
+    )
+    for note in report.get("notes", []):
+        console.print(f"[yellow]note:[/] {note}")
+    console.print(f"Results in [bold]{out}[/]: {', '.join(files)}")

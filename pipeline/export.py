@@ -1,0 +1,134 @@
+"""Safe, atomic writers for every output.
+
+Formula injection: a text cell that starts with ``= + - @``, a tab or a carriage return is prefixed with ``'``
+(OWASP's advice), so a spreadsheet shows it as text instead of running it. Plain numbers such as
+``+972521234567`` or ``-12.5`` are left alone: a spreadsheet reads them as numbers, never as formulas, and
+rewriting them would break every E.164 phone for the tools that read our CSVs.
+
+Atomicity: all files are written into a hidden temporary folder beside the destination, which is renamed into
+place only when every file is complete. A failed run leaves the previous output (or nothing) behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.errors import InputError
+
+MARKER = ".cleanse-output"
+_DANGEROUS = r"^(?:[=+\-@\t\r]|\s+[=+\-@])"
+_PLAIN_NUMBER = r"^[+-]?[0-9]+(?:[.,][0-9]+)*$"
+
+
+def formula_safe(value: pl.Expr) -> pl.Expr:
+    """Neutralise spreadsheet formulas in a text column (see module docstring)."""
+    risky = value.str.contains(_DANGEROUS) & ~value.str.contains(_PLAIN_NUMBER)
+    return pl.when(risky).then(pl.lit("'") + value).otherwise(value)
+
+
+def safe_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every String column made formula-safe; other types are written natively."""
+    return frame.with_columns([formula_safe(pl.col(n)).alias(n) for n, t in frame.schema.items() if t == pl.String])
+
+
+def _flatten(frame: pl.DataFrame) -> pl.DataFrame:
+    """CSV and Excel cannot hold lists: join them with '; '."""
+    return frame.with_columns(
+        [
+            pl.col(n).cast(pl.List(pl.String)).list.join("; ").alias(n)
+            for n, t in frame.schema.items()
+            if isinstance(t, pl.List)
+        ]
+    )
+
+
+def write_csv(frame: pl.DataFrame, path: Path) -> None:
+    # UTF-8 with BOM: Excel opens Hebrew correctly only with it; polars, pandas and csv readers accept it.
+    safe_frame(_flatten(frame)).write_csv(path, include_bom=True)
+
+
+def write_xlsx(frame: pl.DataFrame, path: Path, *, sheet: str) -> None:
+    """Text as text cells (never formulas), numbers as numbers, dates as dates; right-to-left when the table holds
+    Hebrew. xlsxwriter's constant-memory mode streams rows, so memory stays flat whatever the size."""
+    import datetime as dt
+
+    import xlsxwriter
+
+    table = safe_frame(_flatten(frame))
+    options = {
+        "constant_memory": True,
+        "strings_to_numbers": False,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+    }
+    with xlsxwriter.Workbook(str(path), options) as wb:
+        ws = wb.add_worksheet(sheet)
+        bold = wb.add_format({"bold": True})
+        date_format = wb.add_format({"num_format": "yyyy-mm-dd"})
+        hebrew = any(
+            table.get_column(n).head(500).str.contains("[\u0590-\u05ff]").any()
+            for n, t in table.schema.items()
+            if t == pl.String
+        )
+        if hebrew:
+            ws.right_to_left()
+        ws.freeze_panes(1, 0)
+        for c, name in enumerate(table.columns):
+            ws.write_string(0, c, name, bold)
+        write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
+        for r, row in enumerate(table.iter_rows(), start=1):
+            for c, value in enumerate(row):
+                if value is None:
+                    continue
+                if isinstance(value, str):
+                    write_string(r, c, value)
+                elif isinstance(value, bool):
+                    ws.write_boolean(r, c, value)
+                elif isinstance(value, int | float):
+                    write_number(r, c, value)
+                elif isinstance(value, dt.date):
+                    write_datetime(r, c, value, date_format)
+                else:
+                    write_string(r, c, str(value))
+
+
+def write_parquet(frame: pl.DataFrame, path: Path) -> None:
+    frame.write_parquet(path)
+
+
+@contextlib.contextmanager
+def atomic_folder(dest: Path) -> Iterator[Path]:
+    """Yield a temporary folder; on success it replaces ``dest``, on failure it is removed.
+
+    Refuses to replace an existing folder that holds files but was not written by cleanse.
+    """
+    dest = Path(dest)
+    if dest.exists():
+        if not dest.is_dir():
+            raise InputError("output path exists and is not a folder", path=dest)
+        if any(dest.iterdir()) and not (dest / MARKER).exists():
+            raise InputError(
+                "output folder exists, is not empty and was not written by cleanse; choose another --out", path=dest
+            )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
+    try:
+        yield tmp
+        (tmp / MARKER).write_text("written by cleanse; this folder is replaced whole by the next run\n")
+        if dest.exists():
+            old = dest.parent / f".{dest.name}.old-{os.getpid()}"
+            os.replace(dest, old)
+            os.replace(tmp, dest)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -1,0 +1,39 @@
+"""Field kinds. Each module turns a raw string column into a clean value plus outcome codes.
+
+The canonical fields and their kinds are fixed here (code); the rules only say which headers map to them.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# canonical field -> kind (the module that cleans it)
+FIELDS: Final[dict[str, str]] = {
+    "member_id": "text",
+    "first_name": "name",
+    "last_name": "name",
+    "full_name": "name",
+    "national_id": "national_id",
+    "phone_mobile": "phone",
+    "phone_other": "phone",
+    "email": "email",
+    "birth_date": "date",
+    "gender": "gender",
+    "city": "city",
+    "street": "text",
+    "house_number": "text",
+    "zip": "zip",
+    "join_date": "date",
+    "last_purchase_date": "date",
+    "purchase_count": "count",
+    "total_spend": "money",
+    "sms_consent": "consent",
+    "email_consent": "consent",
+    "consent_date": "date",
+    "branch": "text",
+}
+
+# Fields that identify a member on their own; a file with none of them cannot be processed.
+IDENTIFYING: Final[frozenset[str]] = frozenset(
+    {"member_id", "national_id", "phone_mobile", "phone_other", "email", "first_name", "last_name", "full_name"}
+)

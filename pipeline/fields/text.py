@@ -1,0 +1,85 @@
+"""Text hygiene shared by every field: Unicode NFC, invisible marks, spaces, placeholders.
+
+Copy-paste from Hebrew UIs brings direction marks (U+200E/F, U+202A-E, U+2066-9), zero-width characters and
+non-breaking spaces; they break equality and parsing while being invisible to a person.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import polars as pl
+
+from pipeline import ledger as ledger_
+
+# Rust-regex classes (polars) and the same sets for Python (used on single values: headers, rules).
+INVISIBLE_RE = r"[\u{200B}-\u{200F}\u{202A}-\u{202E}\u{2060}-\u{2064}\u{2066}-\u{2069}\u{FEFF}\u{00AD}\u{061C}]"
+ODD_SPACE_RE = r"[\u{00A0}\u{2000}-\u{200A}\u{202F}\u{205F}\u{3000}\t\r\n\v\f]"
+_PY_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad\u061c]")
+_PY_ODD_SPACE = re.compile("[\u00a0\u2000-\u200a\u202f\u205f\u3000\t\r\n\v\f]")
+
+# Geresh and gershayim and their look-alikes, folded to the ASCII forms people type.
+GERESH_LOOKALIKES = "׳’‘´`"  # -> '
+GERSHAYIM_LOOKALIKES = "״“”„"  # -> "
+
+
+def clean_text(value: str) -> str:
+    """One Python value through the same hygiene as :func:`hygiene` (for headers and rule values)."""
+    text = unicodedata.normalize("NFC", value)
+    text = _PY_INVISIBLE.sub("", text)
+    text = _PY_ODD_SPACE.sub(" ", text)
+    return " ".join(text.split())
+
+
+def hygiene(raw: pl.Expr, *, placeholders: list[str]) -> tuple[pl.Expr, dict[str, pl.Expr]]:
+    """The cleaned text and its outcome flags (code -> boolean expression) over a raw String column.
+
+    Empty strings and placeholders (``-``, ``NULL``, ``#N/A`` ...) become null: they mean "no value".
+    """
+    nfc = raw.str.normalize("NFC")
+    visible = nfc.str.replace_all(INVISIBLE_RE, "")
+    spaced = visible.str.replace_all(ODD_SPACE_RE, " ").str.replace_all(" {2,}", " ").str.strip_chars(" ")
+    lowered = [p.lower() for p in placeholders]
+    is_placeholder = spaced.str.to_lowercase().is_in(lowered) if placeholders else pl.lit(False)
+    value = pl.when((spaced == "") | is_placeholder).then(pl.lit(None, pl.String)).otherwise(spaced)
+    flags = {
+        "unicode-normalised": nfc != raw,
+        "invisible-chars-removed": visible != nfc,
+        "whitespace-trimmed": (spaced != visible) & (spaced != ""),
+        "placeholder-emptied": is_placeholder,
+    }
+    return value, flags
+
+
+# Anything but printable ASCII, Hebrew letters and single inner spaces may need hygiene; the rest provably don't.
+_MAYBE_DIRTY = r"[^\x21-\x7E\u{05D0}-\u{05EA} ]|^ | $|  |^$"
+
+
+def _rx_escape(text: str) -> str:
+    return "".join("\\" + ch if ch in r"\.+*?()|[]{}^$#&-~" else ch for ch in text)
+
+
+def screen(placeholders: list[str]) -> str:
+    """A regex that matches every value :func:`hygiene` could change (and, rarely, some it won't)."""
+    if not placeholders:
+        return _MAYBE_DIRTY
+    return f"(?i){_MAYBE_DIRTY}|^(?:{'|'.join(_rx_escape(p) for p in placeholders)})$"
+
+
+def hygiene_column(frame: pl.DataFrame, name: str, *, placeholders: list[str]) -> tuple[pl.Series, pl.DataFrame]:
+    """Hygiene for one column of ``frame``: (the cleaned column, ledger entries).
+
+    The full chain runs only on rows the screen picks out (typically a few percent); the rest pass unchanged.
+    A property test proves the result equals running :func:`hygiene` on every row.
+    """
+    column = frame.get_column(name)
+    rows = (
+        frame.select("source_row", name).with_row_index("__i").filter(pl.col(name).str.contains(screen(placeholders)))
+    )
+    value, flags = hygiene(pl.col(name), placeholders=placeholders)
+    entries = ledger_.from_flags(rows, field=name, flags=flags, before=pl.col(name), after=value)
+    if rows.height == 0:
+        return column, entries
+    fixed = rows.select("__i", value.alias("__after"))
+    return column.scatter(fixed.get_column("__i"), fixed.get_column("__after")), entries

@@ -1,0 +1,430 @@
+"""Reading member files into a raw table: every cell a string, every row keyed by ``source_row``.
+
+No type inference happens here: inference is what turns ``0521234567`` into ``521234567``. ``source_row`` is
+the row number a person sees: the sheet row in Excel (header counted), the record's first line in a CSV, and
+for parquet the row as a spreadsheet would show it (header = row 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.errors import InputError
+
+EXCEL_EXTS = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"})
+TEXT_EXTS = frozenset({".csv", ".tsv", ".txt"})
+PARQUET_EXTS = frozenset({".parquet", ".pq"})
+DELIMITERS = (",", ";", "\t", "|")
+HEADER_SEARCH_ROWS = 30
+EXTRA_FIELDS = "__extra_fields"  # values beyond the header's width in a ragged CSV row
+FIELD_COUNT = "__field_count"
+_UNIT = "\x1f"  # ASCII unit separator: never in member data; checked before use
+
+HeaderScorer = Callable[[Sequence[str | None]], int]
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    path: str
+    format: str  # xlsx | csv | parquet
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    sheets: tuple[str, ...] = ()
+    header_row: int = 1  # 1-based row/line number of the header as a person sees it
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """All strings. ``source_row`` first, then the file's columns under their (made unique) header names."""
+
+    frame: pl.DataFrame
+    headers: tuple[str, ...]
+    source: SourceInfo
+    short_rows: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"source_row": pl.Int64}))
+
+    @property
+    def height(self) -> int:
+        return self.frame.height
+
+
+# ------------------------------------------------------------------------------------------- entry point
+
+
+def read_member_file(path: Path | str, *, score_header: HeaderScorer, sheet: str | None = None) -> RawTable:
+    """Read a member file of any supported format.
+
+    Args:
+        path: .xlsx/.xls/.xlsm/.xlsb/.ods, .csv/.tsv/.txt or .parquet.
+        score_header: counts the recognised headers in a candidate row; the best row is the header.
+        sheet: a sheet name or 1-based number; default the first sheet whose header is recognised.
+
+    Raises:
+        InputError: one line saying what is wrong with the file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("no such file", path=path)
+    if path.is_dir():
+        raise InputError("is a folder, not a member file", path=path)
+    ext = path.suffix.lower()
+    if ext not in EXCEL_EXTS | TEXT_EXTS | PARQUET_EXTS:
+        known = ", ".join(sorted(EXCEL_EXTS | TEXT_EXTS | PARQUET_EXTS))
+        raise InputError(f"unknown file type {ext or '(no extension)'!r}; expected one of {known}", path=path)
+    if path.stat().st_size == 0:
+        raise InputError("is empty (0 bytes)", path=path)
+    if sheet is not None and ext not in EXCEL_EXTS:
+        raise InputError(f"--sheet applies to Excel workbooks only, not {ext} files", path=path)
+    if ext in EXCEL_EXTS:
+        table = _read_excel(path, score_header=score_header, sheet=sheet)
+    elif ext in TEXT_EXTS:
+        table = _read_text(path, score_header=score_header)
+    else:
+        table = _read_parquet(path)
+    if table.height == 0:
+        raise InputError("has a header row but no member rows", path=path)
+    return table
+
+
+# ----------------------------------------------------------------------------------------------- shared
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _unique_headers(cells: Sequence[str | None]) -> list[str]:
+    """Header cells as column names: blanks become ``column_C`` (the Excel letter), repeats get ``(2)``."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for i, cell in enumerate(cells):
+        base = " ".join(str(cell).split()) if cell is not None and str(cell).strip() else f"column_{_column_letter(i)}"
+        name, n = base, 2
+        while name in seen or name in ("source_row", EXTRA_FIELDS):
+            name, n = f"{base} ({n})", n + 1
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def _find_header(rows: list[list[str | None]], score_header: HeaderScorer) -> int:
+    """Index of the header among the first rows: the most recognised headers, then the earliest.
+
+    Falls back to the first row with two or more values (so a file with unknown headers still gets a clear
+    "no recognisable columns" error from mapping, naming what it saw).
+    """
+    best, best_score = -1, 0
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        score = score_header(row)
+        if score > best_score:
+            best, best_score = i, score
+    if best >= 0:
+        return best
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if sum(1 for c in row if c is not None and str(c).strip()) >= 2:
+            return i
+    return 0
+
+
+def _grid_to_table(grid: pl.DataFrame, *, header_index: int, row_numbers: pl.Series, source: SourceInfo) -> RawTable:
+    """A header-less grid of strings -> RawTable, taking row ``header_index`` as the header."""
+    header_cells = [grid[header_index, i] for i in range(grid.width)]
+    # drop wholly empty columns past the header's last named column (calamine pads ragged sheets)
+    last_named = max((i for i, c in enumerate(header_cells) if c is not None and str(c).strip()), default=-1)
+    body = grid.slice(header_index + 1)
+    keep = [
+        i
+        for i in range(grid.width)
+        if i <= last_named or body.get_column(grid.columns[i]).drop_nulls().str.strip_chars().ne("").any()
+    ]
+    names = _unique_headers([header_cells[i] for i in keep])
+    frame = body.select([pl.col(grid.columns[i]).alias(n) for i, n in zip(keep, names, strict=True)])
+    frame = frame.with_columns(row_numbers.slice(header_index + 1).alias("source_row").cast(pl.Int64))
+    frame = frame.select("source_row", *names)
+    return RawTable(frame=frame, headers=tuple(names), source=source)
+
+
+# ------------------------------------------------------------------------------------------------ Excel
+
+
+def _read_excel(path: Path, *, score_header: HeaderScorer, sheet: str | None) -> RawTable:
+    import fastexcel
+
+    with path.open("rb") as fh:
+        magic = fh.read(8)
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xlsb", ".ods"):
+        if magic[:4] != b"PK\x03\x04":
+            looks = "text" if _looks_like_text(magic) else "some other binary format"
+            raise InputError(f"is not an Excel workbook (the file holds {looks}; is it a CSV named .xlsx?)", path=path)
+        if not zipfile.is_zipfile(path):
+            raise InputError("is a damaged Excel workbook (the zip container is incomplete)", path=path)
+    try:
+        reader = fastexcel.read_excel(str(path))
+        names = list(reader.sheet_names)
+    except Exception as exc:  # fastexcel raises its own exception family for corrupt content
+        raise InputError(f"cannot be read as an Excel workbook ({_short(exc)})", path=path) from exc
+    if not names:
+        raise InputError("workbook has no sheets", path=path)
+
+    def grid_of(name: str) -> pl.DataFrame:
+        try:
+            # header_row=None + skip_rows=0 keeps leading blank rows, so row i is sheet row i + 1
+            return reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
+        except Exception as exc:
+            raise InputError(f"sheet {name!r} cannot be read ({_short(exc)})", path=path) from exc
+
+    if sheet is not None:
+        wanted = sheet
+        if wanted not in names and wanted.isdigit() and 1 <= int(wanted) <= len(names):
+            wanted = names[int(wanted) - 1]
+        if wanted not in names:
+            raise InputError(f"has no sheet {sheet!r}; its sheets are: {', '.join(names)}", path=path)
+        candidates = [wanted]
+    else:
+        candidates = names
+
+    chosen: tuple[str, pl.DataFrame, int] | None = None
+    for name in candidates:
+        grid = grid_of(name)
+        if grid.height == 0 or grid.width == 0:
+            continue
+        rows = [list(r) for r in grid.head(HEADER_SEARCH_ROWS).iter_rows()]
+        idx = _find_header(rows, score_header)
+        if score_header(rows[idx]) > 0 or sheet is not None:
+            chosen = (name, grid, idx)
+            break
+        if chosen is None:
+            chosen = (name, grid, idx)  # no sheet is recognised: fall back to the first non-empty one
+    if chosen is None:
+        raise InputError("workbook has no data on any sheet", path=path)
+    name, grid, idx = chosen
+    grid = grid.select(pl.all().cast(pl.String))
+    source = SourceInfo(
+        path=str(path),
+        format="xlsx",
+        sheet=name,
+        sheets=tuple(names),
+        header_row=idx + 1,
+    )
+    numbers = pl.Series("source_row", range(1, grid.height + 1), dtype=pl.Int64)
+    return _grid_to_table(grid, header_index=idx, row_numbers=numbers, source=source)
+
+
+def _looks_like_text(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return all(b >= 0x20 or b in (9, 10, 13) for b in head)
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+# ------------------------------------------------------------------------------------------------- text
+
+
+def decode(data: bytes, *, path: Path) -> tuple[str, str]:
+    """Bytes -> (text, encoding). UTF-8 (BOM or not), UTF-16 with BOM, then Windows-1255, then ISO-8859-8.
+
+    Israeli Excel saves "CSV" as Windows-1255; polars cannot read those bytes, so we decode first.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _decode_as(data[3:], "utf-8", "utf-8-sig", path)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _decode_as(data, "utf-16", "utf-16", path)
+    if b"\x00" in data[:4096]:
+        raise InputError("is a binary file, not a text table", path=path)
+    for encoding in ("utf-8", "cp1255", "iso-8859-8"):
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise InputError("text encoding is not UTF-8, Windows-1255 or ISO-8859-8", path=path)
+
+
+def _decode_as(data: bytes, codec: str, name: str, path: Path) -> tuple[str, str]:
+    try:
+        return data.decode(codec), name
+    except UnicodeDecodeError as exc:
+        raise InputError(f"claims {name} (byte-order mark) but is not valid {name}: {exc.reason}", path=path) from exc
+
+
+def sniff_delimiter(lines: Sequence[str], *, score_header: HeaderScorer | None = None, default: str = ",") -> str:
+    """The delimiter among ``, ; TAB |`` for the first lines of a text file.
+
+    The delimiter that splits some line into the most recognised headers wins (we know what member headers
+    look like); failing that, the one that splits the lines into the most, most consistent fields.
+    """
+    sample = [ln for ln in lines[:50] if ln.strip()]
+    if not sample:
+        return default
+    best, best_key = default, (0, 0, 0.0)
+    for delim in DELIMITERS:
+        split = [next(csv.reader([ln], delimiter=delim)) for ln in sample]
+        counts = [len(cells) - 1 for cells in split]
+        if max(counts) == 0:
+            continue
+        recognised = max(score_header(cells) for cells in split[:HEADER_SEARCH_ROWS]) if score_header else 0
+        mode = max(set(counts), key=counts.count)
+        consistent = sum(1 for c in counts if c == mode) / len(counts) if mode > 0 else 0.0
+        key = (recognised, 1 if consistent >= 0.8 else 0, consistent * max(counts))
+        if key > best_key:
+            best, best_key = delim, key
+    return best
+
+
+def _split_records(text: str, delim: str) -> tuple[pl.Series, pl.Series]:
+    """(fields as List[String], first line number) for every record of the text.
+
+    Lines without a quote character are split by polars over the whole column; only quoted lines go through
+    Python's csv module. A record spanning lines (a quoted newline) makes the whole file go through csv.
+    """
+    lines = pl.Series("line", text.split("\n"), dtype=pl.String).str.strip_suffix("\r")
+    if lines.len() and lines[-1] == "":
+        lines = lines.slice(0, lines.len() - 1)
+    quotes = lines.str.count_matches('"', literal=True)
+    if (quotes % 2 == 1).any() or _UNIT in text:
+        return _split_with_csv(text, delim)
+    # Unquoted lines are split by polars; quoted ones are parsed by csv and re-joined with a separator that
+    # cannot occur in the text, so that one vectorised split handles every line.
+    joined = lines.str.replace_all(delim, _UNIT, literal=True)
+    quoted = quotes > 0
+    if quoted.any():
+        parsed = [_UNIT.join(row) for row in csv.reader(lines.filter(quoted).to_list(), delimiter=delim)]
+        patch = pl.DataFrame({"i": quoted.arg_true(), "parsed": pl.Series(parsed, dtype=pl.String)})
+        joined = (
+            pl.DataFrame({"line": joined})
+            .with_row_index("i")
+            .join(patch, on="i", how="left", maintain_order="left")
+            .select(pl.coalesce("parsed", "line"))
+            .to_series()
+        )
+    fields = joined.str.split(_UNIT)
+    fields = pl.select(pl.when(lines == "").then(pl.lit([], pl.List(pl.String))).otherwise(fields)).to_series()
+    numbers = pl.Series("source_row", range(1, lines.len() + 1), dtype=pl.Int64)
+    return fields, numbers
+
+
+def _split_with_csv(text: str, delim: str) -> tuple[pl.Series, pl.Series]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    last = 0
+    try:
+        for row in reader:
+            starts.append(last + 1)
+            rows.append(row)
+            last = reader.line_num
+    except csv.Error as exc:
+        raise InputError(f"CSV cannot be parsed at line {reader.line_num}: {exc}") from exc
+    return pl.Series("fields", rows, dtype=pl.List(pl.String)), pl.Series("source_row", starts, dtype=pl.Int64)
+
+
+def _read_text(path: Path, *, score_header: HeaderScorer) -> RawTable:
+    text, encoding = decode(path.read_bytes(), path=path)
+    if not text.strip():
+        raise InputError("has no text (only blank lines)", path=path)
+    head = text[:200_000].splitlines()
+    delim = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(head, score_header=score_header)
+    try:
+        fields, numbers = _split_records(text, delim)
+    except InputError as exc:
+        raise InputError(exc.message, path=path) from exc
+
+    # header: the best-recognised of the first records
+    first = [list(f) if f is not None else [] for f in fields.head(HEADER_SEARCH_ROWS).to_list()]
+    idx = _find_header([[c or None for c in r] for r in first], score_header)
+    header_cells = first[idx]
+    width = len(header_cells)
+    names = _unique_headers([c or None for c in header_cells])
+
+    body = pl.DataFrame({"fields": fields.slice(idx + 1), "source_row": numbers.slice(idx + 1)})
+    # blank lines at the end of a file are not records
+    counts = body.get_column("fields").list.len()
+    non_empty = (counts > 0).arg_true()
+    body = body.slice(0, int(non_empty.max()) + 1 if non_empty.len() else 0)  # type: ignore[arg-type]
+    body = body.with_columns(pl.col("fields").list.len().alias(FIELD_COUNT))
+    columns = [pl.col("fields").list.get(i, null_on_oob=True).alias(n) for i, n in enumerate(names)]
+    extra = (
+        pl.when(pl.col(FIELD_COUNT) > width)
+        .then(pl.col("fields").list.slice(width).list.join(delim))
+        .otherwise(pl.lit(None, pl.String))
+        .alias(EXTRA_FIELDS)
+    )
+    frame = body.select("source_row", *columns, extra, FIELD_COUNT)
+    # a blank line inside the data is an empty record: its cells are null, so it is quarantined as empty
+    # an empty field is an empty cell, as in a sheet
+    frame = frame.with_columns(
+        [
+            pl.when((pl.col(FIELD_COUNT) == 0) | (pl.col(n) == "")).then(None).otherwise(pl.col(n)).alias(n)
+            for n in names
+        ]
+    )
+    # trailing fields that are all empty are not ragged: Excel writes them for blank trailing cells
+    frame = frame.with_columns(
+        pl.when(pl.col(EXTRA_FIELDS).str.replace_all(f"[{_re_escape(delim)} ]", "") == "")
+        .then(None)
+        .otherwise(pl.col(EXTRA_FIELDS))
+        .alias(EXTRA_FIELDS)
+    )
+    short = frame.filter((pl.col(FIELD_COUNT) > 1) & (pl.col(FIELD_COUNT) < width)).select("source_row")
+    frame = frame.drop(FIELD_COUNT)
+    if frame.get_column(EXTRA_FIELDS).null_count() == frame.height:
+        frame = frame.drop(EXTRA_FIELDS)
+    kind = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}[delim]
+    source = SourceInfo(
+        path=str(path),
+        format="csv",
+        encoding=encoding,
+        delimiter=kind,
+        header_row=int(numbers[idx]),
+    )
+    return RawTable(frame=frame, headers=tuple(names), source=source, short_rows=short)
+
+
+def _re_escape(char: str) -> str:
+    return "\\t" if char == "\t" else "\\" + char
+
+
+# ---------------------------------------------------------------------------------------------- parquet
+
+
+def _read_parquet(path: Path) -> RawTable:
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:
+        raise InputError(f"cannot be read as parquet ({_short(exc)})", path=path) from exc
+    names = _unique_headers(list(frame.columns))
+    frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
+    casts = []
+    for name, dtype in frame.schema.items():
+        if dtype == pl.String:
+            casts.append(pl.col(name))
+        elif dtype.is_temporal():
+            casts.append(
+                pl.col(name).dt.to_string("%Y-%m-%d %H:%M:%S").alias(name)
+                if dtype != pl.Date
+                else pl.col(name).dt.to_string("%Y-%m-%d").alias(name)
+            )
+        elif dtype.is_nested() or dtype == pl.Binary:
+            raise InputError(f"column {name!r} holds nested or binary data ({dtype}); expected plain values", path=path)
+        else:
+            casts.append(pl.col(name).cast(pl.String))
+    frame = frame.select(casts).with_row_index("source_row", offset=2).with_columns(pl.col("source_row").cast(pl.Int64))
+    return RawTable(frame=frame, headers=tuple(names), source=SourceInfo(path=str(path), format="parquet"))

@@ -1,0 +1,126 @@
+"""The ledger: one long table of every fix and every violation, appended to by every stage.
+
+Columns: ``source_row, field, check, severity, action, before, after``. Row messages, per-field quality figures,
+the report and ``cleanse check`` are all views of it. ``before`` keeps the raw value; masking happens only
+when a value is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import polars as pl
+
+from pipeline.catalogue import CATALOGUE
+
+LEDGER_SCHEMA: dict[str, pl.DataType] = {
+    "source_row": pl.Int64(),
+    "field": pl.String(),
+    "check": pl.String(),
+    "severity": pl.String(),
+    "action": pl.String(),
+    "before": pl.String(),
+    "after": pl.String(),
+}
+_ENTRY_SCHEMA = {k: v for k, v in LEDGER_SCHEMA.items() if k not in ("severity", "action")}
+
+
+def empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=LEDGER_SCHEMA)
+
+
+def from_flags(
+    frame: pl.DataFrame,
+    *,
+    field: str,
+    flags: Mapping[str, pl.Expr],
+    before: pl.Expr,
+    after: pl.Expr,
+) -> pl.DataFrame:
+    """Ledger entries (without severity/action): one per row and code whose boolean flag holds.
+
+    Flags are whole-column expressions (no per-row lists), so a field with several possible fixes costs a few
+    boolean columns and one filter each.
+    """
+    if not flags:
+        return pl.DataFrame(schema=_ENTRY_SCHEMA)
+    base = frame.lazy().select(
+        pl.col("source_row").cast(pl.Int64),
+        before.cast(pl.String).alias("before"),
+        after.cast(pl.String).alias("after"),
+        *[expr.fill_null(False).alias(f"__flag{i}") for i, expr in enumerate(flags.values())],
+    )
+    parts = [
+        base.filter(pl.col(f"__flag{i}")).select(
+            "source_row",
+            pl.lit(field, pl.String).alias("field"),
+            pl.lit(code, pl.String).alias("check"),
+            "before",
+            "after",
+        )
+        for i, code in enumerate(flags)
+    ]
+    return pl.concat(parts).collect()
+
+
+def from_code_column(
+    frame: pl.DataFrame, *, field: str, code: pl.Expr, before: pl.Expr, after: pl.Expr
+) -> pl.DataFrame:
+    """Ledger entries for a column holding at most one check code per row (null: nothing to record)."""
+    return (
+        frame.lazy()
+        .select(
+            pl.col("source_row").cast(pl.Int64),
+            pl.lit(field, pl.String).alias("field"),
+            code.cast(pl.String).alias("check"),
+            before.cast(pl.String).alias("before"),
+            after.cast(pl.String).alias("after"),
+        )
+        .filter(pl.col("check").is_not_null())
+        .collect()
+    )
+
+
+def from_mask(
+    frame: pl.DataFrame, mask: pl.Expr, *, field: str, code: str, before: pl.Expr, after: pl.Expr
+) -> pl.DataFrame:
+    """Ledger entries (without severity/action) with one code for every row where ``mask`` holds."""
+    return (
+        frame.lazy()
+        .filter(mask)
+        .select(
+            pl.col("source_row").cast(pl.Int64),
+            pl.lit(field, pl.String).alias("field"),
+            pl.lit(code, pl.String).alias("check"),
+            before.cast(pl.String).alias("before"),
+            after.cast(pl.String).alias("after"),
+        )
+        .collect()
+    )
+
+
+def finish(entries: Iterable[pl.DataFrame], *, severities: Mapping[str, str]) -> pl.DataFrame:
+    """Concatenate entries and attach each code's severity (rules override the catalogue) and action."""
+    parts = [e.select(list(_ENTRY_SCHEMA)).cast(_ENTRY_SCHEMA) for e in entries if e.height]  # type: ignore[arg-type]
+    if not parts:
+        return empty()
+    merged = pl.concat(parts, how="vertical")
+    unknown = set(merged.get_column("check").unique().to_list()) - CATALOGUE.keys()
+    if unknown:  # a programming error, not a data problem
+        raise KeyError(f"ledger codes missing from the catalogue: {sorted(unknown)}")
+    catalogue = pl.DataFrame(
+        {
+            "check": list(CATALOGUE),
+            "severity": [severities.get(c.code, c.severity) for c in CATALOGUE.values()],
+            "action": [c.action for c in CATALOGUE.values()],
+        }
+    )
+    return merged.join(catalogue, on="check", how="left").select(list(LEDGER_SCHEMA))
+
+
+def concat(ledgers: Iterable[pl.DataFrame]) -> pl.DataFrame:
+    """Stage ledgers in stage order, then by source row (stable within a row)."""
+    parts = [lg for lg in ledgers if lg.height]
+    if not parts:
+        return empty()
+    return pl.concat(parts, how="vertical").sort("source_row", maintain_order=True)

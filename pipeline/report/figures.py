@@ -1,0 +1,145 @@
+"""The figures of a run, as one JSON-ready dict (the schema of ``report.json``; see README).
+
+Everything here is derived from the ledger, the merge map, the quarantine and the clean table. Personal data
+in examples is masked unless ``show_pii``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from pipeline import __version__
+from pipeline.catalogue import CATALOGUE
+from pipeline.fields import FIELDS
+from pipeline.privacy import mask_by_field
+
+if TYPE_CHECKING:
+    from pipeline.runner import RunResult
+
+SCHEMA_VERSION = 1
+EXAMPLES_PER_CHECK = 3
+
+
+def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: int | None = None) -> dict[str, Any]:
+    golden = result.members.height
+    kept_rows = result.merge_map.height
+    report: dict[str, Any] = {
+        "schema": "cleanse.report",
+        "schema_version": SCHEMA_VERSION,
+        "tool_version": __version__,
+        "pii_masked": not show_pii,
+        "input": {
+            "path": result.source.path,
+            "format": result.source.format,
+            "encoding": result.source.encoding,
+            "delimiter": result.source.delimiter,
+            "sheet": result.source.sheet,
+            "header_row": result.source.header_row,
+        },
+        "mapping": [
+            {"header": m.header, "field": m.field, "method": m.method, "score": round(m.score, 1)}
+            for m in result.mapping.matches
+        ],
+        "unmapped_columns": list(result.mapping.unmapped),
+        "mapping_notes": list(result.mapping.notes),
+        "summary": {
+            "rows_in": result.rows_in,
+            "rows_kept": kept_rows,
+            "golden_records": golden,
+            "rows_merged": kept_rows - golden,
+            "rows_quarantined": result.quarantine.height,
+            "accounted": result.accounted,
+        },
+        "quarantine": _quarantine(result),
+        "fields": _fields(result),
+        "checks": _checks(result, show_pii=show_pii),
+        "stages": [
+            {"stage": t.stage, "rows_in": t.rows_in, "rows_out": t.rows_out, "seconds": round(t.seconds, 3)}
+            for t in result.timings
+        ],
+        "notes": _notes(result, xlsx_max_rows),
+    }
+    return report
+
+
+def _notes(result: RunResult, xlsx_max_rows: int | None) -> list[str]:
+    notes = list(result.source.notes)
+    if xlsx_max_rows is not None and result.members.height > xlsx_max_rows:
+        notes.append(
+            f"members_clean.xlsx was not written: {result.members.height:,} rows is more than "
+            f"{xlsx_max_rows:,}; use members_clean.parquet or .csv"
+        )
+    return notes
+
+
+def _quarantine(result: RunResult) -> dict[str, int]:
+    if result.quarantine.height == 0:
+        return {}
+    counts = result.quarantine.group_by("reason").len().sort("len", descending=True)
+    return dict(zip(counts.get_column("reason").to_list(), counts.get_column("len").to_list(), strict=True))
+
+
+def _fields(result: RunResult) -> dict[str, dict[str, Any]]:
+    """Per canonical field in the file (or derived by cleaning): completeness before/after, rows fixed, flagged."""
+    by_field = result.mapping.by_field
+    before: dict[str, int] = dict(result.stats.get("map", {}).get("complete_before", {}))
+    ledger = result.ledger.filter(pl.col("field") != "*")
+    counts: dict[tuple[str, str], int] = {}
+    if ledger.height:
+        per_action = ledger.group_by("field", "action").agg(pl.col("source_row").n_unique().alias("rows"))
+        counts = {(f, a): int(n) for f, a, n in per_action.iter_rows()}
+    members = result.members
+    kept = max(members.height, 1)
+    out: dict[str, dict[str, Any]] = {}
+    for name in FIELDS:
+        if name not in members.columns:
+            continue
+        after = members.height - members.get_column(name).null_count()
+        if name not in by_field and after == 0:
+            continue
+        out[name] = {
+            "column": by_field.get(name),
+            "complete_before": before.get(name, 0),
+            "complete_before_pct": round(100 * before.get(name, 0) / max(result.rows_in, 1), 1),
+            "complete_after": after,
+            "complete_after_pct": round(100 * after / kept, 1),
+            "fixed": counts.get((name, "fixed"), 0) + counts.get((name, "moved"), 0),
+            "flagged": counts.get((name, "flagged"), 0),
+        }
+    return out
+
+
+def _checks(result: RunResult, *, show_pii: bool) -> list[dict[str, Any]]:
+    ledger = result.ledger
+    if ledger.height == 0:
+        return []
+    counts = (
+        ledger.group_by("check", "severity", "action")
+        .agg(pl.len().alias("count"), pl.col("field").unique().sort().alias("fields"))
+        .sort(["count", "check"], descending=[True, False])
+    )
+    shown = ledger.with_columns(
+        (pl.col("before") if show_pii else mask_by_field(pl.col("before"), pl.col("field"))).alias("before"),
+        (pl.col("after") if show_pii else mask_by_field(pl.col("after"), pl.col("field"))).alias("after"),
+    )
+    examples = (
+        shown.group_by("check", maintain_order=True)
+        .head(EXAMPLES_PER_CHECK)
+        .group_by("check", maintain_order=True)
+        .agg(pl.struct("source_row", "field", "before", "after").alias("examples"))
+    )
+    merged = counts.join(examples, on="check", how="left")
+    return [
+        {
+            "code": row["check"],
+            "title": CATALOGUE[row["check"]].title,
+            "severity": row["severity"],
+            "action": row["action"],
+            "count": row["count"],
+            "fields": row["fields"],
+            "examples": row["examples"] or [],
+        }
+        for row in merged.iter_rows(named=True)
+    ]

@@ -1,0 +1,144 @@
+"""``report.html``: one self-contained page (inline CSS, no scripts, no external requests).
+
+Rendered only from the report dict, so the page and ``report.json`` can never disagree.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+_CSS = """
+:root{--ink:#1d2433;--mute:#5b6475;--line:#e3e6ec;--ok:#1b7f4b;--warn:#b26a00;--bad:#b3261e;--bg:#f7f8fa}
+*{box-sizing:border-box}body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Arial,sans-serif;color:var(--ink);
+margin:0;background:var(--bg)}main{max-width:1100px;margin:0 auto;padding:24px}
+h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
+.sub{color:var(--mute);margin:0 0 16px}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px}
+.card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px 16px}
+.card .n{font-size:26px;font-weight:600}.card .l{color:var(--mute);font-size:13px}
+table{border-collapse:collapse;width:100%;background:#fff;border:1px solid var(--line);border-radius:8px;overflow:hidden}
+th,td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:start;vertical-align:top}
+th{background:#eef0f4;font-weight:600;font-size:13px}td.num{text-align:end;font-variant-numeric:tabular-nums}
+.sev-error{color:var(--bad);font-weight:600}.sev-warning{color:var(--warn);font-weight:600}.sev-info{color:var(--mute)}
+.ok{color:var(--ok);font-weight:600}.bad{color:var(--bad);font-weight:600}code{font-size:13px}
+.ex{font-size:13px;color:var(--mute)}.note{background:#fff8e6;border:1px solid #f0d9a8;border-radius:6px;padding:8px 12px}
+"""
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return escape("" if value is None else str(value))
+
+
+def _cell(value: Any) -> str:
+    return f'<td dir="auto">{escape("" if value is None else str(value))}</td>'
+
+
+def _card(label: str, value: Any, cls: str = "") -> str:
+    return f'<div class="card"><div class="n {cls}">{_num(value)}</div><div class="l">{escape(label)}</div></div>'
+
+
+def render_html(report: dict[str, Any]) -> str:
+    s = report["summary"]
+    parts: list[str] = []
+    add = parts.append
+    add('<!doctype html><html lang="en"><head><meta charset="utf-8">')
+    add('<meta name="viewport" content="width=device-width,initial-scale=1">')
+    add(f"<title>cleanse report: {escape(report['input']['path'])}</title><style>{_CSS}</style></head><body><main>")
+    add("<h1>Member data quality report</h1>")
+    src = report["input"]
+    detail = ", ".join(
+        f"{k} {escape(str(v))}"
+        for k, v in (
+            ("format", src["format"]),
+            ("sheet", src.get("sheet")),
+            ("encoding", src.get("encoding")),
+            ("delimiter", src.get("delimiter")),
+            ("header row", src.get("header_row")),
+        )
+        if v
+    )
+    add(
+        f'<p class="sub" dir="auto">{escape(src["path"])} ({detail}). '
+        f"{'Personal data is masked.' if report['pii_masked'] else 'Personal data is shown unmasked.'}</p>"
+    )
+
+    add('<section id="summary"><h2>Summary</h2><div class="cards">')
+    add(_card("rows in the file", s["rows_in"]))
+    add(_card("clean member records", s["golden_records"]))
+    add(_card("rows merged into another record", s["rows_merged"]))
+    add(_card("rows quarantined", s["rows_quarantined"], "bad" if s["rows_quarantined"] else ""))
+    acc = "every row accounted for" if s["accounted"] else "ROWS MISSING"
+    add(
+        f'</div><p class="{"ok" if s["accounted"] else "bad"}">{_num(s["rows_in"])} rows in = '
+        f"{_num(s['rows_kept'])} kept + {_num(s['rows_quarantined'])} quarantined: {acc}.</p>"
+    )
+    for note in report.get("notes", []):
+        add(f'<p class="note" dir="auto">{escape(note)}</p>')
+    add("</section>")
+
+    add(
+        '<section id="fields"><h2>Fields</h2><table><tr><th>Field</th><th>Column in the file</th>'
+        "<th>Complete before</th><th>Complete after</th><th>Values fixed</th><th>Values flagged</th></tr>"
+    )
+    for name, f in report["fields"].items():
+        add(
+            f"<tr><td><code>{escape(name)}</code></td>{_cell(f['column'] or '(derived)')}"
+            f"<td class=num>{f['complete_before_pct']}%</td><td class=num>{f['complete_after_pct']}%</td>"
+            f"<td class=num>{_num(f['fixed'])}</td><td class=num>{_num(f['flagged'])}</td></tr>"
+        )
+    add("</table></section>")
+
+    add(
+        '<section id="issues"><h2>Top issues</h2><table><tr><th>Check</th><th>Severity</th><th>Action</th>'
+        "<th>Count</th><th>Examples (row: before → after)</th></tr>"
+    )
+    for c in report["checks"][:40]:
+        ex = "<br>".join(
+            f'<span dir="auto">row {e["source_row"]} {escape(e["field"])}: '
+            f"{escape(str(e['before']) if e['before'] is not None else '∅')} → "
+            f"{escape(str(e['after']) if e['after'] is not None else '∅')}</span>"
+            for e in c["examples"]
+        )
+        add(
+            f"<tr><td><b>{escape(c['title'])}</b><br><code>{escape(c['code'])}</code></td>"
+            f'<td class="sev-{escape(c["severity"])}">{escape(c["severity"])}</td><td>{escape(c["action"])}</td>'
+            f'<td class=num>{_num(c["count"])}</td><td class="ex">{ex}</td></tr>'
+        )
+    add("</table></section>")
+
+    if report["quarantine"]:
+        add('<section id="quarantine"><h2>Quarantine</h2><table><tr><th>Reason</th><th>Rows</th></tr>')
+        for reason, n in report["quarantine"].items():
+            add(f"<tr><td><code>{escape(reason)}</code></td><td class=num>{_num(n)}</td></tr>")
+        add(
+            "</table><p class=ex>Each quarantined row is in <code>quarantine.csv</code> with its raw values.</p></section>"
+        )
+
+    add(
+        '<section id="mapping"><h2>Column mapping</h2><table><tr><th>Column in the file</th><th>Field</th>'
+        "<th>How</th></tr>"
+    )
+    for m in report["mapping"]:
+        how = m["method"] if m["method"] != "fuzzy" else f"similar name ({m['score']})"
+        add(f"<tr>{_cell(m['header'])}<td><code>{escape(m['field'])}</code></td><td>{escape(how)}</td></tr>")
+    for h in report["unmapped_columns"]:
+        add(f"<tr>{_cell(h)}<td>—</td><td>carried through unchanged</td></tr>")
+    add("</table></section>")
+
+    add(
+        '<section id="stages"><h2>Stages</h2><table><tr><th>Stage</th><th>Rows in</th><th>Rows out</th>'
+        "<th>Seconds</th></tr>"
+    )
+    for t in report["stages"]:
+        add(
+            f"<tr><td>{escape(t['stage'])}</td><td class=num>{_num(t['rows_in'])}</td>"
+            f"<td class=num>{_num(t['rows_out'])}</td><td class=num>{t['seconds']:.3f}</td></tr>"
+        )
+    add("</table></section>")
+    add(f'<p class="sub">cleanse {escape(report["tool_version"])}, report schema {report["schema_version"]}</p>')
+    add("</main></body></html>\n")
+    return "".join(parts)

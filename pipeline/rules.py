@@ -1,0 +1,266 @@
+"""Loading and checking rules files.
+
+The default pack ships inside the package (built from the top-level ``rules/``). ``--rules PATH`` names a file
+or a folder whose files extend the defaults (mappings merge key by key, lists replace); a file whose top level
+says ``replace: true`` replaces its default section whole. Every problem in every file is collected and
+reported together, each with its file, line and, for an unknown key, the nearest valid one.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from pipeline.catalogue import CATALOGUE, SEVERITIES
+from pipeline.errors import RulesError
+from pipeline.fields import FIELDS
+
+SECTIONS = ("columns", "checks")
+
+
+@dataclass(frozen=True)
+class ColumnRules:
+    """Which headers each canonical field is known by."""
+
+    aliases: Mapping[str, tuple[str, ...]]
+    fuzzy_threshold: float = 88.0
+    fuzzy_min_length: int = 4
+
+
+@dataclass(frozen=True)
+class CheckRules:
+    placeholders: tuple[str, ...] = ()
+    identity_fields: tuple[str, ...] = ("member_id", "national_id", "phone_mobile", "phone_other", "email")
+    severity: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    min_age: int = 16
+    max_age: int = 120
+
+
+@dataclass(frozen=True)
+class Rules:
+    columns: ColumnRules
+    checks: CheckRules
+    sources: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def default_rules_dir() -> Path:
+    """The shipped rule pack: inside the installed wheel, or the checkout's ``rules/`` in development."""
+    packaged = resources.files("pipeline") / "_default_rules"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+@dataclass
+class _Doc:
+    path: Path
+    data: Any
+    lines: dict[tuple[Any, ...], int]
+
+    def at(self, keypath: tuple[Any, ...]) -> str:
+        for cut in range(len(keypath), -1, -1):
+            if keypath[:cut] in self.lines:
+                return f"line {self.lines[keypath[:cut]]}"
+        return "line 1"
+
+
+def _read_yaml(path: Path) -> _Doc:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError([f"cannot read rules file: {exc}"], path=path) from exc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise RulesError([f"{where}not valid YAML ({problem})"], path=path) from exc
+    lines: dict[tuple[Any, ...], int] = {}
+
+    def walk(n: yaml.Node | None, keypath: tuple[Any, ...]) -> None:
+        if n is None:
+            return
+        lines[keypath] = n.start_mark.line + 1
+        if isinstance(n, yaml.MappingNode):
+            for key_node, value_node in n.value:
+                walk(value_node, (*keypath, key_node.value))
+                lines[(*keypath, key_node.value)] = key_node.start_mark.line + 1
+        elif isinstance(n, yaml.SequenceNode):
+            for i, item in enumerate(n.value):
+                walk(item, (*keypath, i))
+
+    walk(node, ())
+    return _Doc(path, {} if data is None else data, lines)
+
+
+def _nearest(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else f" (valid: {', '.join(sorted(options))})"
+
+
+class _Checker:
+    """Collects problems with file and line, so a user sees all of them at once."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def add(self, doc: _Doc, keypath: tuple[Any, ...], message: str) -> None:
+        self.problems.append(f"{doc.path}: {doc.at(keypath)}: {message}")
+
+    def keys(self, doc: _Doc, value: Any, keypath: tuple[Any, ...], allowed: list[str]) -> bool:
+        if not isinstance(value, dict):
+            self.add(doc, keypath, f"expected a mapping of keys, got {type(value).__name__}")
+            return False
+        for key in value:
+            if str(key) not in allowed:
+                self.add(doc, (*keypath, key), f"unknown key {key!r}{_nearest(str(key), allowed)}")
+        return True
+
+    def typed(self, doc: _Doc, value: Any, keypath: tuple[Any, ...], kind: type | tuple[type, ...], what: str) -> bool:
+        # YAML's true/false are ints to Python; never accept them where a number is asked for
+        ok = not (isinstance(value, bool) and kind in (int, float, (int, float))) and isinstance(value, kind)
+        if not ok:
+            self.add(doc, keypath, f"{'.'.join(map(str, keypath))} must be {what}, got {value!r}")
+        return ok
+
+
+# ------------------------------------------------------------------------------------------ validation
+
+
+def _str_list(check: _Checker, doc: _Doc, value: Any, keypath: tuple[Any, ...]) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+        check.add(doc, keypath, f"{'.'.join(map(str, keypath))} must be a list of text values")
+
+
+def _check_columns(check: _Checker, doc: _Doc, data: Any) -> None:
+    if not check.keys(doc, data, (), ["replace", "fuzzy_threshold", "fuzzy_min_length", "fields"]):
+        return
+    if (
+        "fuzzy_threshold" in data
+        and check.typed(doc, data["fuzzy_threshold"], ("fuzzy_threshold",), (int, float), "a number from 50 to 100")
+        and not 50 <= data["fuzzy_threshold"] <= 100
+    ):
+        check.add(doc, ("fuzzy_threshold",), "fuzzy_threshold must be between 50 and 100")
+    if "fuzzy_min_length" in data:
+        check.typed(doc, data["fuzzy_min_length"], ("fuzzy_min_length",), int, "a whole number")
+    fields_ = data.get("fields", {})
+    if check.keys(doc, fields_, ("fields",), list(FIELDS)):
+        for name, aliases in fields_.items():
+            _str_list(check, doc, aliases, ("fields", name))
+
+
+def _check_checks(check: _Checker, doc: _Doc, data: Any) -> None:
+    allowed = ["replace", "placeholders", "identity_fields", "severity", "min_age", "max_age"]
+    if not check.keys(doc, data, (), allowed):
+        return
+    for key in ("placeholders", "identity_fields"):
+        if key in data:
+            _str_list(check, doc, data[key], (key,))
+    for i, name in enumerate(data.get("identity_fields") or []):
+        if name not in FIELDS:
+            check.add(doc, ("identity_fields", i), f"unknown field {name!r}{_nearest(str(name), list(FIELDS))}")
+    severity = data.get("severity", {}) or {}
+    if check.keys(doc, severity, ("severity",), list(CATALOGUE)):
+        for code, level in severity.items():
+            if level not in SEVERITIES:
+                check.add(doc, ("severity", code), f"severity of {code!r} must be one of {', '.join(SEVERITIES)}")
+    for key in ("min_age", "max_age"):
+        if key in data:
+            check.typed(doc, data[key], (key,), int, "a whole number of years")
+
+
+_VALIDATORS: dict[str, Callable[[_Checker, _Doc, Any], None]] = {
+    "columns": _check_columns,
+    "checks": _check_checks,
+}
+
+
+# ---------------------------------------------------------------------------------------------- merging
+
+
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for key, value in over.items():
+            out[key] = _merge(base.get(key), value) if key in base else value
+        return out
+    return over
+
+
+def _section_docs(path: Path, check: _Checker) -> list[tuple[str, _Doc, Any]]:
+    """(section, doc, data) for a rules file or every YAML file in a folder."""
+    if path.is_dir():
+        files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+        if not files:
+            raise RulesError(["folder has no .yaml rules files"], path=path)
+    elif path.is_file():
+        files = [path]
+    else:
+        raise RulesError(["no such rules file or folder"], path=path)
+    out: list[tuple[str, _Doc, Any]] = []
+    for file in files:
+        doc = _read_yaml(file)
+        if file.stem in SECTIONS:
+            out.append((file.stem, doc, doc.data))
+        elif isinstance(doc.data, dict) and doc.data and all(k in SECTIONS for k in doc.data):
+            for section, data in doc.data.items():
+                sub = _Doc(doc.path, data, {k[1:]: v for k, v in doc.lines.items() if k[:1] == (section,)})
+                out.append((section, sub, data))
+        else:
+            check.add(
+                doc,
+                (),
+                f"cannot tell which rules this file holds: name it one of "
+                f"{', '.join(s + '.yaml' for s in SECTIONS)}, or put them under those top-level keys",
+            )
+    return out
+
+
+def load_rules(user: Path | str | None = None) -> Rules:
+    """The shipped defaults, extended or replaced by the user's rules file or folder."""
+    check = _Checker()
+    merged: dict[str, Any] = {}
+    sources: list[str] = []
+    paths = [default_rules_dir()] + ([Path(user)] if user is not None else [])
+    for path in paths:
+        for section, doc, data in _section_docs(path, check):
+            _VALIDATORS[section](check, doc, data)
+            if isinstance(data, dict):
+                data = dict(data)
+                replace = bool(data.pop("replace", False))
+                merged[section] = data if replace else _merge(merged.get(section, {}), data)
+            sources.append(str(doc.path))
+    if check.problems:
+        raise RulesError(check.problems)
+    return _build(merged, tuple(sources))
+
+
+def _build(data: dict[str, Any], sources: tuple[str, ...]) -> Rules:
+    cols = data.get("columns", {})
+    aliases = {name: tuple(str(a) for a in (cols.get("fields", {}) or {}).get(name) or ()) for name in FIELDS}
+    columns = ColumnRules(
+        aliases=MappingProxyType(aliases),
+        fuzzy_threshold=float(cols.get("fuzzy_threshold", 88)),
+        fuzzy_min_length=int(cols.get("fuzzy_min_length", 4)),
+    )
+    chk = data.get("checks", {})
+    checks = CheckRules(
+        placeholders=tuple(str(p) for p in chk.get("placeholders") or ()),
+        identity_fields=tuple(chk.get("identity_fields") or CheckRules.identity_fields),
+        severity=MappingProxyType(dict(chk.get("severity") or {})),
+        min_age=int(chk.get("min_age", 16)),
+        max_age=int(chk.get("max_age", 120)),
+    )
+    return Rules(columns=columns, checks=checks, sources=sources)

@@ -1,0 +1,186 @@
+"""Composes the stages, times them, reports progress, and does the I/O at the two ends."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Protocol, TypeVar
+
+import polars as pl
+
+from pipeline import export
+from pipeline import ledger as ledger_
+from pipeline.ingest import RawTable, SourceInfo, read_member_file
+from pipeline.mapping import ColumnMapping, HeaderMatcher, map_columns, require_identifying
+from pipeline.rules import Rules
+from pipeline.stages import StageResult
+from pipeline.stages.clean import clean
+from pipeline.stages.conform import conform
+from pipeline.stages.golden import singletons
+from pipeline.stages.quarantine import quarantine
+
+T = TypeVar("T")
+
+
+class Progress(Protocol):
+    def start(self, stage: str, rows: int) -> None: ...
+    def done(self, stage: str, rows_out: int, seconds: float) -> None: ...
+
+
+class _Silent:
+    def start(self, stage: str, rows: int) -> None:
+        pass
+
+    def done(self, stage: str, rows_out: int, seconds: float) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    sheet: str | None = None
+    overrides: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    show_pii: bool = False
+    xlsx_max_rows: int = 50_000  # xlsx is slow to write in every library; parquet and CSV always written
+
+
+@dataclass(frozen=True)
+class StageTiming:
+    stage: str
+    rows_in: int
+    rows_out: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RunResult:
+    source: SourceInfo
+    mapping: ColumnMapping
+    rows_in: int
+    members: pl.DataFrame  # golden records
+    merge_map: pl.DataFrame
+    quarantine: pl.DataFrame
+    ledger: pl.DataFrame
+    timings: tuple[StageTiming, ...]
+    stats: Mapping[str, Mapping[str, Any]]
+    raw_headers: tuple[str, ...] = ()
+
+    @property
+    def accounted(self) -> bool:
+        """Nothing lost: every input row is in the merge map or in quarantine, exactly once."""
+        rows = pl.concat([self.merge_map.select("source_row"), self.quarantine.select("source_row")])
+        return rows.height == self.rows_in and rows.get_column("source_row").n_unique() == self.rows_in
+
+
+class _Clock:
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.timings: list[StageTiming] = []
+
+    def run(self, stage: str, rows: int, fn: Callable[[], T], rows_out: Callable[[T], int]) -> T:
+        self.progress.start(stage, rows)
+        t0 = time.perf_counter()
+        out = fn()
+        seconds = time.perf_counter() - t0
+        n = rows_out(out)
+        self.timings.append(StageTiming(stage, rows, n, seconds))
+        self.progress.done(stage, n, seconds)
+        return out
+
+
+def process(
+    path: Path | str, *, rules: Rules, options: RunOptions | None = None, progress: Progress | None = None
+) -> RunResult:
+    """Read, map, clean and quarantine a member file, and build its golden records. Writes nothing."""
+    options = options or RunOptions()
+    clock = _Clock(progress or _Silent())
+    matcher = HeaderMatcher(rules.columns)
+    raw: RawTable = clock.run(
+        "ingest",
+        0,
+        lambda: read_member_file(path, score_header=matcher.recognised, sheet=options.sheet),
+        lambda r: r.height,
+    )
+    mapping = map_columns(raw.headers, rules=rules.columns, overrides=options.overrides)
+    require_identifying(mapping, path=path)
+    conformed: StageResult = clock.run(
+        "map", raw.height, lambda: conform(raw, mapping=mapping), lambda r: r.table.height
+    )
+    cleaned: StageResult = clock.run(
+        "clean", raw.height, lambda: clean(conformed.table, rules=rules), lambda r: r.table.height
+    )
+    kept, quarantined = clock.run(
+        "quarantine",
+        raw.height,
+        lambda: quarantine(cleaned.table, raw=raw, rules=rules),
+        lambda r: r[0].table.height,
+    )
+    golden, merge_map = clock.run(
+        "golden", kept.table.height, lambda: singletons(kept.table), lambda r: r[0].table.height
+    )
+    short = ledger_.from_mask(
+        raw.short_rows, pl.lit(True), field="*", code="csv-short-row", before=pl.lit(None), after=pl.lit(None)
+    )
+    ingest_ledger = ledger_.finish([short], severities=rules.checks.severity)
+    ledger = ledger_.concat([ingest_ledger, cleaned.ledger, kept.ledger])
+    return RunResult(
+        source=raw.source,
+        mapping=mapping,
+        rows_in=raw.height,
+        members=golden.table,
+        merge_map=merge_map,
+        quarantine=quarantined,
+        ledger=ledger,
+        timings=tuple(clock.timings),
+        stats=MappingProxyType(
+            {
+                "map": conformed.stats,
+                "clean": cleaned.stats,
+                "quarantine": kept.stats,
+                "golden": golden.stats,
+            }
+        ),
+        raw_headers=raw.headers,
+    )
+
+
+def default_out(path: Path | str) -> Path:
+    """``members.xlsx`` -> ``members_cleansed/`` beside it."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}_cleansed")
+
+
+def write_outputs(
+    result: RunResult, out: Path, *, options: RunOptions | None = None
+) -> tuple[list[str], dict[str, Any]]:
+    """Write every output into ``out`` atomically. Returns the file names written, in order, and the report."""
+    from pipeline.report import build_report, render_html
+
+    options = options or RunOptions()
+    report = build_report(result, show_pii=options.show_pii, xlsx_max_rows=options.xlsx_max_rows)
+    written: list[str] = []
+    with export.atomic_folder(out) as tmp:
+
+        def put(name: str, writer: Callable[[Path], object]) -> None:
+            writer(tmp / name)
+            written.append(name)
+
+        put("members_clean.csv", lambda p: export.write_csv(result.members, p))
+        put("members_clean.parquet", lambda p: export.write_parquet(result.members, p))
+        if result.members.height <= options.xlsx_max_rows:
+            put("members_clean.xlsx", lambda p: export.write_xlsx(result.members, p, sheet="members"))
+        put("merge_map.csv", lambda p: export.write_csv(result.merge_map, p))
+        put("quarantine.csv", lambda p: export.write_csv(result.quarantine, p))
+        put("ledger.csv", lambda p: export.write_csv(result.ledger, p))
+        put("ledger.parquet", lambda p: export.write_parquet(result.ledger, p))
+        put("report.json", lambda p: p.write_text(_json(report), encoding="utf-8"))
+        put("report.html", lambda p: p.write_text(render_html(report), encoding="utf-8"))
+    return written, report
+
+
+def _json(report: Mapping[str, Any]) -> str:
+    import json
+
+    return json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n"

@@ -1,0 +1,84 @@
+"""Quarantine: rows that cannot be used at all leave the member table, each with its reason.
+
+A row is quarantined when it is empty, when its CSV record cannot be aligned to the header, or when it has no
+usable identity (none of the rules' identity fields holds a usable value). Field problems alone never
+quarantine a row: they are flagged in the ledger and the value is kept.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipeline import ledger as ledger_
+from pipeline.catalogue import CATALOGUE
+from pipeline.ingest import EXTRA_FIELDS, RawTable
+from pipeline.rules import Rules
+from pipeline.stages import StageResult
+
+REASON = "__reason"
+
+
+def usable(field: str) -> pl.Expr:
+    """Whether a cleaned field holds a usable value; a field kind may publish ``<field>__usable``."""
+    return pl.col(field).is_not_null()
+
+
+def quarantine(
+    members: pl.DataFrame, /, *, raw: RawTable, rules: Rules, usable_columns: dict[str, str] | None = None
+) -> tuple[StageResult, pl.DataFrame]:
+    """Split the cleaned members into (kept, quarantined).
+
+    Returns:
+        The stage result whose table holds the kept rows, and the quarantine table: ``source_row``,
+        ``reason`` (check codes), ``reason_text`` and the raw values of every input column.
+    """
+    usable_columns = usable_columns or {}
+    raw_cells = [pl.col(h) for h in raw.headers]
+    empty = pl.all_horizontal([c.is_null() | (c.str.strip_chars() == "") for c in raw_cells])
+    ragged = pl.col(EXTRA_FIELDS).is_not_null() if EXTRA_FIELDS in raw.frame.columns else pl.lit(False)
+    identity = pl.any_horizontal(
+        [pl.col(usable_columns[f]) if f in usable_columns else usable(f) for f in rules.checks.identity_fields]
+    )
+    flags = raw.frame.select("source_row", empty.alias("__empty"), ragged.alias("__ragged")).join(
+        members.select("source_row", identity.alias("__identity")), on="source_row", how="left"
+    )
+    reason = (
+        pl.when(pl.col("__empty"))
+        .then(pl.lit("empty-row"))
+        .when(pl.col("__ragged"))
+        .then(pl.lit("csv-ragged-row"))
+        .when(~pl.col("__identity").fill_null(False))
+        .then(pl.lit("no-identity"))
+        .otherwise(pl.lit(None, pl.String))
+        .alias(REASON)
+    )
+    flags = flags.with_columns(reason).select("source_row", REASON)
+    bad = flags.filter(pl.col(REASON).is_not_null())
+
+    texts = pl.DataFrame({REASON: list(CATALOGUE), "reason_text": [c.template for c in CATALOGUE.values()]})
+    raw_cols = [*raw.headers, *([EXTRA_FIELDS] if EXTRA_FIELDS in raw.frame.columns else [])]
+    quarantined = (
+        bad.join(texts, on=REASON, how="left")
+        .join(raw.frame.select("source_row", *raw_cols), on="source_row", how="left")
+        .rename({REASON: "reason"} | ({EXTRA_FIELDS: "extra_fields"} if EXTRA_FIELDS in raw_cols else {}))
+        .sort("source_row")
+    )
+    kept = members.join(bad.select("source_row"), on="source_row", how="anti")
+    if EXTRA_FIELDS in kept.columns:
+        kept = kept.drop(EXTRA_FIELDS)
+    entries = (
+        ledger_.from_mask(bad, pl.lit(True), field="*", code="", before=pl.lit(None), after=pl.lit(None)).with_columns(
+            bad.get_column(REASON).alias("check")
+        )
+        if bad.height
+        else ledger_.empty()
+    )
+    ledger = ledger_.finish([entries], severities=rules.checks.severity)
+    counts = bad.group_by(REASON).len().sort(REASON)
+    stats = {
+        "rows_in": members.height,
+        "rows_out": kept.height,
+        "quarantined": bad.height,
+        "by_reason": dict(zip(counts.get_column(REASON).to_list(), counts.get_column("len").to_list(), strict=True)),
+    }
+    return StageResult(table=kept, ledger=ledger, stats=stats), quarantined

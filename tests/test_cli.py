@@ -1,0 +1,156 @@
+"""The command line: outputs, the mapping it prints, and one-line errors with exit code 2 for bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from tests.conftest import SAMPLE
+
+runner = CliRunner()
+OUTPUTS = {
+    "members_clean.csv",
+    "members_clean.xlsx",
+    "members_clean.parquet",
+    "merge_map.csv",
+    "quarantine.csv",
+    "ledger.csv",
+    "ledger.parquet",
+    "report.json",
+    "report.html",
+}
+
+
+def test_run_writes_every_output_and_accounts_for_every_row(tmp_path: Path) -> None:
+    out = tmp_path / "result"
+    result = runner.invoke(app, ["run", str(SAMPLE), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} >= OUTPUTS
+    assert "nothing lost" in result.output
+    assert "טלפון נייד" in result.output and "phone_mobile" in result.output  # the mapping it chose
+    merge = pl.read_csv(out / "merge_map.csv", infer_schema=False)
+    quarantine = pl.read_csv(out / "quarantine.csv", infer_schema=False)
+    truth = pl.read_csv(SAMPLE.with_name("members_truth.csv"))
+    assert merge.height + quarantine.height == truth.height == 2000
+    rows = sorted(int(r) for r in [*merge["source_row"], *quarantine["source_row"]])
+    assert rows == truth["source_row"].to_list()
+
+
+def test_default_out_is_beside_the_input(tmp_path: Path) -> None:
+    path = tmp_path / "club.csv"
+    path.write_text("שם פרטי,טלפון נייד\nמשה,0521234567\n", encoding="utf-8")
+    assert runner.invoke(app, ["run", str(path), "--quiet"]).exit_code == 0
+    assert (tmp_path / "club_cleansed" / "members_clean.csv").exists()
+
+
+def test_quiet_prints_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "club.csv"
+    path.write_text("שם פרטי,טלפון נייד\nמשה,0521234567\n", encoding="utf-8")
+    result = runner.invoke(app, ["run", str(path), "--quiet", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0 and result.output == ""
+
+
+def test_map_override_and_unmapped_columns_are_carried(tmp_path: Path) -> None:
+    path = tmp_path / "club.csv"
+    path.write_text("שם פרטי,טלפון נייד,עיר מגורים,הערות\nמשה,0521234567,חיפה,=1+1\n", encoding="utf-8")
+    out = tmp_path / "o"
+    result = runner.invoke(app, ["run", str(path), "--out", str(out), "--map", "עיר מגורים=city"])
+    assert result.exit_code == 0, result.output
+    clean = pl.read_csv(out / "members_clean.csv", infer_schema=False)
+    assert clean["city"].to_list() == ["חיפה"]
+    assert clean["הערות"].to_list() == ["'=1+1"]
+
+
+def _write(tmp_path: Path, name: str, data: bytes | str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return path
+
+
+def _xlsx_bytes(tmp_path: Path) -> bytes:
+    frame = pl.DataFrame({"שם פרטי": ["משה"], "נייד": ["0521234567"]})
+    frame.write_excel(tmp_path / "good.xlsx")
+    return (tmp_path / "good.xlsx").read_bytes()
+
+
+BAD_INPUTS = {
+    "missing": (None, "no such file"),
+    "empty.csv": (b"", "is empty (0 bytes)"),
+    "zero.xlsx": (b"", "is empty (0 bytes)"),
+    "text.xlsx": ("שם פרטי,טלפון\nמשה,052\n", "is not an Excel workbook"),
+    "corrupt.xlsx": ("CORRUPT", "is a damaged Excel workbook"),
+    "members.json": ('{"a": 1}', "unknown file type '.json'"),
+    "header_only.csv": ("שם פרטי,טלפון נייד\n", "has a header row but no member rows"),
+    "unknown_cols.csv": ("צבע,גובה\nאדום,180\n", "no recognisable identifying column"),
+    "blank.csv": ("\n\n  \n", "has no text"),
+    "binary.csv": (b"\x00\x01\x02\x03", "binary file"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_INPUTS))
+def test_bad_input_is_one_line_exit_2_and_no_output(tmp_path: Path, name: str) -> None:
+    data, message = BAD_INPUTS[name]
+    if name == "corrupt.xlsx":
+        good = _xlsx_bytes(tmp_path)
+        path = _write(tmp_path, name, good[: len(good) // 2])  # a truncated workbook
+    elif data is None:
+        path = tmp_path / "nowhere.xlsx"
+    else:
+        path = _write(tmp_path, name, data)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(path), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cleanse: error: ") and message in lines[0], result.stderr
+    assert str(path) in lines[0]
+    assert "Traceback" not in result.output + result.stderr
+    assert not out.exists()
+
+
+def test_bad_rules_file_is_exit_2(tmp_path: Path) -> None:
+    rules = _write(tmp_path, "checks.yaml", "min_agee: 3\n")
+    result = runner.invoke(app, ["run", str(SAMPLE), "--rules", str(rules), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "line 1: unknown key 'min_agee' (did you mean 'min_age'?)" in result.stderr
+
+
+def test_failed_run_keeps_previous_output(tmp_path: Path) -> None:
+    good = _write(tmp_path, "m.csv", "שם פרטי,טלפון נייד\nמשה,0521234567\n")
+    out = tmp_path / "o"
+    assert runner.invoke(app, ["run", str(good), "--out", str(out)]).exit_code == 0
+    before = (out / "members_clean.csv").read_bytes()
+    bad = _write(tmp_path, "bad.csv", "שם פרטי,טלפון נייד\n")
+    assert runner.invoke(app, ["run", str(bad), "--out", str(out)]).exit_code == 2
+    assert (out / "members_clean.csv").read_bytes() == before
+
+
+def test_real_console_script_error_has_no_traceback_unless_verbose(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "pipeline", "run", str(tmp_path / "missing.csv")]
+    plain = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert plain.returncode == 2
+    assert plain.stderr.strip() == f"cleanse: error: {tmp_path / 'missing.csv'}: no such file"
+    verbose = subprocess.run([*cmd, "--verbose"], capture_output=True, text=True, check=False)
+    assert verbose.returncode != 0 and "Traceback" in verbose.stderr
+
+
+def test_every_command_has_help_text() -> None:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        assert command.help, f"command {name} has no help text"
+
+
+def test_xlsx_output_is_a_real_workbook(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    runner.invoke(app, ["run", str(SAMPLE), "--out", str(out), "--quiet"])
+    assert zipfile.is_zipfile(out / "members_clean.xlsx")
+    back = pl.read_excel(out / "members_clean.xlsx")
+    assert back.height == pl.read_parquet(out / "members_clean.parquet").height

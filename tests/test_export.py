@@ -1,0 +1,79 @@
+"""Outputs: formula-safe text cells and atomic folders."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.errors import InputError
+from pipeline.export import MARKER, atomic_folder, formula_safe, write_csv, write_xlsx
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('=HYPERLINK("http://x","לחץ")', '\'=HYPERLINK("http://x","לחץ")'),
+        ("+1 הנחה", "'+1 הנחה"),
+        ("-לקוח VIP", "'-לקוח VIP"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1", "'\r=1"),
+        ("  =cmd|' /C calc'!A0", "'  =cmd|' /C calc'!A0"),
+        ("+972-52-1234567", "'+972-52-1234567"),
+        ("+972521234567", "+972521234567"),  # a plain number: spreadsheets read it as a number, not a formula
+        ("-12.50", "-12.50"),
+        ("משה", "משה"),
+        ("a=b", "a=b"),
+        ("", ""),
+    ],
+)
+def test_formula_safe(value: str, expected: str) -> None:
+    assert pl.select(formula_safe(pl.lit(value))).item() == expected
+
+
+@given(st.text(max_size=30))
+def test_no_cell_can_start_a_formula(value: str) -> None:
+    out = pl.select(formula_safe(pl.lit(value))).item()
+    stripped = out.lstrip()
+    if out and out[0] in "=+-@\t\r":
+        assert out[0] in "+-" and out[1:].replace(".", "").replace(",", "").isdigit()
+    elif stripped and stripped[0] in "=+-@" and out[0] != "'":
+        pytest.fail(f"{out!r} starts a formula after leading spaces")
+
+
+def test_csv_and_xlsx_outputs_are_neutralised(tmp_path: Path) -> None:
+    frame = pl.DataFrame({"notes": ["=1+1", "@x", "שלום"], "n": [1, 2, 3]})
+    write_csv(frame, tmp_path / "f.csv")
+    text = (tmp_path / "f.csv").read_text(encoding="utf-8-sig")
+    assert "'=1+1" in text and "'@x" in text
+    write_xlsx(frame, tmp_path / "f.xlsx", sheet="s")
+    with zipfile.ZipFile(tmp_path / "f.xlsx") as z:
+        xml = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/"))
+    assert "'=1+1" in xml and "<f>" not in xml  # text cells, no formula element
+    back = pl.read_excel(tmp_path / "f.xlsx")
+    assert back["notes"].to_list() == ["'=1+1", "'@x", "שלום"] and back["n"].to_list() == [1, 2, 3]
+
+
+def test_atomic_folder_replaces_only_on_success(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with atomic_folder(out) as tmp:
+        (tmp / "a.csv").write_text("first")
+    assert (out / "a.csv").read_text() == "first" and (out / MARKER).exists()
+    with pytest.raises(RuntimeError), atomic_folder(out) as tmp:
+        (tmp / "a.csv").write_text("half")
+        raise RuntimeError("boom")
+    assert (out / "a.csv").read_text() == "first"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary folder left behind
+
+
+def test_atomic_folder_refuses_a_foreign_folder(tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.docx").write_text("precious")
+    with pytest.raises(InputError, match="not written by cleanse"), atomic_folder(tmp_path / "mine"):
+        pass
+    assert (tmp_path / "mine" / "thesis.docx").read_text() == "precious"

@@ -1,0 +1,85 @@
+"""Rules files: defaults ship with the package; user files extend or replace them; errors name file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import RulesError
+from pipeline.rules import default_rules_dir, load_rules
+
+
+def test_defaults_load_and_know_hebrew_aliases() -> None:
+    rules = load_rules()
+    assert "תעודת זהות" in rules.columns.aliases["national_id"]
+    assert rules.checks.min_age == 16
+    assert default_rules_dir().joinpath("columns.yaml").is_file()
+
+
+def test_user_file_extends_defaults(tmp_path: Path) -> None:
+    (tmp_path / "columns.yaml").write_text("fields:\n  city: [עיר מגורים קבועה]\n", encoding="utf-8")
+    rules = load_rules(tmp_path)
+    assert rules.columns.aliases["city"] == ("עיר מגורים קבועה",)  # lists replace
+    assert "שם פרטי" in rules.columns.aliases["first_name"]  # other keys kept
+
+
+def test_replace_drops_the_default_section(tmp_path: Path) -> None:
+    path = tmp_path / "columns.yaml"
+    path.write_text("replace: true\nfields:\n  phone_mobile: [סלולרי]\n", encoding="utf-8")
+    rules = load_rules(path)
+    assert rules.columns.aliases["phone_mobile"] == ("סלולרי",)
+    assert rules.columns.aliases["first_name"] == ()
+
+
+def test_single_file_with_sections(tmp_path: Path) -> None:
+    path = tmp_path / "club.yaml"
+    path.write_text("checks:\n  min_age: 18\ncolumns:\n  fuzzy_threshold: 92\n", encoding="utf-8")
+    rules = load_rules(path)
+    assert (rules.checks.min_age, rules.columns.fuzzy_threshold) == (18, 92.0)
+
+
+def test_unknown_keys_name_file_line_and_nearest(tmp_path: Path) -> None:
+    path = tmp_path / "checks.yaml"
+    path.write_text("min_age: 18\nmin_agee: 20\nseverity:\n  empty-rwo: error\n", encoding="utf-8")
+    with pytest.raises(RulesError) as info:
+        load_rules(path)
+    problems = info.value.problems
+    assert len(problems) == 2  # all problems, not just the first
+    assert f"{path}: line 2: unknown key 'min_agee' (did you mean 'min_age'?)" in problems
+    assert any("line 4" in p and "did you mean 'empty-row'" in p for p in problems)
+
+
+def test_bad_yaml_names_line(tmp_path: Path) -> None:
+    path = tmp_path / "columns.yaml"
+    path.write_text("fields:\n  city: [a, b\n  zip: [c]\n", encoding="utf-8")
+    with pytest.raises(RulesError, match=r"columns.yaml: line \d+, column \d+: not valid YAML"):
+        load_rules(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("fuzzy_threshold: 20\n", "between 50 and 100"),
+        ("fuzzy_threshold: high\n", "must be a number"),
+        ("fields:\n  citty: [x]\n", "did you mean 'city'"),
+        ("fields:\n  city: x\n", "must be a list"),
+    ],
+)
+def test_bad_values_are_reported(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "columns.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RulesError, match=message):
+        load_rules(path)
+
+
+def test_unknown_file_name_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "mystery.yaml"
+    path.write_text("foo: 1\n", encoding="utf-8")
+    with pytest.raises(RulesError, match="cannot tell which rules this file holds"):
+        load_rules(path)
+
+
+def test_missing_rules_path(tmp_path: Path) -> None:
+    with pytest.raises(RulesError, match="no such rules file"):
+        load_rules(tmp_path / "nope.yaml")
