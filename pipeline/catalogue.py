@@ -51,6 +51,8 @@ _CHECKS: tuple[Check, ...] = (
         "Row has fewer fields than the header",
         "The record has fewer fields than the header; the missing trailing fields were left empty",
     ),
+    _c("quarantined-by-rule", "error", "quarantined", "Quarantined by a rule",
+       "A check listed under quarantine_on in the rules failed for this row"),
     # --- any text cell ---
     _c(
         "invisible-chars-removed",
@@ -96,3 +98,10 @@ register(
         "{field} was stored in a decomposed Unicode form; normalised to NFC",
     ),
 )
+
+
+def all_checks() -> dict[str, Check]:
+    """The whole catalogue: field modules register their checks when imported, so import them first."""
+    import pipeline.stages.clean  # noqa: F401  (imports every field module)
+
+    return CATALOGUE

@@ -7,6 +7,7 @@ be used (one line on stderr, no traceback unless --verbose), 3 an internal error
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,6 +80,12 @@ def run(
     xlsx_max_rows: Annotated[
         int, typer.Option("--xlsx-max-rows", help="Write members_clean.xlsx only up to this many rows (xlsx is slow).")
     ] = 50_000,
+    check_dns: Annotated[
+        bool, typer.Option("--check-dns", help="Check that each e-mail domain receives mail (DNS; needs network).")
+    ] = False,
+    reference_date: Annotated[
+        str | None, typer.Option("--reference-date", help="Date for ages and 'in the future' (YYYY-MM-DD; default today).")
+    ] = None,
     rules: RulesOpt = None,
     show_pii: ShowPiiOpt = False,
     quiet: QuietOpt = False,
@@ -94,7 +101,8 @@ def run(
     with _errors(verbose):
         loaded = load_rules(rules)
         options = RunOptions(
-            sheet=sheet, overrides=parse_overrides(map_ or []), show_pii=show_pii, xlsx_max_rows=xlsx_max_rows
+            sheet=sheet, overrides=parse_overrides(map_ or []), show_pii=show_pii, xlsx_max_rows=xlsx_max_rows,
+            check_dns=check_dns, reference_date=_date(reference_date),
         )
         progress = StageProgress(Console(stderr=True, quiet=quiet, highlight=False))
         result = process(file, rules=loaded, options=options, progress=progress)
@@ -104,6 +112,17 @@ def run(
         print_summary(console, report, out=str(target), files=files)
         if not result.accounted:  # a bug, never a data problem: refuse to call this run good
             raise RuntimeError("rows in != rows in the merge map + rows in quarantine")
+
+
+def _date(text: str | None) -> dt.date | None:
+    from pipeline.errors import InputError
+
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--reference-date {text!r} is not a date (expected YYYY-MM-DD)") from None
 
 
 @app.command()

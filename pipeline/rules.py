@@ -18,11 +18,11 @@ from typing import Any
 
 import yaml
 
-from pipeline.catalogue import CATALOGUE, SEVERITIES
+from pipeline.catalogue import SEVERITIES, all_checks
 from pipeline.errors import RulesError
 from pipeline.fields import FIELDS
 
-SECTIONS = ("columns", "checks")
+SECTIONS = ("columns", "checks", "fields")
 
 
 @dataclass(frozen=True)
@@ -41,12 +41,38 @@ class CheckRules:
     severity: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     min_age: int = 16
     max_age: int = 120
+    quarantine_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FieldRules:
+    """Per-field vocabularies and parameters (``fields.yaml``)."""
+
+    phone_fake_numbers: tuple[str, ...] = ()
+    phone_max_members_per_number: int = 25
+    national_id_min_digits: int = 7
+    national_id_fakes: tuple[str, ...] = ()
+    email_domain_typos: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    email_role_accounts: tuple[str, ...] = ()
+    gender_values: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    consent_yes: tuple[str, ...] = ()
+    consent_no: tuple[str, ...] = ()
+    birth_placeholders: tuple[str, ...] = ()
+    two_digit_year_pivot: int = 0
+    places_fuzzy_threshold: float = 88.0
+    places_cbs_file: str | None = None
+    places_aliases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    honorifics: tuple[str, ...] = ()
+    deceased_markers: tuple[str, ...] = ()
+    blessings: tuple[str, ...] = ()
+    test_entries: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Rules:
     columns: ColumnRules
     checks: CheckRules
+    fields: FieldRules = field(default_factory=FieldRules)
     sources: tuple[str, ...] = ()
 
 
@@ -140,8 +166,15 @@ class _Checker:
 
 
 def _str_list(check: _Checker, doc: _Doc, value: Any, keypath: tuple[Any, ...]) -> None:
-    if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+    if not isinstance(value, list):
         check.add(doc, keypath, f"{'.'.join(map(str, keypath))} must be a list of text values")
+        return
+    for i, item in enumerate(value):
+        if isinstance(item, bool):
+            check.add(doc, (*keypath, i), f"{'.'.join(map(str, keypath))} item {i + 1} was read as a boolean: "
+                      "put it in quotes (YAML reads yes/no/on/off/true/false as booleans)")
+        elif not isinstance(item, str | int | float):
+            check.add(doc, (*keypath, i), f"{'.'.join(map(str, keypath))} item {i + 1} must be text")
 
 
 def _check_columns(check: _Checker, doc: _Doc, data: Any) -> None:
@@ -162,17 +195,22 @@ def _check_columns(check: _Checker, doc: _Doc, data: Any) -> None:
 
 
 def _check_checks(check: _Checker, doc: _Doc, data: Any) -> None:
-    allowed = ["replace", "placeholders", "identity_fields", "severity", "min_age", "max_age"]
+    allowed = ["replace", "placeholders", "identity_fields", "severity", "min_age", "max_age", "quarantine_on"]
     if not check.keys(doc, data, (), allowed):
         return
     for key in ("placeholders", "identity_fields"):
         if key in data:
             _str_list(check, doc, data[key], (key,))
+    if "quarantine_on" in data:
+        _str_list(check, doc, data["quarantine_on"], ("quarantine_on",))
+        for i, code in enumerate(data.get("quarantine_on") or []):
+            if code not in all_checks():
+                check.add(doc, ("quarantine_on", i), f"unknown check {code!r}{_nearest(str(code), list(all_checks()))}")
     for i, name in enumerate(data.get("identity_fields") or []):
         if name not in FIELDS:
             check.add(doc, ("identity_fields", i), f"unknown field {name!r}{_nearest(str(name), list(FIELDS))}")
     severity = data.get("severity", {}) or {}
-    if check.keys(doc, severity, ("severity",), list(CATALOGUE)):
+    if check.keys(doc, severity, ("severity",), list(all_checks())):
         for code, level in severity.items():
             if level not in SEVERITIES:
                 check.add(doc, ("severity", code), f"severity of {code!r} must be one of {', '.join(SEVERITIES)}")
@@ -181,9 +219,49 @@ def _check_checks(check: _Checker, doc: _Doc, data: Any) -> None:
             check.typed(doc, data[key], (key,), int, "a whole number of years")
 
 
+# fields.yaml: section -> key -> kind ("list", "map", "int", "number", "path", "lists": a map of lists)
+_FIELD_SPEC: dict[str, dict[str, str]] = {
+    "phones": {"fake_numbers": "list", "max_members_per_number": "int"},
+    "national_id": {"min_digits": "int", "fakes": "list"},
+    "emails": {"domain_typos": "map", "role_accounts": "list"},
+    "gender": {"M": "list", "F": "list"},
+    "consent": {"yes": "list", "no": "list"},
+    "dates": {"birth_placeholders": "list", "two_digit_year_pivot": "int"},
+    "places": {"fuzzy_threshold": "number", "cbs_file": "path", "aliases": "map"},
+    "names": {"honorifics": "list", "deceased": "list", "blessings": "list", "test_entries": "list"},
+}
+
+
+def _check_fields(check: _Checker, doc: _Doc, data: Any) -> None:
+    if not check.keys(doc, data, (), ["replace", *_FIELD_SPEC]):
+        return
+    for section, spec in _FIELD_SPEC.items():
+        if section not in data:
+            continue
+        body = data[section]
+        if not check.keys(doc, body, (section,), list(spec)):
+            continue
+        for key, kind in spec.items():
+            if key not in body:
+                continue
+            value, where = body[key], (section, key)
+            if kind == "list":
+                _str_list(check, doc, value, where)
+            elif kind == "map":
+                if not isinstance(value, dict) or not all(isinstance(v, str | int) for v in value.values()):
+                    check.add(doc, where, f"{section}.{key} must be a mapping of text to text")
+            elif kind == "int":
+                check.typed(doc, value, where, int, "a whole number")
+            elif kind == "number":
+                check.typed(doc, value, where, (int, float), "a number")
+            elif kind == "path" and value is not None and not isinstance(value, str):
+                check.add(doc, where, f"{section}.{key} must be a file path or null")
+
+
 _VALIDATORS: dict[str, Callable[[_Checker, _Doc, Any], None]] = {
     "columns": _check_columns,
     "checks": _check_checks,
+    "fields": _check_fields,
 }
 
 
@@ -262,5 +340,36 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> Rules:
         severity=MappingProxyType(dict(chk.get("severity") or {})),
         min_age=int(chk.get("min_age", 16)),
         max_age=int(chk.get("max_age", 120)),
+        quarantine_on=tuple(chk.get("quarantine_on") or ()),
     )
-    return Rules(columns=columns, checks=checks, sources=sources)
+    f = data.get("fields", {})
+
+    def texts(section: str, key: str) -> tuple[str, ...]:
+        return tuple(str(v) for v in (f.get(section, {}) or {}).get(key) or ())
+
+    def get(section: str, key: str, default: Any) -> Any:
+        value = (f.get(section, {}) or {}).get(key)
+        return default if value is None else value
+
+    fields_ = FieldRules(
+        phone_fake_numbers=texts("phones", "fake_numbers"),
+        phone_max_members_per_number=int(get("phones", "max_members_per_number", 25)),
+        national_id_min_digits=int(get("national_id", "min_digits", 7)),
+        national_id_fakes=texts("national_id", "fakes"),
+        email_domain_typos=MappingProxyType(
+            {str(k).lower(): str(v).lower() for k, v in get("emails", "domain_typos", {}).items()}),
+        email_role_accounts=tuple(v.lower() for v in texts("emails", "role_accounts")),
+        gender_values=MappingProxyType({g: tuple(v.lower() for v in texts("gender", g)) for g in ("M", "F")}),
+        consent_yes=tuple(v.lower() for v in texts("consent", "yes")),
+        consent_no=tuple(v.lower() for v in texts("consent", "no")),
+        birth_placeholders=texts("dates", "birth_placeholders"),
+        two_digit_year_pivot=int(get("dates", "two_digit_year_pivot", 0)),
+        places_fuzzy_threshold=float(get("places", "fuzzy_threshold", 88)),
+        places_cbs_file=get("places", "cbs_file", None),
+        places_aliases=MappingProxyType({str(k): str(v) for k, v in get("places", "aliases", {}).items()}),
+        honorifics=texts("names", "honorifics"),
+        deceased_markers=texts("names", "deceased"),
+        blessings=texts("names", "blessings"),
+        test_entries=tuple(v.lower() for v in texts("names", "test_entries")),
+    )
+    return Rules(columns=columns, checks=checks, fields=fields_, sources=sources)

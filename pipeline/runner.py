@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ class RunOptions:
     sheet: str | None = None
     overrides: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     show_pii: bool = False
+    reference_date: dt.date | None = None  # for ages and "in the future"; default today
+    check_dns: bool = False
     xlsx_max_rows: int = 50_000  # xlsx is slow to write in every library; parquet and CSV always written
 
 

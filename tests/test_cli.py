@@ -45,21 +45,21 @@ def test_run_writes_every_output_and_accounts_for_every_row(tmp_path: Path) -> N
 
 def test_default_out_is_beside_the_input(tmp_path: Path) -> None:
     path = tmp_path / "club.csv"
-    path.write_text("שם פרטי,טלפון נייד\nמשה,0521234567\n", encoding="utf-8")
+    path.write_text("שם פרטי,טלפון נייד\nמשה,0547654329\n", encoding="utf-8")
     assert runner.invoke(app, ["run", str(path), "--quiet"]).exit_code == 0
     assert (tmp_path / "club_cleansed" / "members_clean.csv").exists()
 
 
 def test_quiet_prints_nothing(tmp_path: Path) -> None:
     path = tmp_path / "club.csv"
-    path.write_text("שם פרטי,טלפון נייד\nמשה,0521234567\n", encoding="utf-8")
+    path.write_text("שם פרטי,טלפון נייד\nמשה,0547654329\n", encoding="utf-8")
     result = runner.invoke(app, ["run", str(path), "--quiet", "--out", str(tmp_path / "o")])
     assert result.exit_code == 0 and result.output == ""
 
 
 def test_map_override_and_unmapped_columns_are_carried(tmp_path: Path) -> None:
     path = tmp_path / "club.csv"
-    path.write_text("שם פרטי,טלפון נייד,עיר מגורים,הערות\nמשה,0521234567,חיפה,=1+1\n", encoding="utf-8")
+    path.write_text("שם פרטי,טלפון נייד,עיר מגורים,הערות\nמשה,0547654329,חיפה,=1+1\n", encoding="utf-8")
     out = tmp_path / "o"
     result = runner.invoke(app, ["run", str(path), "--out", str(out), "--map", "עיר מגורים=city"])
     assert result.exit_code == 0, result.output
@@ -75,7 +75,7 @@ def _write(tmp_path: Path, name: str, data: bytes | str) -> Path:
 
 
 def _xlsx_bytes(tmp_path: Path) -> bytes:
-    frame = pl.DataFrame({"שם פרטי": ["משה"], "נייד": ["0521234567"]})
+    frame = pl.DataFrame({"שם פרטי": ["משה"], "נייד": ["0547654329"]})
     frame.write_excel(tmp_path / "good.xlsx")
     return (tmp_path / "good.xlsx").read_bytes()
 
@@ -122,7 +122,7 @@ def test_bad_rules_file_is_exit_2(tmp_path: Path) -> None:
 
 
 def test_failed_run_keeps_previous_output(tmp_path: Path) -> None:
-    good = _write(tmp_path, "m.csv", "שם פרטי,טלפון נייד\nמשה,0521234567\n")
+    good = _write(tmp_path, "m.csv", "שם פרטי,טלפון נייד\nמשה,0547654329\n")
     out = tmp_path / "o"
     assert runner.invoke(app, ["run", str(good), "--out", str(out)]).exit_code == 0
     before = (out / "members_clean.csv").read_bytes()

@@ -56,7 +56,8 @@ def hygiene(raw: pl.Expr, *, placeholders: list[str]) -> tuple[pl.Expr, dict[str
 _MAYBE_DIRTY = r"[^\x21-\x7E\u{05D0}-\u{05EA} ]|^ | $|  |^$"
 
 
-def _rx_escape(text: str) -> str:
+def rx_escape(text: str) -> str:
+    """Escape text for polars (Rust) regex: only its metacharacters, which Rust allows escaping."""
     return "".join("\\" + ch if ch in r"\.+*?()|[]{}^$#&-~" else ch for ch in text)
 
 
@@ -64,7 +65,7 @@ def screen(placeholders: list[str]) -> str:
     """A regex that matches every value :func:`hygiene` could change (and, rarely, some it won't)."""
     if not placeholders:
         return _MAYBE_DIRTY
-    return f"(?i){_MAYBE_DIRTY}|^(?:{'|'.join(_rx_escape(p) for p in placeholders)})$"
+    return f"(?i){_MAYBE_DIRTY}|^(?:{'|'.join(rx_escape(p) for p in placeholders)})$"
 
 
 def hygiene_column(frame: pl.DataFrame, name: str, *, placeholders: list[str]) -> tuple[pl.Series, pl.DataFrame]:

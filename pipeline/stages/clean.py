@@ -1,32 +1,105 @@
-"""Clean: text hygiene on every canonical field, then each field kind's own repair and validation.
+"""Clean: text hygiene on every canonical field, then each field kind's repair and validation.
 
-Carried-through (unmapped) columns are left exactly as they were read.
+Carried-through (unmapped) columns are left exactly as they were read. Values that cannot be repaired are kept
+as they were (text fields) or left empty (typed fields: dates, amounts, counts) and flagged; the raw value is
+always in the ledger's ``before``.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import polars as pl
 
 from pipeline import ledger as ledger_
 from pipeline.fields import FIELDS
+from pipeline.fields.dates import clean_dates
+from pipeline.fields.emails import clean_emails
+from pipeline.fields.flags import clean_consent, clean_gender
+from pipeline.fields.ids import clean_national_ids
+from pipeline.fields.money import clean_count, clean_money
+from pipeline.fields.names import clean_names
+from pipeline.fields.outcome import FieldOutcome
+from pipeline.fields.phones import clean_phones
+from pipeline.fields.places import clean_city, clean_zip, gazetteer
 from pipeline.fields.text import hygiene_column
 from pipeline.rules import Rules
 from pipeline.stages import StageResult
 
+# Derived columns written right after their field, in this order.
+DERIVED: dict[str, tuple[str, ...]] = {
+    "first_name": ("first_name_key",),
+    "last_name": ("last_name_key",),
+    "full_name": ("title", "deceased"),
+    "national_id": ("national_id_status",),
+    "phone_mobile": ("phone_mobile_type", "phone_mobile_status"),
+    "phone_other": ("phone_other_type", "phone_other_status"),
+    "email": ("email_status", "email_domain"),
+    "city": ("city_district", "city_code"),
+}
+USABLE_PREFIX = "__usable_"
+DATE_FIELDS = ("birth_date", "join_date", "last_purchase_date", "consent_date")
 
-def clean(members: pl.DataFrame, /, *, rules: Rules) -> StageResult:
+
+def output_columns(extra: list[str]) -> list[str]:
+    cols = ["source_row"]
+    for name in FIELDS:
+        cols += [name, *DERIVED.get(name, ())]
+    return cols + extra
+
+
+def clean(
+    members: pl.DataFrame, /, *, rules: Rules, reference_date: dt.date | None = None, check_dns: bool = False
+) -> StageResult:
+    """Clean every canonical field of ``members`` (canonical String columns plus carried columns)."""
+    reference = reference_date or dt.date.today()
+    extra = [c for c in members.columns if c not in FIELDS and c != "source_row" and not c.startswith("__")]
+    hidden = [c for c in members.columns if c.startswith("__")]
     present = [f for f in FIELDS if members.get_column(f).null_count() < members.height]
     placeholders = list(rules.checks.placeholders)
-    entries = []
-    values = []
+    entries: list[pl.DataFrame] = []
+    cleaned = {}
     for name in present:
         value, found = hygiene_column(members, name, placeholders=placeholders)
         entries.append(found)
-        values.append(value.alias(name))
-    table = members.with_columns(values)
+        cleaned[name] = value.alias(name)
+    table = members.with_columns(list(cleaned.values()))
+
+    f = rules.fields
+    outcomes: dict[str, FieldOutcome] = {}
+    outcomes |= clean_names(table, honorifics=f.honorifics, deceased=f.deceased_markers, blessings=f.blessings,
+                            test_entries=f.test_entries)
+    outcomes |= clean_phones(table, fake_numbers=f.phone_fake_numbers,
+                             max_members_per_number=f.phone_max_members_per_number)
+    outcomes["email"] = clean_emails(table, domain_typos=f.email_domain_typos, role_accounts=f.email_role_accounts,
+                                     check_dns=check_dns)
+    outcomes["national_id"] = clean_national_ids(table, min_digits=f.national_id_min_digits,
+                                                 fakes=f.national_id_fakes)
+    outcomes |= clean_dates(table, fields=DATE_FIELDS, reference=reference, pivot=f.two_digit_year_pivot,
+                            birth_placeholders=f.birth_placeholders, min_age=rules.checks.min_age,
+                            max_age=rules.checks.max_age)
+    outcomes["gender"] = clean_gender(table, values=f.gender_values)
+    for name in ("sms_consent", "email_consent"):
+        outcomes[name] = clean_consent(table, name, yes=f.consent_yes, no=f.consent_no)
+    outcomes["total_spend"] = clean_money(table, "total_spend")
+    outcomes["purchase_count"] = clean_count(table, "purchase_count")
+    outcomes["city"] = clean_city(table, gaz=gazetteer(aliases=f.places_aliases, cbs_file=f.places_cbs_file),
+                                  threshold=f.places_fuzzy_threshold)
+    outcomes["zip"] = clean_zip(table)
+
+    columns: dict[str, pl.Series] = {}
+    for name, outcome in outcomes.items():
+        columns.update(outcome.columns)
+        if outcome.entries.height:
+            entries.append(outcome.entries)
+        if outcome.usable is not None:
+            columns[f"{USABLE_PREFIX}{name}"] = outcome.usable
+    columns[f"{USABLE_PREFIX}member_id"] = table.get_column("member_id").is_not_null()
+    table = table.with_columns([s.alias(n) for n, s in columns.items()])
+    table = table.select(*output_columns(extra), *[c for c in table.columns if c.startswith(USABLE_PREFIX)], *hidden)
     ledger = ledger_.finish(entries, severities=rules.checks.severity)
     return StageResult(
         table=table,
         ledger=ledger,
-        stats={"rows_in": members.height, "rows_out": table.height, "fixes": ledger.height},
+        stats={"rows_in": members.height, "rows_out": table.height, "entries": ledger.height},
     )

@@ -18,13 +18,17 @@ from pipeline.stages import StageResult
 REASON = "__reason"
 
 
-def usable(field: str) -> pl.Expr:
-    """Whether a cleaned field holds a usable value; a field kind may publish ``<field>__usable``."""
-    return pl.col(field).is_not_null()
+USABLE_PREFIX = "__usable_"
+
+
+def usable(members: pl.DataFrame, field: str) -> pl.Expr:
+    """Whether a cleaned field holds a usable value: the field kind's verdict where it gives one."""
+    flag = f"{USABLE_PREFIX}{field}"
+    return pl.col(flag) if flag in members.columns else pl.col(field).is_not_null()
 
 
 def quarantine(
-    members: pl.DataFrame, /, *, raw: RawTable, rules: Rules, usable_columns: dict[str, str] | None = None
+    members: pl.DataFrame, /, *, raw: RawTable, rules: Rules, ledger: pl.DataFrame | None = None
 ) -> tuple[StageResult, pl.DataFrame]:
     """Split the cleaned members into (kept, quarantined).
 
@@ -32,13 +36,10 @@ def quarantine(
         The stage result whose table holds the kept rows, and the quarantine table: ``source_row``,
         ``reason`` (check codes), ``reason_text`` and the raw values of every input column.
     """
-    usable_columns = usable_columns or {}
     raw_cells = [pl.col(h) for h in raw.headers]
     empty = pl.all_horizontal([c.is_null() | (c.str.strip_chars() == "") for c in raw_cells])
     ragged = pl.col(EXTRA_FIELDS).is_not_null() if EXTRA_FIELDS in raw.frame.columns else pl.lit(False)
-    identity = pl.any_horizontal(
-        [pl.col(usable_columns[f]) if f in usable_columns else usable(f) for f in rules.checks.identity_fields]
-    )
+    identity = pl.any_horizontal([usable(members, f) for f in rules.checks.identity_fields])
     flags = raw.frame.select("source_row", empty.alias("__empty"), ragged.alias("__ragged")).join(
         members.select("source_row", identity.alias("__identity")), on="source_row", how="left"
     )
@@ -64,8 +65,7 @@ def quarantine(
         .sort("source_row")
     )
     kept = members.join(bad.select("source_row"), on="source_row", how="anti")
-    if EXTRA_FIELDS in kept.columns:
-        kept = kept.drop(EXTRA_FIELDS)
+    kept = kept.drop([c for c in kept.columns if c.startswith("__")])
     entries = (
         ledger_.from_mask(bad, pl.lit(True), field="*", code="", before=pl.lit(None), after=pl.lit(None)).with_columns(
             bad.get_column(REASON).alias("check")

@@ -1,0 +1,59 @@
+"""Gender and consent: free-text vocabularies (from the rules) mapped to ``M``/``F`` and to booleans.
+
+Consent follows the anti-spam law (Communications Law §30A): marketing needs prior explicit consent, so an empty
+or unrecognised consent cell means *no* consent, recorded as such.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+
+from pipeline import ledger as ledger_
+from pipeline.catalogue import check
+from pipeline.fields.outcome import FieldOutcome
+
+check("gender-normalised", "info", "normalised", "Gender written as M/F", "{field} {before} written as {after}")
+check("gender-unrecognised", "warning", "flagged", "Unrecognised gender value",
+      "{field} {before} is not a gender value cleanse knows; left empty")
+check("consent-normalised", "info", "normalised", "Consent written as true/false",
+      "{field} {before} written as {after}")
+check("consent-missing", "info", "fixed", "No consent recorded: treated as no",
+      "{field} is empty: without explicit consent the member may not get marketing messages")
+check("consent-unrecognised", "warning", "flagged", "Unrecognised consent value: treated as no",
+      "{field} {before} is neither a yes nor a no; treated as no consent")
+
+
+def _key(value: pl.Expr) -> pl.Expr:
+    return value.str.to_lowercase().str.strip_chars(" .")
+
+
+def clean_gender(frame: pl.DataFrame, /, *, values: Mapping[str, Sequence[str]]) -> FieldOutcome:
+    lookup = {v.strip(" ."): code for code, vocab in values.items() for v in vocab}
+    raw = pl.col("gender")
+    value = _key(raw).replace_strict(lookup, default=None, return_dtype=pl.String)
+    work = frame.select("source_row", raw.alias("raw"), value.alias("value"))
+    flags = {
+        "gender-normalised": pl.col("value").is_not_null() & (pl.col("value") != pl.col("raw")),
+        "gender-unrecognised": pl.col("raw").is_not_null() & pl.col("value").is_null(),
+    }
+    entries = ledger_.from_flags(work, field="gender", flags=flags, before=pl.col("raw"), after=pl.col("value"))
+    return FieldOutcome(columns={"gender": work.get_column("value")}, entries=entries)
+
+
+def clean_consent(frame: pl.DataFrame, name: str, /, *, yes: Sequence[str], no: Sequence[str]) -> FieldOutcome:
+    """``name`` becomes a Boolean column that is never null: missing or unknown is False (no consent)."""
+    lookup = {v.strip(" ."): True for v in yes} | {v.strip(" ."): False for v in no}
+    raw = pl.col(name)
+    mapped = _key(raw).replace_strict(lookup, default=None, return_dtype=pl.Boolean)
+    work = frame.select("source_row", raw.alias("raw"), mapped.alias("mapped"))
+    work = work.with_columns(pl.col("mapped").fill_null(False).alias("value"))
+    flags = {
+        "consent-normalised": pl.col("mapped").is_not_null(),
+        "consent-missing": pl.col("raw").is_null(),
+        "consent-unrecognised": pl.col("raw").is_not_null() & pl.col("mapped").is_null(),
+    }
+    entries = ledger_.from_flags(work, field=name, flags=flags, before=pl.col("raw"),
+                                 after=pl.col("value").cast(pl.String).str.to_lowercase())
+    return FieldOutcome(columns={name: work.get_column("value")}, entries=entries)

@@ -1,0 +1,51 @@
+"""What a field kind returns, and the per-unique-value cache for the long tail.
+
+A field kind turns raw String columns into clean columns (the value, plus derived columns such as a status or a
+type) and ledger entries. The common case is a polars expression over the whole column; what it cannot settle goes
+to the authoritative library once per *unique* value through :func:`per_unique`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import polars as pl
+
+from pipeline import ledger as ledger_
+
+
+@dataclass(frozen=True)
+class FieldOutcome:
+    columns: Mapping[str, pl.Series]  # clean and derived columns, aligned with the input rows
+    entries: pl.DataFrame = field(default_factory=lambda: pl.DataFrame())  # ledger entries without severity/action
+    usable: pl.Series | None = None  # for identity fields: does the row hold a usable value?
+    stats: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def per_unique(
+    values: pl.Series, compute: Callable[[list[str]], list[dict[str, Any]]], schema: Mapping[str, pl.DataType]
+) -> pl.DataFrame:
+    """Call ``compute`` once on the distinct non-null values and spread its answers back over every row.
+
+    ``compute`` gets a list of distinct strings and returns one dict per value (keys of ``schema``).
+    Returns a frame aligned with ``values`` (nulls where the value was null).
+    """
+    distinct = values.drop_nulls().unique(maintain_order=True)
+    answers = compute(distinct.to_list()) if distinct.len() else []
+    table = pl.DataFrame(answers, schema=dict(schema), orient="row") if answers else pl.DataFrame(schema=dict(schema))
+    table = table.with_columns(distinct.alias("__key"))
+    return (
+        pl.DataFrame({"__key": values})
+        .join(table, on="__key", how="left", maintain_order="left", nulls_equal=False)
+        .drop("__key")
+    )
+
+
+def entries_for(
+    frame: pl.DataFrame, *, field: str, flags: Mapping[str, pl.Expr], before: str, after: str
+) -> pl.DataFrame:
+    """Shorthand: ledger entries from boolean flags over a working frame with ``before``/``after`` columns."""
+    return ledger_.from_flags(frame, field=field, flags=flags, before=pl.col(before), after=pl.col(after))

@@ -1,0 +1,1 @@
+"""Reference data shipped with the package, each file stating its source and licence."""

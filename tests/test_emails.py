@@ -1,0 +1,97 @@
+"""E-mail: email-validator's verdict, typo repair from the rules, disposable and role accounts."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.fields.emails import clean_emails
+from pipeline.rules import load_rules
+
+RULES = load_rules().fields
+
+
+def clean(values: list[str | None]) -> pl.DataFrame:
+    frame = pl.DataFrame({"source_row": range(2, len(values) + 2), "email": values},
+                         schema={"source_row": pl.Int64, "email": pl.String})
+    out = clean_emails(frame, domain_typos=RULES.email_domain_typos, role_accounts=RULES.email_role_accounts)
+    checks = out.entries.group_by("source_row").agg(pl.col("check").sort())
+    return (pl.DataFrame(dict(out.columns)).with_columns(frame["source_row"])
+            .join(checks, on="source_row", how="left").with_columns(pl.col("check").fill_null([])))
+
+
+@pytest.mark.parametrize(
+    ("raw", "email", "status", "checks"),
+    [
+        ("moshe.cohen@gmail.com", "moshe.cohen@gmail.com", "valid", []),
+        ("Moshe.Cohen@Gmail.COM", "Moshe.Cohen@gmail.com", "valid", ["email-normalised"]),
+        ("DANA@WALLA.CO.IL", "DANA@walla.co.il", "valid", ["email-normalised"]),
+        ("a_b+club@walla.co.il", "a_b+club@walla.co.il", "valid", []),
+        ("yossi@gmial.com", "yossi@gmail.com", "valid", ["email-domain-typo-fixed"]),
+        ("yossi@gmail.co", "yossi@gmail.com", "valid", ["email-domain-typo-fixed"]),
+        ("yossi@gmail.con", "yossi@gmail.com", "valid", ["email-domain-typo-fixed"]),
+        ("rina@hotmial.com", "rina@hotmail.com", "valid", ["email-domain-typo-fixed"]),
+        ("rina@wala.co.il", "rina@walla.co.il", "valid", ["email-domain-typo-fixed"]),
+        ("rina@walla.com", "rina@walla.co.il", "valid", ["email-domain-typo-fixed"]),
+        ("Rina@Hotmial.Com", "Rina@hotmail.com", "valid", ["email-domain-typo-fixed"]),
+        ("avi @gmail.com", "avi@gmail.com", "valid", ["email-syntax-repaired"]),
+        ("avi@@gmail.com", "avi@gmail.com", "valid", ["email-syntax-repaired"]),
+        ("mailto:avi@gmail.com", "avi@gmail.com", "valid", ["email-syntax-repaired"]),
+        ("<avi@gmail.com>", "avi@gmail.com", "valid", ["email-syntax-repaired"]),
+        ("avi@walla.co.il.", "avi@walla.co.il", "valid", ["email-syntax-repaired"]),
+        ("avi@mailinator.com", "avi@mailinator.com", "disposable", ["email-disposable"]),
+        ("x@guerrillamail.com", "x@guerrillamail.com", "disposable", ["email-disposable"]),
+        ("info@shop.co.il", "info@shop.co.il", "role", ["email-role-account"]),
+        ("Office@shop.co.il", "Office@shop.co.il", "role", ["email-role-account"]),
+        ("משה@gmail.com", "משה@gmail.com", "valid", []),
+        ("avi@gmail", "avi@gmail", "invalid", ["email-invalid"]),
+        ("avi.gmail.com", "avi.gmail.com", "invalid", ["email-invalid"]),
+        ("avi..cohen@gmail.com", "avi..cohen@gmail.com", "invalid", ["email-invalid"]),
+        (".avi@gmail.com", ".avi@gmail.com", "invalid", ["email-invalid"]),
+        ("avi@-gmail.com", "avi@-gmail.com", "invalid", ["email-invalid"]),
+        ("avi@mail.test", "avi@mail.test", "invalid", ["email-invalid"]),
+        ("avi@gmail.123", "avi@gmail.123", "invalid", ["email-invalid"]),
+        ("לא ידוע", "לא ידוע", "invalid", ["email-invalid"]),
+        ("a@b.c", "a@b.c", "valid", []),  # email-validator accepts a one-letter TLD; so do we
+        (None, None, None, []),
+    ],
+)
+def test_email(raw: str | None, email: str | None, status: str | None, checks: list[str]) -> None:
+    row = clean([raw]).row(0, named=True)
+    assert (row["email"], row["email_status"], row["check"]) == (email, status, checks)
+
+
+def test_domain_column_and_usable() -> None:
+    frame = pl.DataFrame({"source_row": [2, 3], "email": ["a@Gmail.com", "bad"]})
+    out = clean_emails(frame)
+    assert out.columns["email_domain"].to_list() == ["gmail.com", None]
+    assert out.usable.to_list() == [True, False]  # type: ignore[union-attr]
+
+
+LOCAL = st.text(alphabet="abcXYZ019._+-'", min_size=1, max_size=12)
+DOMAIN = st.lists(st.text(alphabet="abcxyz019-", min_size=1, max_size=8), min_size=1, max_size=3).map(".".join)
+TLD = st.sampled_from(["com", "co.il", "net", "IL", "org", "c", "123", "test", "xn--4dbrk0ce", "Com"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(local=LOCAL, domain=DOMAIN, tld=TLD)
+def test_agrees_with_email_validator(local: str, domain: str, tld: str) -> None:
+    address = f"{local}@{domain}.{tld}"
+    ours = clean([address]).row(0, named=True)
+    try:
+        expected = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        expected = None
+    if expected is None:
+        assert ours["email_status"] == "invalid", address
+    else:
+        assert ours["email"] == expected, address
+
+
+@given(st.sampled_from(["Moshe@Gmail.COM", "avi @gmial.com", "mailto:x@walla.com", "bad", "a@b.c"]))
+def test_idempotent(raw: str) -> None:
+    once = clean([raw])["email"].item()
+    assert clean([once])["email"].item() == once
