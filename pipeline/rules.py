@@ -22,7 +22,7 @@ from pipeline.catalogue import SEVERITIES, all_checks
 from pipeline.errors import RulesError
 from pipeline.fields import FIELDS
 
-SECTIONS = ("columns", "checks", "fields")
+SECTIONS = ("columns", "checks", "fields", "scoring")
 
 
 @dataclass(frozen=True)
@@ -69,10 +69,42 @@ class FieldRules:
 
 
 @dataclass(frozen=True)
+class Segment:
+    name: str
+    r: tuple[int, int]
+    f: tuple[int, int]
+    m: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class ScoringRules:
+    """Enrichment and scoring parameters (``scoring.yaml``)."""
+
+    reference_date: str = "latest_purchase"
+    age_bands: tuple[tuple[int, int], ...] = ((16, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 120))
+    free_webmail: tuple[str, ...] = ()
+    israeli_isp: tuple[str, ...] = ()
+    gender_female: float = 0.95
+    gender_male: float = 0.05
+    gender_min_bearers: int = 50
+    frequency_bins: tuple[int, ...] = (1, 2, 4, 9)
+    segments: tuple[Segment, ...] = ()
+    lifespan_years: float = 3.0
+    margin: float = 1.0
+    min_tenure_years: float = 0.25
+    lapse_percentile: float = 0.8
+    personal_gap_multiple: float = 2.0
+    lapsed_days: tuple[int, ...] = (90, 180, 365)
+    quality_weights: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    grades: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
 class Rules:
     columns: ColumnRules
     checks: CheckRules
     fields: FieldRules = field(default_factory=FieldRules)
+    scoring: ScoringRules = field(default_factory=ScoringRules)
     sources: tuple[str, ...] = ()
 
 
@@ -258,10 +290,61 @@ def _check_fields(check: _Checker, doc: _Doc, data: Any) -> None:
                 check.add(doc, where, f"{section}.{key} must be a file path or null")
 
 
+_SCORING_SPEC: dict[str, Any] = {
+    "reference_date": "text",
+    "age_bands": "pairs",
+    "email_domains": {"free_webmail": "list", "israeli_isp": "list"},
+    "gender_inference": {"female": "number", "male": "number", "min_bearers": "int"},
+    "rfm": {"frequency_bins": "ints", "segments": "segments"},
+    "value": {"lifespan_years": "number", "margin": "number", "min_tenure_years": "number"},
+    "churn": {"lapse_percentile": "number", "personal_gap_multiple": "number", "lapsed_days": "ints"},
+    "quality": {"weights": "weights", "grades": "weights"},
+}
+
+
+def _check_scoring(check: _Checker, doc: _Doc, data: Any) -> None:
+    def walk(spec: Any, value: Any, where: tuple[Any, ...]) -> None:
+        label = ".".join(map(str, where))
+        if isinstance(spec, dict):
+            if check.keys(doc, value, where, list(spec)):
+                for key, sub in spec.items():
+                    if key in value:
+                        walk(sub, value[key], (*where, key))
+        elif spec == "list":
+            _str_list(check, doc, value, where)
+        elif spec == "number":
+            check.typed(doc, value, where, (int, float), "a number")
+        elif spec == "int":
+            check.typed(doc, value, where, int, "a whole number")
+        elif spec == "text":
+            if not isinstance(value, str) and not hasattr(value, "isoformat"):
+                check.add(doc, where, f"{label} must be 'latest_purchase' or a date (YYYY-MM-DD)")
+        elif spec == "ints":
+            if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+                check.add(doc, where, f"{label} must be a list of whole numbers")
+        elif spec == "pairs":
+            if not isinstance(value, list) or not all(isinstance(v, list) and len(v) == 2 for v in value):
+                check.add(doc, where, f"{label} must be a list of [from, to] pairs")
+        elif spec == "weights":
+            if not isinstance(value, dict) or not all(isinstance(v, int | float) for v in value.values()):
+                check.add(doc, where, f"{label} must map names to numbers")
+        elif spec == "segments":
+            ok = isinstance(value, list) and all(
+                isinstance(v, list) and len(v) == 7 and isinstance(v[0], str)
+                and all(isinstance(n, int) and 1 <= n <= 5 for n in v[1:]) for v in value)
+            if not ok:
+                check.add(doc, where, f"{label} must be a list of [name, R min, R max, F min, F max, M min, M max] "
+                          "with scores from 1 to 5")
+
+    walk({"replace": "any", **_SCORING_SPEC} if isinstance(data, dict) and "replace" in data else _SCORING_SPEC,
+         data, ())
+
+
 _VALIDATORS: dict[str, Callable[[_Checker, _Doc, Any], None]] = {
     "columns": _check_columns,
     "checks": _check_checks,
     "fields": _check_fields,
+    "scoring": _check_scoring,
 }
 
 
@@ -372,4 +455,32 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> Rules:
         blessings=texts("names", "blessings"),
         test_entries=tuple(v.lower() for v in texts("names", "test_entries")),
     )
-    return Rules(columns=columns, checks=checks, fields=fields_, sources=sources)
+    sc = data.get("scoring", {})
+
+    def sget(*path: str, default: Any = None) -> Any:
+        node: Any = sc
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        return default if node is None else node
+
+    scoring = ScoringRules(
+        reference_date=str(sget("reference_date", default="latest_purchase")),
+        age_bands=tuple((int(a), int(b)) for a, b in sget("age_bands", default=ScoringRules.age_bands)),
+        free_webmail=tuple(str(v).lower() for v in sget("email_domains", "free_webmail", default=())),
+        israeli_isp=tuple(str(v).lower() for v in sget("email_domains", "israeli_isp", default=())),
+        gender_female=float(sget("gender_inference", "female", default=0.95)),
+        gender_male=float(sget("gender_inference", "male", default=0.05)),
+        gender_min_bearers=int(sget("gender_inference", "min_bearers", default=50)),
+        frequency_bins=tuple(int(v) for v in sget("rfm", "frequency_bins", default=(1, 2, 4, 9))),
+        segments=tuple(Segment(str(s[0]), (s[1], s[2]), (s[3], s[4]), (s[5], s[6]))
+                       for s in sget("rfm", "segments", default=())),
+        lifespan_years=float(sget("value", "lifespan_years", default=3)),
+        margin=float(sget("value", "margin", default=1.0)),
+        min_tenure_years=float(sget("value", "min_tenure_years", default=0.25)),
+        lapse_percentile=float(sget("churn", "lapse_percentile", default=0.8)),
+        personal_gap_multiple=float(sget("churn", "personal_gap_multiple", default=2.0)),
+        lapsed_days=tuple(int(v) for v in sget("churn", "lapsed_days", default=(90, 180, 365))),
+        quality_weights=MappingProxyType({str(k): float(v) for k, v in sget("quality", "weights", default={}).items()}),
+        grades=MappingProxyType({str(k): float(v) for k, v in sget("quality", "grades", default={}).items()}),
+    )
+    return Rules(columns=columns, checks=checks, fields=fields_, scoring=scoring, sources=sources)

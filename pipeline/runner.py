@@ -20,8 +20,11 @@ from pipeline.rules import Rules
 from pipeline.stages import StageResult
 from pipeline.stages.clean import clean
 from pipeline.stages.conform import conform
+from pipeline.stages.enrich import enrich
 from pipeline.stages.golden import singletons
+from pipeline.stages.score import as_of_date, club_figures, score
 from pipeline.stages.quarantine import quarantine
+from pipeline.stages.validate import validate
 
 T = TypeVar("T")
 
@@ -112,27 +115,50 @@ def process(
         "map", raw.height, lambda: conform(raw, mapping=mapping), lambda r: r.table.height
     )
     cleaned: StageResult = clock.run(
-        "clean", raw.height, lambda: clean(conformed.table, rules=rules), lambda r: r.table.height
+        "clean",
+        raw.height,
+        lambda: clean(conformed.table, rules=rules, reference_date=options.reference_date, check_dns=options.check_dns),
+        lambda r: r.table.height,
     )
+    validated: StageResult = clock.run(
+        "validate",
+        raw.height,
+        lambda: validate(cleaned.table, rules=rules, reference_date=options.reference_date),
+        lambda r: r.table.height,
+    )
+    field_ledger = ledger_.concat([cleaned.ledger, validated.ledger])
     kept, quarantined = clock.run(
         "quarantine",
         raw.height,
-        lambda: quarantine(cleaned.table, raw=raw, rules=rules),
+        lambda: quarantine(validated.table, raw=raw, rules=rules, ledger=field_ledger),
         lambda r: r[0].table.height,
     )
     golden, merge_map = clock.run(
         "golden", kept.table.height, lambda: singletons(kept.table), lambda r: r[0].table.height
     )
+    today = options.reference_date or dt.date.today()
+    as_of = as_of_date(golden.table, rules.scoring, today)
+    enriched: StageResult = clock.run(
+        "enrich", golden.table.height,
+        lambda: enrich(golden.table, rules=rules, reference_date=today, as_of=as_of),
+        lambda r: r.table.height,
+    )
     short = ledger_.from_mask(
         raw.short_rows, pl.lit(True), field="*", code="csv-short-row", before=pl.lit(None), after=pl.lit(None)
     )
     ingest_ledger = ledger_.finish([short], severities=rules.checks.severity)
-    ledger = ledger_.concat([ingest_ledger, cleaned.ledger, kept.ledger])
+    ledger = ledger_.concat([ingest_ledger, field_ledger, kept.ledger, enriched.ledger])
+    scored: StageResult = clock.run(
+        "score", enriched.table.height,
+        lambda: score(enriched.table, rules=rules, ledger=ledger, merge_map=merge_map, as_of=as_of),
+        lambda r: r.table.height,
+    )
+    before = club_figures(validated.table, naive=True)
     return RunResult(
         source=raw.source,
         mapping=mapping,
         rows_in=raw.height,
-        members=golden.table,
+        members=scored.table,
         merge_map=merge_map,
         quarantine=quarantined,
         ledger=ledger,
@@ -143,6 +169,9 @@ def process(
                 "clean": cleaned.stats,
                 "quarantine": kept.stats,
                 "golden": golden.stats,
+                "enrich": enriched.stats,
+                "score": scored.stats,
+                "club_before": before,
             }
         ),
         raw_headers=raw.headers,

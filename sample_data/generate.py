@@ -227,9 +227,8 @@ class Generator:
 
     # ---- people
     def national_id(self) -> str:
-        body = f"{self.r.randrange(0, 10**8):08d}"
-        if self.r.random() < 0.35:  # older IDs start with 0 and lose it in Excel
-            body = "0" + body[1:]
+        # personal IDs start with 0-3 (5 is for companies); older ones start with 0 and lose it in Excel
+        body = f"{self.r.choice('0000123333')}{self.r.randrange(0, 10**7):07d}"
         return body + id_check_digit(body)
 
     def mobile(self) -> str:

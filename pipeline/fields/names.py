@@ -95,7 +95,9 @@ def _junk_pattern() -> str:
 _JUNK = _junk_pattern()
 
 
-def _normalise(work: pl.DataFrame, name: str, *, honorifics: str, deceased: str, blessings: str) -> pl.DataFrame:
+def _normalise(
+    work: pl.DataFrame, name: str, *, honorifics: str, deceased: str, blessings: str, tests: list[str]
+) -> pl.DataFrame:
     """The steps of one name column, each materialised as a column (``<name>__<step>``) so that no expression
     is repeated inside the next one."""
     p = f"{name}__"
@@ -142,8 +144,14 @@ def _normalise(work: pl.DataFrame, name: str, *, honorifics: str, deceased: str,
     work = work.with_columns((latin_only & upper_or_lower & (text.str.to_titlecase() != text)).alias(p + "cased"))
     cased = pl.when(pl.col(p + "cased")).then(text.str.to_titlecase()).otherwise(text).str.strip_chars()
     work = work.with_columns(pl.when(cased == "").then(pl.lit(None, pl.String)).otherwise(cased).alias(p + "value"))
-    work = work.with_columns(pl.col(p + "title").is_not_null().alias(p + "titled"))
-    flags = ["niqqud", "punct", "deceased", "blessed", "visual", "cased"]
+    value = pl.col(p + "value")
+    work = work.with_columns(
+        pl.col(p + "title").is_not_null().alias(p + "titled"),
+        value.str.contains(r"\d").alias(p + "digits"),
+        (value.str.contains(_JUNK) | (value.is_not_null() & ~value.str.contains(r"\p{L}"))).alias(p + "junk"),
+        value.str.to_lowercase().is_in(tests).alias(p + "part_test"),
+    )
+    flags = ["niqqud", "punct", "deceased", "blessed", "visual", "cased", "digits", "junk", "part_test"]
     return work.with_columns([pl.col(p + k).fill_null(False) for k in flags]).drop(
         [p + k for k in ("plain", "punctd", "t1", "t2", "t3", "t4")]
     )
@@ -166,8 +174,13 @@ def clean_names(
     patterns = {"honorifics": _alternation(honorifics), "deceased": _alternation(deceased),
                 "blessings": _alternation(blessings)}
     work = frame.select("source_row", *[pl.col(n).alias(f"raw_{n}") for n in NAME_FIELDS])
+    tests_single = [t for t in test_entries if " " not in t.strip()]
+    tests_multi = [t for t in test_entries if " " in t.strip()]
     for name in NAME_FIELDS:
-        work = _normalise(work, name, **patterns)
+        # names repeat a lot: run the chain once per distinct value, then join it back
+        distinct = work.select(pl.col(f"raw_{name}").unique())
+        work = work.join(_normalise(distinct, name, **patterns, tests=tests_single), on=f"raw_{name}", how="left",
+                         maintain_order="left", nulls_equal=True)
 
     # split a full name when it is all there is
     lexicon = first_name_lexicon().get_column("name").to_list()
@@ -189,8 +202,6 @@ def clean_names(
             .when(swapped).then(rest).otherwise(tail)
         ).otherwise(pl.col("last_name__value")).str.replace_all("\u00a0", " ").alias("last_final"),
     )
-    tests_single = [t for t in test_entries if " " not in t.strip()]
-    tests_multi = [t for t in test_entries if " " in t.strip()]
     combined = pl.concat_str([pl.col("first_final"), pl.col("last_final")], separator=" ", ignore_nulls=True)
     whole = pl.coalesce(pl.col("full_name__value"), combined).str.to_lowercase()
     work = work.with_columns(
@@ -205,7 +216,6 @@ def clean_names(
     outcomes: dict[str, FieldOutcome] = {}
     for name in NAME_FIELDS:
         value = finals[name]
-        part_test = value.str.to_lowercase().is_in(tests_single)
         flags = {
             "name-niqqud-removed": pl.col(f"{name}__niqqud"),
             "name-punctuation-normalised": pl.col(f"{name}__punct"),
@@ -214,9 +224,9 @@ def clean_names(
             "name-blessing-removed": pl.col(f"{name}__blessed"),
             "name-visual-hebrew-reversed": pl.col(f"{name}__visual"),
             "name-title-cased": pl.col(f"{name}__cased"),
-            "name-has-digits": value.str.contains(r"\d"),
-            "name-junk": value.str.contains(_JUNK) | (value.is_not_null() & ~value.str.contains(r"\p{L}")),
-            "name-test-entry": value.is_not_null() & (part_test | pl.col("test_whole")),
+            "name-has-digits": pl.col(f"{name}__digits"),
+            "name-junk": pl.col(f"{name}__junk"),
+            "name-test-entry": value.is_not_null() & (pl.col(f"{name}__part_test") | pl.col("test_whole")),
         }
         if name == "full_name":
             flags["name-split-from-full"] = pl.col("split")
@@ -226,7 +236,10 @@ def clean_names(
         entries = ledger_.from_flags(work, field=name, flags=flags, before=before, after=value)
         columns = {name: work.select(value).to_series().alias(name)}
         if name in ("first_name", "last_name"):
-            columns[f"{name}_key"] = work.select(match_key(value)).to_series().alias(f"{name}_key")
+            final = work.select(value.alias("v"))
+            keys = final.unique().with_columns(match_key(pl.col("v")).alias("k"))
+            columns[f"{name}_key"] = final.join(keys, on="v", how="left", maintain_order="left",
+                                                nulls_equal=True).get_column("k").alias(f"{name}_key")
         if name == "first_name":
             columns["title"] = work.select(title).to_series().alias("title")
             columns["deceased"] = work.select(dead).to_series().alias("deceased")

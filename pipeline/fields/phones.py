@@ -137,7 +137,7 @@ def parse_phones(raw: pl.Series) -> pl.DataFrame:
     )
     frame = frame.with_columns(unexcel.alias("v"), (excel_decimal | excel_sci).alias("excel_number"))
     v = pl.col("v")
-    simple = v.str.contains(r"^\+?[0-9][0-9 \-().\/]*$") | v.str.contains(r"^\(0[0-9]\)[0-9 \-]+$")
+    simple = v.str.contains(r"^\+?\(?[0-9][0-9 \-().\/]*$")
     plus = v.str.starts_with("+")
     digits = v.str.replace_all(r"[^0-9]", "")
     n = digits.str.len_chars()

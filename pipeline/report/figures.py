@@ -59,9 +59,22 @@ def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: in
             {"stage": t.stage, "rows_in": t.rows_in, "rows_out": t.rows_out, "seconds": round(t.seconds, 3)}
             for t in result.timings
         ],
+        "club": _club(result),
+        "quality": {
+            "mean_score": result.stats.get("score", {}).get("quality_mean"),
+            "grades": result.stats.get("score", {}).get("quality_grades", {}),
+            "histogram": result.stats.get("score", {}).get("quality_histogram", {}),
+        },
         "notes": _notes(result, xlsx_max_rows),
     }
     return report
+
+
+def _club(result: RunResult) -> dict[str, Any]:
+    """The club's figures before cleansing (the file as it came) and after (clean golden records)."""
+    after = dict(result.stats.get("score", {}).get("club", {}))
+    before = dict(result.stats.get("club_before", {}))
+    return {"as_of": result.stats.get("score", {}).get("as_of"), "before": before, "after": after}
 
 
 def _notes(result: RunResult, xlsx_max_rows: int | None) -> list[str]:
@@ -81,8 +94,13 @@ def _quarantine(result: RunResult) -> dict[str, int]:
     return dict(zip(counts.get_column("reason").to_list(), counts.get_column("len").to_list(), strict=True))
 
 
+STATUS_COLUMNS = {"national_id": "national_id_status", "phone_mobile": "phone_mobile_status",
+                  "phone_other": "phone_other_status", "email": "email_status"}
+
+
 def _fields(result: RunResult) -> dict[str, dict[str, Any]]:
-    """Per canonical field in the file (or derived by cleaning): completeness before/after, rows fixed, flagged."""
+    """Per canonical field in the file (or derived by cleaning): completeness before and after, and how many
+    rows had a value fixed, normalised (written in canonical form) or flagged. From the ledger."""
     by_field = result.mapping.by_field
     before: dict[str, int] = dict(result.stats.get("map", {}).get("complete_before", {}))
     ledger = result.ledger.filter(pl.col("field") != "*")
@@ -96,18 +114,29 @@ def _fields(result: RunResult) -> dict[str, dict[str, Any]]:
     for name in FIELDS:
         if name not in members.columns:
             continue
-        after = members.height - members.get_column(name).null_count()
+        column = members.get_column(name)
+        after = members.height - column.null_count()
+        if column.dtype == pl.Boolean:  # consent: never missing after cleaning; count the yeses
+            after = int(column.sum())
         if name not in by_field and after == 0:
             continue
-        out[name] = {
+        entry: dict[str, Any] = {
             "column": by_field.get(name),
             "complete_before": before.get(name, 0),
             "complete_before_pct": round(100 * before.get(name, 0) / max(result.rows_in, 1), 1),
             "complete_after": after,
             "complete_after_pct": round(100 * after / kept, 1),
+            "missing_after": members.height - after if column.dtype != pl.Boolean else None,
             "fixed": counts.get((name, "fixed"), 0) + counts.get((name, "moved"), 0),
+            "normalised": counts.get((name, "normalised"), 0),
             "flagged": counts.get((name, "flagged"), 0),
         }
+        status = STATUS_COLUMNS.get(name)
+        if status and status in members.columns:
+            valid = int((members.get_column(status) == "valid").sum())
+            entry["valid_after"] = valid
+            entry["valid_after_pct"] = round(100 * valid / kept, 1)
+        out[name] = entry
     return out
 
 
