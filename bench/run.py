@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 OUT = HERE / "out"
-STAGES = ("ingest", "map", "clean", "quarantine", "golden")
+STAGES = ("ingest", "map", "clean", "validate", "quarantine", "golden", "enrich", "score")
 
 
 def ensure_file(rows: int, fmt: str, seed: int = 1) -> Path:

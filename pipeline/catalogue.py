@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
-Action = Literal["fixed", "flagged", "quarantined", "merged", "moved"]
+Action = Literal["fixed", "normalised", "flagged", "quarantined", "merged", "moved"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 
 
@@ -51,8 +51,13 @@ _CHECKS: tuple[Check, ...] = (
         "Row has fewer fields than the header",
         "The record has fewer fields than the header; the missing trailing fields were left empty",
     ),
-    _c("quarantined-by-rule", "error", "quarantined", "Quarantined by a rule",
-       "A check listed under quarantine_on in the rules failed for this row"),
+    _c(
+        "quarantined-by-rule",
+        "error",
+        "quarantined",
+        "Quarantined by a rule",
+        "A check listed under quarantine_on in the rules failed for this row",
+    ),
     # --- any text cell ---
     _c(
         "invisible-chars-removed",

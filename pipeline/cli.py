@@ -84,7 +84,8 @@ def run(
         bool, typer.Option("--check-dns", help="Check that each e-mail domain receives mail (DNS; needs network).")
     ] = False,
     reference_date: Annotated[
-        str | None, typer.Option("--reference-date", help="Date for ages and 'in the future' (YYYY-MM-DD; default today).")
+        str | None,
+        typer.Option("--reference-date", help="Date for ages and 'in the future' (YYYY-MM-DD; default today)."),
     ] = None,
     rules: RulesOpt = None,
     show_pii: ShowPiiOpt = False,
@@ -101,8 +102,12 @@ def run(
     with _errors(verbose):
         loaded = load_rules(rules)
         options = RunOptions(
-            sheet=sheet, overrides=parse_overrides(map_ or []), show_pii=show_pii, xlsx_max_rows=xlsx_max_rows,
-            check_dns=check_dns, reference_date=_date(reference_date),
+            sheet=sheet,
+            overrides=parse_overrides(map_ or []),
+            show_pii=show_pii,
+            xlsx_max_rows=xlsx_max_rows,
+            check_dns=check_dns,
+            reference_date=_date(reference_date),
         )
         progress = StageProgress(Console(stderr=True, quiet=quiet, highlight=False))
         result = process(file, rules=loaded, options=options, progress=progress)

@@ -62,8 +62,11 @@ def print_summary(console: Console, report: dict[str, Any], *, out: str, files: 
     table.add_row("rows quarantined", f"{s['rows_quarantined']:,}")
     for reason, n in report["quarantine"].items():
         table.add_row(f"  {reason}", f"{n:,}")
-    for label, actions in (("values fixed", ("fixed", "moved")), ("values reformatted", ("normalised",)),
-                           ("values flagged", ("flagged",))):
+    for label, actions in (
+        ("values fixed", ("fixed", "moved")),
+        ("values reformatted", ("normalised",)),
+        ("values flagged", ("flagged",)),
+    ):
         table.add_row(label, f"{sum(c['count'] for c in report['checks'] if c['action'] in actions):,}")
     console.print(table)
     stages = Table(title="Stages", title_justify="left", show_edge=False, pad_edge=False)

@@ -203,8 +203,12 @@ def _str_list(check: _Checker, doc: _Doc, value: Any, keypath: tuple[Any, ...]) 
         return
     for i, item in enumerate(value):
         if isinstance(item, bool):
-            check.add(doc, (*keypath, i), f"{'.'.join(map(str, keypath))} item {i + 1} was read as a boolean: "
-                      "put it in quotes (YAML reads yes/no/on/off/true/false as booleans)")
+            check.add(
+                doc,
+                (*keypath, i),
+                f"{'.'.join(map(str, keypath))} item {i + 1} was read as a boolean: "
+                "put it in quotes (YAML reads yes/no/on/off/true/false as booleans)",
+            )
         elif not isinstance(item, str | int | float):
             check.add(doc, (*keypath, i), f"{'.'.join(map(str, keypath))} item {i + 1} must be text")
 
@@ -330,14 +334,23 @@ def _check_scoring(check: _Checker, doc: _Doc, data: Any) -> None:
                 check.add(doc, where, f"{label} must map names to numbers")
         elif spec == "segments":
             ok = isinstance(value, list) and all(
-                isinstance(v, list) and len(v) == 7 and isinstance(v[0], str)
-                and all(isinstance(n, int) and 1 <= n <= 5 for n in v[1:]) for v in value)
+                isinstance(v, list)
+                and len(v) == 7
+                and isinstance(v[0], str)
+                and all(isinstance(n, int) and 1 <= n <= 5 for n in v[1:])
+                for v in value
+            )
             if not ok:
-                check.add(doc, where, f"{label} must be a list of [name, R min, R max, F min, F max, M min, M max] "
-                          "with scores from 1 to 5")
+                check.add(
+                    doc,
+                    where,
+                    f"{label} must be a list of [name, R min, R max, F min, F max, M min, M max] "
+                    "with scores from 1 to 5",
+                )
 
-    walk({"replace": "any", **_SCORING_SPEC} if isinstance(data, dict) and "replace" in data else _SCORING_SPEC,
-         data, ())
+    walk(
+        {"replace": "any", **_SCORING_SPEC} if isinstance(data, dict) and "replace" in data else _SCORING_SPEC, data, ()
+    )
 
 
 _VALIDATORS: dict[str, Callable[[_Checker, _Doc, Any], None]] = {
@@ -440,7 +453,8 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> Rules:
         national_id_min_digits=int(get("national_id", "min_digits", 7)),
         national_id_fakes=texts("national_id", "fakes"),
         email_domain_typos=MappingProxyType(
-            {str(k).lower(): str(v).lower() for k, v in get("emails", "domain_typos", {}).items()}),
+            {str(k).lower(): str(v).lower() for k, v in get("emails", "domain_typos", {}).items()}
+        ),
         email_role_accounts=tuple(v.lower() for v in texts("emails", "role_accounts")),
         gender_values=MappingProxyType({g: tuple(v.lower() for v in texts("gender", g)) for g in ("M", "F")}),
         consent_yes=tuple(v.lower() for v in texts("consent", "yes")),
@@ -472,8 +486,9 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> Rules:
         gender_male=float(sget("gender_inference", "male", default=0.05)),
         gender_min_bearers=int(sget("gender_inference", "min_bearers", default=50)),
         frequency_bins=tuple(int(v) for v in sget("rfm", "frequency_bins", default=(1, 2, 4, 9))),
-        segments=tuple(Segment(str(s[0]), (s[1], s[2]), (s[3], s[4]), (s[5], s[6]))
-                       for s in sget("rfm", "segments", default=())),
+        segments=tuple(
+            Segment(str(s[0]), (s[1], s[2]), (s[3], s[4]), (s[5], s[6])) for s in sget("rfm", "segments", default=())
+        ),
         lifespan_years=float(sget("value", "lifespan_years", default=3)),
         margin=float(sget("value", "margin", default=1.0)),
         min_tenure_years=float(sget("value", "min_tenure_years", default=0.25)),

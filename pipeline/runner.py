@@ -22,8 +22,8 @@ from pipeline.stages.clean import clean
 from pipeline.stages.conform import conform
 from pipeline.stages.enrich import enrich
 from pipeline.stages.golden import singletons
-from pipeline.stages.score import as_of_date, club_figures, score
 from pipeline.stages.quarantine import quarantine
+from pipeline.stages.score import as_of_date, club_figures, score
 from pipeline.stages.validate import validate
 
 T = TypeVar("T")
@@ -139,7 +139,8 @@ def process(
     today = options.reference_date or dt.date.today()
     as_of = as_of_date(golden.table, rules.scoring, today)
     enriched: StageResult = clock.run(
-        "enrich", golden.table.height,
+        "enrich",
+        golden.table.height,
         lambda: enrich(golden.table, rules=rules, reference_date=today, as_of=as_of),
         lambda r: r.table.height,
     )
@@ -149,7 +150,8 @@ def process(
     ingest_ledger = ledger_.finish([short], severities=rules.checks.severity)
     ledger = ledger_.concat([ingest_ledger, field_ledger, kept.ledger, enriched.ledger])
     scored: StageResult = clock.run(
-        "score", enriched.table.height,
+        "score",
+        enriched.table.height,
         lambda: score(enriched.table, rules=rules, ledger=ledger, merge_map=merge_map, as_of=as_of),
         lambda r: r.table.height,
     )

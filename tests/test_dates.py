@@ -67,12 +67,16 @@ def test_parse(raw: str, expected: dt.date | None, flag: str | None) -> None:
 def run(**columns: list[str | None]) -> dict[str, list[str]]:
     n = len(next(iter(columns.values())))
     data = {f: columns.get(f, [None] * n) for f in ("birth_date", "join_date", "last_purchase_date", "consent_date")}
-    frame = pl.DataFrame({"source_row": range(2, n + 2), **data},
-                         schema={"source_row": pl.Int64, **{f: pl.String for f in data}})
+    frame = pl.DataFrame(
+        {"source_row": range(2, n + 2), **data}, schema={"source_row": pl.Int64, **{f: pl.String for f in data}}
+    )
     out = clean_dates(frame, fields=list(data), reference=REF, birth_placeholders=["1900-01-01"], min_age=16)
     entries = pl.concat([o.entries for o in out.values()])
-    return {f"{r['field']}@{r['source_row']}": r["check"] for r in entries.iter_rows(named=True)
-            if r["check"] not in ("date-normalised",)}
+    return {
+        f"{r['field']}@{r['source_row']}": r["check"]
+        for r in entries.iter_rows(named=True)
+        if r["check"] not in ("date-normalised",)
+    }
 
 
 def test_plausibility_checks() -> None:
@@ -94,9 +98,16 @@ def test_plausibility_checks() -> None:
 
 
 def test_placeholder_birth_date_is_not_a_birthday() -> None:
-    frame = pl.DataFrame({"source_row": [2], "birth_date": ["01/01/1900"], "join_date": [None],
-                          "last_purchase_date": [None], "consent_date": [None]}, schema_overrides={
-                              "join_date": pl.String, "last_purchase_date": pl.String, "consent_date": pl.String})
+    frame = pl.DataFrame(
+        {
+            "source_row": [2],
+            "birth_date": ["01/01/1900"],
+            "join_date": [None],
+            "last_purchase_date": [None],
+            "consent_date": [None],
+        },
+        schema_overrides={"join_date": pl.String, "last_purchase_date": pl.String, "consent_date": pl.String},
+    )
     out = clean_dates(frame, fields=["birth_date"], reference=REF, birth_placeholders=["1900-01-01"])
     assert out["birth_date"].columns["birth_date"].to_list() == [None]
 
@@ -107,8 +118,10 @@ def test_age_boundary_is_the_birthday() -> None:
     assert found == {"birth_date@3": "member-under-min-age"}
 
 
-@given(st.dates(min_value=D(1901, 1, 1), max_value=D(2099, 12, 31)),
-       st.sampled_from(["{d:02d}/{m:02d}/{y}", "{d}.{m}.{y}", "{y}-{m:02d}-{d:02d}", "{d:02d}-{m:02d}-{y}"]))
+@given(
+    st.dates(min_value=D(1901, 1, 1), max_value=D(2099, 12, 31)),
+    st.sampled_from(["{d:02d}/{m:02d}/{y}", "{d}.{m}.{y}", "{y}-{m:02d}-{d:02d}", "{d:02d}-{m:02d}-{y}"]),
+)
 def test_round_trip_and_idempotent(day: dt.date, style: str) -> None:
     text = style.format(d=day.day, m=day.month, y=day.year)
     assert parse_one(text)["value"] == day

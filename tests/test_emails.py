@@ -15,12 +15,17 @@ RULES = load_rules().fields
 
 
 def clean(values: list[str | None]) -> pl.DataFrame:
-    frame = pl.DataFrame({"source_row": range(2, len(values) + 2), "email": values},
-                         schema={"source_row": pl.Int64, "email": pl.String})
+    frame = pl.DataFrame(
+        {"source_row": range(2, len(values) + 2), "email": values}, schema={"source_row": pl.Int64, "email": pl.String}
+    )
     out = clean_emails(frame, domain_typos=RULES.email_domain_typos, role_accounts=RULES.email_role_accounts)
     checks = out.entries.group_by("source_row").agg(pl.col("check").sort())
-    return (pl.DataFrame(dict(out.columns)).with_columns(frame["source_row"])
-            .join(checks, on="source_row", how="left").with_columns(pl.col("check").fill_null([])))
+    return (
+        pl.DataFrame(dict(out.columns))
+        .with_columns(frame["source_row"])
+        .join(checks, on="source_row", how="left")
+        .with_columns(pl.col("check").fill_null([]))
+    )
 
 
 @pytest.mark.parametrize(

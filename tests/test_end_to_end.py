@@ -142,3 +142,69 @@ def test_no_row_is_ever_lost(tmp_path_factory: pytest.TempPathFactory, rows: lis
     got = sorted([*result.merge_map["source_row"].to_list(), *result.quarantine["source_row"].to_list()])
     assert result.accounted
     assert got == expected
+
+
+def test_same_input_gives_the_same_output(tmp_path: Path, rules: Rules) -> None:
+    import datetime as dt
+    import json
+
+    from pipeline.runner import RunOptions, write_outputs
+
+    options = RunOptions(reference_date=dt.date(2026, 11, 22))
+    first = process(SAMPLE, rules=rules, options=options)
+    second = process(SAMPLE, rules=rules, options=options)
+    assert_frame_equal(first.members, second.members)
+    assert_frame_equal(first.ledger, second.ledger)
+    _, report_a = write_outputs(first, tmp_path / "a", options=options)
+    _, report_b = write_outputs(second, tmp_path / "b", options=options)
+    for report in (report_a, report_b):
+        report.pop("stages")
+    assert json.dumps(report_a, default=str) == json.dumps(report_b, default=str)
+
+
+def test_sample_output_carries_enrichment_and_club_figures(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    out = tmp_path / "o"
+    assert (
+        CliRunner().invoke(app, ["run", str(SAMPLE), "--out", str(out), "--reference-date", "2026-11-22"]).exit_code
+        == 0
+    )
+    clean = pl.read_parquet(out / "members_clean.parquet")
+    for column in (
+        "age",
+        "age_band",
+        "birthday_month",
+        "tenure_years",
+        "phone_mobile_type",
+        "email_domain_class",
+        "city_district",
+        "gender_inferred",
+        "deceased",
+        "contact_sms",
+        "contact_sms_reason",
+        "rfm_r",
+        "rfm_f",
+        "rfm_m",
+        "rfm_segment",
+        "aov",
+        "purchases_per_year",
+        "clv",
+        "repeat_customer",
+        "churn_risk",
+        "quality_score",
+        "quality_grade",
+        "quality_issues",
+    ):
+        assert column in clean.columns, column
+    assert clean["quality_grade"].is_in(["A", "B", "C", "D", "E", "F"]).all()
+    assert not clean.filter(pl.col("deceased"))["contact_sms"].any()  # the deceased are never contactable
+    assert not clean.filter(~pl.col("sms_consent"))["contact_sms"].any()
+    club = json.loads((out / "report.json").read_text(encoding="utf-8"))["club"]
+    assert club["before"]["members"] == 2000 and club["after"]["members"] == clean.height
+    assert club["after"]["reach"]["sms"] < club["before"]["reach"]["sms"]  # consent and validity cost reach
+    assert set(club["after"]["segments"]) >= {"Champions", "Lost", "No purchases"}

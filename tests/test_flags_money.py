@@ -13,16 +13,40 @@ RULES = load_rules().fields
 
 
 def frame(name: str, values: list[str | None]) -> pl.DataFrame:
-    return pl.DataFrame({"source_row": range(2, len(values) + 2), name: values},
-                        schema={"source_row": pl.Int64, name: pl.String})
+    return pl.DataFrame(
+        {"source_row": range(2, len(values) + 2), name: values}, schema={"source_row": pl.Int64, name: pl.String}
+    )
 
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("ז", "M"), ("זכר", "M"), ("ז.", "M"), ("M", "M"), ("m", "M"), ("Male", "M"), ("MALE", "M"), ("1", "M"),
-     ("גבר", "M"), ("Mr", "M"), ("נ", "F"), ("נקבה", "F"), ("נ.", "F"), ("F", "F"), ("f", "F"), ("female", "F"),
-     ("Female", "F"), ("2", "F"), ("אישה", "F"), ("Mrs", "F"), ("X", None), ("לא ידוע", None), ("3", None),
-     ("other", None), (None, None)],
+    [
+        ("ז", "M"),
+        ("זכר", "M"),
+        ("ז.", "M"),
+        ("M", "M"),
+        ("m", "M"),
+        ("Male", "M"),
+        ("MALE", "M"),
+        ("1", "M"),
+        ("גבר", "M"),
+        ("Mr", "M"),
+        ("נ", "F"),
+        ("נקבה", "F"),
+        ("נ.", "F"),
+        ("F", "F"),
+        ("f", "F"),
+        ("female", "F"),
+        ("Female", "F"),
+        ("2", "F"),
+        ("אישה", "F"),
+        ("Mrs", "F"),
+        ("X", None),
+        ("לא ידוע", None),
+        ("3", None),
+        ("other", None),
+        (None, None),
+    ],
 )
 def test_gender(raw: str | None, expected: str | None) -> None:
     out = clean_gender(frame("gender", [raw]), values=RULES.gender_values)
@@ -36,15 +60,34 @@ def test_gender(raw: str | None, expected: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected", "check"),
-    [("כן", True, "consent-normalised"), ("כ", True, "consent-normalised"), ("V", True, "consent-normalised"),
-     ("v", True, "consent-normalised"), ("✓", True, "consent-normalised"), ("✔", True, "consent-normalised"),
-     ("1", True, "consent-normalised"), ("TRUE", True, "consent-normalised"), ("true", True, "consent-normalised"),
-     ("Y", True, "consent-normalised"), ("yes", True, "consent-normalised"), ("מאשר", True, "consent-normalised"),
-     ("מאשרת", True, "consent-normalised"), ("X", True, "consent-normalised"), ("on", True, "consent-normalised"),
-     ("לא", False, "consent-normalised"), ("0", False, "consent-normalised"), ("FALSE", False, "consent-normalised"),
-     ("N", False, "consent-normalised"), ("no", False, "consent-normalised"), ("לא מאשר", False, "consent-normalised"),
-     ("הוסר", False, "consent-normalised"), ("opt out", False, "consent-normalised"),
-     (None, False, "consent-missing"), ("אולי", False, "consent-unrecognised"), ("2", False, "consent-unrecognised")],
+    [
+        ("כן", True, "consent-normalised"),
+        ("כ", True, "consent-normalised"),
+        ("V", True, "consent-normalised"),
+        ("v", True, "consent-normalised"),
+        ("✓", True, "consent-normalised"),
+        ("✔", True, "consent-normalised"),
+        ("1", True, "consent-normalised"),
+        ("TRUE", True, "consent-normalised"),
+        ("true", True, "consent-normalised"),
+        ("Y", True, "consent-normalised"),
+        ("yes", True, "consent-normalised"),
+        ("מאשר", True, "consent-normalised"),
+        ("מאשרת", True, "consent-normalised"),
+        ("X", True, "consent-normalised"),
+        ("on", True, "consent-normalised"),
+        ("לא", False, "consent-normalised"),
+        ("0", False, "consent-normalised"),
+        ("FALSE", False, "consent-normalised"),
+        ("N", False, "consent-normalised"),
+        ("no", False, "consent-normalised"),
+        ("לא מאשר", False, "consent-normalised"),
+        ("הוסר", False, "consent-normalised"),
+        ("opt out", False, "consent-normalised"),
+        (None, False, "consent-missing"),
+        ("אולי", False, "consent-unrecognised"),
+        ("2", False, "consent-unrecognised"),
+    ],
 )
 def test_consent_missing_or_unknown_means_no(raw: str | None, expected: bool, check: str) -> None:
     out = clean_consent(frame("sms_consent", [raw]), "sms_consent", yes=RULES.consent_yes, no=RULES.consent_no)
@@ -54,16 +97,30 @@ def test_consent_missing_or_unknown_means_no(raw: str | None, expected: bool, ch
 
 @pytest.mark.parametrize(
     ("raw", "expected", "checks"),
-    [("1234.50", 1234.5, ["money-normalised"]), ("₪1,234.50", 1234.5, ["money-normalised"]),
-     ("₪ 1,234.50", 1234.5, ["money-normalised"]), ("1,234", 1234.0, ["money-normalised"]),
-     ('1234 ש"ח', 1234.0, ["money-normalised"]), ("1234 ש״ח", 1234.0, ["money-normalised"]),
-     ("1,234 שח", 1234.0, ["money-normalised"]), ("NIS 99.90", 99.9, ["money-normalised"]),
-     ("99.90 ILS", 99.9, ["money-normalised"]), ("1,234,567.89", 1234567.89, ["money-normalised"]),
-     ("1234,50", 1234.5, ["money-normalised"]), ("0", 0.0, ["money-normalised"]), ("12.5", 12.5, []),
-     (".5", 0.5, ["money-normalised"]), ("-12", -12.0, ["money-negative", "money-normalised"]),
-     ("(12.50)", -12.5, ["money-negative", "money-normalised"]), ("12-", -12.0, ["money-negative", "money-normalised"]),
-     ("abc", None, ["money-unparseable"]), ("12.3.4", None, ["money-unparseable"]),
-     ("1.234.567", None, ["money-unparseable"]), ("₪", None, ["money-unparseable"]), (None, None, [])],
+    [
+        ("1234.50", 1234.5, ["money-normalised"]),
+        ("₪1,234.50", 1234.5, ["money-normalised"]),
+        ("₪ 1,234.50", 1234.5, ["money-normalised"]),
+        ("1,234", 1234.0, ["money-normalised"]),
+        ('1234 ש"ח', 1234.0, ["money-normalised"]),
+        ("1234 ש״ח", 1234.0, ["money-normalised"]),
+        ("1,234 שח", 1234.0, ["money-normalised"]),
+        ("NIS 99.90", 99.9, ["money-normalised"]),
+        ("99.90 ILS", 99.9, ["money-normalised"]),
+        ("1,234,567.89", 1234567.89, ["money-normalised"]),
+        ("1234,50", 1234.5, ["money-normalised"]),
+        ("0", 0.0, ["money-normalised"]),
+        ("12.5", 12.5, []),
+        (".5", 0.5, ["money-normalised"]),
+        ("-12", -12.0, ["money-negative", "money-normalised"]),
+        ("(12.50)", -12.5, ["money-negative", "money-normalised"]),
+        ("12-", -12.0, ["money-negative", "money-normalised"]),
+        ("abc", None, ["money-unparseable"]),
+        ("12.3.4", None, ["money-unparseable"]),
+        ("1.234.567", None, ["money-unparseable"]),
+        ("₪", None, ["money-unparseable"]),
+        (None, None, []),
+    ],
 )
 def test_money(raw: str | None, expected: float | None, checks: list[str]) -> None:
     out = clean_money(frame("total_spend", [raw]), "total_spend")
@@ -73,9 +130,17 @@ def test_money(raw: str | None, expected: float | None, checks: list[str]) -> No
 
 @pytest.mark.parametrize(
     ("raw", "expected", "checks"),
-    [("3", 3, []), ("3.0", 3, ["count-normalised"]), ("1,200", 1200, ["count-normalised"]), (" 7", 7, []),
-     ("-2", -2, ["count-negative"]), ("2.5", None, ["count-unparseable"]), ("שלוש", None, ["count-unparseable"]),
-     ("", None, ["count-unparseable"]), (None, None, [])],
+    [
+        ("3", 3, []),
+        ("3.0", 3, ["count-normalised"]),
+        ("1,200", 1200, ["count-normalised"]),
+        (" 7", 7, []),
+        ("-2", -2, ["count-negative"]),
+        ("2.5", None, ["count-unparseable"]),
+        ("שלוש", None, ["count-unparseable"]),
+        ("", None, ["count-unparseable"]),
+        (None, None, []),
+    ],
 )
 def test_counts(raw: str | None, expected: int | None, checks: list[str]) -> None:
     value = raw.strip() if raw and raw.strip() else raw

@@ -12,8 +12,10 @@ from pipeline.fields.ids import check_digit_ok, clean_national_ids
 
 
 def clean(values: list[str | None], **kw: object) -> pl.DataFrame:
-    frame = pl.DataFrame({"source_row": range(2, len(values) + 2), "national_id": values},
-                         schema={"source_row": pl.Int64, "national_id": pl.String})
+    frame = pl.DataFrame(
+        {"source_row": range(2, len(values) + 2), "national_id": values},
+        schema={"source_row": pl.Int64, "national_id": pl.String},
+    )
     out = clean_national_ids(frame, **kw)  # type: ignore[arg-type]
     checks = out.entries.group_by("source_row").agg(pl.col("check").sort()).sort("source_row")
     table = pl.DataFrame(dict(out.columns)).with_columns(frame["source_row"])

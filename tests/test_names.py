@@ -14,11 +14,17 @@ RULES = load_rules().fields
 
 
 def clean(first: str | None, last: str | None = None, full: str | None = None) -> dict[str, object]:
-    frame = pl.DataFrame({"source_row": [2], "first_name": [first], "last_name": [last], "full_name": [full]},
-                         schema={"source_row": pl.Int64, "first_name": pl.String, "last_name": pl.String,
-                                 "full_name": pl.String})
-    out = clean_names(frame, honorifics=RULES.honorifics, deceased=RULES.deceased_markers, blessings=RULES.blessings,
-                      test_entries=RULES.test_entries)
+    frame = pl.DataFrame(
+        {"source_row": [2], "first_name": [first], "last_name": [last], "full_name": [full]},
+        schema={"source_row": pl.Int64, "first_name": pl.String, "last_name": pl.String, "full_name": pl.String},
+    )
+    out = clean_names(
+        frame,
+        honorifics=RULES.honorifics,
+        deceased=RULES.deceased_markers,
+        blessings=RULES.blessings,
+        test_entries=RULES.test_entries,
+    )
     row: dict[str, object] = {}
     checks: set[str] = set()
     for outcome in out.values():
@@ -82,9 +88,16 @@ def test_title_and_deceased_columns() -> None:
 
 @pytest.mark.parametrize(
     ("full", "first", "last"),
-    [("משה כהן", "משה", "כהן"), ("כהן משה", "משה", "כהן"), ("יוסי בן דוד", "יוסי", "בן דוד"),
-     ("מר אבי אבו חמד", "אבי", "אבו חמד"), ("שירה", "שירה", None), ("ויסמן", None, "ויסמן"),
-     ("Moshe Cohen", "Moshe", "Cohen"), ("שרה לוי-כהן", "שרה", "לוי-כהן")],
+    [
+        ("משה כהן", "משה", "כהן"),
+        ("כהן משה", "משה", "כהן"),
+        ("יוסי בן דוד", "יוסי", "בן דוד"),
+        ("מר אבי אבו חמד", "אבי", "אבו חמד"),
+        ("שירה", "שירה", None),
+        ("ויסמן", None, "ויסמן"),
+        ("Moshe Cohen", "Moshe", "Cohen"),
+        ("שרה לוי-כהן", "שרה", "לוי-כהן"),
+    ],
 )
 def test_full_name_is_split_only_when_alone(full: str, first: str | None, last: str | None) -> None:
     row = clean(None, None, full)
@@ -99,8 +112,11 @@ def test_full_name_is_split_only_when_alone(full: str, first: str | None, last: 
     [("כהן", "כהנ"), ("כֹּהֵן", "כהנ"), ("בן-דוד", "בנ דוד"), ("O'Brien", "obrien"), ('ד"ר', "דר"), ("יוסף", "יוספ")],
 )
 def test_match_key(name: str, key: str) -> None:
-    value = pl.DataFrame({"n": [name]}).select(match_key(pl.col("n").str.normalize("NFKD")
-                                                         .str.replace_all(r"[\u{0591}-\u{05C7}]", ""))).item()
+    value = (
+        pl.DataFrame({"n": [name]})
+        .select(match_key(pl.col("n").str.normalize("NFKD").str.replace_all(r"[\u{0591}-\u{05C7}]", "")))
+        .item()
+    )
     assert value == key
 
 

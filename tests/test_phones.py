@@ -12,8 +12,10 @@ from pipeline.fields.phones import clean_phones, parse_phones
 
 
 def clean_one(mobile: str | None, other: str | None = None, **kw: object) -> dict[str, object]:
-    frame = pl.DataFrame({"source_row": [2], "phone_mobile": [mobile], "phone_other": [other]},
-                         schema={"source_row": pl.Int64, "phone_mobile": pl.String, "phone_other": pl.String})
+    frame = pl.DataFrame(
+        {"source_row": [2], "phone_mobile": [mobile], "phone_other": [other]},
+        schema={"source_row": pl.Int64, "phone_mobile": pl.String, "phone_other": pl.String},
+    )
     out = clean_phones(frame, **kw)  # type: ignore[arg-type]
     row: dict[str, object] = {}
     for name, outcome in out.items():
@@ -107,17 +109,42 @@ def test_known_fake_numbers_from_rules() -> None:
 
 def test_number_shared_by_many_members_is_flagged() -> None:
     n = 30
-    frame = pl.DataFrame({"source_row": range(2, n + 2), "phone_mobile": ["03-6123456"] * n,
-                          "phone_other": ["054-7654329"] * n})
+    frame = pl.DataFrame(
+        {"source_row": range(2, n + 2), "phone_mobile": ["03-6123456"] * n, "phone_other": ["054-7654329"] * n}
+    )
     out = clean_phones(frame, max_members_per_number=25)
     assert set(out["phone_other"].columns["phone_other_status"].to_list()) == {"shared"}
     assert not out["phone_other"].usable.any()  # type: ignore[union-attr]
 
 
 ISRAELI = st.one_of(
-    st.tuples(st.sampled_from(["050", "052", "053", "054", "055", "058", "02", "03", "04", "08", "09", "072", "073",
-                               "074", "076", "077", "079", "1800", "1700", "1599"]),
-              st.integers(0, 9_999_999)).map(lambda t: f"{t[0]}{t[1]:07d}"),
+    st.tuples(
+        st.sampled_from(
+            [
+                "050",
+                "052",
+                "053",
+                "054",
+                "055",
+                "058",
+                "02",
+                "03",
+                "04",
+                "08",
+                "09",
+                "072",
+                "073",
+                "074",
+                "076",
+                "077",
+                "079",
+                "1800",
+                "1700",
+                "1599",
+            ]
+        ),
+        st.integers(0, 9_999_999),
+    ).map(lambda t: f"{t[0]}{t[1]:07d}"),
     st.text(alphabet="0123456789", min_size=6, max_size=12),
 )
 STYLE = st.sampled_from(["{n}", "{n0}", "+972{n0}", "+972-{n0}", "972{n0}", "{a}-{b}", "({a}) {b}", "{a} {b}"])
@@ -141,8 +168,17 @@ def test_fast_path_agrees_with_phonenumbers(number: str, style: str) -> None:
         return
     assert ours["e164"] == phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), text
     kind = phonenumbers.number_type(parsed)
-    expected = {0: "landline", 1: "mobile", 2: "fixed_or_mobile", 3: "toll_free", 4: "premium", 5: "shared_cost",
-                6: "voip", 9: "uan", 10: "voicemail"}[kind]
+    expected = {
+        0: "landline",
+        1: "mobile",
+        2: "fixed_or_mobile",
+        3: "toll_free",
+        4: "premium",
+        5: "shared_cost",
+        6: "voip",
+        9: "uan",
+        10: "voicemail",
+    }[kind]
     assert ours["type"] == expected, text
 
 

@@ -17,24 +17,59 @@ from pipeline.catalogue import check
 from pipeline.fields.outcome import FieldOutcome
 
 check("date-normalised", "info", "normalised", "Date written as ISO", "{field} {before} written as {after}")
-check("date-excel-serial-converted", "info", "fixed", "Excel serial number converted",
-      "{field} {before} is an Excel day number; converted to {after}")
-check("date-two-digit-year", "info", "fixed", "Two-digit year resolved",
-      "{field} {before} has a two-digit year; read as {after}")
-check("date-impossible", "error", "flagged", "Impossible date",
-      "{field} {before} is not a calendar date (day-first: day/month/year)")
+check(
+    "date-excel-serial-converted",
+    "info",
+    "fixed",
+    "Excel serial number converted",
+    "{field} {before} is an Excel day number; converted to {after}",
+)
+check(
+    "date-two-digit-year",
+    "info",
+    "fixed",
+    "Two-digit year resolved",
+    "{field} {before} has a two-digit year; read as {after}",
+)
+check(
+    "date-impossible",
+    "error",
+    "flagged",
+    "Impossible date",
+    "{field} {before} is not a calendar date (day-first: day/month/year)",
+)
 check("date-unparseable", "warning", "flagged", "Unreadable date", "{field} {before} is not a date cleanse can read")
 check("date-year-only", "info", "flagged", "Only a year", "{field} {before} gives a year, not a date")
 check("date-in-future", "warning", "flagged", "Date in the future", "{field} {before} is after the reference date")
-check("birth-date-placeholder", "info", "flagged", "Placeholder birth date",
-      "{field} {before} is a placeholder for 'unknown', not a birthday")
-check("birth-date-implausible", "warning", "flagged", "Implausible birth date",
-      "{field} {before} gives an age outside the plausible range")
-check("member-under-min-age", "warning", "flagged", "Member under the club's minimum age",
-      "{field} {before} makes the member younger than the club's minimum age")
+check(
+    "birth-date-placeholder",
+    "info",
+    "flagged",
+    "Placeholder birth date",
+    "{field} {before} is a placeholder for 'unknown', not a birthday",
+)
+check(
+    "birth-date-implausible",
+    "warning",
+    "flagged",
+    "Implausible birth date",
+    "{field} {before} gives an age outside the plausible range",
+)
+check(
+    "member-under-min-age",
+    "warning",
+    "flagged",
+    "Member under the club's minimum age",
+    "{field} {before} makes the member younger than the club's minimum age",
+)
 check("join-before-birth", "warning", "flagged", "Joined before being born", "join_date {before} is before birth_date")
-check("purchase-before-join", "warning", "flagged", "Last purchase before joining",
-      "last_purchase_date {before} is before join_date")
+check(
+    "purchase-before-join",
+    "warning",
+    "flagged",
+    "Last purchase before joining",
+    "last_purchase_date {before} is before join_date",
+)
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 _ISO = r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
@@ -48,8 +83,10 @@ _YEAR = r"^(?:19|20)\d{2}$"
 def _days_in_month(year: pl.Expr, month: pl.Expr) -> pl.Expr:
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     return (
-        pl.when(month == 2).then(pl.when(leap).then(29).otherwise(28))
-        .when(month.is_in([4, 6, 9, 11])).then(30)
+        pl.when(month == 2)
+        .then(pl.when(leap).then(29).otherwise(28))
+        .when(month.is_in([4, 6, 9, 11]))
+        .then(30)
         .otherwise(31)
     )
 
@@ -60,7 +97,10 @@ def parse_dates(raw: pl.Series, *, reference: dt.date, pivot: int = 0) -> pl.Dat
     s = pl.col("raw")
     iso, dmy, ymd8, dmy8 = (s.str.extract_groups(p) for p in (_ISO, _DMY, _YMD8, _DMY8))
     frame = pl.DataFrame({"raw": raw}).with_columns(
-        iso.alias("iso"), dmy.alias("dmy"), ymd8.alias("ymd8"), dmy8.alias("dmy8"),
+        iso.alias("iso"),
+        dmy.alias("dmy"),
+        ymd8.alias("ymd8"),
+        dmy8.alias("dmy8"),
         s.str.extract(_SERIAL, 1).cast(pl.Int32, strict=False).alias("serial_n"),
     )
 
@@ -80,20 +120,27 @@ def parse_dates(raw: pl.Series, *, reference: dt.date, pivot: int = 0) -> pl.Dat
     frame = frame.with_columns(year.alias("y"), month.alias("m"), day.alias("d"))
     structured = pl.col("y").is_not_null()
     valid = (
-        structured & pl.col("m").is_between(1, 12) & (pl.col("d") >= 1)
-        & (pl.col("d") <= _days_in_month(pl.col("y"), pl.col("m"))) & pl.col("y").is_between(1800, 2200)
+        structured
+        & pl.col("m").is_between(1, 12)
+        & (pl.col("d") >= 1)
+        & (pl.col("d") <= _days_in_month(pl.col("y"), pl.col("m")))
+        & pl.col("y").is_between(1800, 2200)
     )
     serial_ok = pl.col("serial_n").is_between(10_000, 73_050)  # 1927 .. 2099
     frame = frame.with_columns(
-        pl.when(valid).then(pl.date(pl.col("y"), pl.col("m"), pl.col("d")))
-        .when(serial_ok).then(pl.lit(EXCEL_EPOCH) + pl.duration(days=pl.col("serial_n")))
+        pl.when(valid)
+        .then(pl.date(pl.col("y"), pl.col("m"), pl.col("d")))
+        .when(serial_ok)
+        .then(pl.lit(EXCEL_EPOCH) + pl.duration(days=pl.col("serial_n")))
         .alias("value"),
         (serial_ok & ~structured).alias("serial"),
         (valid & (yy_text.str.len_chars() == 2)).fill_null(False).alias("two_digit"),
         (structured & ~valid).alias("impossible"),
         s.str.contains(_YEAR).alias("year_only"),
     ).with_columns(
-        (s.is_not_null() & pl.col("value").is_null() & ~pl.col("impossible") & ~pl.col("year_only")).alias("unparseable")
+        (s.is_not_null() & pl.col("value").is_null() & ~pl.col("impossible") & ~pl.col("year_only")).alias(
+            "unparseable"
+        )
     )
     return frame.select("value", "serial", "two_digit", "impossible", "unparseable", "year_only")
 
@@ -135,8 +182,10 @@ def clean_dates(
         flags = {
             "date-excel-serial-converted": pl.col("serial"),
             "date-two-digit-year": pl.col("two_digit"),
-            "date-normalised": value.is_not_null() & (value.cast(pl.String) != pl.col("raw"))
-            & ~pl.col("serial") & ~pl.col("two_digit"),
+            "date-normalised": value.is_not_null()
+            & (value.cast(pl.String) != pl.col("raw"))
+            & ~pl.col("serial")
+            & ~pl.col("two_digit"),
             "date-impossible": pl.col("impossible"),
             "date-unparseable": pl.col("unparseable"),
             "date-year-only": pl.col("year_only"),
@@ -155,7 +204,8 @@ def clean_dates(
         if name == "last_purchase_date" and join is not None:
             work = work.with_columns(join.alias("__join"))
             flags["purchase-before-join"] = value < pl.col("__join")
-        entries = ledger_.from_flags(work, field=name, flags=flags, before=pl.col("raw"),
-                                     after=pl.col("value").cast(pl.String))
+        entries = ledger_.from_flags(
+            work, field=name, flags=flags, before=pl.col("raw"), after=pl.col("value").cast(pl.String)
+        )
         outcomes[name] = FieldOutcome(columns={name: p.get_column("value")}, entries=entries)
     return outcomes

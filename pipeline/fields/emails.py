@@ -21,16 +21,36 @@ from pipeline.catalogue import check
 from pipeline.fields.outcome import FieldOutcome, per_unique
 
 check("email-normalised", "info", "normalised", "E-mail domain lowercased", "{field} {before} written as {after}")
-check("email-syntax-repaired", "info", "fixed", "E-mail syntax repaired",
-      "{field} {before}: spaces, a mailto: prefix, a doubled @ or a trailing dot removed")
+check(
+    "email-syntax-repaired",
+    "info",
+    "fixed",
+    "E-mail syntax repaired",
+    "{field} {before}: spaces, a mailto: prefix, a doubled @ or a trailing dot removed",
+)
 check("email-domain-typo-fixed", "info", "fixed", "E-mail domain typo fixed", "{field} {before} corrected to {after}")
 check("email-invalid", "warning", "flagged", "E-mail address is not valid", "{field} {before} is not a valid address")
-check("email-disposable", "warning", "flagged", "Disposable e-mail address",
-      "{field} {before} uses a throw-away mail service")
-check("email-role-account", "info", "flagged", "Role e-mail address",
-      "{field} {before} reaches a role (info@, office@ ...), not a person")
-check("email-undeliverable", "warning", "flagged", "E-mail domain does not receive mail",
-      "{field} {before}: the domain has no mail server (DNS check)")
+check(
+    "email-disposable",
+    "warning",
+    "flagged",
+    "Disposable e-mail address",
+    "{field} {before} uses a throw-away mail service",
+)
+check(
+    "email-role-account",
+    "info",
+    "flagged",
+    "Role e-mail address",
+    "{field} {before} reaches a role (info@, office@ ...), not a person",
+)
+check(
+    "email-undeliverable",
+    "warning",
+    "flagged",
+    "E-mail domain does not receive mail",
+    "{field} {before}: the domain has no mail server (DNS check)",
+)
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -39,7 +59,7 @@ FAST = rf"^{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}$"
 
 
 def _library(values: list[str]) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     for value in values:
         try:
             result = validate_email(value, check_deliverability=False)
@@ -52,7 +72,7 @@ def _library(values: list[str]) -> list[dict[str, Any]]:
 def _deliverable(domains: list[str]) -> list[dict[str, Any]]:
     from email_validator.deliverability import validate_email_deliverability
 
-    out = []
+    out: list[dict[str, Any]] = []
     for domain in domains:
         try:
             validate_email_deliverability(domain, domain)
@@ -79,8 +99,11 @@ def clean_emails(
     """
     raw = pl.col("email")
     repaired = (
-        raw.str.replace(r"(?i)^mailto:", "").str.strip_chars("<> ").str.replace_all(r"\s+", "")
-        .str.replace("@@+", "@").str.strip_chars_end(".")
+        raw.str.replace(r"(?i)^mailto:", "")
+        .str.strip_chars("<> ")
+        .str.replace_all(r"\s+", "")
+        .str.replace("@@+", "@")
+        .str.strip_chars_end(".")
     )
     work = frame.select("source_row", raw.alias("raw"), repaired.alias("fixed"))
     work = work.with_columns(pl.col("fixed").str.extract(r"@([^@]*)$", 1).str.to_lowercase().alias("domain_in"))
@@ -91,16 +114,25 @@ def clean_emails(
     work = work.with_columns(
         pl.when(pl.col("domain_fix").is_not_null())
         .then(pl.col("fixed").str.replace(r"@[^@]*$", "") + pl.lit("@") + pl.col("domain_fix"))
-        .otherwise(pl.col("fixed")).alias("candidate")
+        .otherwise(pl.col("fixed"))
+        .alias("candidate")
     )
-    fast = pl.col("candidate").str.contains(FAST) & ~pl.col("candidate").str.contains(
-        rf"(?i)\.{_SPECIAL_TLDS}$|[@.][A-Za-z0-9-]{{2}}--"  # labels with -- at 3-4 are IDNA's: the library decides
-    ) & (pl.col("candidate").str.extract(r"^([^@]*)@", 1).str.len_bytes() <= 64) & (
-        pl.col("candidate").str.len_bytes() <= 254
+    fast = (
+        pl.col("candidate").str.contains(FAST)
+        & ~pl.col("candidate").str.contains(
+            rf"(?i)\.{_SPECIAL_TLDS}$|[@.][A-Za-z0-9-]{{2}}--"  # labels with -- at 3-4 are IDNA's: the library decides
+        )
+        & (pl.col("candidate").str.extract(r"^([^@]*)@", 1).str.len_bytes() <= 64)
+        & (pl.col("candidate").str.len_bytes() <= 254)
     )
     work = work.with_columns(
-        pl.when(fast).then(pl.col("candidate").str.replace(r"@.*$", "") + pl.lit("@")
-                           + pl.col("candidate").str.extract(r"@(.*)$", 1).str.to_lowercase()).alias("email"),
+        pl.when(fast)
+        .then(
+            pl.col("candidate").str.replace(r"@.*$", "")
+            + pl.lit("@")
+            + pl.col("candidate").str.extract(r"@(.*)$", 1).str.to_lowercase()
+        )
+        .alias("email"),
         pl.when(fast).then(pl.col("candidate").str.extract(r"@(.*)$", 1).str.to_lowercase()).alias("email_domain"),
     )
     tail = work.select(pl.when(pl.col("email").is_null()).then(pl.col("candidate"))).to_series()
@@ -112,10 +144,14 @@ def clean_emails(
         )
     local = pl.col("email").str.extract(r"^(.*)@", 1).str.to_lowercase()
     status = (
-        pl.when(pl.col("raw").is_null()).then(pl.lit(None, pl.String))
-        .when(pl.col("email").is_null()).then(pl.lit("invalid"))
-        .when(pl.col("email_domain").is_in(list(DISPOSABLE))).then(pl.lit("disposable"))
-        .when(local.is_in(list(role_accounts))).then(pl.lit("role"))
+        pl.when(pl.col("raw").is_null())
+        .then(pl.lit(None, pl.String))
+        .when(pl.col("email").is_null())
+        .then(pl.lit("invalid"))
+        .when(pl.col("email_domain").is_in(list(DISPOSABLE)))
+        .then(pl.lit("disposable"))
+        .when(local.is_in(list(role_accounts)))
+        .then(pl.lit("role"))
         .otherwise(pl.lit("valid"))
     )
     work = work.with_columns(status.alias("status"))
@@ -123,8 +159,10 @@ def clean_emails(
         domains = work.select(pl.when(pl.col("status").is_in(["valid", "role"])).then("email_domain")).to_series()
         dns = per_unique(domains, _deliverable, {"deliverable": pl.Boolean()})
         work = work.with_columns(
-            pl.when(dns.get_column("deliverable") == False).then(pl.lit("undeliverable"))  # noqa: E712
-            .otherwise(pl.col("status")).alias("status")
+            pl.when(dns.get_column("deliverable").not_().fill_null(False))
+            .then(pl.lit("undeliverable"))
+            .otherwise(pl.col("status"))
+            .alias("status")
         )
     ok = pl.col("email").is_not_null()
     syntax_fixed = ok & (pl.col("fixed") != pl.col("raw"))

@@ -15,14 +15,30 @@ from pipeline.catalogue import check
 from pipeline.fields.outcome import FieldOutcome
 
 check("gender-normalised", "info", "normalised", "Gender written as M/F", "{field} {before} written as {after}")
-check("gender-unrecognised", "warning", "flagged", "Unrecognised gender value",
-      "{field} {before} is not a gender value cleanse knows; left empty")
-check("consent-normalised", "info", "normalised", "Consent written as true/false",
-      "{field} {before} written as {after}")
-check("consent-missing", "info", "fixed", "No consent recorded: treated as no",
-      "{field} is empty: without explicit consent the member may not get marketing messages")
-check("consent-unrecognised", "warning", "flagged", "Unrecognised consent value: treated as no",
-      "{field} {before} is neither a yes nor a no; treated as no consent")
+check(
+    "gender-unrecognised",
+    "warning",
+    "flagged",
+    "Unrecognised gender value",
+    "{field} {before} is not a gender value cleanse knows; left empty",
+)
+check(
+    "consent-normalised", "info", "normalised", "Consent written as true/false", "{field} {before} written as {after}"
+)
+check(
+    "consent-missing",
+    "info",
+    "fixed",
+    "No consent recorded: treated as no",
+    "{field} is empty: without explicit consent the member may not get marketing messages",
+)
+check(
+    "consent-unrecognised",
+    "warning",
+    "flagged",
+    "Unrecognised consent value: treated as no",
+    "{field} {before} is neither a yes nor a no; treated as no consent",
+)
 
 
 def _key(value: pl.Expr) -> pl.Expr:
@@ -54,6 +70,7 @@ def clean_consent(frame: pl.DataFrame, name: str, /, *, yes: Sequence[str], no: 
         "consent-missing": pl.col("raw").is_null(),
         "consent-unrecognised": pl.col("raw").is_not_null() & pl.col("mapped").is_null(),
     }
-    entries = ledger_.from_flags(work, field=name, flags=flags, before=pl.col("raw"),
-                                 after=pl.col("value").cast(pl.String).str.to_lowercase())
+    entries = ledger_.from_flags(
+        work, field=name, flags=flags, before=pl.col("raw"), after=pl.col("value").cast(pl.String).str.to_lowercase()
+    )
     return FieldOutcome(columns={name: work.get_column("value")}, entries=entries)

@@ -16,26 +16,80 @@ from pipeline import ledger as ledger_
 from pipeline.catalogue import check
 from pipeline.fields.outcome import FieldOutcome
 
-check("national-id-padded", "info", "fixed", "ID number padded to 9 digits",
-      "{field} {before} had lost leading zeros; padded to 9 digits")
-check("national-id-excel-number-repaired", "info", "fixed", "Excel number format undone",
-      "{field} {before} was stored by Excel as a decimal number")
-check("national-id-normalised", "info", "normalised", "ID number separators removed",
-      "{field} {before}: dashes, dots or spaces removed")
-check("national-id-bad-check-digit", "error", "flagged", "ID number has a wrong check digit",
-      "{field} {before} fails the ID check digit: a typo or a made-up number")
-check("national-id-too-short", "warning", "flagged", "ID number too short",
-      "{field} {before} has too few digits to be a real ID number")
-check("national-id-not-a-number", "warning", "flagged", "ID number is not a number",
-      "{field} {before} is not a 9-digit number")
-check("national-id-fake", "warning", "flagged", "Fake ID number",
-      "{field} {before} passes the checksum but is a well-known fake (a sequence or one repeated digit)")
-check("national-id-company-number", "info", "flagged", "Company number in the ID column",
-      "{field} {before} is a company number (ח.פ.), not a person's ID")
+check(
+    "national-id-padded",
+    "info",
+    "fixed",
+    "ID number padded to 9 digits",
+    "{field} {before} had lost leading zeros; padded to 9 digits",
+)
+check(
+    "national-id-excel-number-repaired",
+    "info",
+    "fixed",
+    "Excel number format undone",
+    "{field} {before} was stored by Excel as a decimal number",
+)
+check(
+    "national-id-normalised",
+    "info",
+    "normalised",
+    "ID number separators removed",
+    "{field} {before}: dashes, dots or spaces removed",
+)
+check(
+    "national-id-bad-check-digit",
+    "error",
+    "flagged",
+    "ID number has a wrong check digit",
+    "{field} {before} fails the ID check digit: a typo or a made-up number",
+)
+check(
+    "national-id-too-short",
+    "warning",
+    "flagged",
+    "ID number too short",
+    "{field} {before} has too few digits to be a real ID number",
+)
+check(
+    "national-id-not-a-number",
+    "warning",
+    "flagged",
+    "ID number is not a number",
+    "{field} {before} is not a 9-digit number",
+)
+check(
+    "national-id-fake",
+    "warning",
+    "flagged",
+    "Fake ID number",
+    "{field} {before} passes the checksum but is a well-known fake (a sequence or one repeated digit)",
+)
+check(
+    "national-id-company-number",
+    "info",
+    "flagged",
+    "Company number in the ID column",
+    "{field} {before} is a company number (ח.פ.), not a person's ID",
+)
 
 # Checksum-valid numbers that real people do not have (rules can add more).
-KNOWN_FAKES = ("123456782", "000000000", "000000018", "987654324", "012345674", "111111118", "222222226",
-               "333333334", "444444442", "555555550", "666666668", "777777776", "888888884", "999999998")
+KNOWN_FAKES = (
+    "123456782",
+    "000000000",
+    "000000018",
+    "987654324",
+    "012345674",
+    "111111118",
+    "222222226",
+    "333333334",
+    "444444442",
+    "555555550",
+    "666666668",
+    "777777776",
+    "888888884",
+    "999999998",
+)
 
 
 def check_digit_ok(nine: pl.Expr) -> pl.Expr:
@@ -79,18 +133,26 @@ def clean_national_ids(
     )
     ok = check_digit_ok(pl.col("nine"))
     status = (
-        pl.when(pl.col("raw").is_null()).then(pl.lit(None, pl.String))
-        .when(~pl.col("numeric")).then(pl.lit("not_a_number"))
-        .when(pl.col("short")).then(pl.lit("too_short"))
-        .when(~ok).then(pl.lit("invalid"))
-        .when(pl.col("nine").is_in(list(fakes))).then(pl.lit("fake"))
-        .when(pl.col("nine").str.starts_with("5")).then(pl.lit("company"))
+        pl.when(pl.col("raw").is_null())
+        .then(pl.lit(None, pl.String))
+        .when(~pl.col("numeric"))
+        .then(pl.lit("not_a_number"))
+        .when(pl.col("short"))
+        .then(pl.lit("too_short"))
+        .when(~ok)
+        .then(pl.lit("invalid"))
+        .when(pl.col("nine").is_in(list(fakes)))
+        .then(pl.lit("fake"))
+        .when(pl.col("nine").str.starts_with("5"))
+        .then(pl.lit("company"))
         .otherwise(pl.lit("valid"))
     )
     work = work.with_columns(status.alias("status"))
     work = work.with_columns(
-        pl.when(pl.col("status").is_in(["valid", "fake", "company"])).then(pl.col("nine"))
-        .otherwise(pl.col("raw")).alias("value")
+        pl.when(pl.col("status").is_in(["valid", "fake", "company"]))
+        .then(pl.col("nine"))
+        .otherwise(pl.col("raw"))
+        .alias("value")
     )
     good = pl.col("status").is_in(["valid", "fake", "company"])
     flags = {

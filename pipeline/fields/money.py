@@ -12,14 +12,15 @@ from pipeline import ledger as ledger_
 from pipeline.catalogue import check
 from pipeline.fields.outcome import FieldOutcome
 
-check("money-normalised", "info", "normalised", "Amount written as a number",
-      "{field} {before} written as {after}")
+check("money-normalised", "info", "normalised", "Amount written as a number", "{field} {before} written as {after}")
 check("money-unparseable", "warning", "flagged", "Amount is not a number", "{field} {before} is not an amount")
 check("money-negative", "warning", "flagged", "Negative amount", "{field} {before} is negative")
-check("count-normalised", "info", "normalised", "Count written as a whole number",
-      "{field} {before} written as {after}")
-check("count-unparseable", "warning", "flagged", "Count is not a whole number",
-      "{field} {before} is not a whole number")
+check(
+    "count-normalised", "info", "normalised", "Count written as a whole number", "{field} {before} written as {after}"
+)
+check(
+    "count-unparseable", "warning", "flagged", "Count is not a whole number", "{field} {before} is not a whole number"
+)
 check("count-negative", "warning", "flagged", "Negative count", "{field} {before} is negative")
 
 _CURRENCY = r"(?i)₪|ש\"ח|ש״ח|ש''ח|שח|nis|ils|שקלים|שקל|\s"
@@ -32,9 +33,12 @@ def parse_amount(raw: pl.Expr) -> pl.Expr:
     body = bare.str.strip_chars("()-+")
     decimal_comma = body.str.contains(r"^\d+,\d{2}$")
     text = (
-        pl.when(decimal_comma).then(body.str.replace(",", "."))
-        .when(body.str.contains(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")).then(body.str.replace_all(",", ""))
-        .when(body.str.contains(r"^\d+(?:\.\d+)?$|^\.\d+$")).then(body)
+        pl.when(decimal_comma)
+        .then(body.str.replace(",", "."))
+        .when(body.str.contains(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$"))
+        .then(body.str.replace_all(",", ""))
+        .when(body.str.contains(r"^\d+(?:\.\d+)?$|^\.\d+$"))
+        .then(body)
     )
     number = text.cast(pl.Float64, strict=False)
     return pl.when(negative).then(-number).otherwise(number)
@@ -48,8 +52,9 @@ def clean_money(frame: pl.DataFrame, name: str, /) -> FieldOutcome:
         "money-unparseable": pl.col("raw").is_not_null() & pl.col("value").is_null(),
         "money-negative": pl.col("value") < 0,
     }
-    entries = ledger_.from_flags(work, field=name, flags=flags, before=pl.col("raw"),
-                                 after=pl.col("value").cast(pl.String))
+    entries = ledger_.from_flags(
+        work, field=name, flags=flags, before=pl.col("raw"), after=pl.col("value").cast(pl.String)
+    )
     return FieldOutcome(columns={name: work.get_column("value")}, entries=entries)
 
 
@@ -58,7 +63,8 @@ def clean_count(frame: pl.DataFrame, name: str, /) -> FieldOutcome:
     amount = parse_amount(raw)
     whole = amount.is_not_null() & (amount == amount.floor())
     work = frame.select(
-        "source_row", raw.alias("raw"),
+        "source_row",
+        raw.alias("raw"),
         pl.when(whole).then(amount.cast(pl.Int64, strict=False)).alias("value"),
     )
     flags = {
@@ -66,6 +72,7 @@ def clean_count(frame: pl.DataFrame, name: str, /) -> FieldOutcome:
         "count-unparseable": pl.col("raw").is_not_null() & pl.col("value").is_null(),
         "count-negative": pl.col("value") < 0,
     }
-    entries = ledger_.from_flags(work, field=name, flags=flags, before=pl.col("raw"),
-                                 after=pl.col("value").cast(pl.String))
+    entries = ledger_.from_flags(
+        work, field=name, flags=flags, before=pl.col("raw"), after=pl.col("value").cast(pl.String)
+    )
     return FieldOutcome(columns={name: work.get_column("value")}, entries=entries)

@@ -22,35 +22,87 @@ from pipeline.fields.outcome import FieldOutcome
 from pipeline.fields.text import rx_escape
 
 check("name-niqqud-removed", "info", "normalised", "Niqqud removed", "{field} {before} written without vowel marks")
-check("name-punctuation-normalised", "info", "normalised", "Quote marks and stray punctuation normalised",
-      "{field} {before} written as {after}")
-check("name-title-moved", "info", "fixed", "Title moved to its own field",
-      "{field} {before}: the title was moved to the title field")
-check("name-deceased-marker", "warning", "flagged", "Name marks a deceased person",
-      "{field} {before} carries a marker of a deceased person; the member must never be contacted")
+check(
+    "name-punctuation-normalised",
+    "info",
+    "normalised",
+    "Quote marks and stray punctuation normalised",
+    "{field} {before} written as {after}",
+)
+check(
+    "name-title-moved",
+    "info",
+    "fixed",
+    "Title moved to its own field",
+    "{field} {before}: the title was moved to the title field",
+)
+check(
+    "name-deceased-marker",
+    "warning",
+    "flagged",
+    "Name marks a deceased person",
+    "{field} {before} carries a marker of a deceased person; the member must never be contacted",
+)
 check("name-blessing-removed", "info", "fixed", "Blessing removed from the name", "{field} {before} written as {after}")
-check("name-visual-hebrew-reversed", "warning", "fixed", "Reversed (visual) Hebrew turned around",
-      "{field} {before} was stored reversed by a legacy system; turned around to {after}")
+check(
+    "name-visual-hebrew-reversed",
+    "warning",
+    "fixed",
+    "Reversed (visual) Hebrew turned around",
+    "{field} {before} was stored reversed by a legacy system; turned around to {after}",
+)
 check("name-title-cased", "info", "normalised", "Latin name title-cased", "{field} {before} written as {after}")
 check("name-has-digits", "warning", "flagged", "Digits in a name", "{field} {before} contains digits")
 check("name-junk", "warning", "flagged", "Junk in a name", "{field} {before} is not a name (repeated or no letters)")
 check("name-test-entry", "warning", "flagged", "Test entry", "{field} {before} is a test or placeholder entry")
-check("name-split-from-full", "info", "fixed", "Full name split into first and last",
-      "full_name {before} split into first and last name")
-check("name-possibly-swapped", "info", "flagged", "First and last name may be swapped",
-      "first_name {before} is not a known first name but the last name is")
+check(
+    "name-split-from-full",
+    "info",
+    "fixed",
+    "Full name split into first and last",
+    "full_name {before} split into first and last name",
+)
+check(
+    "name-possibly-swapped",
+    "info",
+    "flagged",
+    "First and last name may be swapped",
+    "first_name {before} is not a known first name but the last name is",
+)
 
 NAME_FIELDS = ("first_name", "last_name", "full_name")
 _NIQQUD = r"[\u{0591}-\u{05BD}\u{05BF}\u{05C1}\u{05C2}\u{05C4}\u{05C5}\u{05C7}]"
 _HEBREW = r"\p{Hebrew}"
-_PARTICLES = ("בן", "בר", "אבו", "אל", "אבן", "בית", "ben", "bar", "abu", "al", "el", "de", "van", "von", "da", "di",
-              "le", "la", "bin", "ibn")
+_PARTICLES = (
+    "בן",
+    "בר",
+    "אבו",
+    "אל",
+    "אבן",
+    "בית",
+    "ben",
+    "bar",
+    "abu",
+    "al",
+    "el",
+    "de",
+    "van",
+    "von",
+    "da",
+    "di",
+    "le",
+    "la",
+    "bin",
+    "ibn",
+)
 _FINALS = str.maketrans("ךםןףץ", "כמנפצ")
 
 
 def fold_quotes(value: pl.Expr) -> pl.Expr:
     return (
-        value.str.replace_all("[׳’‘´`]", "'").str.replace_all("[״“”„]", '"').str.replace_all("''", '"')
+        value.str.replace_all("[׳’‘´`]", "'")
+        .str.replace_all("[״“”„]", '"')
+        .str.replace_all("''", '"')
         .str.replace_all("\u05be", "-")
     )
 
@@ -71,8 +123,10 @@ def first_name_lexicon(min_count: int = 20) -> pl.DataFrame:
     totals = pl.read_parquet(str(path))
     return (
         totals.group_by("name")
-        .agg(pl.col("total").sum().alias("total"),
-             (pl.col("total").filter(pl.col("sex") == "F").sum() / pl.col("total").sum()).alias("p_female"))
+        .agg(
+            pl.col("total").sum().alias("total"),
+            (pl.col("total").filter(pl.col("sex") == "F").sum() / pl.col("total").sum()).alias("p_female"),
+        )
         .filter(pl.col("total") >= min_count)
     )
 
@@ -80,9 +134,16 @@ def first_name_lexicon(min_count: int = 20) -> pl.DataFrame:
 def match_key(value: pl.Expr) -> pl.Expr:
     """Display name -> key for matching: final letters folded, punctuation gone, lower case, single spaces."""
     return (
-        fold_quotes(value).str.to_lowercase().str.replace_all(r"['\"`.,()\[\]]", "")
-        .str.replace_all(r"[\-_/]", " ").str.replace_all(r"\s+", " ").str.strip_chars()
-        .str.replace_all("ך", "כ").str.replace_all("ם", "מ").str.replace_all("ן", "נ").str.replace_all("ף", "פ")
+        fold_quotes(value)
+        .str.to_lowercase()
+        .str.replace_all(r"['\"`.,()\[\]]", "")
+        .str.replace_all(r"[\-_/]", " ")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+        .str.replace_all("ך", "כ")
+        .str.replace_all("ם", "מ")
+        .str.replace_all("ן", "נ")
+        .str.replace_all("ף", "פ")
         .str.replace_all("ץ", "צ")
     )
 
@@ -102,7 +163,9 @@ def _normalise(
     is repeated inside the next one."""
     p = f"{name}__"
     raw = pl.col(f"raw_{name}")
-    work = work.with_columns(raw.str.normalize("NFKD").str.replace_all(_NIQQUD, "").str.normalize("NFC").alias(p + "plain"))
+    work = work.with_columns(
+        raw.str.normalize("NFKD").str.replace_all(_NIQQUD, "").str.normalize("NFC").alias(p + "plain")
+    )
     work = work.with_columns(
         (pl.col(p + "plain") != raw.str.normalize("NFC")).alias(p + "niqqud"),
         fold_quotes(pl.col(p + "plain")).str.strip_chars(" ,;:_/\\.").str.replace_all(r"\s+", " ").alias(p + "punctd"),
@@ -120,24 +183,26 @@ def _normalise(
     text = pl.col(p + "t1")
     if deceased:
         dead_re = rf"(?:^|\s|\()(?:{deceased})\)?(?:\s|$)"
-        work = work.with_columns(text.str.contains(dead_re).alias(p + "deceased"),
-                                 text.str.replace_all(dead_re, " ").str.strip_chars().alias(p + "t2"))
+        work = work.with_columns(
+            text.str.contains(dead_re).alias(p + "deceased"),
+            text.str.replace_all(dead_re, " ").str.strip_chars().alias(p + "t2"),
+        )
     else:
         work = work.with_columns(pl.lit(False).alias(p + "deceased"), text.alias(p + "t2"))
     text = pl.col(p + "t2")
     if blessings:
         bless_re = rf"(?:^|\s|\()(?:{blessings})\)?(?:\s|$)"
-        work = work.with_columns(text.str.contains(bless_re).alias(p + "blessed"),
-                                 text.str.replace_all(bless_re, " ").str.strip_chars().alias(p + "t3"))
+        work = work.with_columns(
+            text.str.contains(bless_re).alias(p + "blessed"),
+            text.str.replace_all(bless_re, " ").str.strip_chars().alias(p + "t3"),
+        )
     else:
         work = work.with_columns(pl.lit(False).alias(p + "blessed"), text.alias(p + "t3"))
     text = pl.col(p + "t3")
     rev = text.str.count_matches(r"(?:^|\s)[ךםןףץ]\p{Hebrew}") + text.str.count_matches(r"\p{Hebrew}[כמנפצ](?:\s|$)")
     fwd = text.str.count_matches(r"\p{Hebrew}[ךםןףץ](?:\s|$)")
     work = work.with_columns(((rev > 0) & (rev > fwd)).alias(p + "visual"))
-    work = work.with_columns(
-        pl.when(pl.col(p + "visual")).then(text.str.reverse()).otherwise(text).alias(p + "t4")
-    )
+    work = work.with_columns(pl.when(pl.col(p + "visual")).then(text.str.reverse()).otherwise(text).alias(p + "t4"))
     text = pl.col(p + "t4")
     latin_only = text.str.contains("[A-Za-z]") & ~text.str.contains(_HEBREW)
     upper_or_lower = (text == text.str.to_uppercase()) | (text == text.str.to_lowercase())
@@ -171,21 +236,31 @@ def clean_names(
     Adds ``title`` (first honorific found), ``deceased`` (Boolean), ``first_name_key`` and ``last_name_key``
     (to the ``first_name`` and ``last_name`` outcomes).
     """
-    patterns = {"honorifics": _alternation(honorifics), "deceased": _alternation(deceased),
-                "blessings": _alternation(blessings)}
+    patterns = {
+        "honorifics": _alternation(honorifics),
+        "deceased": _alternation(deceased),
+        "blessings": _alternation(blessings),
+    }
     work = frame.select("source_row", *[pl.col(n).alias(f"raw_{n}") for n in NAME_FIELDS])
     tests_single = [t for t in test_entries if " " not in t.strip()]
     tests_multi = [t for t in test_entries if " " in t.strip()]
     for name in NAME_FIELDS:
         # names repeat a lot: run the chain once per distinct value, then join it back
         distinct = work.select(pl.col(f"raw_{name}").unique())
-        work = work.join(_normalise(distinct, name, **patterns, tests=tests_single), on=f"raw_{name}", how="left",
-                         maintain_order="left", nulls_equal=True)
+        work = work.join(
+            _normalise(distinct, name, **patterns, tests=tests_single),
+            on=f"raw_{name}",
+            how="left",
+            maintain_order="left",
+            nulls_equal=True,
+        )
 
     # split a full name when it is all there is
     lexicon = first_name_lexicon().get_column("name").to_list()
     full = pl.col("full_name__value")
-    tokens = full.str.replace_all(rf"(?i)(?:^|\s)({'|'.join(_PARTICLES)})\s+", " $1\u00a0").str.strip_chars().str.split(" ")
+    tokens = (
+        full.str.replace_all(rf"(?i)(?:^|\s)({'|'.join(_PARTICLES)})\s+", " $1\u00a0").str.strip_chars().str.split(" ")
+    )
     head, tail = tokens.list.first(), tokens.list.slice(1).list.join(" ")
     last_tok, rest = tokens.list.last(), tokens.list.slice(0, tokens.list.len() - 1).list.join(" ")
     swapped = ~head.is_in(lexicon) & last_tok.is_in(lexicon) & (tokens.list.len() >= 2)
@@ -193,25 +268,34 @@ def clean_names(
     split = full.is_not_null() & pl.col("first_name__value").is_null() & pl.col("last_name__value").is_null()
     work = work.with_columns(
         split.alias("split"),
-        pl.when(split).then(
-            pl.when(single).then(pl.when(head.is_in(lexicon)).then(head))
-            .when(swapped).then(last_tok).otherwise(head)
-        ).otherwise(pl.col("first_name__value")).str.replace_all("\u00a0", " ").alias("first_final"),
-        pl.when(split).then(
-            pl.when(single).then(pl.when(~head.is_in(lexicon)).then(head))
-            .when(swapped).then(rest).otherwise(tail)
-        ).otherwise(pl.col("last_name__value")).str.replace_all("\u00a0", " ").alias("last_final"),
+        pl.when(split)
+        .then(
+            pl.when(single).then(pl.when(head.is_in(lexicon)).then(head)).when(swapped).then(last_tok).otherwise(head)
+        )
+        .otherwise(pl.col("first_name__value"))
+        .str.replace_all("\u00a0", " ")
+        .alias("first_final"),
+        pl.when(split)
+        .then(pl.when(single).then(pl.when(~head.is_in(lexicon)).then(head)).when(swapped).then(rest).otherwise(tail))
+        .otherwise(pl.col("last_name__value"))
+        .str.replace_all("\u00a0", " ")
+        .alias("last_final"),
     )
     combined = pl.concat_str([pl.col("first_final"), pl.col("last_final")], separator=" ", ignore_nulls=True)
     whole = pl.coalesce(pl.col("full_name__value"), combined).str.to_lowercase()
     work = work.with_columns(
         (whole.is_in(tests_multi) | whole.is_in(tests_single)).fill_null(False).alias("test_whole"),
         (~pl.col("first_final").is_in(lexicon) & pl.col("last_final").is_in(lexicon) & ~pl.col("split"))
-        .fill_null(False).alias("swapped"),
+        .fill_null(False)
+        .alias("swapped"),
     )
     title = pl.coalesce(*[pl.col(f"{n}__title") for n in NAME_FIELDS])
     dead = pl.any_horizontal(*[pl.col(f"{n}__deceased") for n in NAME_FIELDS])
-    finals = {"first_name": pl.col("first_final"), "last_name": pl.col("last_final"), "full_name": pl.col("full_name__value")}
+    finals = {
+        "first_name": pl.col("first_final"),
+        "last_name": pl.col("last_final"),
+        "full_name": pl.col("full_name__value"),
+    }
 
     outcomes: dict[str, FieldOutcome] = {}
     for name in NAME_FIELDS:
@@ -238,8 +322,11 @@ def clean_names(
         if name in ("first_name", "last_name"):
             final = work.select(value.alias("v"))
             keys = final.unique().with_columns(match_key(pl.col("v")).alias("k"))
-            columns[f"{name}_key"] = final.join(keys, on="v", how="left", maintain_order="left",
-                                                nulls_equal=True).get_column("k").alias(f"{name}_key")
+            columns[f"{name}_key"] = (
+                final.join(keys, on="v", how="left", maintain_order="left", nulls_equal=True)
+                .get_column("k")
+                .alias(f"{name}_key")
+            )
         if name == "first_name":
             columns["title"] = work.select(title).to_series().alias("title")
             columns["deceased"] = work.select(dead).to_series().alias("deceased")

@@ -22,30 +22,90 @@ from pipeline.catalogue import check
 from pipeline.fields.outcome import FieldOutcome, per_unique
 
 check("phone-normalised", "info", "normalised", "Phone written as E.164", "{field} rewritten from {before} to {after}")
-check("phone-leading-zero-restored", "info", "fixed", "Lost leading zero restored",
-      "{field} {before} had lost its leading zero (Excel stores phones as numbers)")
-check("phone-excel-number-repaired", "info", "fixed", "Excel number format undone",
-      "{field} {before} was stored by Excel as a decimal or in scientific notation")
-check("phone-international-prefix-fixed", "info", "fixed", "International prefix repaired",
-      "{field} {before} had the country code without '+' (or with 00)")
-check("phone-057-migrated", "info", "fixed", "Retired 057 prefix moved to 053",
-      "{field} {before}: 057 numbers moved to 053 with the same digits in 2014")
-check("phone-invalid", "warning", "flagged", "Phone number is not valid",
-      "{field} {before} is not a valid number (unknown format or an unallocated block)")
-check("phone-fake", "warning", "flagged", "Fake phone number",
-      "{field} {before} looks made up (one repeated digit, a running sequence or a known test number)")
-check("phone-shared-by-many", "warning", "flagged", "Phone shared by many members",
-      "{field} {before} appears on many members: usually the branch's own phone")
-check("phone-business-star-number", "info", "flagged", "Business star number",
-      "{field} {before} is a business *number, not a personal phone")
-check("phone-not-personal", "info", "flagged", "Not a personal phone",
-      "{field} {before} is a toll-free, premium, shared-cost or national-service number")
-check("phone-moved-to-other", "info", "moved", "Landline moved out of the mobile column",
-      "{field} {before} is not a mobile number; moved to phone_other")
-check("phone-mobile-moved-from-other", "info", "moved", "Mobile moved into the mobile column",
-      "{field} {before} is a mobile number and the mobile column was empty; moved to phone_mobile")
-check("phone-not-mobile", "warning", "flagged", "Landline in the mobile column",
-      "{field} {before} is not a mobile number (phone_other was taken, so it stays)")
+check(
+    "phone-leading-zero-restored",
+    "info",
+    "fixed",
+    "Lost leading zero restored",
+    "{field} {before} had lost its leading zero (Excel stores phones as numbers)",
+)
+check(
+    "phone-excel-number-repaired",
+    "info",
+    "fixed",
+    "Excel number format undone",
+    "{field} {before} was stored by Excel as a decimal or in scientific notation",
+)
+check(
+    "phone-international-prefix-fixed",
+    "info",
+    "fixed",
+    "International prefix repaired",
+    "{field} {before} had the country code without '+' (or with 00)",
+)
+check(
+    "phone-057-migrated",
+    "info",
+    "fixed",
+    "Retired 057 prefix moved to 053",
+    "{field} {before}: 057 numbers moved to 053 with the same digits in 2014",
+)
+check(
+    "phone-invalid",
+    "warning",
+    "flagged",
+    "Phone number is not valid",
+    "{field} {before} is not a valid number (unknown format or an unallocated block)",
+)
+check(
+    "phone-fake",
+    "warning",
+    "flagged",
+    "Fake phone number",
+    "{field} {before} looks made up (one repeated digit, a running sequence or a known test number)",
+)
+check(
+    "phone-shared-by-many",
+    "warning",
+    "flagged",
+    "Phone shared by many members",
+    "{field} {before} appears on many members: usually the branch's own phone",
+)
+check(
+    "phone-business-star-number",
+    "info",
+    "flagged",
+    "Business star number",
+    "{field} {before} is a business *number, not a personal phone",
+)
+check(
+    "phone-not-personal",
+    "info",
+    "flagged",
+    "Not a personal phone",
+    "{field} {before} is a toll-free, premium, shared-cost or national-service number",
+)
+check(
+    "phone-moved-to-other",
+    "info",
+    "moved",
+    "Landline moved out of the mobile column",
+    "{field} {before} is not a mobile number; moved to phone_other",
+)
+check(
+    "phone-mobile-moved-from-other",
+    "info",
+    "moved",
+    "Mobile moved into the mobile column",
+    "{field} {before} is a mobile number and the mobile column was empty; moved to phone_mobile",
+)
+check(
+    "phone-not-mobile",
+    "warning",
+    "flagged",
+    "Landline in the mobile column",
+    "{field} {before} is not a mobile number (phone_other was taken, so it stays)",
+)
 check("phone-foreign", "info", "flagged", "Foreign phone number", "{field} {before} is a valid non-Israeli number")
 
 _TYPES: dict[int, str] = {
@@ -68,15 +128,23 @@ def _ordered() -> list[tuple[str, str]]:
     """(type, anchored regex) in the order phonenumbers' number-type check tries them (fixed line before mobile)."""
     meta = PhoneMetadata.metadata_for_region("IL")
     assert meta is not None
-    order = [("premium", meta.premium_rate), ("toll_free", meta.toll_free), ("shared_cost", meta.shared_cost),
-             ("voip", meta.voip), ("personal", meta.personal_number), ("pager", meta.pager), ("uan", meta.uan),
-             ("voicemail", meta.voicemail), ("landline", meta.fixed_line), ("mobile", meta.mobile)]
+    order = [
+        ("premium", meta.premium_rate),
+        ("toll_free", meta.toll_free),
+        ("shared_cost", meta.shared_cost),
+        ("voip", meta.voip),
+        ("personal", meta.personal_number),
+        ("pager", meta.pager),
+        ("uan", meta.uan),
+        ("voicemail", meta.voicemail),
+        ("landline", meta.fixed_line),
+        ("mobile", meta.mobile),
+    ]
     return [(name, f"^(?:{d.national_number_pattern})$") for name, d in order if d and d.national_number_pattern]
 
 
 _ORDERED = _ordered()
 _GENERAL = f"^(?:{PhoneMetadata.metadata_for_region('IL').general_desc.national_number_pattern})$"  # type: ignore[union-attr]
-
 
 
 # A number whose subscriber digits are one repeated digit or a running sequence is not a real member's phone.
@@ -131,8 +199,10 @@ def parse_phones(raw: pl.Series) -> pl.DataFrame:
     excel_decimal = s.str.contains(r"^\d{7,12}\.0+$")
     excel_sci = s.str.contains(r"^\d(?:\.\d+)?[eE]\+?\d{1,2}$")
     unexcel = (
-        pl.when(excel_decimal).then(s.str.replace(r"\.0+$", ""))
-        .when(excel_sci).then(s.cast(pl.Float64, strict=False).round(0).cast(pl.Int64, strict=False).cast(pl.String))
+        pl.when(excel_decimal)
+        .then(s.str.replace(r"\.0+$", ""))
+        .when(excel_sci)
+        .then(s.cast(pl.Float64, strict=False).round(0).cast(pl.Int64, strict=False).cast(pl.String))
         .otherwise(s)
     )
     frame = frame.with_columns(unexcel.alias("v"), (excel_decimal | excel_sci).alias("excel_number"))
@@ -142,19 +212,25 @@ def parse_phones(raw: pl.Series) -> pl.DataFrame:
     digits = v.str.replace_all(r"[^0-9]", "")
     n = digits.str.len_chars()
     nsn = (
-        pl.when(~simple).then(None)
-        .when(plus & digits.str.contains(r"^972[1-9]\d{7,10}$")).then(digits.str.slice(3))
-        .when(~plus & digits.str.contains(r"^00972[1-9]\d{7,10}$")).then(digits.str.slice(5))
-        .when(~plus & digits.str.contains(r"^972[5789]\d{8}$|^972[2-4689]\d{7}$")).then(digits.str.slice(3))
+        pl.when(~simple)
+        .then(None)
+        .when(plus & digits.str.contains(r"^972[1-9]\d{7,10}$"))
+        .then(digits.str.slice(3))
+        .when(~plus & digits.str.contains(r"^00972[1-9]\d{7,10}$"))
+        .then(digits.str.slice(5))
+        .when(~plus & digits.str.contains(r"^972[5789]\d{8}$|^972[2-4689]\d{7}$"))
+        .then(digits.str.slice(3))
         .when(~plus & digits.str.starts_with("0") & n.is_between(9, 10) & ~digits.str.starts_with("00"))
         .then(digits.str.slice(1))
-        .when(~plus & digits.str.contains(r"^[57]\d{8}$|^[2-489]\d{7}$")).then(digits)
+        .when(~plus & digits.str.contains(r"^[57]\d{8}$|^[2-489]\d{7}$"))
+        .then(digits)
     )
     frame = frame.with_columns(
         nsn.alias("nsn"),
         (simple & ~plus & digits.str.contains(r"^[57]\d{8}$|^[2-489]\d{7}$")).alias("leading_zero"),
-        (simple & ((~plus & digits.str.starts_with("972") & (n >= 11)) | digits.str.starts_with("00972")))
-        .alias("intl_prefix"),
+        (simple & ((~plus & digits.str.starts_with("972") & (n >= 11)) | digits.str.starts_with("00972"))).alias(
+            "intl_prefix"
+        ),
         v.str.contains(r"^\*\d{2,5}$").alias("star"),
     )
     migrated = pl.col("nsn").str.contains(r"^57\d{7}$")
@@ -189,11 +265,16 @@ def _status(*, fake_numbers: Sequence[str]) -> pl.Expr:
         pl.col("e164").str.contains(_FAKE_TAIL) | national.is_in(list(fake_numbers))
     )
     return (
-        pl.when(pl.col("raw").is_null()).then(pl.lit(None, pl.String))
-        .when(pl.col("type") == "star").then(pl.lit("not_personal"))
-        .when(pl.col("e164").is_null()).then(pl.lit("invalid"))
-        .when(fake).then(pl.lit("fake"))
-        .when(pl.col("type").is_in(NOT_PERSONAL)).then(pl.lit("not_personal"))
+        pl.when(pl.col("raw").is_null())
+        .then(pl.lit(None, pl.String))
+        .when(pl.col("type") == "star")
+        .then(pl.lit("not_personal"))
+        .when(pl.col("e164").is_null())
+        .then(pl.lit("invalid"))
+        .when(fake)
+        .then(pl.lit("fake"))
+        .when(pl.col("type").is_in(NOT_PERSONAL))
+        .then(pl.lit("not_personal"))
         .otherwise(pl.lit("valid"))
     )
 
@@ -220,7 +301,9 @@ def clean_phones(
         p = p.join(counts, on="e164", how="left", maintain_order="left")
         p = p.with_columns(
             pl.when((pl.col("status") == "valid") & (pl.col("len") > max_members_per_number))
-            .then(pl.lit("shared")).otherwise(pl.col("status")).alias("status")
+            .then(pl.lit("shared"))
+            .otherwise(pl.col("status"))
+            .alias("status")
         ).drop("len")
         parsed[name] = p
 
@@ -228,22 +311,40 @@ def clean_phones(
     in_mobile_not_mobile = mobile.get_column("type").is_in(["landline", "voip"]).fill_null(False)
     other_free = other.get_column("raw").is_null()
     move_down = in_mobile_not_mobile & other_free
-    move_up = (
-        mobile.get_column("raw").is_null()
-        & (other.get_column("type") == "mobile").fill_null(False)
-    )
-    keep = ["e164", "type", "region", "leading_zero", "excel_number", "intl_prefix", "migrated_057", "star",
-            "status", "raw"]
+    move_up = mobile.get_column("raw").is_null() & (other.get_column("type") == "mobile").fill_null(False)
+    keep = [
+        "e164",
+        "type",
+        "region",
+        "leading_zero",
+        "excel_number",
+        "intl_prefix",
+        "migrated_057",
+        "star",
+        "status",
+        "raw",
+    ]
     mobile, other = mobile.select(keep), other.select(keep)
     nothing = pl.DataFrame({c: pl.Series([None] * frame.height, dtype=mobile.schema[c]) for c in keep})
 
-    def choose(first: pl.Series, a: pl.DataFrame, second: pl.Series, b: pl.DataFrame, rest: pl.DataFrame) -> pl.DataFrame:
+    def choose(
+        first: pl.Series, a: pl.DataFrame, second: pl.Series, b: pl.DataFrame, rest: pl.DataFrame
+    ) -> pl.DataFrame:
         """Per row: a where ``first``, b where ``second``, else rest (all frames share columns)."""
-        return pl.DataFrame({
-            c: pl.select(pl.when(first).then(a.get_column(c)).when(second).then(b.get_column(c))
-                         .otherwise(rest.get_column(c))).to_series().alias(c)
-            for c in keep
-        })
+        return pl.DataFrame(
+            {
+                c: pl.select(
+                    pl.when(first)
+                    .then(a.get_column(c))
+                    .when(second)
+                    .then(b.get_column(c))
+                    .otherwise(rest.get_column(c))
+                )
+                .to_series()
+                .alias(c)
+                for c in keep
+            }
+        )
 
     final_mobile = choose(move_up, other, move_down, nothing, mobile)
     final_other = choose(move_down, mobile, move_up, nothing, other)
@@ -259,7 +360,8 @@ def clean_phones(
             "phone-leading-zero-restored": pl.col("leading_zero") & pl.col("e164").is_not_null(),
             "phone-international-prefix-fixed": pl.col("intl_prefix") & pl.col("e164").is_not_null(),
             "phone-057-migrated": pl.col("migrated_057") & pl.col("e164").is_not_null(),
-            "phone-normalised": pl.col("e164").is_not_null() & (pl.col("e164") != pl.col("raw"))
+            "phone-normalised": pl.col("e164").is_not_null()
+            & (pl.col("e164") != pl.col("raw"))
             & ~(pl.col("excel_number") | pl.col("leading_zero") | pl.col("intl_prefix") | pl.col("migrated_057")),
             "phone-invalid": pl.col("status") == "invalid",
             "phone-fake": pl.col("status") == "fake",
@@ -274,9 +376,11 @@ def clean_phones(
         moved = move_down if name == "phone_mobile" else move_up
         code = "phone-moved-to-other" if name == "phone_mobile" else "phone-mobile-moved-from-other"
         moved_frame = origin.with_columns(moved.alias("__moved"))
-        entries.append(ledger_.from_flags(
-            moved_frame, field=name, flags={code: pl.col("__moved")}, before=pl.col("raw"), after=pl.lit(None)
-        ))
+        entries.append(
+            ledger_.from_flags(
+                moved_frame, field=name, flags={code: pl.col("__moved")}, before=pl.col("raw"), after=pl.lit(None)
+            )
+        )
         columns = work.select(
             value.alias(name), pl.col("type").alias(f"{name}_type"), pl.col("status").alias(f"{name}_status")
         )

@@ -28,16 +28,24 @@ from pipeline.catalogue import check
 from pipeline.errors import RulesError
 from pipeline.fields.outcome import FieldOutcome
 
-check("city-normalised", "info", "normalised", "Locality written in its canonical form",
-      "{field} {before} is {after}")
-check("city-fuzzy-matched", "info", "fixed", "Locality matched by similarity",
-      "{field} {before} looks like {after}")
+check("city-normalised", "info", "normalised", "Locality written in its canonical form", "{field} {before} is {after}")
+check("city-fuzzy-matched", "info", "fixed", "Locality matched by similarity", "{field} {before} looks like {after}")
 check("city-unknown", "warning", "flagged", "Unknown locality", "{field} {before} is not a known Israeli locality")
-check("zip-leading-zero-restored", "info", "fixed", "Zip code's leading zero restored",
-      "{field} {before} had lost its leading zero")
+check(
+    "zip-leading-zero-restored",
+    "info",
+    "fixed",
+    "Zip code's leading zero restored",
+    "{field} {before} had lost its leading zero",
+)
 check("zip-normalised", "info", "normalised", "Zip code written as 7 digits", "{field} {before} written as {after}")
-check("zip-legacy-5-digit", "warning", "flagged", "Legacy 5-digit zip code",
-      "{field} {before} is a 5-digit code from before 2013; it cannot be converted without the address")
+check(
+    "zip-legacy-5-digit",
+    "warning",
+    "flagged",
+    "Legacy 5-digit zip code",
+    "{field} {before} is a 5-digit code from before 2013; it cannot be converted without the address",
+)
 check("zip-invalid", "warning", "flagged", "Zip code is not valid", "{field} {before} is not a 7-digit zip code")
 
 _MARKS = re.compile("[\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7]")
@@ -100,7 +108,9 @@ def _cbs_table(path: str) -> pl.DataFrame:
     try:
         sheet = fastexcel.read_excel(path).load_sheet(0, dtypes="string").to_polars()
     except Exception as exc:
-        raise RulesError([f"places.cbs_file cannot be read as a CBS localities spreadsheet ({exc})"], path=path) from exc
+        raise RulesError(
+            [f"places.cbs_file cannot be read as a CBS localities spreadsheet ({exc})"], path=path
+        ) from exc
     by_key = {header_key(c).replace(" ", ""): c for c in sheet.columns}
     name = next((by_key[k] for k in ("שםיישוב", "שםישוב") if k in by_key), None)
     code = next((by_key[k] for k in ("סמליישוב", "סמלישוב") if k in by_key), None)
@@ -129,8 +139,9 @@ def match_places(values: list[str], gaz: Gazetteer, *, threshold: float) -> list
     todo = [i for i, (entry, _) in enumerate(found) if entry is None and len(keys[i]) >= 3]
     if todo:
         choices = list(gaz.index)
-        scores = process.cdist([keys[i] for i in todo], choices, scorer=fuzz.ratio, workers=-1,
-                               score_cutoff=threshold, dtype=np.uint8)
+        scores = process.cdist(
+            [keys[i] for i in todo], choices, scorer=fuzz.ratio, workers=-1, score_cutoff=threshold, dtype=np.uint8
+        )
         best = scores.argmax(axis=1)
         for row, i in enumerate(todo):
             score = float(scores[row, best[row]])
@@ -143,14 +154,22 @@ def clean_city(frame: pl.DataFrame, /, *, gaz: Gazetteer, threshold: float) -> F
     raw = frame.get_column("city")
     distinct = raw.drop_nulls().unique(maintain_order=True)
     matches = match_places(distinct.to_list(), gaz, threshold=threshold)
-    table = pl.DataFrame({
-        "raw": distinct,
-        "canonical": [gaz.names[e] if e is not None else None for e, _ in matches],
-        "district": [gaz.districts[e] if e is not None else None for e, _ in matches],
-        "code": [gaz.codes[e] if e is not None else None for e, _ in matches],
-        "score": [s for _, s in matches],
-    }, schema={"raw": pl.String, "canonical": pl.String, "district": pl.String, "code": pl.String,
-               "score": pl.Float64})
+    table = pl.DataFrame(
+        {
+            "raw": distinct,
+            "canonical": [gaz.names[e] if e is not None else None for e, _ in matches],
+            "district": [gaz.districts[e] if e is not None else None for e, _ in matches],
+            "code": [gaz.codes[e] if e is not None else None for e, _ in matches],
+            "score": [s for _, s in matches],
+        },
+        schema={
+            "raw": pl.String,
+            "canonical": pl.String,
+            "district": pl.String,
+            "code": pl.String,
+            "score": pl.Float64,
+        },
+    )
     work = frame.select("source_row", pl.col("city").alias("raw")).join(
         table, on="raw", how="left", maintain_order="left"
     )
@@ -160,9 +179,11 @@ def clean_city(frame: pl.DataFrame, /, *, gaz: Gazetteer, threshold: float) -> F
         "city-fuzzy-matched": pl.col("canonical").is_not_null() & ~exact,
         "city-unknown": pl.col("raw").is_not_null() & pl.col("canonical").is_null(),
     }
-    after = pl.when(pl.col("score") < 100).then(
-        pl.format("{} ({})", pl.col("canonical"), pl.col("score").round(0).cast(pl.Int32))
-    ).otherwise(pl.col("canonical"))
+    after = (
+        pl.when(pl.col("score") < 100)
+        .then(pl.format("{} ({})", pl.col("canonical"), pl.col("score").round(0).cast(pl.Int32)))
+        .otherwise(pl.col("canonical"))
+    )
     entries = ledger_.from_flags(work, field="city", flags=flags, before=pl.col("raw"), after=after)
     value = work.select(pl.coalesce("canonical", "raw")).to_series()
     return FieldOutcome(
@@ -177,8 +198,10 @@ def clean_zip(frame: pl.DataFrame, /) -> FieldOutcome:
     work = frame.select("source_row", raw.alias("raw"), digits.alias("digits"))
     d = pl.col("digits")
     value = (
-        pl.when(d.str.contains(r"^\d{7}$")).then(d)
-        .when(d.str.contains(r"^\d{6}$")).then(pl.lit("0") + d)
+        pl.when(d.str.contains(r"^\d{7}$"))
+        .then(d)
+        .when(d.str.contains(r"^\d{6}$"))
+        .then(pl.lit("0") + d)
         .otherwise(pl.col("raw"))
     )
     work = work.with_columns(value.alias("value"))

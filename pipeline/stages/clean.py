@@ -67,24 +67,33 @@ def clean(
 
     f = rules.fields
     outcomes: dict[str, FieldOutcome] = {}
-    outcomes |= clean_names(table, honorifics=f.honorifics, deceased=f.deceased_markers, blessings=f.blessings,
-                            test_entries=f.test_entries)
-    outcomes |= clean_phones(table, fake_numbers=f.phone_fake_numbers,
-                             max_members_per_number=f.phone_max_members_per_number)
-    outcomes["email"] = clean_emails(table, domain_typos=f.email_domain_typos, role_accounts=f.email_role_accounts,
-                                     check_dns=check_dns)
-    outcomes["national_id"] = clean_national_ids(table, min_digits=f.national_id_min_digits,
-                                                 fakes=f.national_id_fakes)
-    outcomes |= clean_dates(table, fields=DATE_FIELDS, reference=reference, pivot=f.two_digit_year_pivot,
-                            birth_placeholders=f.birth_placeholders, min_age=rules.checks.min_age,
-                            max_age=rules.checks.max_age)
+    outcomes |= clean_names(
+        table, honorifics=f.honorifics, deceased=f.deceased_markers, blessings=f.blessings, test_entries=f.test_entries
+    )
+    outcomes |= clean_phones(
+        table, fake_numbers=f.phone_fake_numbers, max_members_per_number=f.phone_max_members_per_number
+    )
+    outcomes["email"] = clean_emails(
+        table, domain_typos=f.email_domain_typos, role_accounts=f.email_role_accounts, check_dns=check_dns
+    )
+    outcomes["national_id"] = clean_national_ids(table, min_digits=f.national_id_min_digits, fakes=f.national_id_fakes)
+    outcomes |= clean_dates(
+        table,
+        fields=DATE_FIELDS,
+        reference=reference,
+        pivot=f.two_digit_year_pivot,
+        birth_placeholders=f.birth_placeholders,
+        min_age=rules.checks.min_age,
+        max_age=rules.checks.max_age,
+    )
     outcomes["gender"] = clean_gender(table, values=f.gender_values)
     for name in ("sms_consent", "email_consent"):
         outcomes[name] = clean_consent(table, name, yes=f.consent_yes, no=f.consent_no)
     outcomes["total_spend"] = clean_money(table, "total_spend")
     outcomes["purchase_count"] = clean_count(table, "purchase_count")
-    outcomes["city"] = clean_city(table, gaz=gazetteer(aliases=f.places_aliases, cbs_file=f.places_cbs_file),
-                                  threshold=f.places_fuzzy_threshold)
+    outcomes["city"] = clean_city(
+        table, gaz=gazetteer(aliases=f.places_aliases, cbs_file=f.places_cbs_file), threshold=f.places_fuzzy_threshold
+    )
     outcomes["zip"] = clean_zip(table)
 
     columns: dict[str, pl.Series] = {}

@@ -17,10 +17,20 @@ from pipeline.fields.names import first_name_lexicon
 from pipeline.rules import Rules, ScoringRules
 from pipeline.stages import StageResult
 
-check("gender-inferred", "info", "fixed", "Gender inferred from the first name",
-      "gender was empty; the first name gives {after}")
-check("gender-contradicts-name", "warning", "flagged", "Recorded gender contradicts the first name",
-      "gender {before} contradicts a first name borne almost only by the other sex")
+check(
+    "gender-inferred",
+    "info",
+    "fixed",
+    "Gender inferred from the first name",
+    "gender was empty; the first name gives {after}",
+)
+check(
+    "gender-contradicts-name",
+    "warning",
+    "flagged",
+    "Recorded gender contradicts the first name",
+    "gender {before} contradicts a first name borne almost only by the other sex",
+)
 
 CHANNELS = ("sms", "email", "call", "post")
 
@@ -46,11 +56,16 @@ def _age_band(age: pl.Expr, bands: tuple[tuple[int, int], ...]) -> pl.Expr:
 
 def _domain_class(domain: pl.Expr, status: pl.Expr, s: ScoringRules) -> pl.Expr:
     return (
-        pl.when(domain.is_null()).then(pl.lit(None, pl.String))
-        .when(status == "disposable").then(pl.lit("disposable"))
-        .when(domain.is_in(list(s.free_webmail))).then(pl.lit("free_webmail"))
-        .when(domain.is_in(list(s.israeli_isp))).then(pl.lit("israeli_isp"))
-        .when(status.is_in(["valid", "role"])).then(pl.lit("corporate"))
+        pl.when(domain.is_null())
+        .then(pl.lit(None, pl.String))
+        .when(status == "disposable")
+        .then(pl.lit("disposable"))
+        .when(domain.is_in(list(s.free_webmail)))
+        .then(pl.lit("free_webmail"))
+        .when(domain.is_in(list(s.israeli_isp)))
+        .then(pl.lit("israeli_isp"))
+        .when(status.is_in(["valid", "role"]))
+        .then(pl.lit("corporate"))
     )
 
 
@@ -65,36 +80,54 @@ def _contact(channel: str) -> tuple[pl.Expr, pl.Expr]:
     if channel == "sms":
         status, kind = pl.col("phone_mobile_status"), pl.col("phone_mobile_type")
         reason = (
-            pl.when(dead).then(pl.lit("deceased"))
-            .when(pl.col("phone_mobile").is_null()).then(pl.lit("no_mobile"))
-            .when(status == "fake").then(pl.lit("fake_phone"))
-            .when(status != "valid").then(pl.lit("invalid_phone"))
-            .when(kind != "mobile").then(pl.lit("landline"))
-            .when(~pl.col("sms_consent")).then(pl.lit("no_consent"))
+            pl.when(dead)
+            .then(pl.lit("deceased"))
+            .when(pl.col("phone_mobile").is_null())
+            .then(pl.lit("no_mobile"))
+            .when(status == "fake")
+            .then(pl.lit("fake_phone"))
+            .when(status != "valid")
+            .then(pl.lit("invalid_phone"))
+            .when(kind != "mobile")
+            .then(pl.lit("landline"))
+            .when(~pl.col("sms_consent"))
+            .then(pl.lit("no_consent"))
         )
     elif channel == "email":
         status = pl.col("email_status")
         reason = (
-            pl.when(dead).then(pl.lit("deceased"))
-            .when(pl.col("email").is_null()).then(pl.lit("no_email"))
-            .when(status == "disposable").then(pl.lit("disposable_email"))
-            .when(status == "role").then(pl.lit("role_email"))
-            .when(status != "valid").then(pl.lit("invalid_email"))
-            .when(~pl.col("email_consent")).then(pl.lit("no_consent"))
+            pl.when(dead)
+            .then(pl.lit("deceased"))
+            .when(pl.col("email").is_null())
+            .then(pl.lit("no_email"))
+            .when(status == "disposable")
+            .then(pl.lit("disposable_email"))
+            .when(status == "role")
+            .then(pl.lit("role_email"))
+            .when(status != "valid")
+            .then(pl.lit("invalid_email"))
+            .when(~pl.col("email_consent"))
+            .then(pl.lit("no_consent"))
         )
     elif channel == "call":  # a person's call needs no §30A consent; an automated call does (not modelled)
         any_valid = (pl.col("phone_mobile_status") == "valid").fill_null(False) | (
-            pl.col("phone_other_status") == "valid").fill_null(False)
+            pl.col("phone_other_status") == "valid"
+        ).fill_null(False)
         any_phone = pl.col("phone_mobile").is_not_null() | pl.col("phone_other").is_not_null()
         reason = (
-            pl.when(dead).then(pl.lit("deceased"))
-            .when(~any_phone).then(pl.lit("no_phone"))
-            .when(~any_valid).then(pl.lit("invalid_phone"))
+            pl.when(dead)
+            .then(pl.lit("deceased"))
+            .when(~any_phone)
+            .then(pl.lit("no_phone"))
+            .when(~any_valid)
+            .then(pl.lit("invalid_phone"))
         )
     else:  # post
         reason = (
-            pl.when(dead).then(pl.lit("deceased"))
-            .when(pl.col("street").is_null() | pl.col("city").is_null()).then(pl.lit("no_address"))
+            pl.when(dead)
+            .then(pl.lit("deceased"))
+            .when(pl.col("street").is_null() | pl.col("city").is_null())
+            .then(pl.lit("no_address"))
         )
     return reason.is_null(), reason
 
@@ -107,10 +140,13 @@ def enrich(members: pl.DataFrame, /, *, rules: Rules, reference_date: dt.date, a
     s = rules.scoring
     ref = reference_date
     born = pl.col("birth_date")
-    this_year_birthday = pl.date(pl.lit(ref.year), born.dt.month(),
-                                 pl.when((born.dt.month() == 2) & (born.dt.day() == 29)).then(
-                                     28 if not ((ref.year % 4 == 0 and ref.year % 100 != 0) or ref.year % 400 == 0)
-                                     else 29).otherwise(born.dt.day()))
+    this_year_birthday = pl.date(
+        pl.lit(ref.year),
+        born.dt.month(),
+        pl.when((born.dt.month() == 2) & (born.dt.day() == 29))
+        .then(28 if not ((ref.year % 4 == 0 and ref.year % 100 != 0) or ref.year % 400 == 0) else 29)
+        .otherwise(born.dt.day()),
+    )
     table = members.with_columns(
         age_at(born, ref).alias("age"),
         born.dt.month().alias("birthday_month"),
@@ -124,12 +160,15 @@ def enrich(members: pl.DataFrame, /, *, rules: Rules, reference_date: dt.date, a
     p = pl.col("__p_female")
     guess = pl.when(p >= s.gender_female).then(pl.lit("F")).when(p <= s.gender_male).then(pl.lit("M"))
     table = table.with_columns(
-        pl.when(pl.col("gender").is_null() & guess.is_not_null()).then(guess).otherwise(pl.col("gender"))
+        pl.when(pl.col("gender").is_null() & guess.is_not_null())
+        .then(guess)
+        .otherwise(pl.col("gender"))
         .alias("gender_filled"),
         (pl.col("gender").is_null() & guess.is_not_null()).alias("gender_inferred"),
-        pl.when(pl.col("gender").is_null()).then(
-            pl.when(guess == "F").then(p).when(guess == "M").then(1 - p)
-        ).round(3).alias("gender_probability"),
+        pl.when(pl.col("gender").is_null())
+        .then(pl.when(guess == "F").then(p).when(guess == "M").then(1 - p))
+        .round(3)
+        .alias("gender_probability"),
         (pl.col("gender").is_not_null() & guess.is_not_null() & (pl.col("gender") != guess)).alias("__contradicts"),
     )
     table = table.with_columns(pl.col("gender").alias("__gender_before"))
@@ -144,15 +183,28 @@ def enrich(members: pl.DataFrame, /, *, rules: Rules, reference_date: dt.date, a
     first_row = pl.col("source_rows").str.split(";").list.first().cast(pl.Int64)
     work = table.with_columns(first_row.alias("source_row"))
     entries = [
-        ledger_.from_flags(work, field="gender", flags={"gender-inferred": pl.col("gender_inferred")},
-                           before=pl.col("__gender_before"), after=pl.col("gender")),
-        ledger_.from_flags(work, field="gender", flags={"gender-contradicts-name": pl.col("__contradicts")},
-                           before=pl.col("__gender_before"), after=pl.col("first_name")),
+        ledger_.from_flags(
+            work,
+            field="gender",
+            flags={"gender-inferred": pl.col("gender_inferred")},
+            before=pl.col("__gender_before"),
+            after=pl.col("gender"),
+        ),
+        ledger_.from_flags(
+            work,
+            field="gender",
+            flags={"gender-contradicts-name": pl.col("__contradicts")},
+            before=pl.col("__gender_before"),
+            after=pl.col("first_name"),
+        ),
     ]
     table = table.drop("__contradicts", "__gender_before")
     return StageResult(
         table=table,
         ledger=ledger_.finish(entries, severities=rules.checks.severity),
-        stats={"rows_in": members.height, "rows_out": table.height,
-               "gender_inferred": int(table.get_column("gender_inferred").sum())},
+        stats={
+            "rows_in": members.height,
+            "rows_out": table.height,
+            "gender_inferred": int(table.get_column("gender_inferred").sum()),
+        },
     )

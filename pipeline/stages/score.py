@@ -64,7 +64,9 @@ def rfm_and_value(members: pl.DataFrame, /, *, s: ScoringRules, as_of: dt.date) 
         pl.when(pl.col("__buyer")).then(_frequency_score(count, s.frequency_bins)).alias("rfm_f"),
         _quintile(spend.fill_null(0), buyers=pl.col("__buyer")).alias("rfm_m"),
         pl.when(count > 0).then(spend / count).round(2).alias("aov"),
-        pl.when(count > 0).then(count / pl.col("__tenure").clip(lower_bound=s.min_tenure_years)).round(3)
+        pl.when(count > 0)
+        .then(count / pl.col("__tenure").clip(lower_bound=s.min_tenure_years))
+        .round(3)
         .alias("purchases_per_year"),
         (count.fill_null(0) >= 2).alias("repeat_customer"),
         pl.when(count >= 2).then((last - pl.col("join_date")).dt.total_days() / (count - 1)).alias("__gap"),
@@ -75,15 +77,19 @@ def rfm_and_value(members: pl.DataFrame, /, *, s: ScoringRules, as_of: dt.date) 
         (pl.col("aov") * pl.col("purchases_per_year") * s.lifespan_years * s.margin).round(2).alias("clv"),
     )
     lapse = table.select(pl.col("__gap").filter(pl.col("__gap") > 0).quantile(s.lapse_percentile)).item()
-    lapse = float(lapse) if lapse is not None else 365.0
+    lapse = float(lapse) if isinstance(lapse, int | float) else 365.0
     personal = pl.col("__gap") * s.personal_gap_multiple
     threshold = pl.coalesce(personal, pl.lit(lapse))
     recency = pl.col("recency_days")
     table = table.with_columns(
-        pl.when(recency.is_null()).then(pl.lit(None, pl.String))
-        .when(recency > pl.max_horizontal(threshold, pl.lit(lapse))).then(pl.lit("high"))
-        .when(recency > pl.min_horizontal(threshold, pl.lit(lapse))).then(pl.lit("medium"))
-        .otherwise(pl.lit("low")).alias("churn_risk"),
+        pl.when(recency.is_null())
+        .then(pl.lit(None, pl.String))
+        .when(recency > pl.max_horizontal(threshold, pl.lit(lapse)))
+        .then(pl.lit("high"))
+        .when(recency > pl.min_horizontal(threshold, pl.lit(lapse)))
+        .then(pl.lit("medium"))
+        .otherwise(pl.lit("low"))
+        .alias("churn_risk"),
         *[(recency > days).alias(f"lapsed_{days}d") for days in s.lapsed_days],
     )
     return table.drop("__tenure", "__buyer", "__gap").with_columns(pl.lit(lapse).alias("__lapse_days"))
@@ -106,14 +112,16 @@ def quality_score(members: pl.DataFrame, /, *, s: ScoringRules, flagged: pl.Data
             present = pl.col(name).is_not_null()
         points = pl.when(present & ~is_flagged).then(weight).when(is_flagged).then(weight / 2).otherwise(0.0)
         parts.append(points)
-        issues.append(pl.when(is_flagged).then(pl.lit(f"{name}: flagged"))
-                      .when(~present).then(pl.lit(f"{name}: missing")))
+        issues.append(
+            pl.when(is_flagged).then(pl.lit(f"{name}: flagged")).when(~present).then(pl.lit(f"{name}: missing"))
+        )
     score = (pl.sum_horizontal(parts) * 100 / total).round(0).cast(pl.Int32)
     grade: pl.Expr = pl.lit("F")
     for letter, floor in sorted(s.grades.items(), key=lambda kv: kv[1]):
         grade = pl.when(score >= floor).then(pl.lit(letter)).otherwise(grade)
     return table.with_columns(
-        score.alias("quality_score"), grade.alias("quality_grade"),
+        score.alias("quality_score"),
+        grade.alias("quality_grade"),
         pl.concat_list(issues).list.drop_nulls().list.join("; ").alias("quality_issues"),
     ).drop("__flagged")
 
@@ -140,19 +148,21 @@ def club_figures(table: pl.DataFrame, *, naive: bool) -> dict[str, Any]:
         }
         return figures
     recency = table.get_column("recency_days")
-    lapse = float(table.get_column("__lapse_days")[0]) if n else 365.0
+    first = table.get_column("__lapse_days")[0] if n else None
+    lapse = float(first) if isinstance(first, int | float) else 365.0
     figures |= {
-        "average_clv": round(float(table.get_column("clv").mean() or 0), 2),
-        "total_clv": round(float(table.get_column("clv").sum() or 0), 2),
+        "average_clv": round(float(table.select(pl.col("clv").mean().fill_null(0)).item()), 2),
+        "total_clv": round(float(table.select(pl.col("clv").sum()).item()), 2),
         "lapse_point_days": round(lapse, 1),
         "churn_rate": round(float((recency > lapse).sum()) / max(buyers, 1), 4),
         "active_members": int((recency <= lapse).sum()),
         "reach": {c: int(table.get_column(f"contact_{c}").sum()) for c in ("sms", "email", "call", "post")},
         "segments": {
             row["rfm_segment"]: {"members": row["members"], "total_spend": round(row["spend"] or 0, 2)}
-            for row in table.group_by("rfm_segment").agg(pl.len().alias("members"),
-                                                         pl.col("total_spend").sum().alias("spend"))
-            .sort("members", descending=True).iter_rows(named=True)
+            for row in table.group_by("rfm_segment")
+            .agg(pl.len().alias("members"), pl.col("total_spend").sum().alias("spend"))
+            .sort("members", descending=True)
+            .iter_rows(named=True)
         },
     }
     return figures
@@ -167,7 +177,8 @@ def score(
     flagged = (
         ledger.filter(pl.col("action") == "flagged")
         .join(merge_map.select("source_row", "golden_id"), on="source_row", how="inner")
-        .select("golden_id", "field").unique()
+        .select("golden_id", "field")
+        .unique()
     )
     table = quality_score(table, s=s, flagged=flagged)
     figures = club_figures(table, naive=False)
@@ -175,11 +186,16 @@ def score(
     return StageResult(
         table=table.drop("__lapse_days"),
         stats={
-            "rows_in": members.height, "rows_out": table.height, "as_of": as_of.isoformat(), "club": figures,
+            "rows_in": members.height,
+            "rows_out": table.height,
+            "as_of": as_of.isoformat(),
+            "club": figures,
             "quality_grades": dict(zip(grades["quality_grade"], grades["len"], strict=True)),
-            "quality_mean": round(float(table.get_column("quality_score").mean() or 0), 1),
+            "quality_mean": round(float(table.select(pl.col("quality_score").mean().fill_null(0)).item()), 1),
             "quality_histogram": {
-                f"{lo}-{lo + 9 if lo < 90 else 100}": int(table.get_column("quality_score").is_between(lo, lo + 9 if lo < 90 else 100).sum())
+                f"{lo}-{lo + 9 if lo < 90 else 100}": int(
+                    table.get_column("quality_score").is_between(lo, lo + 9 if lo < 90 else 100).sum()
+                )
                 for lo in range(0, 100, 10)
             },
         },
