@@ -119,6 +119,191 @@ def run(
             raise RuntimeError("rows in != rows in the merge map + rows in quarantine")
 
 
+SheetOpt = Annotated[
+    str | None, typer.Option("--sheet", help="Sheet name or number (default: the first with known headers).")
+]
+MapOpt = Annotated[
+    list[str] | None,
+    typer.Option("--map", help='Override one column: "HEADER=field" (repeatable; field "-" unmaps it).'),
+]
+ReferenceDateOpt = Annotated[
+    str | None, typer.Option("--reference-date", help="Date for ages and 'in the future' (YYYY-MM-DD; default today).")
+]
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="The member file to check.")],
+    fail_on: Annotated[
+        str,
+        typer.Option("--fail-on", help="'fail' (default): only fail-level gates fail the run; 'warn': warnings too."),
+    ] = "fail",
+    junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML (one test case per gate).")] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="'text' (default) or 'github' (GitHub Actions annotations).")
+    ] = "text",
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="An earlier report.json: also fail when a figure dropped too far.")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write this check's figures as JSON (a baseline for the next one).")
+    ] = None,
+    sheet: SheetOpt = None,
+    map_: MapOpt = None,
+    reference_date: ReferenceDateOpt = None,
+    rules: RulesOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Check a member file against the quality gates in the rules; write no data. Exit 0 passed (warnings
+    allowed), 1 a gate failed, 2 the input or the rules could not be used (or no gate could run)."""
+    import json
+
+    from pipeline import gates as gates_
+    from pipeline.console import print_gates
+    from pipeline.errors import InputError, RulesError
+    from pipeline.export import atomic_file
+    from pipeline.mapping import parse_overrides
+    from pipeline.rules import load_rules
+    from pipeline.runner import RunOptions, process
+
+    console = Console(quiet=quiet, highlight=False)
+    with _errors(verbose):
+        if fail_on not in ("fail", "warn"):
+            raise InputError(f"--fail-on must be 'fail' or 'warn', not {fail_on!r}")
+        if output_format not in ("text", "github"):
+            raise InputError(f"--format must be 'text' or 'github', not {output_format!r}")
+        loaded = load_rules(rules)
+        if not loaded.gates:
+            raise RulesError(["the rules define no gates: cleanse check would check nothing"])
+        options = RunOptions(
+            sheet=sheet,
+            overrides=parse_overrides(map_ or []),
+            reference_date=_date(reference_date),
+            stop_after="quarantine",
+        )
+        result = process(file, rules=loaded, options=options)
+        values = dict(result.stats["gates"])
+        results = gates_.evaluate(loaded.gates, values, baseline=gates_.load_baseline(baseline) if baseline else None)
+        if all(r.outcome == "skip" for r in results):
+            raise InputError("no gate could run on this file (none of the fields they measure is in it)", path=file)
+        if junit is not None:
+            xml = gates_.junit_xml(results, file=str(file), fail_on_warn=fail_on == "warn")
+            atomic_file(junit, xml)
+        if report is not None:
+            atomic_file(
+                report,
+                json.dumps(
+                    {
+                        "schema": "cleanse.check",
+                        "schema_version": 1,
+                        "file": str(file),
+                        "gates": values,
+                        "results": [
+                            {
+                                "gate": r.gate.name,
+                                "metric": r.gate.metric,
+                                "value": r.value,
+                                "outcome": r.outcome,
+                                "message": r.message,
+                            }
+                            for r in results
+                        ],
+                    },
+                    ensure_ascii=False,
+                    indent=2,
+                )
+                + "\n",
+            )
+        if output_format == "github":
+            for line in gates_.github_annotations(results, file=str(file)):
+                typer.echo(line)
+        else:
+            print_gates(console, results)
+        failed = any(r.outcome == "fail" or (fail_on == "warn" and r.outcome == "warn") for r in results)
+    raise typer.Exit(EXIT_DATA if failed else EXIT_OK)
+
+
+@app.command()
+def scrub(
+    file: Annotated[Path, typer.Argument(help="The member file.")],
+    channel: Annotated[str, typer.Option("--channel", help="sms, email or call.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The send list to write: .csv or .xlsx.")],
+    suppress: Annotated[
+        list[Path] | None,
+        typer.Option("--suppress", help="A suppression list (any format; phones, e-mails or ID numbers). Repeatable."),
+    ] = None,
+    segment: Annotated[list[str] | None, typer.Option("--segment", help="Only this RFM segment (repeatable).")] = None,
+    city: Annotated[list[str] | None, typer.Option("--city", help="Only this locality (repeatable).")] = None,
+    age_band: Annotated[list[str] | None, typer.Option("--age-band", help="Only this age band, e.g. 25-34.")] = None,
+    consent_since: Annotated[
+        str | None, typer.Option("--consent-since", help="Only members whose consent date is on or after this date.")
+    ] = None,
+    sheet: SheetOpt = None,
+    map_: MapOpt = None,
+    reference_date: ReferenceDateOpt = None,
+    rules: RulesOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Write a send-ready list for one channel: consent, valid addresses, no suppressed, deceased or opted-out
+    members, each address once; print how many each reason removed."""
+    import json
+
+    from pipeline import export
+    from pipeline.console import print_scrub
+    from pipeline.errors import InputError
+    from pipeline.mapping import parse_overrides
+    from pipeline.places_filter import canonical_cities
+    from pipeline.rules import load_rules
+    from pipeline.runner import RunOptions, process
+    from pipeline.scrub import CHANNELS, Filters, Suppression, load_suppression
+    from pipeline.scrub import scrub as scrub_members
+
+    console = Console(quiet=quiet, highlight=False)
+    with _errors(verbose):
+        if channel not in CHANNELS:
+            raise InputError(f"--channel must be one of {', '.join(CHANNELS)}, not {channel!r}")
+        if out.suffix.lower() not in (".csv", ".xlsx"):
+            raise InputError(f"--out must end in .csv or .xlsx, not {out.suffix or '(nothing)'!r}", path=out)
+        loaded = load_rules(rules)
+        suppression = Suppression()
+        for path in suppress or []:
+            suppression = suppression | load_suppression(path, rules=loaded)
+        options = RunOptions(sheet=sheet, overrides=parse_overrides(map_ or []), reference_date=_date(reference_date))
+        result = process(file, rules=loaded, options=options)
+        filters = Filters(
+            segments=tuple(segment or ()),
+            cities=canonical_cities(city or [], rules=loaded),
+            age_bands=tuple(age_band or ()),
+            consent_since=_date(consent_since),
+        )
+        scrubbed = scrub_members(
+            result.members,
+            channel=channel,
+            suppression=suppression,  # type: ignore[arg-type]
+            filters=filters,
+        )
+        if out.suffix.lower() == ".xlsx":
+            export.atomic_write(out, lambda p: export.write_xlsx(scrubbed.send_list, p, sheet=channel))
+        else:
+            export.atomic_write(out, lambda p: export.write_csv(scrubbed.send_list, p))
+        summary = {
+            "schema": "cleanse.scrub",
+            "schema_version": 1,
+            "file": str(file),
+            "channel": channel,
+            "members": scrubbed.members,
+            "sent": scrubbed.send_list.height,
+            "removed": scrubbed.removed,
+            "suppression_entries": len(suppression.phones) + len(suppression.emails) + len(suppression.national_ids),
+        }
+        export.atomic_file(
+            out.with_name(out.stem + ".summary.json"), json.dumps(summary, ensure_ascii=False, indent=2) + "\n"
+        )
+        print_scrub(console, summary, out=str(out))
+
+
 def _date(text: str | None) -> dt.date | None:
     from pipeline.errors import InputError
 

@@ -84,3 +84,36 @@ def print_summary(console: Console, report: dict[str, Any], *, out: str, files: 
     for note in report.get("notes", []):
         console.print(f"[yellow]note:[/] {note}")
     console.print(f"Results in [bold]{out}[/]: {', '.join(files)}")
+
+
+def print_gates(console: Console, results: list[Any]) -> None:
+    """One line per gate (results of pipeline.gates.evaluate) and a verdict."""
+    style = {"pass": "green", "warn": "yellow", "fail": "red bold", "skip": "dim"}
+    table = Table(title="Quality gates", title_justify="left", show_edge=False, pad_edge=False)
+    for name in ("gate", "result", "figure"):
+        table.add_column(name)
+    for r in results:
+        table.add_row(r.gate.name, f"[{style[r.outcome]}]{r.outcome}[/]", r.message)
+    console.print(table)
+    counts = {k: sum(1 for r in results if r.outcome == k) for k in style}
+    console.print(
+        f"{counts['pass']} passed, {counts['warn']} warned, {counts['fail']} failed, {counts['skip']} skipped"
+    )
+
+
+def print_scrub(console: Console, summary: dict[str, Any], *, out: str) -> None:
+    table = Table(
+        title=f"Send list for {summary['channel']}",
+        title_justify="left",
+        show_header=False,
+        show_edge=False,
+        pad_edge=False,
+    )
+    table.add_column()
+    table.add_column(justify="right")
+    table.add_row("members", f"{summary['members']:,}")
+    for reason, n in summary["removed"].items():
+        table.add_row(f"  removed: {reason.replace('_', ' ')}", f"{n:,}")
+    table.add_row("on the send list", f"{summary['sent']:,}")
+    console.print(table)
+    console.print(f"Send list in [bold]{out}[/]; the summary beside it")

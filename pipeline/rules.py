@@ -21,8 +21,9 @@ import yaml
 from pipeline.catalogue import SEVERITIES, all_checks
 from pipeline.errors import RulesError
 from pipeline.fields import FIELDS
+from pipeline.gates import Gate, gates_from_rules, metric_known
 
-SECTIONS = ("columns", "checks", "fields", "scoring")
+SECTIONS = ("columns", "checks", "fields", "scoring", "gates")
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class Rules:
     checks: CheckRules
     fields: FieldRules = field(default_factory=FieldRules)
     scoring: ScoringRules = field(default_factory=ScoringRules)
+    gates: tuple[Gate, ...] = ()
     sources: tuple[str, ...] = ()
 
 
@@ -353,7 +355,43 @@ def _check_scoring(check: _Checker, doc: _Doc, data: Any) -> None:
     )
 
 
+def _check_gates(check: _Checker, doc: _Doc, data: Any) -> None:
+    if not check.keys(doc, data, (), ["replace", "gates"]):
+        return
+    items = data.get("gates") or []
+    if not isinstance(items, list):
+        check.add(doc, ("gates",), "gates must be a list of gates")
+        return
+    catalogue = list(all_checks())
+    for i, item in enumerate(items):
+        where = ("gates", i)
+        if not check.keys(doc, item, where, ["name", "metric", "min", "max", "max_drop"]):
+            continue
+        for key in ("name", "metric"):
+            if not isinstance(item.get(key), str):
+                check.add(doc, where, f"gate {i + 1} needs a {key}")
+        metric = item.get("metric")
+        if isinstance(metric, str) and not metric_known(metric, catalogue):
+            head, _, tail = metric.partition(":")
+            options = catalogue if head in ("check_pct", "check_count") else list(FIELDS)
+            hint = _nearest(tail, options) if tail else ""
+            check.add(doc, (*where, "metric"), f"unknown metric {metric!r}{hint}")
+        directions = [d for d in ("min", "max") if d in item]
+        if len(directions) != 1:
+            check.add(doc, where, f"gate {i + 1} needs exactly one of min or max")
+            continue
+        levels = item[directions[0]]
+        if check.keys(doc, levels, (*where, directions[0]), ["warn", "fail"]):
+            if not levels:
+                check.add(doc, (*where, directions[0]), "give a warn level, a fail level or both")
+            for level, value in levels.items():
+                check.typed(doc, value, (*where, directions[0], level), (int, float), "a number")
+        if "max_drop" in item:
+            check.typed(doc, item["max_drop"], (*where, "max_drop"), (int, float), "a number")
+
+
 _VALIDATORS: dict[str, Callable[[_Checker, _Doc, Any], None]] = {
+    "gates": _check_gates,
     "columns": _check_columns,
     "checks": _check_checks,
     "fields": _check_fields,
@@ -498,4 +536,5 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> Rules:
         quality_weights=MappingProxyType({str(k): float(v) for k, v in sget("quality", "weights", default={}).items()}),
         grades=MappingProxyType({str(k): float(v) for k, v in sget("quality", "grades", default={}).items()}),
     )
-    return Rules(columns=columns, checks=checks, fields=fields_, scoring=scoring, sources=sources)
+    gates = gates_from_rules(data.get("gates", {}).get("gates") or [])
+    return Rules(columns=columns, checks=checks, fields=fields_, scoring=scoring, gates=gates, sources=sources)

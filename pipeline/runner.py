@@ -8,11 +8,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 import polars as pl
 
-from pipeline import export
+from pipeline import export, gates
 from pipeline import ledger as ledger_
 from pipeline.ingest import RawTable, SourceInfo, read_member_file
 from pipeline.mapping import ColumnMapping, HeaderMatcher, map_columns, require_identifying
@@ -50,6 +50,7 @@ class RunOptions:
     reference_date: dt.date | None = None  # for ages and "in the future"; default today
     check_dns: bool = False
     xlsx_max_rows: int = 50_000  # xlsx is slow to write in every library; parquet and CSV always written
+    stop_after: Literal["quarantine", "all"] = "all"  # `cleanse check` needs no golden records or scores
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,38 @@ def process(
         lambda: quarantine(validated.table, raw=raw, rules=rules, ledger=field_ledger),
         lambda r: r[0].table.height,
     )
+    short = ledger_.from_mask(
+        raw.short_rows, pl.lit(True), field="*", code="csv-short-row", before=pl.lit(None), after=pl.lit(None)
+    )
+    ingest_ledger = ledger_.finish([short], severities=rules.checks.severity)
+    gate_figures = gates.figures(
+        members=kept.table,
+        ledger=ledger_.concat([ingest_ledger, field_ledger, kept.ledger]),
+        rows_in=raw.height,
+        quarantined=quarantined.height,
+        complete_before=conformed.stats.get("complete_before", {}),
+    )
+    if options.stop_after == "quarantine":
+        return RunResult(
+            source=raw.source,
+            mapping=mapping,
+            rows_in=raw.height,
+            members=kept.table,
+            merge_map=kept.table.select("source_row", pl.lit(None, pl.String).alias("golden_id")),
+            quarantine=quarantined,
+            ledger=ledger_.concat([ingest_ledger, field_ledger, kept.ledger]),
+            timings=tuple(clock.timings),
+            stats=MappingProxyType(
+                {
+                    "map": conformed.stats,
+                    "clean": cleaned.stats,
+                    "validate": validated.stats,
+                    "quarantine": kept.stats,
+                    "gates": gate_figures,
+                }
+            ),
+            raw_headers=raw.headers,
+        )
     golden, merge_map = clock.run(
         "golden", kept.table.height, lambda: singletons(kept.table), lambda r: r[0].table.height
     )
@@ -144,10 +177,6 @@ def process(
         lambda: enrich(golden.table, rules=rules, reference_date=today, as_of=as_of),
         lambda r: r.table.height,
     )
-    short = ledger_.from_mask(
-        raw.short_rows, pl.lit(True), field="*", code="csv-short-row", before=pl.lit(None), after=pl.lit(None)
-    )
-    ingest_ledger = ledger_.finish([short], severities=rules.checks.severity)
     ledger = ledger_.concat([ingest_ledger, field_ledger, kept.ledger, enriched.ledger])
     scored: StageResult = clock.run(
         "score",
@@ -174,6 +203,7 @@ def process(
                 "enrich": enriched.stats,
                 "score": scored.stats,
                 "club_before": before,
+                "gates": gate_figures,
             }
         ),
         raw_headers=raw.headers,

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from pipeline.runner import RunResult
 
 SCHEMA_VERSION = 1
+_ACTION_ORDER = {"quarantined": 0, "flagged": 1, "fixed": 2, "moved": 2, "merged": 3, "normalised": 4}
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 EXAMPLES_PER_CHECK = 3
 
 
@@ -51,6 +53,8 @@ def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: in
             "rows_merged": kept_rows - golden,
             "rows_quarantined": result.quarantine.height,
             "accounted": result.accounted,
+            "quality_score": result.stats.get("score", {}).get("quality_mean"),
+            "quality_grade": _grade(result),
         },
         "quarantine": _quarantine(result),
         "fields": _fields(result),
@@ -59,6 +63,9 @@ def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: in
             {"stage": t.stage, "rows_in": t.rows_in, "rows_out": t.rows_out, "seconds": round(t.seconds, 3)}
             for t in result.timings
         ],
+        "gates": dict(result.stats.get("gates", {})),
+        "duplicates": _duplicates(result),
+        "reach": _funnels(result),
         "club": _club(result),
         "quality": {
             "mean_score": result.stats.get("score", {}).get("quality_mean"),
@@ -68,6 +75,68 @@ def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: in
         "notes": _notes(result, xlsx_max_rows),
     }
     return report
+
+
+def _grade(result: RunResult) -> str | None:
+    mean = result.stats.get("score", {}).get("quality_mean")
+    grades = result.stats.get("score", {}).get("grade_floors", {})
+    if mean is None:
+        return None
+    for letter, floor in sorted(grades.items(), key=lambda kv: -kv[1]):
+        if mean >= floor:
+            return str(letter)
+    return None
+
+
+def _duplicates(result: RunResult) -> dict[str, Any]:
+    """Golden records made of more than one input row, with the reason each row merged."""
+    if "golden_id" not in result.merge_map.columns or result.merge_map.get_column("golden_id").null_count():
+        return {"clusters": 0, "rows_in_clusters": 0, "examples": []}
+    sizes = result.merge_map.group_by("golden_id").agg(
+        pl.len().alias("rows"), pl.col("source_row").sort(), pl.col("reason").first()
+    )
+    merged = sizes.filter(pl.col("rows") > 1).sort("rows", "golden_id", descending=[True, False])
+    return {
+        "clusters": merged.height,
+        "rows_in_clusters": int(merged.get_column("rows").sum()) if merged.height else 0,
+        "examples": [
+            {"golden_id": r["golden_id"], "source_rows": r["source_row"], "reason": r["reason"]}
+            for r in merged.head(20).iter_rows(named=True)
+        ],
+    }
+
+
+def _funnels(result: RunResult) -> dict[str, list[list[Any]]]:
+    """Members who can be reached per channel, step by step (each step keeps only those who passed before)."""
+    m = result.members
+    if "contact_sms" not in m.columns:
+        return {}
+    dead = pl.col("deceased").fill_null(False)
+    steps = {
+        "sms": [
+            ("members", pl.lit(True)),
+            ("with a mobile", pl.col("phone_mobile").is_not_null()),
+            ("valid mobile", (pl.col("phone_mobile_status") == "valid") & (pl.col("phone_mobile_type") == "mobile")),
+            ("SMS consent", pl.col("sms_consent")),
+            ("alive: reachable", ~dead),
+        ],
+        "email": [
+            ("members", pl.lit(True)),
+            ("with an e-mail", pl.col("email").is_not_null()),
+            ("valid personal address", pl.col("email_status") == "valid"),
+            ("e-mail consent", pl.col("email_consent")),
+            ("alive: reachable", ~dead),
+        ],
+    }
+    out: dict[str, list[list[Any]]] = {}
+    for channel, chain in steps.items():
+        passed: pl.Expr = pl.lit(True)
+        counts = []
+        for label, condition in chain:
+            passed = passed & condition.fill_null(False)
+            counts.append([label, int(m.select(passed.sum()).item())])
+        out[channel] = counts
+    return out
 
 
 def _club(result: RunResult) -> dict[str, Any]:
@@ -151,7 +220,12 @@ def _checks(result: RunResult, *, show_pii: bool) -> list[dict[str, Any]]:
     counts = (
         ledger.group_by("check", "severity", "action")
         .agg(pl.len().alias("count"), pl.col("field").unique().sort().alias("fields"))
-        .sort(["count", "check"], descending=[True, False])
+        .with_columns(
+            pl.col("action").replace_strict(_ACTION_ORDER, default=9, return_dtype=pl.Int8).alias("__a"),
+            pl.col("severity").replace_strict(_SEVERITY_ORDER, default=9, return_dtype=pl.Int8).alias("__s"),
+        )
+        # problems first (by severity), then repairs, then mere reformatting; most frequent first within each
+        .sort(["__a", "__s", "count", "check"], descending=[False, False, True, False])
     )
     shown = ledger.with_columns(
         (pl.col("before") if show_pii else mask_by_field(pl.col("before"), pl.col("field"))).alias("before"),

@@ -8,6 +8,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from pipeline.report import svg
+
 _CSS = """
 :root{--ink:#1d2433;--mute:#5b6475;--line:#e3e6ec;--ok:#1b7f4b;--warn:#b26a00;--bad:#b3261e;--bg:#f7f8fa}
 *{box-sizing:border-box}body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Arial,sans-serif;color:var(--ink);
@@ -31,6 +33,10 @@ def _num(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return escape("" if value is None else str(value))
+
+
+def _pct(value: Any) -> str:
+    return f"{100 * value:.1f}%" if isinstance(value, int | float) else "—"
 
 
 def _cell(value: Any) -> str:
@@ -71,6 +77,8 @@ def render_html(report: dict[str, Any]) -> str:
     add(_card("clean member records", s["golden_records"]))
     add(_card("rows merged into another record", s["rows_merged"]))
     add(_card("rows quarantined", s["rows_quarantined"], "bad" if s["rows_quarantined"] else ""))
+    if s.get("quality_score") is not None:
+        add(_card(f"data quality (grade {s.get('quality_grade') or '?'})", f"{s['quality_score']}/100"))
     acc = "every row accounted for" if s["accounted"] else "ROWS MISSING"
     add(
         f'</div><p class="{"ok" if s["accounted"] else "bad"}">{_num(s["rows_in"])} rows in = '
@@ -82,15 +90,22 @@ def render_html(report: dict[str, Any]) -> str:
 
     add(
         '<section id="fields"><h2>Fields</h2><table><tr><th>Field</th><th>Column in the file</th>'
-        "<th>Complete before</th><th>Complete after</th><th>Values fixed</th><th>Values flagged</th></tr>"
+        "<th>Filled in the file</th><th>Filled after</th><th>Valid after</th><th>Rows fixed</th>"
+        "<th>Rows reformatted</th><th>Rows flagged</th></tr>"
     )
     for name, f in report["fields"].items():
+        valid = f"{f['valid_after_pct']}%" if "valid_after_pct" in f else ""
         add(
             f"<tr><td><code>{escape(name)}</code></td>{_cell(f['column'] or '(derived)')}"
             f"<td class=num>{f['complete_before_pct']}%</td><td class=num>{f['complete_after_pct']}%</td>"
-            f"<td class=num>{_num(f['fixed'])}</td><td class=num>{_num(f['flagged'])}</td></tr>"
+            f"<td class=num>{valid}</td><td class=num>{_num(f['fixed'])}</td><td class=num>{_num(f['normalised'])}</td>"
+            f"<td class=num>{_num(f['flagged'])}</td></tr>"
         )
-    add("</table></section>")
+    add(
+        "</table><p class=ex>Fixed: a value was repaired (a lost leading zero, a typo in a domain). Reformatted: the "
+        "same value written in its canonical form (E.164, ISO dates). Flagged: a problem that needs a person. "
+        "Every row of each is in <code>ledger.csv</code>.</p></section>"
+    )
 
     add(
         '<section id="issues"><h2>Top issues</h2><table><tr><th>Check</th><th>Severity</th><th>Action</th>'
@@ -110,6 +125,32 @@ def render_html(report: dict[str, Any]) -> str:
         )
     add("</table></section>")
 
+    dup = report.get("duplicates") or {}
+    add('<section id="duplicates"><h2>Duplicate clusters</h2>')
+    if dup.get("clusters"):
+        add(
+            f"<p>{_num(dup['clusters'])} members were found more than once ({_num(dup['rows_in_clusters'])} rows).</p>"
+            "<table><tr><th>Member</th><th>Rows in the file</th><th>Why they merged</th></tr>"
+        )
+        for ex in dup["examples"]:
+            rows_ = ", ".join(str(r) for r in ex["source_rows"])
+            add(
+                f"<tr><td><code>{escape(ex['golden_id'])}</code></td><td>{escape(rows_)}</td>{_cell(ex['reason'])}</tr>"
+            )
+        add("</table>")
+    else:
+        add("<p>No rows were merged: every kept row is its own member record.</p>")
+    add("</section>")
+
+    q = report.get("quality") or {}
+    if q.get("histogram"):
+        add(
+            '<section id="scores"><h2>Data-quality scores</h2><p class=sub>Members by data-quality score (0-100): '
+            "what each member's record is worth for reaching and recognising them.</p>"
+        )
+        add(svg.histogram(list(q["histogram"].items())))
+        add("</section>")
+
     if report["quarantine"]:
         add('<section id="quarantine"><h2>Quarantine</h2><table><tr><th>Reason</th><th>Rows</th></tr>')
         for reason, n in report["quarantine"].items():
@@ -117,6 +158,55 @@ def render_html(report: dict[str, Any]) -> str:
         add(
             "</table><p class=ex>Each quarantined row is in <code>quarantine.csv</code> with its raw values.</p></section>"
         )
+
+    club = report.get("club") or {}
+    if club.get("after"):
+        b, a = club["before"], club["after"]
+        add(
+            f'<section id="club"><h2>Club figures</h2><p class=sub>As of {escape(str(club.get("as_of")))}. '
+            "Before: the file as it came, every row a member. After: clean member records.</p>"
+            "<table><tr><th>Figure</th><th>Before</th><th>After</th></tr>"
+        )
+        rows = [
+            ("Members", "members", _num),
+            ("Members who bought", "buyers", _num),
+            ("Repeat-customer rate", "repeat_customer_rate", _pct),
+            ("Purchases per buyer", "purchase_frequency", _num),
+            ("Average order value (₪)", "average_order_value", _num),
+            ("Total spend (₪)", "total_spend", _num),
+            ("Average CLV (₪)", "average_clv", _num),
+            ("Total CLV (₪)", "total_clv", _num),
+            ("Churn rate", "churn_rate", _pct),
+            ("Active members", "active_members", _num),
+        ]
+        for label, key, fmt in rows:
+            add(
+                f"<tr><td>{escape(label)}</td><td class=num>{fmt(b[key]) if key in b else '—'}</td>"
+                f"<td class=num>{fmt(a[key]) if key in a else '—'}</td></tr>"
+            )
+        for channel in ("sms", "email", "call", "post"):
+            before_reach = b.get("reach", {}).get(channel)
+            add(
+                f"<tr><td>Reachable by {channel}</td><td class=num>{_num(before_reach) if before_reach is not None else '—'}</td>"
+                f"<td class=num>{_num(a['reach'].get(channel))}</td></tr>"
+            )
+        add(
+            "</table><p class=ex>Reach before: rows with any phone or e-mail cell. After: valid, consented, "
+            "alive members.</p></section>"
+        )
+        segments = a.get("segments", {})
+        add('<section id="segments"><h2>RFM segments</h2><h3>Members</h3>')
+        add(svg.bars([(name, seg["members"]) for name, seg in segments.items()]))
+        add("<h3>Total spend (₪)</h3>")
+        add(svg.bars([(name, seg["total_spend"]) for name, seg in segments.items()]))
+        add("</section>")
+        reach = report.get("reach") or {}
+        if reach:
+            add('<section id="reach"><h2>Reach per channel</h2>')
+            for channel, steps in reach.items():
+                add(f"<h3>{escape('SMS' if channel == 'sms' else 'E-mail')}</h3>")
+                add(svg.funnel([(label, n) for label, n in steps]))
+            add("</section>")
 
     add(
         '<section id="mapping"><h2>Column mapping</h2><table><tr><th>Column in the file</th><th>Field</th>'

@@ -191,6 +191,7 @@ def score(
             "as_of": as_of.isoformat(),
             "club": figures,
             "quality_grades": dict(zip(grades["quality_grade"], grades["len"], strict=True)),
+            "grade_floors": dict(s.grades),
             "quality_mean": round(float(table.select(pl.col("quality_score").mean().fill_null(0)).item()), 1),
             "quality_histogram": {
                 f"{lo}-{lo + 9 if lo < 90 else 100}": int(

@@ -1,0 +1,217 @@
+"""Quality gates for CI: figures of a run compared with warn and fail levels from the rules (``gates.yaml``).
+
+A figure is a number named by a stable metric (``valid_pct:phone_mobile``, ``quarantined_pct`` ...). A gate
+passes, warns, fails, or is skipped when its figure does not exist for this file (a column it needs is absent).
+With a baseline (an earlier ``report.json``) a gate also fails when its figure moved the wrong way by more than
+``max_drop``. Renderers for JUnit XML and GitHub Actions annotations live here too: they are views of results.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from xml.sax.saxutils import escape, quoteattr
+
+import polars as pl
+
+from pipeline.errors import InputError
+
+Outcome = Literal["pass", "warn", "fail", "skip"]
+STATUS_FIELDS = {
+    "national_id": "national_id_status",
+    "phone_mobile": "phone_mobile_status",
+    "phone_other": "phone_other_status",
+    "email": "email_status",
+}
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str
+    metric: str
+    direction: Literal["min", "max"]
+    warn: float | None = None
+    fail: float | None = None
+    max_drop: float | None = None
+
+
+@dataclass(frozen=True)
+class GateResult:
+    gate: Gate
+    value: float | None
+    outcome: Outcome
+    message: str
+    baseline: float | None = None
+
+
+def figures(
+    *, members: pl.DataFrame, ledger: pl.DataFrame, rows_in: int, quarantined: int, complete_before: Mapping[str, int]
+) -> dict[str, float]:
+    """Every metric a gate can name, for one run (members: the kept, cleaned rows)."""
+    kept = max(members.height, 1)
+    out: dict[str, float] = {
+        "rows": float(rows_in),
+        "quarantined": float(quarantined),
+        "quarantined_pct": round(100 * quarantined / max(rows_in, 1), 3),
+    }
+    for field, n in complete_before.items():
+        out[f"complete_pct:{field}"] = round(100 * n / max(rows_in, 1), 3)
+    for field, status in STATUS_FIELDS.items():
+        if status in members.columns and members.get_column(field).null_count() < members.height:
+            present = members.height - members.get_column(field).null_count()
+            valid = int((members.get_column(status) == "valid").sum())
+            out[f"valid_pct:{field}"] = round(100 * valid / max(present, 1), 3)
+    if "sms_consent" in complete_before and ledger.height:
+        missing = ledger.filter(pl.col("check") == "consent-missing", pl.col("field") == "sms_consent").height
+        out["complete_pct:sms_consent"] = round(100 * (rows_in - missing) / max(rows_in, 1), 3)
+    if ledger.height:
+        per_check = ledger.group_by("check").agg(pl.col("source_row").n_unique().alias("rows")).sort("check")
+        for code, n in per_check.iter_rows():
+            out[f"check_count:{code}"] = float(n)
+            out[f"check_pct:{code}"] = round(100 * n / max(rows_in, 1), 3)
+        out["errors"] = float(ledger.filter(pl.col("severity") == "error").height)
+    else:
+        out["errors"] = 0.0
+    out["duplicate_pct"] = round(100 * exact_duplicates(members) / kept, 3)
+    return dict(sorted(out.items()))
+
+
+def exact_duplicates(members: pl.DataFrame) -> int:
+    """Rows that share a valid ID number, mobile or e-mail with an earlier row (deduplication finds more)."""
+    keys = []
+    for field, status in (
+        ("national_id", "national_id_status"),
+        ("phone_mobile", "phone_mobile_status"),
+        ("email", "email_status"),
+    ):
+        if status in members.columns:
+            keys.append(
+                members.select(
+                    pl.when(pl.col(status) == "valid").then(pl.col(field).str.to_lowercase()).alias("k"),
+                    pl.int_range(pl.len()).alias("row"),
+                )
+            )
+    if not keys:
+        return 0
+    long = pl.concat(keys).drop_nulls("k")
+    repeated = long.filter(pl.col("row") != pl.col("row").min().over("k")).get_column("row").unique()
+    return repeated.len()
+
+
+def metric_known(metric: str, catalogue: Sequence[str]) -> bool:
+    head, _, tail = metric.partition(":")
+    if head in ("rows", "quarantined", "quarantined_pct", "duplicate_pct", "errors"):
+        return not tail
+    if head in ("complete_pct", "valid_pct"):
+        from pipeline.fields import FIELDS
+
+        return tail in FIELDS
+    if head in ("check_pct", "check_count"):
+        return tail in catalogue
+    return False
+
+
+def evaluate(
+    gates: Sequence[Gate], values: Mapping[str, float], *, baseline: Mapping[str, float] | None = None
+) -> list[GateResult]:
+    results = []
+    for gate in gates:
+        value = values.get(gate.metric)
+        head = gate.metric.partition(":")[0]
+        if value is None and head in ("check_pct", "check_count"):
+            value = 0.0  # no ledger entry with that code: none of the rows has the problem
+        if value is None:
+            results.append(GateResult(gate, None, "skip", f"{gate.metric} does not apply to this file"))
+            continue
+        worse = (lambda v, level: v < level) if gate.direction == "min" else (lambda v, level: v > level)
+        word = "at least" if gate.direction == "min" else "at most"
+        outcome: Outcome = "pass"
+        message = f"{gate.metric} = {value:g}"
+        if gate.fail is not None and worse(value, gate.fail):
+            outcome, message = "fail", f"{gate.metric} = {value:g}, must be {word} {gate.fail:g}"
+        elif gate.warn is not None and worse(value, gate.warn):
+            outcome, message = "warn", f"{gate.metric} = {value:g}, should be {word} {gate.warn:g}"
+        before = baseline.get(gate.metric) if baseline else None
+        if before is not None and gate.max_drop is not None and outcome != "fail":
+            moved = (before - value) if gate.direction == "min" else (value - before)
+            if moved > gate.max_drop:
+                outcome = "fail"
+                message = (
+                    f"{gate.metric} = {value:g}, was {before:g} in the baseline: moved the wrong way by "
+                    f"{moved:g} (allowed {gate.max_drop:g})"
+                )
+        results.append(GateResult(gate, value, outcome, message, before))
+    return results
+
+
+def load_baseline(path: Path) -> dict[str, float]:
+    """Figures from an earlier ``report.json`` (its ``gates`` section)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("baseline file does not exist", path=path) from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"baseline is not a readable report.json ({exc})", path=path) from exc
+    values = data.get("gates") if isinstance(data, dict) else None
+    if not isinstance(values, dict):
+        raise InputError(
+            "baseline has no 'gates' figures: use a report.json written by cleanse run or check", path=path
+        )
+    return {k: float(v) for k, v in values.items() if isinstance(v, int | float)}
+
+
+def junit_xml(results: Sequence[GateResult], *, file: str, fail_on_warn: bool) -> str:
+    failures = sum(1 for r in results if r.outcome == "fail" or (fail_on_warn and r.outcome == "warn"))
+    skipped = sum(1 for r in results if r.outcome == "skip")
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<testsuites><testsuite name="cleanse check" tests="{len(results)}" failures="{failures}" '
+        f'skipped="{skipped}" errors="0">',
+    ]
+    for r in results:
+        lines.append(f"  <testcase classname={quoteattr('cleanse.' + Path(file).name)} name={quoteattr(r.gate.name)}>")
+        if r.outcome == "fail" or (fail_on_warn and r.outcome == "warn"):
+            lines.append(
+                f"    <failure type={quoteattr(r.outcome)} message={quoteattr(r.message)}>{escape(r.message)}</failure>"
+            )
+        elif r.outcome == "skip":
+            lines.append(f"    <skipped message={quoteattr(r.message)}/>")
+        lines.append(f"    <system-out>{escape(r.outcome)}: {escape(r.message)}</system-out>")
+        lines.append("  </testcase>")
+    lines.append("</testsuite></testsuites>")
+    return "\n".join(lines) + "\n"
+
+
+def github_annotations(results: Sequence[GateResult], *, file: str) -> list[str]:
+    """GitHub Actions workflow commands: ``::error``, ``::warning`` and ``::notice`` lines."""
+    level = {"fail": "error", "warn": "warning", "pass": "notice", "skip": "notice"}
+
+    def clean(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    return [
+        f"::{level[r.outcome]} file={clean(file)},title={clean('cleanse: ' + r.gate.name)}::"
+        f"{clean(r.outcome.upper() + ': ' + r.message)}"
+        for r in results
+    ]
+
+
+def gates_from_rules(data: Sequence[Mapping[str, Any]]) -> tuple[Gate, ...]:
+    gates = []
+    for item in data:
+        direction: Literal["min", "max"] = "min" if "min" in item else "max"
+        levels = item.get(direction) or {}
+        gates.append(
+            Gate(
+                name=str(item["name"]),
+                metric=str(item["metric"]),
+                direction=direction,
+                warn=float(levels["warn"]) if "warn" in levels else None,
+                fail=float(levels["fail"]) if "fail" in levels else None,
+                max_drop=float(item["max_drop"]) if "max_drop" in item else None,
+            )
+        )
+    return tuple(gates)
