@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 SAMPLE := sample_data/members.xlsx
 OUT    := out/members
 
-.PHONY: setup run test lint bench sample clean
+.PHONY: setup run test lint bench sample report-shot clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,16 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# A screenshot of the sample's report in headless Chromium (apt-get install -y chromium), to look at the page.
+CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser)
+report-shot: run
+	@test -n "$(CHROMIUM)" || { echo "report-shot needs Chromium: apt-get install -y chromium"; exit 2; }
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir=$$(mktemp -d) --hide-scrollbars --window-size=1280,6000 \
+		--screenshot=$(OUT)/report.png file://$(abspath $(OUT))/report.html
+	@echo "Screenshot in $(OUT)/report.png"
 
 # Re-make the shipped sample from its seeded generator (the committed file is its output).
 sample: $(STAMP)

@@ -281,7 +281,7 @@ def scrub(
         scrubbed = scrub_members(
             result.members,
             channel=channel,
-            suppression=suppression,  # type: ignore[arg-type]
+            suppression=suppression,
             filters=filters,
         )
         if out.suffix.lower() == ".xlsx":

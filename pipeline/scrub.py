@@ -159,12 +159,14 @@ def scrub(
         pl.col(f"contact_{channel}_reason").alias("__reason"),
         consent.alias("__consent"),
     )
-    # an opt-out anywhere beats a consent elsewhere: an address any record declined is never sent to
+    # an opt-out anywhere beats a consent elsewhere: an address any record declined is never sent to, and the
+    # addresses of a suppressed member are suppressed on every record that carries them
     declined = table.filter(pl.col("__address").is_not_null() & ~pl.col("__consent")).get_column("__address").unique()
+    blocked = table.filter(suppressed & pl.col("__address").is_not_null()).get_column("__address").unique()
     table = table.with_columns(
         pl.when(pl.col("__reason").is_not_null())
         .then(pl.col("__reason"))
-        .when(suppressed)
+        .when(suppressed | pl.col("__address").is_in(blocked.implode()))
         .then(pl.lit("suppressed"))
         .when(~keep_filter)
         .then(pl.lit("filtered_out"))
