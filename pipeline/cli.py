@@ -83,6 +83,10 @@ def run(
     check_dns: Annotated[
         bool, typer.Option("--check-dns", help="Check that each e-mail domain receives mail (DNS; needs network).")
     ] = False,
+    decisions: Annotated[
+        Path | None,
+        typer.Option("--decisions", help="review.xlsx from an earlier run with the decision column filled in."),
+    ] = None,
     reference_date: Annotated[
         str | None,
         typer.Option("--reference-date", help="Date for ages and 'in the future' (YYYY-MM-DD; default today)."),
@@ -108,6 +112,7 @@ def run(
             xlsx_max_rows=xlsx_max_rows,
             check_dns=check_dns,
             reference_date=_date(reference_date),
+            decisions=decisions,
         )
         progress = StageProgress(Console(stderr=True, quiet=quiet, highlight=False))
         result = process(file, rules=loaded, options=options, progress=progress)

@@ -23,7 +23,7 @@ from pipeline.errors import RulesError
 from pipeline.fields import FIELDS
 from pipeline.gates import Gate, gates_from_rules, metric_known
 
-SECTIONS = ("columns", "checks", "fields", "scoring", "gates")
+SECTIONS = ("columns", "checks", "fields", "scoring", "gates", "dedupe")
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,44 @@ class ScoringRules:
     grades: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
 
 
+SURVIVORSHIP = (
+    "most_complete",
+    "most_frequent",
+    "most_recent",
+    "valid_most_recent",
+    "sum",
+    "earliest",
+    "latest",
+    "all_true",
+    "any_true",
+)
+BLOCKING_KEYS = (
+    "phone",
+    "email",
+    "national_id",
+    "name_birth_date",
+    "skeleton_birth_year",
+    "last_name_birth_date",
+    "name_city",
+    "last_name_street",
+)
+
+
+@dataclass(frozen=True)
+class DedupeRules:
+    """Deduplication parameters (``dedupe.yaml``)."""
+
+    max_block_size: int = 40
+    keys: tuple[str, ...] = BLOCKING_KEYS
+    merge: float = 0.95
+    review: float = 0.60
+    u_sample_pairs: int = 200_000
+    em_iterations: int = 30
+    seed: int = 1
+    survivorship_default: str = "most_complete"
+    survivorship: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
 @dataclass(frozen=True)
 class Rules:
     columns: ColumnRules
@@ -107,6 +145,7 @@ class Rules:
     fields: FieldRules = field(default_factory=FieldRules)
     scoring: ScoringRules = field(default_factory=ScoringRules)
     gates: tuple[Gate, ...] = ()
+    dedupe: DedupeRules = field(default_factory=DedupeRules)
     sources: tuple[str, ...] = ()
 
 
@@ -390,7 +429,52 @@ def _check_gates(check: _Checker, doc: _Doc, data: Any) -> None:
             check.typed(doc, item["max_drop"], (*where, "max_drop"), (int, float), "a number")
 
 
+def _check_dedupe(check: _Checker, doc: _Doc, data: Any) -> None:
+    if not check.keys(doc, data, (), ["replace", "blocking", "thresholds", "model", "survivorship"]):
+        return
+    blocking = data.get("blocking", {}) or {}
+    if check.keys(doc, blocking, ("blocking",), ["max_block_size", "keys"]):
+        if "max_block_size" in blocking:
+            check.typed(doc, blocking["max_block_size"], ("blocking", "max_block_size"), int, "a whole number")
+        for i, key in enumerate(blocking.get("keys") or []):
+            if key not in BLOCKING_KEYS:
+                check.add(
+                    doc,
+                    ("blocking", "keys", i),
+                    f"unknown blocking key {key!r}{_nearest(str(key), list(BLOCKING_KEYS))}",
+                )
+    thresholds = data.get("thresholds", {}) or {}
+    if check.keys(doc, thresholds, ("thresholds",), ["merge", "review"]):
+        for key, value in thresholds.items():
+            if check.typed(doc, value, ("thresholds", key), (int, float), "a probability") and not 0 < value < 1:
+                check.add(doc, ("thresholds", key), f"thresholds.{key} must be between 0 and 1")
+        if thresholds.get("review", 0.6) > thresholds.get("merge", 0.95):
+            check.add(doc, ("thresholds",), "thresholds.review must not be above thresholds.merge")
+    model = data.get("model", {}) or {}
+    if check.keys(doc, model, ("model",), ["u_sample_pairs", "em_iterations", "seed"]):
+        for key, value in model.items():
+            check.typed(doc, value, ("model", key), int, "a whole number")
+    surv = data.get("survivorship", {}) or {}
+    if check.keys(doc, surv, ("survivorship",), ["default", "fields"]):
+        if "default" in surv and surv["default"] not in SURVIVORSHIP:
+            check.add(
+                doc,
+                ("survivorship", "default"),
+                f"unknown rule {surv['default']!r}{_nearest(str(surv['default']), list(SURVIVORSHIP))}",
+            )
+        fields_ = surv.get("fields", {}) or {}
+        if check.keys(doc, fields_, ("survivorship", "fields"), [*FIELDS, "deceased"]):
+            for name, rule in fields_.items():
+                if rule not in SURVIVORSHIP:
+                    check.add(
+                        doc,
+                        ("survivorship", "fields", name),
+                        f"unknown rule {rule!r}{_nearest(str(rule), list(SURVIVORSHIP))}",
+                    )
+
+
 _VALIDATORS: dict[str, Callable[[_Checker, _Doc, Any], None]] = {
+    "dedupe": _check_dedupe,
     "gates": _check_gates,
     "columns": _check_columns,
     "checks": _check_checks,
@@ -537,4 +621,20 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> Rules:
         grades=MappingProxyType({str(k): float(v) for k, v in sget("quality", "grades", default={}).items()}),
     )
     gates = gates_from_rules(data.get("gates", {}).get("gates") or [])
-    return Rules(columns=columns, checks=checks, fields=fields_, scoring=scoring, gates=gates, sources=sources)
+    dd = data.get("dedupe", {})
+    blocking, thresholds, model = dd.get("blocking") or {}, dd.get("thresholds") or {}, dd.get("model") or {}
+    surv = dd.get("survivorship") or {}
+    dedupe = DedupeRules(
+        max_block_size=int(blocking.get("max_block_size", 40)),
+        keys=tuple(blocking.get("keys") or BLOCKING_KEYS),
+        merge=float(thresholds.get("merge", 0.95)),
+        review=float(thresholds.get("review", 0.60)),
+        u_sample_pairs=int(model.get("u_sample_pairs", 200_000)),
+        em_iterations=int(model.get("em_iterations", 30)),
+        seed=int(model.get("seed", 1)),
+        survivorship_default=str(surv.get("default", "most_complete")),
+        survivorship=MappingProxyType({str(k): str(v) for k, v in (surv.get("fields") or {}).items()}),
+    )
+    return Rules(
+        columns=columns, checks=checks, fields=fields_, scoring=scoring, gates=gates, dedupe=dedupe, sources=sources
+    )

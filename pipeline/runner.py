@@ -20,8 +20,8 @@ from pipeline.rules import Rules
 from pipeline.stages import StageResult
 from pipeline.stages.clean import clean
 from pipeline.stages.conform import conform
+from pipeline.stages.dedupe import DedupeOutcome, deduplicate
 from pipeline.stages.enrich import enrich
-from pipeline.stages.golden import singletons
 from pipeline.stages.quarantine import quarantine
 from pipeline.stages.score import as_of_date, club_figures, score
 from pipeline.stages.validate import validate
@@ -51,6 +51,7 @@ class RunOptions:
     check_dns: bool = False
     xlsx_max_rows: int = 50_000  # xlsx is slow to write in every library; parquet and CSV always written
     stop_after: Literal["quarantine", "all"] = "all"  # `cleanse check` needs no golden records or scores
+    decisions: Path | None = None  # review.xlsx with a person's decisions, replayed by deduplication
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class RunResult:
     timings: tuple[StageTiming, ...]
     stats: Mapping[str, Mapping[str, Any]]
     raw_headers: tuple[str, ...] = ()
+    pairs: pl.DataFrame = field(default_factory=pl.DataFrame)
+    review: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     @property
     def accounted(self) -> bool:
@@ -166,9 +169,14 @@ def process(
             ),
             raw_headers=raw.headers,
         )
-    golden, merge_map = clock.run(
-        "golden", kept.table.height, lambda: singletons(kept.table), lambda r: r[0].table.height
+    decisions = _read_decisions(options.decisions) if options.decisions else None
+    deduped: DedupeOutcome = clock.run(
+        "dedupe",
+        kept.table.height,
+        lambda: deduplicate(kept.table, rules=rules, decisions=decisions),
+        lambda r: r.result.table.height,
     )
+    golden, merge_map = deduped.result, deduped.merge_map
     today = options.reference_date or dt.date.today()
     as_of = as_of_date(golden.table, rules.scoring, today)
     enriched: StageResult = clock.run(
@@ -177,7 +185,7 @@ def process(
         lambda: enrich(golden.table, rules=rules, reference_date=today, as_of=as_of),
         lambda r: r.table.height,
     )
-    ledger = ledger_.concat([ingest_ledger, field_ledger, kept.ledger, enriched.ledger])
+    ledger = ledger_.concat([ingest_ledger, field_ledger, kept.ledger, golden.ledger, enriched.ledger])
     scored: StageResult = clock.run(
         "score",
         enriched.table.height,
@@ -199,7 +207,7 @@ def process(
                 "map": conformed.stats,
                 "clean": cleaned.stats,
                 "quarantine": kept.stats,
-                "golden": golden.stats,
+                "dedupe": deduped.stats,
                 "enrich": enriched.stats,
                 "score": scored.stats,
                 "club_before": before,
@@ -207,7 +215,30 @@ def process(
             }
         ),
         raw_headers=raw.headers,
+        pairs=deduped.pairs,
+        review=deduped.review,
     )
+
+
+def _read_decisions(path: Path) -> pl.DataFrame:
+    """A person's decisions: the review.xlsx of an earlier run with its decision column filled in."""
+    from pipeline.errors import InputError
+    from pipeline.stages.dedupe import read_decisions
+
+    if not Path(path).exists():
+        raise InputError("decisions file does not exist", path=path)
+    try:
+        frame = (
+            pl.read_excel(path, infer_schema_length=0)
+            if Path(path).suffix.lower() in (".xlsx", ".xlsm")
+            else pl.read_csv(path, infer_schema=False)
+        )
+    except Exception as exc:
+        raise InputError(f"decisions file cannot be read ({exc})", path=path) from exc
+    try:
+        return read_decisions(frame)
+    except InputError as exc:
+        raise InputError(exc.message, path=path) from exc
 
 
 def default_out(path: Path | str) -> Path:
@@ -236,6 +267,10 @@ def write_outputs(
         if result.members.height <= options.xlsx_max_rows:
             put("members_clean.xlsx", lambda p: export.write_xlsx(result.members, p, sheet="members"))
         put("merge_map.csv", lambda p: export.write_csv(result.merge_map, p))
+        if result.pairs.width:
+            put("pairs.parquet", lambda p: export.write_parquet(result.pairs, p))
+        if result.review.width:
+            put("review.xlsx", lambda p: export.write_xlsx(result.review, p, sheet="review"))
         put("quarantine.csv", lambda p: export.write_csv(result.quarantine, p))
         put("ledger.csv", lambda p: export.write_csv(result.ledger, p))
         put("ledger.parquet", lambda p: export.write_parquet(result.ledger, p))

@@ -26,7 +26,7 @@ ROWS = [
     "9,נועה,שלום,054-6345901,,noa@walla.co.il,231740705,כן,כן,באר שבע",  # suppressed (by ID)
     "10,תמר,חדד,054-7654329,,,,כן,,חיפה",  # the same mobile as row 2: duplicate address
     "11,גיא,ברגר,053-2945680,,,,כן,,חיפה",  # this phone also appears declined on row 12
-    "12,גיא,ברגר,053-2945680,,,,לא,,חיפה",  # ... opted out here: row 11 must not be sent either
+    "12,מיכל,ברגר,053-2945680,,,,לא,,חיפה",  # another person on that phone opted out: row 11 is not sent
 ]
 
 

@@ -1,0 +1,315 @@
+"""Deduplication: one member, one golden record, and every merge explained.
+
+Four steps with clear seams: blocking (candidate pairs from cheap keys), comparison (levels per field with
+rapidfuzz batch functions), scoring (Fellegi-Sunter weights, EM-estimated, term-frequency adjusted, with hard
+"never merge" rules), clustering and survivorship (golden records and a merge map that says why).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from pipeline import ledger as ledger_
+from pipeline.catalogue import check
+from pipeline.rules import DedupeRules, Rules
+from pipeline.stages import StageResult
+from pipeline.stages.dedupe.blocking import candidate_pairs
+from pipeline.stages.dedupe.cluster import cluster
+from pipeline.stages.dedupe.compare import COMPARISONS, compare
+from pipeline.stages.dedupe.model import estimate_m, estimate_u, score_pairs
+from pipeline.stages.dedupe.survive import golden_records
+
+check(
+    "duplicate-merged",
+    "info",
+    "merged",
+    "Merged into another record",
+    "Row {before} is the same member as other rows; merged into {after}",
+)
+check(
+    "duplicate-needs-review",
+    "warning",
+    "flagged",
+    "Possible duplicate for a person to decide",
+    "Row {before} may be the same member as row {after}: see review.xlsx",
+)
+
+DECISION_WORDS = {
+    "same": True,
+    "merge": True,
+    "yes": True,
+    "y": True,
+    "1": True,
+    "true": True,
+    "כן": True,
+    "זהה": True,
+    "different": False,
+    "keep": False,
+    "no": False,
+    "n": False,
+    "0": False,
+    "false": False,
+    "לא": False,
+    "שונה": False,
+}
+REVIEW_FIELDS = (
+    "first_name",
+    "last_name",
+    "national_id",
+    "phone_mobile",
+    "phone_other",
+    "email",
+    "birth_date",
+    "city",
+    "street",
+    "house_number",
+)
+
+
+@dataclass(frozen=True)
+class DedupeOutcome:
+    result: StageResult
+    merge_map: pl.DataFrame
+    pairs: pl.DataFrame
+    review: pl.DataFrame
+    stats: dict[str, object] = field(default_factory=dict)
+
+
+def _reason() -> pl.Expr:
+    """The evidence of a pair in words: "same phone, first name ~0.94 (nickname), birth date equal"."""
+
+    def part(expr: pl.Expr, text: pl.Expr | str) -> pl.Expr:
+        return pl.when(expr).then(text if isinstance(text, pl.Expr) else pl.lit(text))
+
+    jw = lambda c: pl.col(c).round(2).cast(pl.String)  # noqa: E731
+    parts = [
+        part(pl.col("lvl_national_id") == 2, "same ID number"),
+        part(pl.col("lvl_national_id") == 1, "ID number one digit off"),
+        part(pl.col("lvl_phone") == 2, "same phone"),
+        part(pl.col("lvl_phone") == 1, "phone one digit off"),
+        part(pl.col("lvl_email") == 2, "same e-mail"),
+        part(pl.col("__swap"), "first and last name swapped"),
+        part(pl.col("lvl_first_name") == 4, "first name equal"),
+        part(pl.col("lvl_first_name") == 3, "first name ~ (nickname or transliteration)"),
+        part(pl.col("lvl_first_name").is_in([1, 2]), pl.lit("first name ~") + jw("__jw_first")),
+        part(pl.col("lvl_last_name") == 4, "last name equal"),
+        part(pl.col("lvl_last_name") == 3, "last name ~ (transliteration)"),
+        part(pl.col("lvl_last_name").is_in([1, 2]), pl.lit("last name ~") + jw("__jw_last")),
+        part(pl.col("lvl_birth_date") == 2, "birth date equal"),
+        part(pl.col("lvl_birth_date") == 1, "birth date typo"),
+        part(pl.col("lvl_street") == 2, "same address"),
+    ]
+    return pl.concat_list(parts).list.drop_nulls().list.join(", ")
+
+
+def read_decisions(frame: pl.DataFrame) -> pl.DataFrame:
+    """A person's review decisions: ``source_row_a``, ``source_row_b``, ``same`` (Boolean; blank rows dropped)."""
+    needed = {"source_row_a", "source_row_b", "decision"}
+    if not needed <= set(frame.columns):
+        from pipeline.errors import InputError
+
+        raise InputError(f"decisions file needs the columns {', '.join(sorted(needed))} (as review.xlsx has)")
+    return (
+        frame.select(
+            pl.col("source_row_a").cast(pl.Int64, strict=False),
+            pl.col("source_row_b").cast(pl.Int64, strict=False),
+            pl.col("decision")
+            .cast(pl.String)
+            .str.strip_chars()
+            .str.to_lowercase()
+            .replace_strict(DECISION_WORDS, default=None, return_dtype=pl.Boolean)
+            .alias("same"),
+        )
+        .drop_nulls()
+        .with_columns(
+            pl.min_horizontal("source_row_a", "source_row_b").alias("source_row_a"),
+            pl.max_horizontal("source_row_a", "source_row_b").alias("source_row_b"),
+        )
+    )
+
+
+def deduplicate(members: pl.DataFrame, /, *, rules: Rules, decisions: pl.DataFrame | None = None) -> DedupeOutcome:
+    """Golden records from the kept members (``source_row`` plus cleaned fields)."""
+    d: DedupeRules = rules.dedupe
+    records = members.sort("source_row").with_row_index("__i")
+    n = records.height
+    pairs, key_stats = candidate_pairs(records, keys=d.keys, max_block_size=d.max_block_size)
+    rows = records.select("__i", "source_row")
+    person = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "same": pl.Boolean})
+    if decisions is not None and decisions.height:
+        person = (
+            decisions.join(rows.rename({"__i": "i", "source_row": "source_row_a"}), on="source_row_a")
+            .join(rows.rename({"__i": "j", "source_row": "source_row_b"}), on="source_row_b")
+            .select("i", "j", "same")
+        )
+        extra = person.select("i", "j").join(pairs.select("i", "j"), on=["i", "j"], how="anti")
+        pairs = pl.concat([pairs, extra.with_columns(pl.lit(["decision"]).alias("keys"))])
+    compared = compare(records, pairs) if pairs.height else None
+    if compared is None or compared.height == 0:
+        scored = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64})
+        model_stats: dict[str, object] = {"pairs": 0}
+    else:
+        u = estimate_u(records, sample=d.u_sample_pairs, seed=d.seed)
+        levels = compared.select([f"lvl_{c}" for c in COMPARISONS]).to_numpy()
+        model = estimate_m(levels, u, iterations=d.em_iterations)
+        scored = score_pairs(compared, records, model)
+        model_stats = {
+            "pairs": scored.height,
+            "prior": round(model.prior, 4),
+            "em_iterations": model.iterations,
+            "m": {c: [round(float(x), 4) for x in model.m[c]] for c in COMPARISONS},
+            "u": {c: [round(float(x), 5) for x in model.u[c]] for c in COMPARISONS},
+        }
+        hard = pl.col("rule_two_ids") | pl.col("rule_birth_dates") | pl.col("rule_household")
+        scored = scored.join(person, on=["i", "j"], how="left").with_columns(
+            pl.when(pl.col("same"))
+            .then(pl.lit("decided_same"))
+            .when(~pl.col("same"))
+            .then(pl.lit("decided_different"))
+            .when(hard)
+            .then(pl.lit("never"))
+            .when(pl.col("match_probability") >= d.merge)
+            .then(pl.lit("merge"))
+            .when(pl.col("match_probability") >= d.review)
+            .then(pl.lit("review"))
+            .otherwise(pl.lit("apart"))
+            .alias("band"),
+            _reason().alias("reason"),
+        )
+    edges = scored.filter(pl.col("band").is_in(["merge", "decided_same"])) if scored.height else scored
+    labels, refused = cluster(
+        n,
+        edges.select("i", "j", "match_probability")
+        if edges.height
+        else pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64}),
+        records,
+    )
+    records = records.with_columns(pl.Series("__cluster", labels, dtype=pl.UInt32))
+    golden = golden_records(records, rules=d.survivorship, default=d.survivorship_default)
+    golden = golden.with_row_index("__n", offset=1).with_columns(
+        pl.format("G{}", pl.col("__n").cast(pl.String).str.zfill(7)).alias("golden_id")
+    )
+    ids = golden.select("__cluster", "golden_id")
+    records = records.join(ids, on="__cluster", how="left")
+
+    # each merged row's strongest link inside its cluster, and why
+    merge_map = records.select("__i", "source_row", "golden_id", "__cluster")
+    if edges.height:
+        linked = (
+            edges.join(records.select(pl.col("__i").alias("i"), pl.col("__cluster").alias("ci")), on="i")
+            .join(records.select(pl.col("__i").alias("j"), pl.col("__cluster").alias("cj")), on="j")
+            .filter(pl.col("ci") == pl.col("cj"))
+        )
+        ends = pl.concat(
+            [
+                linked.select(pl.col("i").alias("__i"), "match_probability", "reason"),
+                linked.select(pl.col("j").alias("__i"), "match_probability", "reason"),
+            ]
+        )
+        best = ends.sort("match_probability", descending=True).unique("__i", keep="first")
+        merge_map = merge_map.join(best, on="__i", how="left")
+    else:
+        merge_map = merge_map.with_columns(
+            pl.lit(None, pl.Float64).alias("match_probability"), pl.lit(None, pl.String).alias("reason")
+        )
+    merge_map = (
+        merge_map.with_columns(
+            pl.col("reason").fill_null("single record"),
+        )
+        .sort("source_row")
+        .select("source_row", "golden_id", "match_probability", "reason")
+    )
+
+    table = golden.drop("__cluster", "__first_row", "__n").select(
+        "golden_id", "source_rows", pl.exclude("golden_id", "source_rows")
+    )
+    merged_rows = merge_map.join(merge_map.group_by("golden_id").len(), on="golden_id").filter(pl.col("len") > 1)
+    entries = [
+        ledger_.from_flags(
+            merged_rows,
+            field="*",
+            flags={"duplicate-merged": pl.lit(True)},
+            before=pl.col("source_row"),
+            after=pl.col("golden_id"),
+        )
+    ]
+    review = _review(scored, records) if scored.height else pl.DataFrame()
+    if review.height:
+        entries.append(
+            ledger_.from_flags(
+                review.rename({"source_row_a": "source_row"}),
+                field="*",
+                flags={"duplicate-needs-review": pl.lit(True)},
+                before=pl.col("source_row"),
+                after=pl.col("source_row_b"),
+            )
+        )
+    pairs_out = _pairs_output(scored, records) if scored.height else pl.DataFrame()
+    bands = dict(scored.group_by("band").len().iter_rows()) if scored.height else {}
+    stats = {
+        "rows_in": n,
+        "rows_out": table.height,
+        "candidate_pairs": pairs.height,
+        "pairs_by_key": key_stats,
+        "bands": bands,
+        "refused_by_constraints": refused,
+        "model": model_stats,
+        "clusters_merged": int((merge_map.group_by("golden_id").len().get_column("len") > 1).sum()),
+    }
+    result = StageResult(table=table, ledger=ledger_.finish(entries, severities=rules.checks.severity), stats=stats)
+    return DedupeOutcome(result=result, merge_map=merge_map, pairs=pairs_out, review=review, stats=stats)
+
+
+def _pairs_output(scored: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
+    rows = records.select("__i", "source_row")
+    return (
+        scored.join(rows.rename({"__i": "i", "source_row": "source_row_a"}), on="i")
+        .join(rows.rename({"__i": "j", "source_row": "source_row_b"}), on="j")
+        .select(
+            "source_row_a",
+            "source_row_b",
+            pl.col("keys").list.join(";").alias("blocking_keys"),
+            *[f"lvl_{c}" for c in COMPARISONS],
+            *[f"w_{c}" for c in COMPARISONS],
+            "match_weight",
+            "match_probability",
+            "band",
+            "reason",
+            "rule_two_ids",
+            "rule_birth_dates",
+            "rule_household",
+        )
+        .sort("source_row_a", "source_row_b")
+    )
+
+
+def _review(scored: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
+    """The pairs a person must decide, side by side, with what agreed and what did not, and a decision column."""
+    todo = scored.filter(pl.col("band") == "review")
+    if todo.height == 0:
+        return pl.DataFrame(schema={"source_row_a": pl.Int64, "source_row_b": pl.Int64, "decision": pl.String})
+    cols = [c for c in REVIEW_FIELDS if c in records.columns]
+    side = records.select("__i", "source_row", *[pl.col(c).cast(pl.String) for c in cols])
+    agreed = [pl.when(pl.col(f"lvl_{c}") >= (COMPARISONS[c] - 1)).then(pl.lit(c)) for c in COMPARISONS]
+    disagreed = [pl.when(pl.col(f"lvl_{c}") == 0).then(pl.lit(c)) for c in COMPARISONS]
+    out = (
+        todo.with_columns(
+            pl.concat_list(agreed).list.drop_nulls().list.join(", ").alias("agreed"),
+            pl.concat_list(disagreed).list.drop_nulls().list.join(", ").alias("disagreed"),
+        )
+        .join(side.rename({"__i": "i", "source_row": "source_row_a", **{c: f"a_{c}" for c in cols}}), on="i")
+        .join(side.rename({"__i": "j", "source_row": "source_row_b", **{c: f"b_{c}" for c in cols}}), on="j")
+    )
+    interleaved = [x for c in cols for x in (f"a_{c}", f"b_{c}")]
+    return out.select(
+        "source_row_a",
+        "source_row_b",
+        pl.col("match_probability").round(3),
+        "agreed",
+        "disagreed",
+        "reason",
+        *interleaved,
+        pl.lit("", pl.String).alias("decision"),
+    ).sort("match_probability", descending=True)

@@ -1,0 +1,113 @@
+"""Blocking: candidate pairs from cheap keys, by polars self-joins. Blocks larger than the cap are skipped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from pipeline.stages.dedupe.names import skeletons
+
+KEYS = (
+    "phone",
+    "email",
+    "national_id",
+    "name_birth_date",
+    "skeleton_birth_year",
+    "last_name_birth_date",
+    "name_city",
+    "last_name_street",
+)
+
+
+def key_table(records: pl.DataFrame) -> pl.DataFrame:
+    """``__i`` and one column per key family (list of values per record: a record may carry several phones)."""
+    valid = lambda status: pl.col(status) == "valid"  # noqa: E731
+    first_sk = pl.col("first_name").map_elements(lambda v: list(skeletons(v)), return_dtype=pl.List(pl.String))
+    last_sk = pl.col("last_name").map_elements(lambda v: list(skeletons(v)), return_dtype=pl.List(pl.String))
+    distinct = records.select("first_name", "last_name").unique()
+    sk = distinct.with_columns(first_sk.alias("__fsk"), last_sk.alias("__lsk"))
+    table = records.join(sk, on=["first_name", "last_name"], how="left", maintain_order="left", nulls_equal=True)
+    year = pl.col("birth_date").dt.year().cast(pl.String)
+    names = pl.concat_str([pl.col("first_name_key"), pl.col("last_name_key")], separator="|")
+    swapped = pl.concat_str([pl.col("last_name_key"), pl.col("first_name_key")], separator="|")
+    return (
+        table.select(
+            "__i",
+            pl.concat_list(
+                [
+                    pl.when(valid("phone_mobile_status")).then(pl.col("phone_mobile")),
+                    pl.when(valid("phone_other_status")).then(pl.col("phone_other")),
+                ]
+            ).alias("phone"),
+            pl.concat_list(
+                [pl.when(pl.col("email_status").is_in(["valid", "role"])).then(pl.col("email").str.to_lowercase())]
+            ).alias("email"),
+            pl.concat_list([pl.when(pl.col("national_id").str.contains(r"^\d{9}$")).then(pl.col("national_id"))]).alias(
+                "national_id"
+            ),
+            pl.concat_list(
+                [
+                    pl.when(pl.col("birth_date").is_not_null()).then(
+                        pl.concat_str([n, pl.col("birth_date").cast(pl.String)], separator="|")
+                    )
+                    for n in (names, swapped)
+                ]
+            ).alias("name_birth_date"),
+            (pl.col("__fsk").list.first() + "|" + pl.col("__lsk").list.first() + "|" + year).alias("__sky1"),
+            (pl.col("__lsk").list.first() + "|" + pl.col("__fsk").list.first() + "|" + year).alias("__sky2"),
+            (pl.col("__fsk").list.last() + "|" + pl.col("__lsk").list.last() + "|" + year).alias("__sky3"),
+            pl.concat_list(
+                [
+                    pl.when(pl.col("birth_date").is_not_null()).then(
+                        pl.concat_str([pl.col("last_name_key"), pl.col("birth_date").cast(pl.String)], separator="|")
+                    )
+                ]
+            ).alias("last_name_birth_date"),
+            pl.concat_list(
+                [
+                    pl.concat_str([names, pl.col("city")], separator="|"),
+                    pl.concat_str([swapped, pl.col("city")], separator="|"),
+                ]
+            ).alias("name_city"),
+            pl.concat_list(
+                [pl.concat_str([pl.col("__lsk").list.first(), pl.col("street"), pl.col("house_number")], separator="|")]
+            ).alias("last_name_street"),
+        )
+        .with_columns(
+            pl.concat_list([pl.col("__sky1"), pl.col("__sky2"), pl.col("__sky3")]).alias("skeleton_birth_year")
+        )
+        .drop("__sky1", "__sky2", "__sky3")
+    )
+
+
+def candidate_pairs(
+    records: pl.DataFrame, /, *, keys: Sequence[str] = KEYS, max_block_size: int = 40
+) -> tuple[pl.DataFrame, dict[str, dict[str, int]]]:
+    """Pairs ``(i, j)`` with ``i < j`` and the keys that proposed each; per key: pairs, blocks and capped blocks."""
+    table = key_table(records)
+    found = []
+    stats: dict[str, dict[str, int]] = {}
+    for key in keys:
+        values = table.select("__i", pl.col(key).alias("k")).explode("k").drop_nulls("k").unique()
+        sizes = values.group_by("k").len()
+        capped = sizes.filter(pl.col("len") > max_block_size)
+        kept = values.join(capped.select("k"), on="k", how="anti")
+        pairs = (
+            kept.join(kept, on="k", suffix="_b")
+            .filter(pl.col("__i") < pl.col("__i_b"))
+            .select(pl.col("__i").alias("i"), pl.col("__i_b").alias("j"))
+            .unique()
+            .with_columns(pl.lit(key).alias("key"))
+        )
+        stats[key] = {
+            "pairs": pairs.height,
+            "blocks": int((sizes.get_column("len") > 1).sum()),
+            "capped_blocks": capped.height,
+            "capped_records": int(capped.get_column("len").sum()) if capped.height else 0,
+        }
+        found.append(pairs)
+    if not found:
+        return pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "keys": pl.List(pl.String)}), stats
+    pairs = pl.concat(found).group_by("i", "j").agg(pl.col("key").unique().sort().alias("keys")).sort("i", "j")
+    return pairs, stats

@@ -1,0 +1,118 @@
+"""Scoring: a Fellegi-Sunter model. u (chance agreement) from random pairs, m and the prior by EM on the
+candidate pairs, as Splink does; exact name agreement is weighted by how common the name is (two כהן agree by
+chance far more often than two ויסמן)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from pipeline.stages.dedupe.compare import COMPARISONS, compare
+
+_FLOOR = 1e-4
+
+
+@dataclass(frozen=True)
+class Model:
+    m: dict[str, np.ndarray]
+    u: dict[str, np.ndarray]
+    prior: float
+    iterations: int
+
+
+def _levels(frame: pl.DataFrame) -> np.ndarray:
+    return np.column_stack([frame.get_column(f"lvl_{c}").to_numpy() for c in COMPARISONS]).astype(np.int8)
+
+
+def estimate_u(records: pl.DataFrame, *, sample: int, seed: int) -> dict[str, np.ndarray]:
+    """Level frequencies among random pairs of records (nearly all non-matches)."""
+    n = records.height
+    rng = np.random.default_rng(seed)
+    size = min(sample, max(n * (n - 1) // 2, 1))
+    i = rng.integers(0, n, size=size)
+    j = rng.integers(0, n, size=size)
+    keep = i != j
+    pairs = pl.DataFrame({"i": np.minimum(i, j)[keep], "j": np.maximum(i, j)[keep]}).cast(pl.UInt32).unique()
+    levels = _levels(compare(records, pairs))
+    u = {}
+    for k, (name, count) in enumerate(COMPARISONS.items()):
+        col = levels[:, k]
+        seen = col[col >= 0]
+        freq = np.bincount(seen, minlength=count).astype(float) + 0.5  # smoothed: no level is impossible
+        u[name] = np.maximum(freq / freq.sum(), _FLOOR)
+    return u
+
+
+def estimate_m(levels: np.ndarray, u: dict[str, np.ndarray], *, iterations: int) -> Model:
+    """EM on the candidate pairs for m and the prior.
+
+    Every candidate pair agrees on some blocking key, so with u fixed at its random-pair value nothing could
+    explain a non-matching candidate and the fit collapses (prior -> 1). The non-match class therefore gets its
+    own distribution during EM (started from the random-pair u); the returned ``u`` stays the random-pair one,
+    the true chance agreement used for scoring.
+    """
+    names = list(COMPARISONS)
+    m = {c: np.linspace(0.05, 1.0, COMPARISONS[c]) ** 3 for c in names}
+    m = {c: v / v.sum() for c, v in m.items()}
+    u_class = {c: u[c].copy() for c in names}
+    prior = 0.3
+    done = 0
+    for step in range(1, iterations + 1):
+        done = step
+        log_m = np.zeros(len(levels))
+        log_u = np.zeros(len(levels))
+        for k, c in enumerate(names):
+            lv = levels[:, k]
+            ok = lv >= 0
+            log_m[ok] += np.log(m[c][lv[ok]])
+            log_u[ok] += np.log(u_class[c][lv[ok]])
+        a = np.log(prior) + log_m
+        b = np.log1p(-prior) + log_u
+        post = 1 / (1 + np.exp(np.clip(b - a, -60, 60)))
+        new_prior = float(np.clip(post.mean(), 1e-6, 1 - 1e-6))
+        new_m, new_u = {}, {}
+        for k, c in enumerate(names):
+            lv = levels[:, k]
+            ok = lv >= 0
+            counts = np.bincount(lv[ok], weights=post[ok], minlength=COMPARISONS[c]) + 1e-3
+            new_m[c] = np.maximum(counts / counts.sum(), _FLOOR)
+            counts = np.bincount(lv[ok], weights=1 - post[ok], minlength=COMPARISONS[c]) + 1e-3
+            new_u[c] = np.maximum(counts / counts.sum(), _FLOOR)
+        shift = max(abs(new_prior - prior), *(np.abs(new_m[c] - m[c]).max() for c in names))
+        m, u_class, prior = new_m, new_u, new_prior
+        if shift < 1e-5:
+            break
+    return Model(m=m, u=u, prior=prior, iterations=done)
+
+
+def score_pairs(compared: pl.DataFrame, records: pl.DataFrame, model: Model) -> pl.DataFrame:
+    """Match weight per comparison, total weight and probability for every pair (term-frequency adjusted)."""
+    levels = _levels(compared)
+    out = compared
+    total = np.full(len(levels), np.log2(model.prior / (1 - model.prior)))
+    n = max(records.height, 1)
+    for k, c in enumerate(COMPARISONS):
+        lv = levels[:, k]
+        weight = np.zeros(len(lv))
+        ok = lv >= 0
+        weight[ok] = np.log2(model.m[c][lv[ok]] / model.u[c][lv[ok]])
+        if c in ("first_name", "last_name"):  # how common the agreeing name is, instead of the average
+            key = f"{c}_key"
+            freq = records.group_by(key).len().with_columns((pl.col("len") / n).alias("tf"))
+            tf = (
+                records.select("__i", key)
+                .join(freq, on=key, how="left")
+                .sort("__i")
+                .get_column("tf")
+                .fill_null(1 / n)
+                .to_numpy()
+            )
+            exact = lv == COMPARISONS[c] - 1
+            i = compared.get_column("i").to_numpy()
+            weight[exact] = np.log2(model.m[c][-1] / np.maximum(tf[i[exact]], _FLOOR))
+        total += weight
+        out = out.with_columns(pl.Series(f"w_{c}", np.round(weight, 3)))
+    prob = 1 / (1 + np.power(2.0, -np.clip(total, -60, 60)))
+    return out.with_columns(pl.Series("match_weight", np.round(total, 3)), pl.Series("match_probability", prob))

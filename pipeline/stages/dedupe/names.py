@@ -1,0 +1,121 @@
+"""Name equivalence across nicknames and scripts: a curated given-name table and a consonant skeleton.
+
+No library matches Hebrew with Latin spellings. The skeleton keeps consonant classes that both scripts share:
+``כהן`` ~ ``Cohen`` ~ ``Kohen`` ~ ``Cohn`` -> ``KN``; ``חיים`` ~ ``Chaim`` ~ ``Haim`` -> ``KM``. Vav is a vowel or
+a consonant in Hebrew (``יוסף`` Yosef, ``לוי`` Levi), so a Hebrew name has two skeletons, with and without it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+
+import polars as pl
+
+_HEB = {
+    "א": "",
+    "ב": "B",
+    "ג": "G",
+    "ד": "D",
+    "ה": "K",
+    "ו": "",
+    "ז": "Z",
+    "ח": "K",
+    "ט": "T",
+    "י": "",
+    "כ": "K",
+    "ך": "K",
+    "ל": "L",
+    "מ": "M",
+    "ם": "M",
+    "נ": "N",
+    "ן": "N",
+    "ס": "S",
+    "ע": "",
+    "פ": "P",
+    "ף": "P",
+    "צ": "Z",
+    "ץ": "Z",
+    "ק": "K",
+    "ר": "R",
+    "ש": "S",
+    "ת": "T",
+}
+_LATIN_DIGRAPHS = [
+    ("sch", "S"),
+    ("tch", "Z"),
+    ("ch", "K"),
+    ("kh", "K"),
+    ("sh", "S"),
+    ("ph", "P"),
+    ("th", "T"),
+    ("tz", "Z"),
+    ("ts", "Z"),
+    ("ck", "K"),
+]
+_LATIN = {
+    "b": "B",
+    "v": "B",
+    "w": "",
+    "c": "K",
+    "k": "K",
+    "q": "K",
+    "g": "G",
+    "j": "G",
+    "d": "D",
+    "h": "K",
+    "z": "Z",
+    "t": "T",
+    "l": "L",
+    "m": "M",
+    "n": "N",
+    "s": "S",
+    "p": "P",
+    "f": "P",
+    "r": "R",
+    "x": "KS",
+}
+
+
+def _collapse(text: str) -> str:
+    return re.sub(r"(.)\1+", r"\1", text)
+
+
+def skeletons(name: str | None) -> tuple[str, ...]:
+    """Consonant skeletons of one name (several tokens are joined); two for Hebrew with a vav."""
+    if not name:
+        return ()
+    words = re.findall(r"[\u05d0-\u05eaA-Za-z']+", name.lower())
+    if not words:
+        return ()
+    variants = {""}
+    for word in words:
+        word = word.replace("'", "")
+        if re.search("[\u05d0-\u05ea]", word):
+            base = "".join(_HEB.get(ch, "") for ch in word[:-1]) + ("" if word[-1] == "ה" else _HEB.get(word[-1], ""))
+            with_vav = "".join("B" if ch == "ו" else _HEB.get(ch, "") for ch in word[:-1]) + (
+                "" if word[-1] in "הו" else _HEB.get(word[-1], "")
+            )
+            options = {_collapse(base), _collapse(with_vav)}
+        else:
+            text = word[:-1] if word.endswith("h") and len(word) > 2 else word
+            for digraph, cls in _LATIN_DIGRAPHS:
+                text = text.replace(digraph, cls.lower() + "\u0000")
+            out = "".join(_LATIN.get(ch, ch.upper() if ch.isupper() else "") if ch != "\u0000" else "" for ch in text)
+            options = {_collapse(out.upper())}
+        variants = {v + o for v in variants for o in options}
+    return tuple(sorted(v for v in variants if v))
+
+
+@functools.lru_cache(maxsize=1)
+def given_name_table() -> pl.DataFrame:
+    """variant -> canonical, plus every canonical to itself (lower-cased, final letters folded as in keys)."""
+    text = resources.files("pipeline.reference").joinpath("given_names.csv").read_text(encoding="utf-8")
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    table = pl.read_csv(body.encode(), infer_schema=False)
+    from pipeline.fields.names import match_key
+
+    table = table.select(match_key(pl.col("variant")).alias("key"), match_key(pl.col("canonical")).alias("canonical"))
+    selves = table.select(pl.col("canonical").alias("key"), "canonical")
+    return pl.concat([table, selves]).unique()

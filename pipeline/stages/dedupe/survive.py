@@ -1,0 +1,90 @@
+"""Survivorship: which value each golden record keeps, per field, by the rules.
+
+Fields that belong together (a phone and its type and status, an e-mail and its status and domain, a city and
+its district) always come from the same record. ``all_true`` for consent means an opt-out in any record beats a
+consent in another, as the anti-spam law requires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+
+GROUPS: dict[str, tuple[str, ...]] = {
+    "first_name": ("first_name", "first_name_key"),
+    "last_name": ("last_name", "last_name_key"),
+    "national_id": ("national_id", "national_id_status"),
+    "phone_mobile": ("phone_mobile", "phone_mobile_type", "phone_mobile_status"),
+    "phone_other": ("phone_other", "phone_other_type", "phone_other_status"),
+    "email": ("email", "email_status", "email_domain"),
+    "city": ("city", "city_district", "city_code"),
+}
+_STATUS = {
+    "national_id": "national_id_status",
+    "phone_mobile": "phone_mobile_status",
+    "phone_other": "phone_other_status",
+    "email": "email_status",
+}
+
+
+def _recency() -> pl.Expr:
+    return pl.coalesce(pl.col("last_purchase_date"), pl.col("join_date")).cast(pl.Int64).fill_null(-(10**9))
+
+
+def _rank(field: str, rule: str) -> pl.Expr:
+    """Higher is better; ties go to the more recent record, then to the earlier row in the file."""
+    present = pl.col(field).is_not_null().cast(pl.Int64) * 10**12
+    if rule == "most_frequent":
+        return present + pl.len().over("__cluster", field).cast(pl.Int64) * 10**9 + _recency()
+    if rule == "most_recent":
+        return present + _recency()
+    if rule == "valid_most_recent":
+        status = _STATUS.get(field)
+        valid = (pl.col(status) == "valid").fill_null(False).cast(pl.Int64) * 10**11 if status else pl.lit(0)
+        return present + valid + _recency()
+    # most_complete: the longest value
+    return present + pl.col(field).cast(pl.String).str.len_chars().fill_null(0).cast(pl.Int64) * 10**9 + _recency()
+
+
+def golden_records(records: pl.DataFrame, *, rules: Mapping[str, str], default: str) -> pl.DataFrame:
+    """One row per ``__cluster``: every column survives by its rule; ``source_rows`` lists the rows merged."""
+    grouped = {c for cols in GROUPS.values() for c in cols}
+    aggs: list[pl.Expr] = [
+        pl.col("source_row").sort().cast(pl.String).str.join(";").alias("source_rows"),
+        pl.col("source_row").min().alias("__first_row"),
+    ]
+    table = records
+    for field, cols in GROUPS.items():
+        if field not in records.columns:
+            continue
+        rank = f"__rank_{field}"
+        table = table.with_columns(_rank(field, rules.get(field, default)).alias(rank))
+        aggs += [pl.col(c).sort_by(rank).last().alias(c) for c in cols if c in records.columns]
+    for column in records.columns:
+        if column in grouped or column in ("source_row", "__cluster", "__i") or column.startswith("__"):
+            continue
+        rule = rules.get(column, default)
+        col = pl.col(column)
+        if rule == "sum":
+            agg = col.sum() if records.schema[column].is_numeric() else col.drop_nulls().first()
+            agg = pl.when(col.is_not_null().any()).then(agg)
+        elif rule == "earliest":
+            agg = col.min()
+        elif rule == "latest":
+            agg = col.max()
+        elif rule == "all_true":
+            agg = col.fill_null(False).all()
+        elif rule == "any_true":
+            agg = col.fill_null(False).any()
+        else:
+            rank = f"__rank_{column}"
+            table = table.with_columns(_rank(column, rule).alias(rank))
+            agg = col.sort_by(rank).last()
+        aggs.append(agg.alias(column))
+    golden = table.group_by("__cluster").agg(aggs).sort("__first_row")
+    order = [
+        "source_rows",
+        *[c for c in records.columns if c not in ("source_row", "__cluster", "__i") and not c.startswith("__")],
+    ]
+    return golden.select("__cluster", "__first_row", *order)

@@ -1,0 +1,265 @@
+"""Deduplication: ground truth, hard "never merge" rules, survivorship, block caps, symmetry, review round trip."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.rules import load_rules
+from pipeline.runner import RunOptions, process
+from pipeline.stages.dedupe.blocking import candidate_pairs
+from pipeline.stages.dedupe.compare import compare
+from pipeline.stages.dedupe.model import estimate_m, estimate_u, score_pairs
+from tests.conftest import SAMPLE
+
+RULES = load_rules()
+HEADER = (
+    'מספר חבר,שם פרטי,שם משפחה,ת"ז,טלפון נייד,טלפון נוסף,דוא"ל,תאריך לידה,עיר,רחוב,מס\' בית,'
+    'תאריך הצטרפות,תאריך קנייה אחרונה,מספר קניות,סה"כ קניות,אישור SMS\n'
+)
+
+
+def run_rows(tmp_path: Path, rows: list[str]) -> pl.DataFrame:
+    path = tmp_path / "m.csv"
+    path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    result = process(path, rules=RULES, options=RunOptions(reference_date=dt.date(2026, 11, 22)))
+    assert result.accounted
+    return result.merge_map
+
+
+def groups(merge_map: pl.DataFrame) -> list[list[int]]:
+    return sorted(merge_map.group_by("golden_id").agg(pl.col("source_row").sort())["source_row"].to_list())
+
+
+def pair_f1(merge_map: pl.DataFrame, truth: pl.DataFrame) -> float:
+    mm = merge_map.join(truth, on="source_row").filter(pl.col("person_id") >= 0)
+
+    def pairs(col: str) -> int:
+        g = mm.group_by(col).len()
+        return int((g["len"] * (g["len"] - 1) // 2).sum())
+
+    both = mm.group_by("golden_id", "person_id").len()
+    tp = int((both["len"] * (both["len"] - 1) // 2).sum())
+    precision, recall = tp / max(pairs("golden_id"), 1), tp / max(pairs("person_id"), 1)
+    return 2 * precision * recall / max(precision + recall, 1e-9)
+
+
+def test_sample_ground_truth_f1() -> None:
+    result = process(SAMPLE, rules=RULES)
+    truth = pl.read_csv(SAMPLE.with_name("members_truth.csv"))
+    assert pair_f1(result.merge_map, truth) >= 0.97
+    assert result.members.height < result.merge_map.height  # duplicates were merged
+    reasons = result.merge_map.filter(pl.col("reason") != "single record")["reason"]
+    assert (reasons.str.count_matches(", ") >= 1).all()  # every merge names at least two agreeing facts
+    assert reasons.str.contains("same phone|same ID number|same e-mail").mean() > 0.9
+
+
+def test_nickname_and_transliteration_merge(tmp_path: Path) -> None:
+    mm = run_rows(
+        tmp_path,
+        [
+            "1,יוסי,כהן,,054-7654329,,,12/03/1980,חיפה,,,,,,,",
+            "2,Yosef,Cohen,,054-7654329,,,12/03/1980,Haifa,,,,,,,",
+            "3,משה,לוי,,052-2745678,,,01/01/1970,,,,,,,,",
+        ],
+    )
+    assert groups(mm) == [[2, 3], [4]]
+    assert "nickname or transliteration" in mm.filter(pl.col("source_row") == 3)["reason"].item()
+
+
+def test_twins_stay_apart(tmp_path: Path) -> None:
+    # same family, birthday, phone and address: only the first names differ
+    mm = run_rows(
+        tmp_path,
+        [
+            "1,נועה,לוי,,054-7654329,,,12/03/2005,חיפה,הרצל,5,,,,,",
+            "2,מאיה,לוי,,054-7654329,,,12/03/2005,חיפה,הרצל,5,,,,,",
+        ],
+    )
+    assert groups(mm) == [[2], [3]]
+
+
+def test_parent_and_child_with_one_name_stay_apart(tmp_path: Path) -> None:
+    mm = run_rows(
+        tmp_path,
+        [
+            "1,דוד,כהן,,054-7654329,,david@gmail.com,12/03/1960,חיפה,הרצל,5,,,,,",
+            "2,דוד,כהן,,054-7654329,,david@gmail.com,07/09/1990,חיפה,הרצל,5,,,,,",
+        ],
+    )
+    assert groups(mm) == [[2], [3]]
+
+
+def test_household_landline_keeps_people_apart(tmp_path: Path) -> None:
+    mm = run_rows(
+        tmp_path,
+        [
+            "1,שרה,כהן,,,03-6123456,,,חיפה,,,,,,,",
+            "2,יעקב,כהן,,,03-6123456,,,חיפה,,,,,,,",
+        ],
+    )
+    assert groups(mm) == [[2], [3]]
+
+
+def test_two_valid_id_numbers_never_merge(tmp_path: Path) -> None:
+    mm = run_rows(
+        tmp_path,
+        [
+            "1,משה,כהן,039337423,054-7654329,,moshe@gmail.com,12/03/1980,חיפה,,,,,,,",
+            "2,משה,כהן,231740705,054-7654329,,moshe@gmail.com,12/03/1980,חיפה,,,,,,,",
+        ],
+    )
+    assert groups(mm) == [[2], [3]]
+
+
+def test_survivorship(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text(
+        HEADER
+        + "\n".join(
+            [
+                "1,משה,כהן,039337423,0521234567,,moshe@gmail.com,12/03/1980,חיפה,,,01/01/2019,01/06/2024,3,300,כן",
+                "2,משה,כהן,39337423,054-7654329,,,12/03/1980,חיפה,,,01/01/2021,01/02/2025,2,₪200,לא",
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    result = process(path, rules=RULES)
+    assert result.members.height == 1
+    row = result.members.row(0, named=True)
+    assert row["source_rows"] == "2;3"
+    assert (row["purchase_count"], row["total_spend"]) == (5, 500.0)
+    assert (row["join_date"], row["last_purchase_date"]) == (dt.date(2019, 1, 1), dt.date(2025, 2, 1))
+    assert row["phone_mobile"] == "+972547654329"  # the valid phone wins over the invalid one
+    assert row["sms_consent"] is False  # an opt-out in one record beats consent in the other
+    assert row["email"] == "moshe@gmail.com"
+
+
+def test_runaway_block_is_capped() -> None:
+    n = 60
+    records = pl.DataFrame(
+        {
+            "__i": list(range(n)),
+            "first_name": [f"שם{i}" for i in range(n)],
+            "last_name": ["לוי"] * n,
+            "first_name_key": [f"שמ{i}" for i in range(n)],
+            "last_name_key": ["לוי"] * n,
+            "phone_mobile": ["+97236123456"] * n,
+            "phone_mobile_status": ["valid"] * n,
+            "phone_other": [None] * n,
+            "phone_other_status": [None] * n,
+            "email": [None] * n,
+            "email_status": [None] * n,
+            "national_id": [None] * n,
+            "birth_date": [None] * n,
+            "city": [None] * n,
+            "street": [None] * n,
+            "house_number": [None] * n,
+        },
+        schema_overrides={
+            c: pl.String
+            for c in (
+                "phone_other",
+                "phone_other_status",
+                "email",
+                "email_status",
+                "national_id",
+                "city",
+                "street",
+                "house_number",
+            )
+        },
+    ).with_columns(pl.col("__i").cast(pl.UInt32), pl.col("birth_date").cast(pl.Date))
+    pairs, stats = candidate_pairs(records, keys=("phone",), max_block_size=40)
+    assert pairs.height == 0  # 60 x 59 / 2 = 1,770 pairs were never made
+    assert stats["phone"] == {"pairs": 0, "blocks": 1, "capped_blocks": 1, "capped_records": 60}
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[pl.DataFrame, object]:
+    result = process(SAMPLE, rules=RULES, options=RunOptions(stop_after="quarantine"))
+    records = result.members.sort("source_row").with_row_index("__i")
+    pairs, _ = candidate_pairs(records)
+    levels = compare(records, pairs).select(pl.selectors.starts_with("lvl_")).to_numpy()
+    model = estimate_m(levels, estimate_u(records, sample=50_000, seed=1), iterations=30)
+    return records, model
+
+
+@settings(max_examples=60, deadline=None)
+@given(i=st.integers(0, 1900), j=st.integers(0, 1900))
+def test_pair_scores_are_symmetric(fitted: tuple[pl.DataFrame, object], i: int, j: int) -> None:
+    records, model = fitted
+    if i == j:
+        return
+    forward = pl.DataFrame({"i": [i], "j": [j], "keys": [["test"]]}).cast({"i": pl.UInt32, "j": pl.UInt32})
+    backward = pl.DataFrame({"i": [j], "j": [i], "keys": [["test"]]}).cast({"i": pl.UInt32, "j": pl.UInt32})
+    a = score_pairs(compare(records, forward), records, model)  # type: ignore[arg-type]
+    b = score_pairs(compare(records, backward), records, model)  # type: ignore[arg-type]
+    assert a.select(pl.selectors.starts_with("lvl_")).row(0) == b.select(pl.selectors.starts_with("lvl_")).row(0)
+    assert a["match_probability"][0] == pytest.approx(b["match_probability"][0], rel=1e-9)
+
+
+def test_review_round_trip(tmp_path: Path) -> None:
+    rules = tmp_path / "dedupe.yaml"
+    rules.write_text("thresholds:\n  merge: 0.9999999\n  review: 0.05\n", encoding="utf-8")  # send most to review
+    out = tmp_path / "first"
+    runner = CliRunner()
+    assert runner.invoke(app, ["run", str(SAMPLE), "--out", str(out), "--rules", str(rules), "--quiet"]).exit_code == 0
+    review = pl.read_excel(out / "review.xlsx")
+    assert review.height >= 2 and {"a_first_name", "b_first_name", "agreed", "disagreed", "decision"} <= set(
+        review.columns
+    )
+    first_map = pl.read_csv(out / "merge_map.csv")
+    same = review.row(0, named=True)
+    apart = review.row(1, named=True)
+    decided = review.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit("same"))
+        .when(pl.int_range(pl.len()) == 1)
+        .then(pl.lit("different"))
+        .otherwise(pl.lit(""))
+        .alias("decision")
+    )
+    decided.write_excel(tmp_path / "decided.xlsx")
+    second = tmp_path / "second"
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(SAMPLE),
+            "--out",
+            str(second),
+            "--rules",
+            str(rules),
+            "--quiet",
+            "--decisions",
+            str(tmp_path / "decided.xlsx"),
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    second_map = pl.read_csv(second / "merge_map.csv")
+
+    def golden(mm: pl.DataFrame, row: int) -> str:
+        return mm.filter(pl.col("source_row") == row)["golden_id"].item()
+
+    assert golden(first_map, same["source_row_a"]) != golden(first_map, same["source_row_b"])
+    assert golden(second_map, same["source_row_a"]) == golden(second_map, same["source_row_b"])
+    assert golden(second_map, apart["source_row_a"]) != golden(second_map, apart["source_row_b"])
+    still = pl.read_excel(second / "review.xlsx")
+    decided_pairs = {(same["source_row_a"], same["source_row_b"]), (apart["source_row_a"], apart["source_row_b"])}
+    assert not decided_pairs & set(zip(still["source_row_a"], still["source_row_b"], strict=True))
+
+
+def test_bad_decisions_file_is_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "d.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(SAMPLE), "--out", str(tmp_path / "o"), "--decisions", str(bad)])
+    assert result.exit_code == 2 and "decisions file needs the columns" in result.stderr
