@@ -176,8 +176,8 @@ def compare(records: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
         pl.Series("__street", street_sim),
     )
     p = p.with_columns(
-        name_level("first").alias("lvl_first_name"),
-        name_level("last").alias("lvl_last_name"),
+        name_level("first").alias("__lvl_first"),
+        name_level("last").alias("__lvl_last"),
         pl.when(da.is_null() | db.is_null())
         .then(-1)
         .when(da == db)
@@ -237,6 +237,27 @@ def compare(records: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
         )
         .fill_null(False)
         .alias("__same_address"),
+    )
+    # swapped names are compared crosswise; which cross comparison counts as "first" must not depend on the order
+    # of the pair, so the stronger one does (pair scores are symmetric: a property test proves it)
+    swapped = pl.col("__swap")
+    p = p.with_columns(
+        pl.when(swapped)
+        .then(pl.max_horizontal("__lvl_first", "__lvl_last"))
+        .otherwise(pl.col("__lvl_first"))
+        .alias("lvl_first_name"),
+        pl.when(swapped)
+        .then(pl.min_horizontal("__lvl_first", "__lvl_last"))
+        .otherwise(pl.col("__lvl_last"))
+        .alias("lvl_last_name"),
+        pl.when(swapped)
+        .then(pl.max_horizontal("__jw_first", "__jw_last"))
+        .otherwise(pl.col("__jw_first"))
+        .alias("__jw_first"),
+        pl.when(swapped)
+        .then(pl.min_horizontal("__jw_first", "__jw_last"))
+        .otherwise(pl.col("__jw_last"))
+        .alias("__jw_last"),
     )
     p = p.with_columns(
         (pl.col("lvl_birth_date") == 0).alias("rule_birth_dates"),

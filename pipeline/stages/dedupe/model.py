@@ -109,7 +109,8 @@ def score_pairs(compared: pl.DataFrame, records: pl.DataFrame, model: Model) -> 
                 .fill_null(1 / n)
                 .to_numpy()
             )
-            exact = lv == COMPARISONS[c] - 1
+            # in straight order the agreeing value is the same on both sides, so its frequency is symmetric
+            exact = (lv == COMPARISONS[c] - 1) & ~compared.get_column("__swap").to_numpy()
             i = compared.get_column("i").to_numpy()
             weight[exact] = np.log2(model.m[c][-1] / np.maximum(tf[i[exact]], _FLOOR))
         total += weight
