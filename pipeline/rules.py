@@ -111,15 +111,18 @@ SURVIVORSHIP = (
     "all_true",
     "any_true",
 )
-BLOCKING_KEYS = (
+BLOCKING_KEYS = (  # the same names as pipeline.stages.dedupe.blocking.KEYS (a test keeps them equal)
     "phone",
     "email",
     "national_id",
     "name_birth_date",
     "skeleton_birth_year",
     "last_name_birth_date",
+    "first_name_birth_date",
+    "name",
     "name_city",
     "last_name_street",
+    "zip_house",
 )
 
 

@@ -263,3 +263,10 @@ def test_bad_decisions_file_is_exit_2(tmp_path: Path) -> None:
     bad.write_text("a,b\n1,2\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["run", str(SAMPLE), "--out", str(tmp_path / "o"), "--decisions", str(bad)])
     assert result.exit_code == 2 and "decisions file needs the columns" in result.stderr
+
+
+def test_rules_know_every_blocking_key() -> None:
+    from pipeline.rules import BLOCKING_KEYS
+    from pipeline.stages.dedupe.blocking import KEYS
+
+    assert BLOCKING_KEYS == KEYS

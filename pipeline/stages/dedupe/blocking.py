@@ -15,8 +15,11 @@ KEYS = (
     "name_birth_date",
     "skeleton_birth_year",
     "last_name_birth_date",
+    "first_name_birth_date",
+    "name",
     "name_city",
     "last_name_street",
+    "zip_house",
 )
 
 
@@ -43,9 +46,10 @@ def key_table(records: pl.DataFrame) -> pl.DataFrame:
             pl.concat_list(
                 [pl.when(pl.col("email_status").is_in(["valid", "role"])).then(pl.col("email").str.to_lowercase())]
             ).alias("email"),
-            pl.concat_list([pl.when(pl.col("national_id").str.contains(r"^\d{9}$")).then(pl.col("national_id"))]).alias(
-                "national_id"
-            ),
+            # any ID-like number, valid or not: a mistyped check digit still finds its twin (the hard rule needs valid)
+            pl.concat_list(
+                [pl.when(pl.col("national_id").str.contains(r"^\d{5,9}$")).then(pl.col("national_id"))]
+            ).alias("national_id"),
             pl.concat_list(
                 [
                     pl.when(pl.col("birth_date").is_not_null()).then(
@@ -64,6 +68,15 @@ def key_table(records: pl.DataFrame) -> pl.DataFrame:
                     )
                 ]
             ).alias("last_name_birth_date"),
+            pl.concat_list(
+                [
+                    pl.when(pl.col("birth_date").is_not_null()).then(
+                        pl.concat_str([pl.col("first_name_key"), pl.col("birth_date").cast(pl.String)], separator="|")
+                    )
+                ]
+            ).alias("first_name_birth_date"),
+            pl.concat_list([names, swapped]).alias("name"),
+            pl.concat_list([pl.concat_str([pl.col("zip"), pl.col("house_number")], separator="|")]).alias("zip_house"),
             pl.concat_list(
                 [
                     pl.concat_str([names, pl.col("city")], separator="|"),

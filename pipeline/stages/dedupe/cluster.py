@@ -1,6 +1,6 @@
 """Clustering without chaining strangers: edges are added strongest first, and an edge that would put two valid
-ID numbers, two clearly different birth dates, or two different first names sharing a phone or address into one
-cluster is skipped. So one bad link cannot join two people through a third record."""
+ID numbers, or two clearly different birth dates (unless the records share an ID number), into one cluster is
+skipped. So one bad link cannot join two people through a third record."""
 
 from __future__ import annotations
 
@@ -26,6 +26,10 @@ def cluster(n: int, edges: pl.DataFrame, records: pl.DataFrame) -> tuple[list[in
     parent = list(range(n))
     ids: list[set[str]] = [set() for _ in range(n)]
     dates: list[set[dt.date]] = [set() for _ in range(n)]
+    any_ids: list[set[str]] = [set() for _ in range(n)]
+    for i, value in enumerate(records.get_column("national_id").to_list()):
+        if value:
+            any_ids[i].add(value)
     valid_ids = records.select(pl.when(pl.col("national_id_status") == "valid").then(pl.col("national_id"))).to_series()
     births = records.get_column("birth_date")
     for i, value in enumerate(valid_ids.to_list()):
@@ -46,12 +50,16 @@ def cluster(n: int, edges: pl.DataFrame, records: pl.DataFrame) -> tuple[list[in
         a, b = find(i), find(j)
         if a == b:
             continue
-        if len(ids[a] | ids[b]) > 1 or not all(_dates_compatible(x, y) for x in dates[a] for y in dates[b]):
+        same_id = bool(any_ids[a] & any_ids[b])  # one ID number: different birth dates are a typing error
+        if len(ids[a] | ids[b]) > 1 or (
+            not same_id and not all(_dates_compatible(x, y) for x in dates[a] for y in dates[b])
+        ):
             refused += 1
             continue
         if len(ids[a]) + len(dates[a]) < len(ids[b]) + len(dates[b]):
             a, b = b, a
         parent[b] = a
         ids[a] |= ids[b]
+        any_ids[a] |= any_ids[b]
         dates[a] |= dates[b]
     return [find(x) for x in range(n)], refused

@@ -260,7 +260,8 @@ def compare(records: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
         .alias("__jw_last"),
     )
     p = p.with_columns(
-        (pl.col("lvl_birth_date") == 0).alias("rule_birth_dates"),
+        # twins and parents never share an ID number: a different birth date under one ID is a typing error
+        ((pl.col("lvl_birth_date") == 0) & (pl.col("lvl_national_id") != 2)).alias("rule_birth_dates"),
         (
             (pl.col("__shared_phone") | pl.col("__same_address"))
             & (pl.col("lvl_first_name") == 0)
