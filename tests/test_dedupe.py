@@ -163,6 +163,7 @@ def test_runaway_block_is_capped() -> None:
             "city": [None] * n,
             "street": [None] * n,
             "house_number": [None] * n,
+            "zip": [None] * n,
         },
         schema_overrides={
             c: pl.String
@@ -175,6 +176,7 @@ def test_runaway_block_is_capped() -> None:
                 "city",
                 "street",
                 "house_number",
+                "zip",
             )
         },
     ).with_columns(pl.col("__i").cast(pl.UInt32), pl.col("birth_date").cast(pl.Date))
