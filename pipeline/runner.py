@@ -52,6 +52,7 @@ class RunOptions:
     xlsx_max_rows: int = 50_000  # xlsx is slow to write in every library; parquet and CSV always written
     stop_after: Literal["quarantine", "all"] = "all"  # `cleanse check` needs no golden records or scores
     decisions: Path | None = None  # review.xlsx with a person's decisions, replayed by deduplication
+    previous: Path | None = None  # last run's output folder: its golden ids are kept for the same members
 
 
 @dataclass(frozen=True)
@@ -170,10 +171,11 @@ def process(
             raw_headers=raw.headers,
         )
     decisions = _read_decisions(options.decisions) if options.decisions else None
+    previous = _read_previous(options.previous) if options.previous else None
     deduped: DedupeOutcome = clock.run(
         "dedupe",
         kept.table.height,
-        lambda: deduplicate(kept.table, rules=rules, decisions=decisions),
+        lambda: deduplicate(kept.table, rules=rules, decisions=decisions, previous=previous),
         lambda r: r.result.table.height,
     )
     golden, merge_map = deduped.result, deduped.merge_map
@@ -218,6 +220,19 @@ def process(
         pairs=deduped.pairs,
         review=deduped.review,
     )
+
+
+def _read_previous(folder: Path) -> pl.DataFrame:
+    """Last run's golden records (``members_clean.parquet`` in its output folder)."""
+    from pipeline.errors import InputError
+
+    path = Path(folder) / "members_clean.parquet"
+    if not path.exists():
+        raise InputError("is not a cleanse output folder (no members_clean.parquet in it)", path=folder)
+    try:
+        return pl.read_parquet(path)
+    except Exception as exc:
+        raise InputError(f"members_clean.parquet cannot be read ({exc})", path=folder) from exc
 
 
 def _read_decisions(path: Path) -> pl.DataFrame:

@@ -272,3 +272,50 @@ def test_rules_know_every_blocking_key() -> None:
     from pipeline.stages.dedupe.blocking import KEYS
 
     assert BLOCKING_KEYS == KEYS
+
+
+def test_previous_run_keeps_golden_ids_of_unchanged_members(tmp_path: Path) -> None:
+    from sample_data.generate import generate, to_frame
+
+    records, _ = generate(400, seed=21)
+    frame = (
+        to_frame(records).filter(pl.col("מספר חבר").is_not_null()).unique("מספר חבר", keep="first", maintain_order=True)
+    )
+    first = tmp_path / "january.csv"
+    frame.write_csv(first)
+    runner = CliRunner()
+    assert runner.invoke(app, ["run", str(first), "--out", str(tmp_path / "jan"), "--quiet"]).exit_code == 0
+
+    newcomers, _ = generate(30, seed=99)
+    added = (
+        to_frame(newcomers)
+        .filter(pl.col("מספר חבר").is_not_null())
+        .head(5)
+        .with_columns((pl.lit("9") + pl.col("מספר חבר")).alias("מספר חבר"))
+    )  # member numbers not used in January
+    removed = frame.slice(10, 10)
+    changed = frame.slice(40, 5).with_columns(pl.lit("052-2745678").alias("טלפון נייד"))  # new phones
+    february = pl.concat([frame.slice(0, 10), frame.slice(20, 20), changed, frame.slice(45), added])
+    second = tmp_path / "february.csv"
+    february.write_csv(second)
+    result = runner.invoke(
+        app, ["run", str(second), "--out", str(tmp_path / "feb"), "--quiet", "--previous", str(tmp_path / "jan")]
+    )
+    assert result.exit_code == 0, result.stderr
+
+    def ids(folder: str, source: pl.DataFrame) -> pl.DataFrame:
+        mm = pl.read_csv(tmp_path / folder / "merge_map.csv")
+        rows = source.with_row_index("source_row", offset=2).select(pl.col("source_row").cast(pl.Int64), "מספר חבר")
+        return mm.join(rows, on="source_row").select("מספר חבר", "golden_id")
+
+    jan, feb = ids("jan", frame), ids("feb", february)
+    both = jan.join(feb, on="מספר חבר", suffix="_feb")
+    unchanged = both.filter(~pl.col("מספר חבר").is_in(changed["מספר חבר"].to_list()))
+    assert unchanged.height > 300
+    assert (unchanged["golden_id"] == unchanged["golden_id_feb"]).all()
+    new_ids = feb.filter(pl.col("מספר חבר").is_in(added["מספר חבר"].to_list()))["golden_id"]
+    assert not set(new_ids.to_list()) & set(jan["golden_id"].to_list())  # newcomers get new ids
+    identity = __import__("json").loads((tmp_path / "feb" / "report.json").read_text(encoding="utf-8"))["identity"]
+    assert identity["appeared"] >= 5
+    gone = set(jan.filter(pl.col("מספר חבר").is_in(removed["מספר חבר"].to_list()))["golden_id"].to_list())
+    assert len(set(identity["disappeared"]) & gone) >= 5  # the removed members are reported as gone

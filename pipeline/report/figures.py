@@ -65,6 +65,7 @@ def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: in
         ],
         "gates": dict(result.stats.get("gates", {})),
         "duplicates": _duplicates(result),
+        "identity": dict(result.stats.get("dedupe", {}).get("identity", {}) or {}),
         "reach": _funnels(result),
         "club": _club(result),
         "quality": {

@@ -130,9 +130,83 @@ def read_decisions(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def deduplicate(members: pl.DataFrame, /, *, rules: Rules, decisions: pl.DataFrame | None = None) -> DedupeOutcome:
-    """Golden records from the kept members (``source_row`` plus cleaned fields)."""
+def _with_previous(members: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
+    """Last run's golden records join this run's records as identity-only nodes (negative ``source_row``)."""
+    shared = [c for c in members.columns if c in previous.columns and c != "source_row"]
+    prev = previous.select(*shared, pl.col("golden_id").alias("__prev_id")).with_row_index("__n")
+    prev = prev.with_columns((-(pl.col("__n").cast(pl.Int64) + 1)).alias("source_row")).drop("__n")
+    prev = prev.cast({c: members.schema[c] for c in shared}, strict=False)
+    current = members.with_columns(pl.lit(None, pl.String).alias("__prev_id"))
+    return pl.concat([current, prev], how="diagonal_relaxed")
+
+
+def _stable_ids(
+    records: pl.DataFrame, golden: pl.DataFrame, edges: pl.DataFrame
+) -> tuple[pl.DataFrame, dict[str, object]]:
+    """Golden ids last run gave keep them; new members get new ids. Reports what appeared, merged, split, left."""
+    prev = records.filter(pl.col("__prev_id").is_not_null())
+    by_cluster = prev.group_by("__cluster").agg(pl.col("__prev_id").sort().alias("__prev_ids"))
+    golden = golden.join(by_cluster, on="__cluster", how="left").with_columns(
+        pl.col("__prev_ids").list.first().alias("__kept")
+    )
+    numbers = prev.get_column("__prev_id").str.extract(r"(\d+)$", 1).cast(pl.Int64, strict=False)
+    top = numbers.max()
+    start = int(top) + 1 if isinstance(top, int) else 1
+    new_rank = golden.filter(pl.col("__kept").is_null()).with_row_index("__k", offset=start).select("__cluster", "__k")
+    golden = golden.join(new_rank, on="__cluster", how="left").with_columns(
+        pl.coalesce(pl.col("__kept"), pl.format("G{}", pl.col("__k").cast(pl.String).str.zfill(7))).alias("golden_id")
+    )
+    current_clusters = golden.get_column("__cluster").unique().to_list()
+    merged = [
+        {"golden_id": ids[0], "absorbed": ids[1:]}
+        for ids in golden.get_column("__prev_ids").drop_nulls().to_list()
+        if len(ids) > 1
+    ]
+    gone = prev.filter(~pl.col("__cluster").is_in(current_clusters)).get_column("__prev_id").to_list()
+    split: list[str] = []
+    if edges.height:
+        ends = records.select("__i", "__cluster", "__prev_id")
+        links = edges.join(ends.rename({"__i": "i", "__cluster": "ci", "__prev_id": "pi"}), on="i").join(
+            ends.rename({"__i": "j", "__cluster": "cj", "__prev_id": "pj"}), on="j"
+        )
+        cross = pl.concat(
+            [
+                links.filter(pl.col("pi").is_not_null() & pl.col("pj").is_null()).select(
+                    pl.col("pi").alias("prev"), pl.col("cj").alias("c")
+                ),
+                links.filter(pl.col("pj").is_not_null() & pl.col("pi").is_null()).select(
+                    pl.col("pj").alias("prev"), pl.col("ci").alias("c")
+                ),
+            ]
+        )
+        split = cross.group_by("prev").agg(pl.col("c").n_unique().alias("n")).filter(pl.col("n") > 1)["prev"].to_list()
+    appeared = golden.filter(pl.col("__kept").is_null()).height
+    events: dict[str, object] = {
+        "kept": golden.height - appeared,
+        "appeared": appeared,
+        "merged": merged,
+        "split": sorted(split),
+        "disappeared": sorted(gone),
+    }
+    return golden.drop("__prev_ids", "__kept", "__k"), events
+
+
+def deduplicate(
+    members: pl.DataFrame,
+    /,
+    *,
+    rules: Rules,
+    decisions: pl.DataFrame | None = None,
+    previous: pl.DataFrame | None = None,
+) -> DedupeOutcome:
+    """Golden records from the kept members (``source_row`` plus cleaned fields).
+
+    With ``previous`` (last run's ``members_clean``), its golden records take part in matching as identity-only
+    records, so unchanged members keep their ``golden_id``; they never contribute values to survivorship.
+    """
     d: DedupeRules = rules.dedupe
+    if previous is not None:
+        members = _with_previous(members, previous)
     records = members.sort("source_row").with_row_index("__i")
     n = records.height
     pairs, key_stats = candidate_pairs(records, keys=d.keys, max_block_size=d.max_block_size)
@@ -187,15 +261,21 @@ def deduplicate(members: pl.DataFrame, /, *, rules: Rules, decisions: pl.DataFra
         records,
     )
     records = records.with_columns(pl.Series("__cluster", labels, dtype=pl.UInt32))
-    golden = golden_records(records, rules=d.survivorship, default=d.survivorship_default)
-    golden = golden.with_row_index("__n", offset=1).with_columns(
-        pl.format("G{}", pl.col("__n").cast(pl.String).str.zfill(7)).alias("golden_id")
-    )
+    current = records.filter(pl.col("source_row") > 0).drop("__prev_id", strict=False)
+    golden = golden_records(current, rules=d.survivorship, default=d.survivorship_default)
+    identity: dict[str, object] = {}
+    if previous is not None:
+        golden, identity = _stable_ids(records, golden, edges)
+        golden = golden.with_row_index("__n", offset=1)
+    else:
+        golden = golden.with_row_index("__n", offset=1).with_columns(
+            pl.format("G{}", pl.col("__n").cast(pl.String).str.zfill(7)).alias("golden_id")
+        )
     ids = golden.select("__cluster", "golden_id")
     records = records.join(ids, on="__cluster", how="left")
 
     # each merged row's strongest link inside its cluster, and why
-    merge_map = records.select("__i", "source_row", "golden_id", "__cluster")
+    merge_map = records.filter(pl.col("source_row") > 0).select("__i", "source_row", "golden_id", "__cluster")
     if edges.height:
         linked = (
             edges.join(records.select(pl.col("__i").alias("i"), pl.col("__cluster").alias("ci")), on="i")
@@ -257,13 +337,14 @@ def deduplicate(members: pl.DataFrame, /, *, rules: Rules, decisions: pl.DataFra
         "refused_by_constraints": refused,
         "model": model_stats,
         "clusters_merged": int((merge_map.group_by("golden_id").len().get_column("len") > 1).sum()),
+        "identity": identity,
     }
     result = StageResult(table=table, ledger=ledger_.finish(entries, severities=rules.checks.severity), stats=stats)
     return DedupeOutcome(result=result, merge_map=merge_map, pairs=pairs_out, review=review, stats=stats)
 
 
 def _pairs_output(scored: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
-    rows = records.select("__i", "source_row")
+    rows = records.filter(pl.col("source_row") > 0).select("__i", "source_row")
     return (
         scored.join(rows.rename({"__i": "i", "source_row": "source_row_a"}), on="i")
         .join(rows.rename({"__i": "j", "source_row": "source_row_b"}), on="j")
@@ -291,7 +372,9 @@ def _review(scored: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
     if todo.height == 0:
         return pl.DataFrame(schema={"source_row_a": pl.Int64, "source_row_b": pl.Int64, "decision": pl.String})
     cols = [c for c in REVIEW_FIELDS if c in records.columns]
-    side = records.select("__i", "source_row", *[pl.col(c).cast(pl.String) for c in cols])
+    side = records.filter(pl.col("source_row") > 0).select(
+        "__i", "source_row", *[pl.col(c).cast(pl.String) for c in cols]
+    )
     agreed = [pl.when(pl.col(f"lvl_{c}") >= (COMPARISONS[c] - 1)).then(pl.lit(c)) for c in COMPARISONS]
     disagreed = [pl.when(pl.col(f"lvl_{c}") == 0).then(pl.lit(c)) for c in COMPARISONS]
     out = (
