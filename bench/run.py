@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 OUT = HERE / "out"
-STAGES = ("ingest", "map", "clean", "validate", "quarantine", "golden", "enrich", "score")
+STAGES = ("ingest", "map", "clean", "validate", "quarantine", "dedupe", "enrich", "score")
 
 
 def ensure_file(rows: int, fmt: str, seed: int = 1) -> Path:
@@ -57,7 +57,30 @@ def measure(path: Path) -> dict[str, object]:
     )
     figures: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     figures["process_s"] = time.perf_counter() - t
+    first_row = 4 if path.suffix == ".xlsx" else 2  # the generator's xlsx has a title and a blank row on top
+    figures["f1"] = dedupe_f1(out / "merge_map.csv", path.with_name(path.stem + "_truth.csv"), first_row=first_row)
     return figures
+
+
+def dedupe_f1(merge_map: Path, truth: Path, *, first_row: int) -> float | None:
+    """Cluster F1 (pairs implied by the golden records) against the generator's ground truth."""
+    import polars as pl
+
+    if not merge_map.exists() or not truth.exists():
+        return None
+    known = pl.read_csv(truth)
+    if "record" in known.columns:  # one truth file serves every format of the same data
+        known = known.select((pl.col("record") + first_row).alias("source_row"), "person_id")
+    mm = pl.read_csv(merge_map, columns=["source_row", "golden_id"]).join(known, on="source_row")
+    mm = mm.filter(pl.col("person_id") >= 0)
+
+    def pairs(*cols: str) -> int:
+        g = mm.group_by(*cols).len()
+        return int((g["len"] * (g["len"] - 1) // 2).sum())
+
+    tp = pairs("golden_id", "person_id")
+    precision, recall = tp / max(pairs("golden_id"), 1), tp / max(pairs("person_id"), 1)
+    return round(2 * precision * recall / max(precision + recall, 1e-9), 4)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -81,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
             f"| {rows:,} | {fmt} | "
             + " | ".join(f"{stages.get(s, 0):.2f}" for s in STAGES)
             + f" | {float(f['write_s']):.2f} | {total:.1f} | {rows / total:,.0f} | {float(f['peak_rss_mb']):,.0f} |"  # type: ignore[arg-type]
-            + f" {'yes' if f['accounted'] else 'NO'} | n/a |"
+            + f" {'yes' if f['accounted'] else 'NO'} | {f['f1'] if f['f1'] is not None else 'n/a'} |"
         )
     header = (
         "| rows | format | "

@@ -131,8 +131,10 @@ class DedupeRules:
     """Deduplication parameters (``dedupe.yaml``)."""
 
     max_block_size: int = 40
+    max_pairs_per_record: float = 4.0
     keys: tuple[str, ...] = BLOCKING_KEYS
     merge: float = 0.95
+    merge_without_identifier: float = 0.999
     review: float = 0.60
     u_sample_pairs: int = 200_000
     em_iterations: int = 30
@@ -436,7 +438,11 @@ def _check_dedupe(check: _Checker, doc: _Doc, data: Any) -> None:
     if not check.keys(doc, data, (), ["replace", "blocking", "thresholds", "model", "survivorship"]):
         return
     blocking = data.get("blocking", {}) or {}
-    if check.keys(doc, blocking, ("blocking",), ["max_block_size", "keys"]):
+    if check.keys(doc, blocking, ("blocking",), ["max_block_size", "max_pairs_per_record", "keys"]):
+        if "max_pairs_per_record" in blocking:
+            check.typed(
+                doc, blocking["max_pairs_per_record"], ("blocking", "max_pairs_per_record"), (int, float), "a number"
+            )
         if "max_block_size" in blocking:
             check.typed(doc, blocking["max_block_size"], ("blocking", "max_block_size"), int, "a whole number")
         for i, key in enumerate(blocking.get("keys") or []):
@@ -447,7 +453,7 @@ def _check_dedupe(check: _Checker, doc: _Doc, data: Any) -> None:
                     f"unknown blocking key {key!r}{_nearest(str(key), list(BLOCKING_KEYS))}",
                 )
     thresholds = data.get("thresholds", {}) or {}
-    if check.keys(doc, thresholds, ("thresholds",), ["merge", "review"]):
+    if check.keys(doc, thresholds, ("thresholds",), ["merge", "merge_without_identifier", "review"]):
         for key, value in thresholds.items():
             if check.typed(doc, value, ("thresholds", key), (int, float), "a probability") and not 0 < value < 1:
                 check.add(doc, ("thresholds", key), f"thresholds.{key} must be between 0 and 1")
@@ -629,8 +635,10 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> Rules:
     surv = dd.get("survivorship") or {}
     dedupe = DedupeRules(
         max_block_size=int(blocking.get("max_block_size", 40)),
+        max_pairs_per_record=float(blocking.get("max_pairs_per_record", 4.0)),
         keys=tuple(blocking.get("keys") or BLOCKING_KEYS),
         merge=float(thresholds.get("merge", 0.95)),
+        merge_without_identifier=float(thresholds.get("merge_without_identifier", 0.999)),
         review=float(thresholds.get("review", 0.60)),
         u_sample_pairs=int(model.get("u_sample_pairs", 200_000)),
         em_iterations=int(model.get("em_iterations", 30)),

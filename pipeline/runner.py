@@ -23,7 +23,7 @@ from pipeline.stages.conform import conform
 from pipeline.stages.dedupe import DedupeOutcome, deduplicate
 from pipeline.stages.enrich import enrich
 from pipeline.stages.quarantine import quarantine
-from pipeline.stages.score import as_of_date, club_figures, score
+from pipeline.stages.score import as_of_date, club_figures, rfm_and_value, score
 from pipeline.stages.validate import validate
 
 T = TypeVar("T")
@@ -194,7 +194,8 @@ def process(
         lambda: score(enriched.table, rules=rules, ledger=ledger, merge_map=merge_map, as_of=as_of),
         lambda r: r.table.height,
     )
-    before = club_figures(validated.table, naive=True)
+    # before cleansing: every row of the file is a member, scored as the club would have scored it
+    before = club_figures(rfm_and_value(validated.table, s=rules.scoring, as_of=as_of), naive=True)
     return RunResult(
         source=raw.source,
         mapping=mapping,

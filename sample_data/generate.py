@@ -224,6 +224,7 @@ class Generator:
     def __init__(self, seed: int, today: dt.date) -> None:
         self.r = random.Random(seed)
         self.today = today
+        self.mailboxes: set[str] = set()
 
     # ---- people
     def national_id(self) -> str:
@@ -265,6 +266,9 @@ class Generator:
             f"{latin_first[0]}{latin_last}",
             f"{latin_last}{latin_first}{r.randrange(10, 99)}",
         ][style]
+        while local in self.mailboxes:  # a mailbox belongs to one person: namesakes add digits, as in life
+            local = f"{local}{r.randrange(1, 100)}"
+        self.mailboxes.add(local)
         city = r.choice(list(CITIES))
         return Person(
             pid=pid,
@@ -569,9 +573,10 @@ def main(argv: list[str] | None = None) -> None:
         else:
             frame.write_csv(out, separator="\t" if suffix == ".tsv" else ",")
             first_row = 2  # no multi-line cells in generated data, so record i is on line i + 2
-    pl.DataFrame({"source_row": [first_row + i for i in range(len(truth))], "person_id": truth}).write_csv(
-        out.with_name(out.stem + "_truth.csv")
-    )
+    # "record" is the position in the data (the same in every format); source_row is this file's row number
+    pl.DataFrame(
+        {"record": range(len(truth)), "source_row": [first_row + i for i in range(len(truth))], "person_id": truth}
+    ).write_csv(out.with_name(out.stem + "_truth.csv"))
     print(f"wrote {len(records):,} rows to {out}")
 
 

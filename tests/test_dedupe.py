@@ -159,6 +159,7 @@ def test_runaway_block_is_capped() -> None:
             "email": [None] * n,
             "email_status": [None] * n,
             "national_id": [None] * n,
+            "national_id_status": [None] * n,
             "birth_date": [None] * n,
             "city": [None] * n,
             "street": [None] * n,
@@ -173,6 +174,7 @@ def test_runaway_block_is_capped() -> None:
                 "email",
                 "email_status",
                 "national_id",
+                "national_id_status",
                 "city",
                 "street",
                 "house_number",
@@ -182,7 +184,16 @@ def test_runaway_block_is_capped() -> None:
     ).with_columns(pl.col("__i").cast(pl.UInt32), pl.col("birth_date").cast(pl.Date))
     pairs, stats = candidate_pairs(records, keys=("phone",), max_block_size=40)
     assert pairs.height == 0  # 60 x 59 / 2 = 1,770 pairs were never made
-    assert stats["phone"] == {"pairs": 0, "blocks": 1, "capped_blocks": 1, "capped_records": 60}
+    assert stats["phone"] == {"pairs": 0, "blocks": 1, "block_cap": 1, "capped_blocks": 1, "capped_records": 60}
+
+
+def test_comparison_budget_keeps_pairs_linear() -> None:
+    from pipeline.stages.dedupe.blocking import _cap_for_budget
+
+    sizes = pl.Series([30] * 100 + [2] * 1000)  # 100 blocks of 30 (43,500 pairs) and 1,000 pairs of 2
+    assert _cap_for_budget(sizes, max_block_size=40, budget=10_000) == 2
+    assert _cap_for_budget(sizes, max_block_size=40, budget=50_000) == 30
+    assert _cap_for_budget(sizes, max_block_size=20, budget=50_000) == 2
 
 
 @pytest.fixture(scope="module")

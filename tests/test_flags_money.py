@@ -46,6 +46,12 @@ def frame(name: str, values: list[str | None]) -> pl.DataFrame:
         ("3", None),
         ("other", None),
         (None, None),
+        ("M.", "M"),
+        ("Woman", "F"),
+        ("בן", "M"),
+        ("בת", "F"),
+        ("?", None),
+        ("זכר/נקבה", None),
     ],
 )
 def test_gender(raw: str | None, expected: str | None) -> None:

@@ -50,6 +50,18 @@ def clean(values: list[str | None], **kw: object) -> pl.DataFrame:
         ("3.9337423E+07", "3.9337423E+07", "not_a_number", ["national-id-not-a-number"]),
         ("513642390", "513642390", "invalid", ["national-id-bad-check-digit"]),
         ("516179157", "516179157", "company", ["national-id-company-number"]),
+        ("000000000", "000000000", "too_short", ["national-id-too-short"]),
+        ("0", "0", "too_short", ["national-id-too-short"]),
+        (
+            "3933742.3",
+            "039337423",
+            "valid",
+            ["national-id-normalised", "national-id-padded"],
+        ),  # a dot separates  # a decimal is not an ID
+        ("039-33-7423", "039337423", "valid", ["national-id-normalised"]),
+        ("039/337/423", "039337423", "valid", ["national-id-normalised"]),
+        ("231740705.00", "231740705", "valid", ["national-id-excel-number-repaired"]),
+        ("12345678", "12345678", "invalid", ["national-id-bad-check-digit"]),
         (None, None, None, []),
     ],
 )

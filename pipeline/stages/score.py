@@ -127,8 +127,11 @@ def quality_score(members: pl.DataFrame, /, *, s: ScoringRules, flagged: pl.Data
 
 
 def club_figures(table: pl.DataFrame, *, naive: bool) -> dict[str, Any]:
-    """The club's figures over a table of members (``naive``: the file as it came, before cleansing, where
-    every row is a member and any phone or e-mail cell counts as reach)."""
+    """The club's figures over a table of scored members.
+
+    ``naive``: the file as it came, before cleansing: every row is a member and any phone or e-mail cell counts
+    as reach. Otherwise reach is the members contactable with consent.
+    """
     n = table.height
     count = table.get_column("purchase_count").fill_null(0)
     spend = table.get_column("total_spend").fill_null(0)
@@ -141,30 +144,31 @@ def club_figures(table: pl.DataFrame, *, naive: bool) -> dict[str, Any]:
         "average_order_value": round(float(spend.sum()) / max(float(count.sum()), 1), 2),
         "total_spend": round(float(spend.sum()), 2),
     }
+    if "clv" in table.columns:
+        recency = table.get_column("recency_days")
+        first = table.get_column("__lapse_days")[0] if n and "__lapse_days" in table.columns else None
+        lapse = float(first) if isinstance(first, int | float) else 365.0
+        figures |= {
+            "average_clv": round(float(table.select(pl.col("clv").mean().fill_null(0)).item()), 2),
+            "total_clv": round(float(table.select(pl.col("clv").sum()).item()), 2),
+            "lapse_point_days": round(lapse, 1),
+            "churn_rate": round(float((recency > lapse).sum()) / max(buyers, 1), 4),
+            "active_members": int((recency <= lapse).sum()),
+            "segments": {
+                row["rfm_segment"]: {"members": row["members"], "total_spend": round(row["spend"] or 0, 2)}
+                for row in table.group_by("rfm_segment")
+                .agg(pl.len().alias("members"), pl.col("total_spend").sum().alias("spend"))
+                .sort("members", descending=True)
+                .iter_rows(named=True)
+            },
+        }
     if naive:
         figures["reach"] = {
             "sms": int(table.get_column("phone_mobile").is_not_null().sum()),
             "email": int(table.get_column("email").is_not_null().sum()),
         }
-        return figures
-    recency = table.get_column("recency_days")
-    first = table.get_column("__lapse_days")[0] if n else None
-    lapse = float(first) if isinstance(first, int | float) else 365.0
-    figures |= {
-        "average_clv": round(float(table.select(pl.col("clv").mean().fill_null(0)).item()), 2),
-        "total_clv": round(float(table.select(pl.col("clv").sum()).item()), 2),
-        "lapse_point_days": round(lapse, 1),
-        "churn_rate": round(float((recency > lapse).sum()) / max(buyers, 1), 4),
-        "active_members": int((recency <= lapse).sum()),
-        "reach": {c: int(table.get_column(f"contact_{c}").sum()) for c in ("sms", "email", "call", "post")},
-        "segments": {
-            row["rfm_segment"]: {"members": row["members"], "total_spend": round(row["spend"] or 0, 2)}
-            for row in table.group_by("rfm_segment")
-            .agg(pl.len().alias("members"), pl.col("total_spend").sum().alias("spend"))
-            .sort("members", descending=True)
-            .iter_rows(named=True)
-        },
-    }
+    elif "contact_sms" in table.columns:
+        figures["reach"] = {c: int(table.get_column(f"contact_{c}").sum()) for c in ("sms", "email", "call", "post")}
     return figures
 
 

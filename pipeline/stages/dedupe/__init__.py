@@ -104,6 +104,16 @@ def _reason() -> pl.Expr:
     return pl.concat_list(parts).list.drop_nulls().list.join(", ")
 
 
+def _identifier_agrees() -> pl.Expr:
+    """At least one identifier agrees: ID number, phone, e-mail or birth date."""
+    return (
+        (pl.col("lvl_national_id") >= 1)
+        | (pl.col("lvl_phone") == 2)
+        | (pl.col("lvl_email") >= 1)
+        | (pl.col("lvl_birth_date") >= 1)
+    )
+
+
 def read_decisions(frame: pl.DataFrame) -> pl.DataFrame:
     """A person's review decisions: ``source_row_a``, ``source_row_b``, ``same`` (Boolean; blank rows dropped)."""
     needed = {"source_row_a", "source_row_b", "decision"}
@@ -209,7 +219,9 @@ def deduplicate(
         members = _with_previous(members, previous)
     records = members.sort("source_row").with_row_index("__i")
     n = records.height
-    pairs, key_stats = candidate_pairs(records, keys=d.keys, max_block_size=d.max_block_size)
+    pairs, key_stats = candidate_pairs(
+        records, keys=d.keys, max_block_size=d.max_block_size, max_pairs_per_record=d.max_pairs_per_record
+    )
     rows = records.select("__i", "source_row")
     person = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "same": pl.Boolean})
     if decisions is not None and decisions.height:
@@ -244,7 +256,11 @@ def deduplicate(
             .then(pl.lit("decided_different"))
             .when(hard)
             .then(pl.lit("never"))
-            .when(pl.col("match_probability") >= d.merge)
+            # names and places alone are not identity (a household, a namesake): a person decides
+            .when(
+                (pl.col("match_probability") >= d.merge) & _identifier_agrees()
+                | (pl.col("match_probability") >= d.merge_without_identifier)
+            )
             .then(pl.lit("merge"))
             .when(pl.col("match_probability") >= d.review)
             .then(pl.lit("review"))

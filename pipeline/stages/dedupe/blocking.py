@@ -23,6 +23,11 @@ KEYS = (
 )
 
 
+def _plausible_id() -> pl.Expr:
+    """An ID number that can tell people apart: valid, or invalid by a typo; never a known fake or a stub."""
+    return ~pl.col("national_id_status").is_in(["fake", "too_short", "not_a_number"]).fill_null(False)
+
+
 def key_table(records: pl.DataFrame) -> pl.DataFrame:
     """``__i`` and one column per key family (list of values per record: a record may carry several phones)."""
     valid = lambda status: pl.col(status) == "valid"  # noqa: E731
@@ -48,7 +53,11 @@ def key_table(records: pl.DataFrame) -> pl.DataFrame:
             ).alias("email"),
             # any ID-like number, valid or not: a mistyped check digit still finds its twin (the hard rule needs valid)
             pl.concat_list(
-                [pl.when(pl.col("national_id").str.contains(r"^\d{5,9}$")).then(pl.col("national_id"))]
+                [
+                    pl.when(pl.col("national_id").str.contains(r"^\d{5,9}$") & _plausible_id()).then(
+                        pl.col("national_id")
+                    )
+                ]
             ).alias("national_id"),
             pl.concat_list(
                 [
@@ -94,17 +103,46 @@ def key_table(records: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _cap_for_budget(sizes: pl.Series, *, max_block_size: int, budget: int) -> int:
+    """The largest block size whose blocks (all blocks up to that size) make at most ``budget`` pairs."""
+    if budget <= 0:
+        return 1
+    table = (
+        pl.DataFrame({"n": sizes})
+        .filter(pl.col("n") > 1)
+        .group_by("n")
+        .len()
+        .sort("n")
+        .with_columns((pl.col("n") * (pl.col("n") - 1) // 2 * pl.col("len")).cum_sum().alias("pairs"))
+    )
+    fits = table.filter((pl.col("pairs") <= budget) & (pl.col("n") <= max_block_size))
+    return int(fits.get_column("n").max() or 1) if fits.height else 1  # type: ignore[arg-type]
+
+
 def candidate_pairs(
-    records: pl.DataFrame, /, *, keys: Sequence[str] = KEYS, max_block_size: int = 40
+    records: pl.DataFrame,
+    /,
+    *,
+    keys: Sequence[str] = KEYS,
+    max_block_size: int = 40,
+    max_pairs_per_record: float = 4.0,
 ) -> tuple[pl.DataFrame, dict[str, dict[str, int]]]:
-    """Pairs ``(i, j)`` with ``i < j`` and the keys that proposed each; per key: pairs, blocks and capped blocks."""
+    """Pairs ``(i, j)`` with ``i < j`` and the keys that proposed each; per key: pairs, blocks and capped blocks.
+
+    The comparison budget is checked before any join: all keys together may propose at most
+    ``max_pairs_per_record`` pairs per record. Keys spend it in the order given (strong identifiers first); a key
+    whose blocks would exceed what is left gets a tighter block cap, so memory stays linear in the rows.
+    """
     table = key_table(records)
+    budget = int(max_pairs_per_record * max(records.height, 1))
+    spent = 0
     found = []
     stats: dict[str, dict[str, int]] = {}
     for key in keys:
         values = table.select("__i", pl.col(key).alias("k")).explode("k").drop_nulls("k").unique()
         sizes = values.group_by("k").len()
-        capped = sizes.filter(pl.col("len") > max_block_size)
+        cap = _cap_for_budget(sizes.get_column("len"), max_block_size=max_block_size, budget=budget - spent)
+        capped = sizes.filter(pl.col("len") > cap)
         kept = values.join(capped.select("k"), on="k", how="anti")
         pairs = (
             kept.join(kept, on="k", suffix="_b")
@@ -113,11 +151,13 @@ def candidate_pairs(
             .unique()
             .with_columns(pl.lit(key).alias("key"))
         )
+        spent += pairs.height
         stats[key] = {
             "pairs": pairs.height,
             "blocks": int((sizes.get_column("len") > 1).sum()),
-            "capped_blocks": capped.height,
-            "capped_records": int(capped.get_column("len").sum()) if capped.height else 0,
+            "block_cap": cap,
+            "capped_blocks": capped.filter(pl.col("len") > 1).height,
+            "capped_records": int(capped.filter(pl.col("len") > 1).get_column("len").sum()) if capped.height else 0,
         }
         found.append(pairs)
     if not found:

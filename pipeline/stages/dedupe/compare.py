@@ -202,7 +202,12 @@ def compare(records: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
         .then(1)
         .otherwise(0)
         .alias("lvl_email"),
-        pl.when(pl.col("national_id_a").is_null() | pl.col("national_id_b").is_null())
+        pl.when(
+            pl.col("national_id_a").is_null()
+            | pl.col("national_id_b").is_null()
+            | pl.col("national_id_status_a").is_in(["fake", "too_short", "not_a_number"]).fill_null(False)
+            | pl.col("national_id_status_b").is_in(["fake", "too_short", "not_a_number"]).fill_null(False)
+        )
         .then(-1)
         .when(pl.col("national_id_a") == pl.col("national_id_b"))
         .then(2)
