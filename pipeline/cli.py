@@ -91,6 +91,10 @@ def run(
         Path | None,
         typer.Option("--previous", help="Last run's output folder: the same members keep their golden_id."),
     ] = None,
+    profile: Annotated[
+        Path | None,
+        typer.Option("--profile", help="Write a cProfile profile of the run (open with snakeviz or pstats)."),
+    ] = None,
     reference_date: Annotated[
         str | None,
         typer.Option("--reference-date", help="Date for ages and 'in the future' (YYYY-MM-DD; default today)."),
@@ -120,7 +124,15 @@ def run(
             previous=previous,
         )
         progress = StageProgress(Console(stderr=True, quiet=quiet, highlight=False))
-        result = process(file, rules=loaded, options=options, progress=progress)
+        if profile is not None:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            result = profiler.runcall(process, file, rules=loaded, options=options, progress=progress)
+            profile.parent.mkdir(parents=True, exist_ok=True)
+            profiler.dump_stats(str(profile))
+        else:
+            result = process(file, rules=loaded, options=options, progress=progress)
         print_mapping(console, result.mapping)
         target = out if out is not None else default_out(file)
         files, report = write_outputs(result, target, options=options)

@@ -154,3 +154,14 @@ def test_xlsx_output_is_a_real_workbook(tmp_path: Path) -> None:
     assert zipfile.is_zipfile(out / "members_clean.xlsx")
     back = pl.read_excel(out / "members_clean.xlsx")
     assert back.height == pl.read_parquet(out / "members_clean.parquet").height
+
+
+def test_profile_is_written(tmp_path: Path) -> None:
+    import pstats
+
+    result = runner.invoke(
+        app, ["run", str(SAMPLE), "--out", str(tmp_path / "o"), "--quiet", "--profile", str(tmp_path / "run.prof")]
+    )
+    assert result.exit_code == 0
+    stats = pstats.Stats(str(tmp_path / "run.prof"))
+    assert any("deduplicate" in name for _, _, name in stats.stats)  # type: ignore[attr-defined]
