@@ -223,6 +223,16 @@ def process(
     )
 
 
+def _with_titles(ledger: pl.DataFrame) -> pl.DataFrame:
+    """The ledger as a person reads it: each code with its title in words (why), next to before and after."""
+    from pipeline.catalogue import all_checks
+
+    titles = pl.DataFrame({"check": list(all_checks()), "why": [c.title for c in all_checks().values()]})
+    return ledger.join(titles, on="check", how="left", maintain_order="left").select(
+        "source_row", "field", "check", "why", "severity", "action", "before", "after"
+    )
+
+
 def _read_previous(folder: Path) -> pl.DataFrame:
     """Last run's golden records (``members_clean.parquet`` in its output folder)."""
     from pipeline.errors import InputError
@@ -288,7 +298,7 @@ def write_outputs(
         if result.review.width:
             put("review.xlsx", lambda p: export.write_xlsx(result.review, p, sheet="review"))
         put("quarantine.csv", lambda p: export.write_csv(result.quarantine, p))
-        put("ledger.csv", lambda p: export.write_csv(result.ledger, p))
+        put("ledger.csv", lambda p: export.write_csv(_with_titles(result.ledger), p))
         put("ledger.parquet", lambda p: export.write_parquet(result.ledger, p))
         put("report.json", lambda p: p.write_text(_json(report), encoding="utf-8"))
         put("report.html", lambda p: p.write_text(render_html(report), encoding="utf-8"))

@@ -90,7 +90,7 @@ def render_html(report: dict[str, Any]) -> str:
 
     add(
         '<section id="fields"><h2>Fields</h2><table><tr><th>Field</th><th>Column in the file</th>'
-        "<th>Filled in the file</th><th>Filled after</th><th>Valid after</th><th>Rows fixed</th>"
+        "<th>Filled in the file</th><th>Filled after</th><th>Missing after</th><th>Valid after</th><th>Rows fixed</th>"
         "<th>Rows reformatted</th><th>Rows flagged</th></tr>"
     )
     for name, f in report["fields"].items():
@@ -98,6 +98,7 @@ def render_html(report: dict[str, Any]) -> str:
         add(
             f"<tr><td><code>{escape(name)}</code></td>{_cell(f['column'] or '(derived)')}"
             f"<td class=num>{f['complete_before_pct']}%</td><td class=num>{f['complete_after_pct']}%</td>"
+            f"<td class=num>{_num(f['missing_after']) if f.get('missing_after') is not None else ''}</td>"
             f"<td class=num>{valid}</td><td class=num>{_num(f['fixed'])}</td><td class=num>{_num(f['normalised'])}</td>"
             f"<td class=num>{_num(f['flagged'])}</td></tr>"
         )
