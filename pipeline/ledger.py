@@ -63,24 +63,6 @@ def from_flags(
     return pl.concat(parts).collect()
 
 
-def from_code_column(
-    frame: pl.DataFrame, *, field: str, code: pl.Expr, before: pl.Expr, after: pl.Expr
-) -> pl.DataFrame:
-    """Ledger entries for a column holding at most one check code per row (null: nothing to record)."""
-    return (
-        frame.lazy()
-        .select(
-            pl.col("source_row").cast(pl.Int64),
-            pl.lit(field, pl.String).alias("field"),
-            code.cast(pl.String).alias("check"),
-            before.cast(pl.String).alias("before"),
-            after.cast(pl.String).alias("after"),
-        )
-        .filter(pl.col("check").is_not_null())
-        .collect()
-    )
-
-
 def from_mask(
     frame: pl.DataFrame, mask: pl.Expr, *, field: str, code: str, before: pl.Expr, after: pl.Expr
 ) -> pl.DataFrame:

@@ -57,11 +57,3 @@ def mask_by_field(value: pl.Expr, field: pl.Expr) -> pl.Expr:
         .then(mask_id(value))
         .otherwise(value)
     )
-
-
-def mask_value(value: str | None, field: str) -> str | None:
-    """One value (for log lines and single examples)."""
-    if value is None:
-        return None
-    frame = pl.DataFrame({"v": [value], "f": [field]})
-    return frame.select(mask_by_field(pl.col("v"), pl.col("f"))).item()

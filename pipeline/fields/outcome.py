@@ -14,8 +14,6 @@ from typing import Any
 
 import polars as pl
 
-from pipeline import ledger as ledger_
-
 
 @dataclass(frozen=True)
 class FieldOutcome:
@@ -42,10 +40,3 @@ def per_unique(
         .join(table, on="__key", how="left", maintain_order="left", nulls_equal=False)
         .drop("__key")
     )
-
-
-def entries_for(
-    frame: pl.DataFrame, *, field: str, flags: Mapping[str, pl.Expr], before: str, after: str
-) -> pl.DataFrame:
-    """Shorthand: ledger entries from boolean flags over a working frame with ``before``/``after`` columns."""
-    return ledger_.from_flags(frame, field=field, flags=flags, before=pl.col(before), after=pl.col(after))

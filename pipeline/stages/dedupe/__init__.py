@@ -18,6 +18,7 @@ from pipeline.stages import StageResult
 from pipeline.stages.dedupe.blocking import candidate_pairs
 from pipeline.stages.dedupe.cluster import cluster
 from pipeline.stages.dedupe.compare import COMPARISONS, compare
+from pipeline.stages.dedupe.identity import stable_ids, with_previous
 from pipeline.stages.dedupe.model import estimate_m, estimate_u, score_pairs
 from pipeline.stages.dedupe.survive import golden_records
 
@@ -140,67 +141,6 @@ def read_decisions(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _with_previous(members: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
-    """Last run's golden records join this run's records as identity-only nodes (negative ``source_row``)."""
-    shared = [c for c in members.columns if c in previous.columns and c != "source_row"]
-    prev = previous.select(*shared, pl.col("golden_id").alias("__prev_id")).with_row_index("__n")
-    prev = prev.with_columns((-(pl.col("__n").cast(pl.Int64) + 1)).alias("source_row")).drop("__n")
-    prev = prev.cast({c: members.schema[c] for c in shared}, strict=False)
-    current = members.with_columns(pl.lit(None, pl.String).alias("__prev_id"))
-    return pl.concat([current, prev], how="diagonal_relaxed")
-
-
-def _stable_ids(
-    records: pl.DataFrame, golden: pl.DataFrame, edges: pl.DataFrame
-) -> tuple[pl.DataFrame, dict[str, object]]:
-    """Golden ids last run gave keep them; new members get new ids. Reports what appeared, merged, split, left."""
-    prev = records.filter(pl.col("__prev_id").is_not_null())
-    by_cluster = prev.group_by("__cluster").agg(pl.col("__prev_id").sort().alias("__prev_ids"))
-    golden = golden.join(by_cluster, on="__cluster", how="left").with_columns(
-        pl.col("__prev_ids").list.first().alias("__kept")
-    )
-    numbers = prev.get_column("__prev_id").str.extract(r"(\d+)$", 1).cast(pl.Int64, strict=False)
-    top = numbers.max()
-    start = int(top) + 1 if isinstance(top, int) else 1
-    new_rank = golden.filter(pl.col("__kept").is_null()).with_row_index("__k", offset=start).select("__cluster", "__k")
-    golden = golden.join(new_rank, on="__cluster", how="left").with_columns(
-        pl.coalesce(pl.col("__kept"), pl.format("G{}", pl.col("__k").cast(pl.String).str.zfill(7))).alias("golden_id")
-    )
-    current_clusters = golden.get_column("__cluster").unique().to_list()
-    merged = [
-        {"golden_id": ids[0], "absorbed": ids[1:]}
-        for ids in golden.get_column("__prev_ids").drop_nulls().to_list()
-        if len(ids) > 1
-    ]
-    gone = prev.filter(~pl.col("__cluster").is_in(current_clusters)).get_column("__prev_id").to_list()
-    split: list[str] = []
-    if edges.height:
-        ends = records.select("__i", "__cluster", "__prev_id")
-        links = edges.join(ends.rename({"__i": "i", "__cluster": "ci", "__prev_id": "pi"}), on="i").join(
-            ends.rename({"__i": "j", "__cluster": "cj", "__prev_id": "pj"}), on="j"
-        )
-        cross = pl.concat(
-            [
-                links.filter(pl.col("pi").is_not_null() & pl.col("pj").is_null()).select(
-                    pl.col("pi").alias("prev"), pl.col("cj").alias("c")
-                ),
-                links.filter(pl.col("pj").is_not_null() & pl.col("pi").is_null()).select(
-                    pl.col("pj").alias("prev"), pl.col("ci").alias("c")
-                ),
-            ]
-        )
-        split = cross.group_by("prev").agg(pl.col("c").n_unique().alias("n")).filter(pl.col("n") > 1)["prev"].to_list()
-    appeared = golden.filter(pl.col("__kept").is_null()).height
-    events: dict[str, object] = {
-        "kept": golden.height - appeared,
-        "appeared": appeared,
-        "merged": merged,
-        "split": sorted(split),
-        "disappeared": sorted(gone),
-    }
-    return golden.drop("__prev_ids", "__kept", "__k"), events
-
-
 def deduplicate(
     members: pl.DataFrame,
     /,
@@ -216,7 +156,7 @@ def deduplicate(
     """
     d: DedupeRules = rules.dedupe
     if previous is not None:
-        members = _with_previous(members, previous)
+        members = with_previous(members, previous)
     records = members.sort("source_row").with_row_index("__i")
     n = records.height
     pairs, key_stats = candidate_pairs(
@@ -281,7 +221,7 @@ def deduplicate(
     golden = golden_records(current, rules=d.survivorship, default=d.survivorship_default)
     identity: dict[str, object] = {}
     if previous is not None:
-        golden, identity = _stable_ids(records, golden, edges)
+        golden, identity = stable_ids(records, golden, edges)
         golden = golden.with_row_index("__n", offset=1)
     else:
         golden = golden.with_row_index("__n", offset=1).with_columns(
