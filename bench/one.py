@@ -22,6 +22,7 @@ def main() -> None:
     t1 = time.perf_counter()
     result = process(source, rules=rules)
     t2 = time.perf_counter()
+    rss_process = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before any output is written
     write_outputs(result, out, options=RunOptions())
     t3 = time.perf_counter()
     print(
@@ -31,8 +32,10 @@ def main() -> None:
                 "accounted": result.accounted,
                 "import_s": t1 - t0,
                 "stages": {t.stage: t.seconds for t in result.timings},
+                "stage_peak_rss_mb": {t.stage: t.peak_rss_mb for t in result.timings},
                 "write_s": t3 - t2,
                 "total_s": t3 - t0,
+                "peak_rss_process_mb": rss_process,
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             }
         )

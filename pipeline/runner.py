@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import resource
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ class StageTiming:
     rows_in: int
     rows_out: int
     seconds: float
+    peak_rss_mb: float = 0.0  # the process's peak memory so far, after this stage
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,8 @@ class _Clock:
         out = fn()
         seconds = time.perf_counter() - t0
         n = rows_out(out)
-        self.timings.append(StageTiming(stage, rows, n, seconds))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.timings.append(StageTiming(stage, rows, n, seconds, round(peak, 1)))
         self.progress.done(stage, n, seconds)
         return out
 

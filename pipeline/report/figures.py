@@ -60,7 +60,13 @@ def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: in
         "fields": _fields(result),
         "checks": _checks(result, show_pii=show_pii),
         "stages": [
-            {"stage": t.stage, "rows_in": t.rows_in, "rows_out": t.rows_out, "seconds": round(t.seconds, 3)}
+            {
+                "stage": t.stage,
+                "rows_in": t.rows_in,
+                "rows_out": t.rows_out,
+                "seconds": round(t.seconds, 3),
+                "peak_rss_mb": t.peak_rss_mb,
+            }
             for t in result.timings
         ],
         "gates": dict(result.stats.get("gates", {})),

@@ -82,10 +82,23 @@ def sides(records: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     return out.join(side.rename({c: f"{c}_b" for c in cols}), left_on="j", right_on="__i", how="left")
 
 
+CHUNK_PAIRS = 250_000
+
+
 def compare(records: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
-    """Pairs with one ``lvl_<field>`` column per comparison, plus the facts the hard rules need."""
-    p = sides(records, pairs)
+    """Pairs with one ``lvl_<field>`` column per comparison, plus the facts the hard rules need.
+
+    Pairs are compared in chunks: each chunk's wide working frame (both sides of every pair) is dropped before
+    the next, so memory is bounded by the chunk, not by the number of pairs.
+    """
     facts = _name_facts(records)
+    if pairs.height <= CHUNK_PAIRS:
+        return _compare(records, pairs, facts)
+    return pl.concat([_compare(records, chunk, facts) for chunk in pairs.iter_slices(CHUNK_PAIRS)])
+
+
+def _compare(records: pl.DataFrame, pairs: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
+    p = sides(records, pairs)
     for side in ("a", "b"):
         for part in ("first", "last"):
             p = p.join(
