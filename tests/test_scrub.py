@@ -84,7 +84,20 @@ def test_email_list_reasons(members: Path, tmp_path: Path) -> None:
 def test_call_list(members: Path, tmp_path: Path) -> None:
     table, summary = scrub(members, tmp_path, "--channel", "call")
     assert "+97236123456" in table["phone"].to_list()  # calls may use a landline
-    assert summary["removed"]["deceased"] == 1
+    removed = {k: v for k, v in summary["removed"].items() if v}
+    # rows 5 and 6 have only an invalid and a fake phone, row 8 none; rows 10 and 11 share phones with 1 and 12
+    assert removed == {"deceased": 1, "invalid_phone": 2, "no_phone": 1, "duplicate_address": 2}
+    assert summary["members"] == summary["sent"] + sum(removed.values())
+
+
+def test_scrub_the_sample(tmp_path: Path) -> None:
+    from tests.conftest import SAMPLE
+
+    for channel in ("sms", "email", "call"):
+        table, summary = scrub(SAMPLE, tmp_path, "--channel", channel, name=f"{channel}.csv")
+        assert summary["members"] == summary["sent"] + sum(summary["removed"].values())
+        assert table.height == summary["sent"] > 0
+        assert table[table.columns[0]].n_unique() == table.height
 
 
 @pytest.mark.parametrize(
