@@ -37,6 +37,17 @@ ShowPiiOpt = Annotated[
     bool, typer.Option("--show-pii", help="Show phones, e-mails and ID numbers unmasked in reports.")
 ]
 
+SheetOpt = Annotated[
+    str | None, typer.Option("--sheet", help="Sheet name or number (default: the first with known headers).")
+]
+MapOpt = Annotated[
+    list[str] | None,
+    typer.Option("--map", help='Override one column: "HEADER=field" (repeatable; field "-" unmaps it).'),
+]
+ReferenceDateOpt = Annotated[
+    str | None, typer.Option("--reference-date", help="Date for ages and 'in the future' (YYYY-MM-DD; default today).")
+]
+
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
@@ -70,13 +81,8 @@ def run(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output folder (default: <file>_cleansed beside the input).")
     ] = None,
-    sheet: Annotated[
-        str | None, typer.Option("--sheet", help="Sheet name or number (default: the first with known headers).")
-    ] = None,
-    map_: Annotated[
-        list[str] | None,
-        typer.Option("--map", help='Override one column: "HEADER=field" (repeatable; field "-" unmaps it).'),
-    ] = None,
+    sheet: SheetOpt = None,
+    map_: MapOpt = None,
     xlsx_max_rows: Annotated[
         int, typer.Option("--xlsx-max-rows", help="Write members_clean.xlsx only up to this many rows (xlsx is slow).")
     ] = 50_000,
@@ -95,10 +101,7 @@ def run(
         Path | None,
         typer.Option("--profile", help="Write a cProfile profile of the run (open with snakeviz or pstats)."),
     ] = None,
-    reference_date: Annotated[
-        str | None,
-        typer.Option("--reference-date", help="Date for ages and 'in the future' (YYYY-MM-DD; default today)."),
-    ] = None,
+    reference_date: ReferenceDateOpt = None,
     rules: RulesOpt = None,
     show_pii: ShowPiiOpt = False,
     quiet: QuietOpt = False,
@@ -139,18 +142,6 @@ def run(
         print_summary(console, report, out=str(target), files=files)
         if not result.accounted:  # a bug, never a data problem: refuse to call this run good
             raise RuntimeError("rows in != rows in the merge map + rows in quarantine")
-
-
-SheetOpt = Annotated[
-    str | None, typer.Option("--sheet", help="Sheet name or number (default: the first with known headers).")
-]
-MapOpt = Annotated[
-    list[str] | None,
-    typer.Option("--map", help='Override one column: "HEADER=field" (repeatable; field "-" unmaps it).'),
-]
-ReferenceDateOpt = Annotated[
-    str | None, typer.Option("--reference-date", help="Date for ages and 'in the future' (YYYY-MM-DD; default today).")
-]
 
 
 @app.command()
