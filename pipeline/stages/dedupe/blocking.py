@@ -130,13 +130,15 @@ def candidate_pairs(
     """Pairs ``(i, j)`` with ``i < j`` and the keys that proposed each; per key: pairs, blocks and capped blocks.
 
     The comparison budget is checked before any join: all keys together may propose at most
-    ``max_pairs_per_record`` pairs per record. Keys spend it in the order given (strong identifiers first); a key
-    whose blocks would exceed what is left gets a tighter block cap, so memory stays linear in the rows.
+    ``max_pairs_per_record`` distinct pairs per record. Keys spend it in the order given (strong identifiers
+    first); a key whose blocks would exceed what is left gets a tighter block cap (its estimate counts every pair
+    of its blocks, so it can only overestimate), so memory stays linear in the rows.
     """
     table = key_table(records)
     budget = int(max_pairs_per_record * max(records.height, 1))
     spent = 0
-    found = []
+    found: list[pl.DataFrame] = []
+    seen = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32})
     stats: dict[str, dict[str, int]] = {}
     for key in keys:
         values = table.select("__i", pl.col(key).alias("k")).explode("k").drop_nulls("k").unique()
@@ -151,9 +153,13 @@ def candidate_pairs(
             .unique()
             .with_columns(pl.lit(key).alias("key"))
         )
-        spent += pairs.height
+        # only pairs no earlier key proposed spend the budget: strong keys mostly re-find the same duplicates
+        new = pairs.join(seen, on=["i", "j"], how="anti") if found else pairs
+        spent += new.height
+        seen = pl.concat([seen, new.select("i", "j")]) if found else new.select("i", "j")
         stats[key] = {
             "pairs": pairs.height,
+            "new_pairs": new.height,
             "blocks": int((sizes.get_column("len") > 1).sum()),
             "block_cap": cap,
             "capped_blocks": capped.filter(pl.col("len") > 1).height,
