@@ -184,7 +184,14 @@ def test_runaway_block_is_capped() -> None:
     ).with_columns(pl.col("__i").cast(pl.UInt32), pl.col("birth_date").cast(pl.Date))
     pairs, stats = candidate_pairs(records, keys=("phone",), max_block_size=40)
     assert pairs.height == 0  # 60 x 59 / 2 = 1,770 pairs were never made
-    assert stats["phone"] == {"pairs": 0, "blocks": 1, "block_cap": 1, "capped_blocks": 1, "capped_records": 60}
+    assert stats["phone"] == {
+        "pairs": 0,
+        "new_pairs": 0,
+        "blocks": 1,
+        "block_cap": 1,
+        "capped_blocks": 1,
+        "capped_records": 60,
+    }
 
 
 def test_comparison_budget_keeps_pairs_linear() -> None:
@@ -202,7 +209,7 @@ def fitted() -> tuple[pl.DataFrame, object]:
     records = result.members.sort("source_row").with_row_index("__i")
     pairs, _ = candidate_pairs(records)
     levels = compare(records, pairs).select(pl.selectors.starts_with("lvl_")).to_numpy()
-    model = estimate_m(levels, estimate_u(records, sample=50_000, seed=1), iterations=30)
+    model = estimate_m(levels, estimate_u(records, sample=50_000, seed=1), iterations=30, records=records.height)
     return records, model
 
 
@@ -222,7 +229,7 @@ def test_pair_scores_are_symmetric(fitted: tuple[pl.DataFrame, object], i: int, 
 
 def test_review_round_trip(tmp_path: Path) -> None:
     rules = tmp_path / "dedupe.yaml"
-    rules.write_text("thresholds:\n  merge: 0.9999999\n  review: 0.05\n", encoding="utf-8")  # send most to review
+    rules.write_text("thresholds:\n  merge: 0.9999999\n  review: 0.000001\n", encoding="utf-8")  # send many to review
     out = tmp_path / "first"
     runner = CliRunner()
     assert runner.invoke(app, ["run", str(SAMPLE), "--out", str(out), "--rules", str(rules), "--quiet"]).exit_code == 0

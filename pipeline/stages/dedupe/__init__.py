@@ -101,6 +101,7 @@ def _reason() -> pl.Expr:
         part(pl.col("lvl_birth_date") == 2, "birth date equal"),
         part(pl.col("lvl_birth_date") == 1, "birth date typo"),
         part(pl.col("lvl_street") == 2, "same address"),
+        part(pl.col("lvl_zip") == 2, "same zip"),
     ]
     return pl.concat_list(parts).list.drop_nulls().list.join(", ")
 
@@ -179,11 +180,12 @@ def deduplicate(
     else:
         u = estimate_u(records, sample=d.u_sample_pairs, seed=d.seed)
         levels = compared.select([f"lvl_{c}" for c in COMPARISONS]).to_numpy()
-        model = estimate_m(levels, u, iterations=d.em_iterations)
+        model = estimate_m(levels, u, iterations=d.em_iterations, records=n)
         scored = score_pairs(compared, records, model)
         model_stats = {
             "pairs": scored.height,
-            "prior": round(model.prior, 4),
+            "prior": float(f"{model.prior:.4g}"),
+            "candidate_prior": round(model.candidate_prior, 4),
             "em_iterations": model.iterations,
             "m": {c: [round(float(x), 4) for x in model.m[c]] for c in COMPARISONS},
             "u": {c: [round(float(x), 5) for x in model.u[c]] for c in COMPARISONS},

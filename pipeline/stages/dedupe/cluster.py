@@ -1,12 +1,13 @@
 """Clustering without chaining strangers: edges are added strongest first, and an edge that would put two valid
-ID numbers, or two clearly different birth dates (unless the records share an ID number), into one cluster is
-skipped. So one bad link cannot join two people through a third record."""
+ID numbers, or two clearly different birth dates (unless the records share an ID number or hold numbers one typo
+apart), into one cluster is skipped. So one bad link cannot join two people through a third record."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import polars as pl
+from rapidfuzz.distance import OSA
 
 
 def _dates_compatible(a: dt.date, b: dt.date) -> bool:
@@ -50,7 +51,8 @@ def cluster(n: int, edges: pl.DataFrame, records: pl.DataFrame) -> tuple[list[in
         a, b = find(i), find(j)
         if a == b:
             continue
-        same_id = bool(any_ids[a] & any_ids[b])  # one ID number: different birth dates are a typing error
+        # one ID number, or one typo apart: different birth dates are a typing error
+        same_id = any(OSA.distance(x, y) <= 1 for x in any_ids[a] for y in any_ids[b])
         if len(ids[a] | ids[b]) > 1 or (
             not same_id and not all(_dates_compatible(x, y) for x in dates[a] for y in dates[b])
         ):

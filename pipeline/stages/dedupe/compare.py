@@ -7,7 +7,8 @@ last_name 4 same, 3 transliteration, 2 JW >= 0.92, 1 >= 0.80, 0 different (names
 straight and the swapped order); birth_date 2 same, 1 a typo (day and month swapped, one digit off), 0 different;
 phone 2 a shared valid number, 1 one digit off, 0 different; email 2 same, 1 same mailbox name or JW >= 0.9,
 0 different; national_id 2 same, 1 one digit off or two swapped, 0 different; city 1 same, 0 different;
-street 2 same street and number, 1 similar street (token set >= 90), 0 different.
+street 2 same street and number, 1 similar street (token set >= 90), 0 different; zip (postcode) 2 same, 1 one
+digit off or two swapped, 0 different.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ COMPARISONS: dict[str, int] = {  # field -> number of levels (0..n-1)
     "national_id": 3,
     "city": 2,
     "street": 3,
+    "zip": 3,
 }
 SIDE_COLUMNS = (
     "first_name",
@@ -46,6 +48,7 @@ SIDE_COLUMNS = (
     "city",
     "street",
     "house_number",
+    "zip",
 )
 
 
@@ -182,11 +185,13 @@ def _compare(records: pl.DataFrame, pairs: pl.DataFrame, facts: pl.DataFrame) ->
     email_jw = _pairwise(p["email_a"].str.to_lowercase(), p["email_b"].str.to_lowercase(), jw)
     id_close = _pairwise(p["national_id_a"], p["national_id_b"], OSA.distance) <= 1
     street_sim = _pairwise(p["street_a"], p["street_b"], fuzz.token_set_ratio)
+    zip_close = _pairwise(p["zip_a"], p["zip_b"], OSA.distance) <= 1
     p = p.with_columns(
         pl.Series("__mobile_off", mobile_off),
         pl.Series("__email_jw", email_jw),
         pl.Series("__id_close", id_close),
         pl.Series("__street", street_sim),
+        pl.Series("__zip_close", zip_close),
     )
     p = p.with_columns(
         name_level("first").alias("__lvl_first"),
@@ -242,6 +247,14 @@ def _compare(records: pl.DataFrame, pairs: pl.DataFrame, facts: pl.DataFrame) ->
         .then(1)
         .otherwise(0)
         .alias("lvl_street"),
+        pl.when(pl.col("zip_a").is_null() | pl.col("zip_b").is_null())
+        .then(-1)
+        .when(pl.col("zip_a") == pl.col("zip_b"))
+        .then(2)
+        .when(pl.col("__zip_close"))
+        .then(1)
+        .otherwise(0)
+        .alias("lvl_zip"),
         (
             valid("national_id_status_a")
             & valid("national_id_status_b")
@@ -278,12 +291,14 @@ def _compare(records: pl.DataFrame, pairs: pl.DataFrame, facts: pl.DataFrame) ->
         .alias("__jw_last"),
     )
     p = p.with_columns(
-        # twins and parents never share an ID number: a different birth date under one ID is a typing error
-        ((pl.col("lvl_birth_date") == 0) & (pl.col("lvl_national_id") != 2)).alias("rule_birth_dates"),
+        # twins and parents never share an ID number, nor have numbers one typo apart (the check digit catches
+        # every single-digit typo, so such a pair is one number typed twice): a different birth date under them is
+        # a typing error too
+        ((pl.col("lvl_birth_date") == 0) & (pl.col("lvl_national_id") < 1)).alias("rule_birth_dates"),
         (
             (pl.col("__shared_phone") | pl.col("__same_address"))
             & (pl.col("lvl_first_name") == 0)
-            & (pl.col("lvl_national_id") != 2)
+            & (pl.col("lvl_national_id") < 1)
         ).alias("rule_household"),
     )
     keep = [

@@ -12,13 +12,20 @@ import polars as pl
 from pipeline.stages.dedupe.compare import COMPARISONS, compare
 
 _FLOOR = 1e-4
+# What a small file cannot tell: u is smoothed towards "random records disagree" with this many pseudo-pairs, and a
+# name's frequency towards the average chance agreement with this many pseudo-records. On a file of thousands both
+# vanish in the data; on a file of ten they keep two random records from looking like a match.
+_PSEUDO_PAIRS = 1_000
+_PSEUDO_RECORDS = 1_000
+_CHANCE = 1e-3  # prior chance that two random records agree on a level that is not "different"
 
 
 @dataclass(frozen=True)
 class Model:
     m: dict[str, np.ndarray]
     u: dict[str, np.ndarray]
-    prior: float
+    prior: float  # the chance that two random records match (what the weights of random-pair u are relative to)
+    candidate_prior: float  # the share of matches among the candidate pairs, as EM found it
     iterations: int
 
 
@@ -40,18 +47,25 @@ def estimate_u(records: pl.DataFrame, *, sample: int, seed: int) -> dict[str, np
     for k, (name, count) in enumerate(COMPARISONS.items()):
         col = levels[:, k]
         seen = col[col >= 0]
-        freq = np.bincount(seen, minlength=count).astype(float) + 0.5  # smoothed: no level is impossible
+        prior = np.full(count, _CHANCE)
+        prior[0] = 1 - _CHANCE * (count - 1)
+        freq = np.bincount(seen, minlength=count).astype(float) + _PSEUDO_PAIRS * prior  # no level is impossible
         u[name] = np.maximum(freq / freq.sum(), _FLOOR)
     return u
 
 
-def estimate_m(levels: np.ndarray, u: dict[str, np.ndarray], *, iterations: int) -> Model:
+def estimate_m(levels: np.ndarray, u: dict[str, np.ndarray], *, iterations: int, records: int) -> Model:
     """EM on the candidate pairs for m and the prior.
 
     Every candidate pair agrees on some blocking key, so with u fixed at its random-pair value nothing could
     explain a non-matching candidate and the fit collapses (prior -> 1). The non-match class therefore gets its
     own distribution during EM (started from the random-pair u); the returned ``u`` stays the random-pair one,
     the true chance agreement used for scoring.
+
+    Weights from random-pair u are relative to all pairs, so the prior they start from is the chance that two
+    random records match (Splink's lambda): the matches EM found among the candidates over all ``records``
+    choose 2 pairs. Starting from the share among candidates instead would count the blocking evidence twice
+    and merge any two namesakes.
     """
     names = list(COMPARISONS)
     m = {c: np.linspace(0.05, 1.0, COMPARISONS[c]) ** 3 for c in names}
@@ -84,7 +98,9 @@ def estimate_m(levels: np.ndarray, u: dict[str, np.ndarray], *, iterations: int)
         m, u_class, prior = new_m, new_u, new_prior
         if shift < 1e-5:
             break
-    return Model(m=m, u=u, prior=prior, iterations=done)
+    all_pairs = max(records * (records - 1) / 2, 1.0)
+    global_prior = float(np.clip(prior * len(levels) / all_pairs, 1e-12, 0.5))
+    return Model(m=m, u=u, prior=global_prior, candidate_prior=prior, iterations=done)
 
 
 def score_pairs(compared: pl.DataFrame, records: pl.DataFrame, model: Model) -> pl.DataFrame:
@@ -100,7 +116,13 @@ def score_pairs(compared: pl.DataFrame, records: pl.DataFrame, model: Model) -> 
         weight[ok] = np.log2(model.m[c][lv[ok]] / model.u[c][lv[ok]])
         if c in ("first_name", "last_name"):  # how common the agreeing name is, instead of the average
             key = f"{c}_key"
-            freq = records.group_by(key).len().with_columns((pl.col("len") / n).alias("tf"))
+            # the chance that another random record has this name: leave-one-out, shrunk towards the average
+            chance = float(model.u[c][-1])
+            freq = (
+                records.group_by(key)
+                .len()
+                .with_columns(((pl.col("len") - 1 + _PSEUDO_RECORDS * chance) / (n - 1 + _PSEUDO_RECORDS)).alias("tf"))
+            )
             tf = (
                 records.select("__i", key)
                 .join(freq, on=key, how="left")
