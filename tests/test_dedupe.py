@@ -119,6 +119,20 @@ def test_two_valid_id_numbers_never_merge(tmp_path: Path) -> None:
     assert groups(mm) == [[2], [3]]
 
 
+def test_id_one_typo_apart_is_one_person_despite_birth_dates(tmp_path: Path) -> None:
+    # the second ID lost its leading zero and has a typo in the check digit (cleaning keeps it as typed, 8 digits):
+    # still one typo from the first, which twins or a parent never are, so the birth date is the typo
+    mm = run_rows(
+        tmp_path,
+        [
+            "1,משה,כהן,039337423,,,,12/03/1980,חיפה,הרצל,5,,,,,",
+            "2,משה,כהן,39337424,,,,21/07/1980,חיפה,הרצל,5,,,,,",
+        ],
+    )
+    assert groups(mm) == [[2, 3]]
+    assert "ID number one digit off" in mm["reason"][0]
+
+
 def test_survivorship(tmp_path: Path) -> None:
     path = tmp_path / "m.csv"
     path.write_text(

@@ -55,7 +55,7 @@ def key_table(records: pl.DataFrame) -> pl.DataFrame:
             pl.concat_list(
                 [
                     pl.when(pl.col("national_id").str.contains(r"^\d{5,9}$") & _plausible_id()).then(
-                        pl.col("national_id")
+                        pl.col("national_id").str.zfill(9)
                     )
                 ]
             ).alias("national_id"),

@@ -9,6 +9,8 @@ import datetime as dt
 import polars as pl
 from rapidfuzz.distance import OSA
 
+from pipeline.stages.dedupe.compare import id_digits
+
 
 def _dates_compatible(a: dt.date, b: dt.date) -> bool:
     if a == b:
@@ -28,7 +30,7 @@ def cluster(n: int, edges: pl.DataFrame, records: pl.DataFrame) -> tuple[list[in
     ids: list[set[str]] = [set() for _ in range(n)]
     dates: list[set[dt.date]] = [set() for _ in range(n)]
     any_ids: list[set[str]] = [set() for _ in range(n)]
-    for i, value in enumerate(records.get_column("national_id").to_list()):
+    for i, value in enumerate(records.select(id_digits("national_id")).to_series().to_list()):
         if value:
             any_ids[i].add(value)
     valid_ids = records.select(pl.when(pl.col("national_id_status") == "valid").then(pl.col("national_id"))).to_series()
