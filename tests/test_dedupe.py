@@ -351,3 +351,27 @@ def test_previous_run_keeps_golden_ids_of_unchanged_members(tmp_path: Path) -> N
     assert identity["appeared"] >= 5
     gone = set(jan.filter(pl.col("מספר חבר").is_in(removed["מספר חבר"].to_list()))["golden_id"].to_list())
     assert len(set(identity["disappeared"]) & gone) >= 5  # the removed members are reported as gone
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.sampled_from(["כהן", "כהנא", "cohen", "kohen", "0521234567", "0521234576"])),
+            st.one_of(st.none(), st.sampled_from(["כהן", "כהנא", "cohen", "kohn", "0521234567", "0541234567"])),
+        ),
+        max_size=60,
+    )
+)
+def test_pairwise_fast_path_agrees_with_rapidfuzz(values: list[tuple[str | None, str | None]]) -> None:
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
+
+    from pipeline.stages.dedupe.compare import _pairwise
+
+    a = pl.Series([x for x, _ in values], dtype=pl.String)
+    b = pl.Series([y for _, y in values], dtype=pl.String)
+    plain_a, plain_b = [x or "" for x, _ in values], [y or "" for _, y in values]
+    for scorer in (JaroWinkler.normalized_similarity, Levenshtein.distance, OSA.distance):
+        expected = process.cpdist(plain_a, plain_b, scorer=scorer) if values else []
+        assert list(_pairwise(a, b, scorer)) == pytest.approx(list(expected))

@@ -78,6 +78,41 @@ class DedupeOutcome:
     stats: dict[str, object] = field(default_factory=dict)
 
 
+REASON_INPUTS = (
+    "lvl_national_id",
+    "lvl_phone",
+    "lvl_email",
+    "__swap",
+    "lvl_first_name",
+    "lvl_last_name",
+    "lvl_birth_date",
+    "lvl_street",
+    "lvl_zip",
+    "__jw_first",
+    "__jw_last",
+)
+
+
+def with_reasons(scored: pl.DataFrame) -> pl.DataFrame:
+    """``reason`` for every pair, built once per distinct combination of the facts it names (millions of pairs
+    share a few thousand), then joined back."""
+    facts = scored.select(  # a similarity is named only for a near match (levels 1 and 2)
+        *REASON_INPUTS[:-2],
+        *[
+            pl.when(pl.col(f"lvl_{part}_name").is_in([1, 2]))
+            .then(pl.col(f"__jw_{part}").round(2))
+            .alias(f"__jw_{part}")
+            for part in ("first", "last")
+        ],
+    )
+    distinct = facts.unique().with_columns(_reason().alias("reason"))
+    return scored.with_columns(
+        facts.join(distinct, on=list(REASON_INPUTS), how="left", nulls_equal=True, maintain_order="left").get_column(
+            "reason"
+        )
+    )
+
+
 def _reason() -> pl.Expr:
     """The evidence of a pair in words: "same phone, first name ~0.94 (nickname), birth date equal"."""
 
@@ -208,8 +243,8 @@ def deduplicate(
             .then(pl.lit("review"))
             .otherwise(pl.lit("apart"))
             .alias("band"),
-            _reason().alias("reason"),
         )
+        scored = with_reasons(scored)
     edges = scored.filter(pl.col("band").is_in(["merge", "decided_same"])) if scored.height else scored
     labels, refused = cluster(
         n,

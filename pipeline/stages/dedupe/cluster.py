@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
 from rapidfuzz.distance import OSA
 
@@ -21,26 +22,31 @@ def _dates_compatible(a: dt.date, b: dt.date) -> bool:
     return sum(x != y for x, y in zip(sa, sb, strict=True)) == 1
 
 
-def cluster(n: int, edges: pl.DataFrame, records: pl.DataFrame) -> tuple[list[int], int]:
+def cluster(n: int, edges: pl.DataFrame, records: pl.DataFrame) -> tuple[np.ndarray, int]:
     """Component label per record (``0..n-1``) and how many edges the constraints refused.
 
     ``edges``: ``i``, ``j``, ``match_probability`` (already above the merge threshold or decided by a person).
     """
     parent = list(range(n))
-    ids: list[set[str]] = [set() for _ in range(n)]
-    dates: list[set[dt.date]] = [set() for _ in range(n)]
-    any_ids: list[set[str]] = [set() for _ in range(n)]
-    for i, value in enumerate(records.select(id_digits("national_id")).to_series().to_list()):
-        if value:
-            any_ids[i].add(value)
-    valid_ids = records.select(pl.when(pl.col("national_id_status") == "valid").then(pl.col("national_id"))).to_series()
-    births = records.get_column("birth_date")
-    for i, value in enumerate(valid_ids.to_list()):
-        if value:
-            ids[i].add(value)
-    for i, value in enumerate(births.to_list()):
-        if value:
-            dates[i].add(value)
+    # only records on an edge can join a cluster: their facts, not a million empty sets
+    on_edge = pl.concat([edges.get_column("i"), edges.get_column("j")]).unique()
+    facts = (
+        records.select(
+            "__i",
+            id_digits("national_id"),
+            pl.when(pl.col("national_id_status") == "valid").then(pl.col("national_id")).alias("valid_id"),
+            "birth_date",
+        )
+        .filter(pl.col("__i").is_in(on_edge.implode()))
+        .iter_rows()
+    )
+    ids: dict[int, set[str]] = {}
+    any_ids: dict[int, set[str]] = {}
+    dates: dict[int, set[dt.date]] = {}
+    for i, any_id, valid_id, birth in facts:
+        ids[i] = {valid_id} if valid_id else set()
+        any_ids[i] = {any_id} if any_id else set()
+        dates[i] = {birth} if birth else set()
 
     def find(x: int) -> int:
         while parent[x] != x:
@@ -53,10 +59,10 @@ def cluster(n: int, edges: pl.DataFrame, records: pl.DataFrame) -> tuple[list[in
         a, b = find(i), find(j)
         if a == b:
             continue
-        # one ID number, or one typo apart: different birth dates are a typing error
-        same_id = any(OSA.distance(x, y) <= 1 for x in any_ids[a] for y in any_ids[b])
         if len(ids[a] | ids[b]) > 1 or (
-            not same_id and not all(_dates_compatible(x, y) for x in dates[a] for y in dates[b])
+            not all(_dates_compatible(x, y) for x in dates[a] for y in dates[b])
+            # one ID number, or one typo apart: different birth dates are a typing error
+            and not any(OSA.distance(x, y) <= 1 for x in any_ids[a] for y in any_ids[b])
         ):
             refused += 1
             continue
@@ -66,4 +72,7 @@ def cluster(n: int, edges: pl.DataFrame, records: pl.DataFrame) -> tuple[list[in
         ids[a] |= ids[b]
         any_ids[a] |= any_ids[b]
         dates[a] |= dates[b]
-    return [find(x) for x in range(n)], refused
+    labels = np.arange(n, dtype=np.uint32)
+    for x in ids:
+        labels[x] = find(x)
+    return labels, refused

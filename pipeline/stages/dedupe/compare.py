@@ -13,6 +13,8 @@ digit off or two swapped, 0 different.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import polars as pl
 from rapidfuzz import fuzz, process
@@ -80,8 +82,28 @@ def _name_facts(records: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _pairwise(a: pl.Series, b: pl.Series, scorer: object) -> np.ndarray:
-    return process.cpdist(a.fill_null("").to_list(), b.fill_null("").to_list(), scorer=scorer, workers=-1)  # type: ignore[arg-type]
+def _pairwise(a: pl.Series, b: pl.Series, scorer: Any) -> np.ndarray:
+    """``scorer(a[k], b[k])`` for every k (nulls as ""), each distinct pair of different values scored once.
+
+    Turning millions of strings into Python objects for rapidfuzz costs more than the scoring, so only what needs
+    scoring crosses over: equal values get the scorer's own answer for a value against itself, and candidate pairs
+    repeat value pairs heavily (most share a name or a city), so each distinct pair is scored once.
+    """
+    frame = pl.DataFrame({"a": a.fill_null(""), "b": b.fill_null("")}).with_row_index("k")
+    differ = frame.filter(pl.col("a") != pl.col("b"))
+    same = process.cpdist(["x"], ["x"], scorer=scorer)[0]
+    out = np.full(frame.height, same, dtype=float)
+    if differ.height == 0:
+        return out
+    score = lambda x, y: process.cpdist(x.to_list(), y.to_list(), scorer=scorer, workers=-1)  # noqa: E731
+    distinct = differ.select("a", "b").unique()
+    if distinct.height * 2 > differ.height:  # little repetition: a join would cost more than it saves
+        values = score(differ.get_column("a"), differ.get_column("b"))
+    else:
+        scored = distinct.with_columns(pl.Series("s", score(distinct.get_column("a"), distinct.get_column("b"))))
+        values = differ.join(scored, on=["a", "b"], how="left", maintain_order="left").get_column("s").to_numpy()
+    out[differ.get_column("k").to_numpy()] = values
+    return out
 
 
 def sides(records: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:

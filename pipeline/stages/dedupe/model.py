@@ -68,6 +68,14 @@ def estimate_m(levels: np.ndarray, u: dict[str, np.ndarray], *, iterations: int,
     and merge any two namesakes.
     """
     names = list(COMPARISONS)
+    n_pairs = len(levels)
+    # levels are discrete: EM over the distinct level vectors, each weighted by how many pairs share it, is the
+    # same fit as over every pair, in a few thousand rows instead of millions
+    radix = max(COMPARISONS.values()) + 1  # levels run from -1, so level + 1 is one digit in this base
+    code = (levels.astype(np.int64) + 1) @ (radix ** np.arange(len(names), dtype=np.int64))
+    codes, weight = np.unique(code, return_counts=True)
+    levels = ((codes[:, None] // radix ** np.arange(len(names), dtype=np.int64)) % radix - 1).astype(np.int8)
+    weight = weight.astype(float)
     m = {c: np.linspace(0.05, 1.0, COMPARISONS[c]) ** 3 for c in names}
     m = {c: v / v.sum() for c, v in m.items()}
     u_class = {c: u[c].copy() for c in names}
@@ -85,21 +93,21 @@ def estimate_m(levels: np.ndarray, u: dict[str, np.ndarray], *, iterations: int,
         a = np.log(prior) + log_m
         b = np.log1p(-prior) + log_u
         post = 1 / (1 + np.exp(np.clip(b - a, -60, 60)))
-        new_prior = float(np.clip(post.mean(), 1e-6, 1 - 1e-6))
+        new_prior = float(np.clip((post * weight).sum() / weight.sum(), 1e-6, 1 - 1e-6))
         new_m, new_u = {}, {}
         for k, c in enumerate(names):
             lv = levels[:, k]
             ok = lv >= 0
-            counts = np.bincount(lv[ok], weights=post[ok], minlength=COMPARISONS[c]) + 1e-3
+            counts = np.bincount(lv[ok], weights=(post * weight)[ok], minlength=COMPARISONS[c]) + 1e-3
             new_m[c] = np.maximum(counts / counts.sum(), _FLOOR)
-            counts = np.bincount(lv[ok], weights=1 - post[ok], minlength=COMPARISONS[c]) + 1e-3
+            counts = np.bincount(lv[ok], weights=((1 - post) * weight)[ok], minlength=COMPARISONS[c]) + 1e-3
             new_u[c] = np.maximum(counts / counts.sum(), _FLOOR)
         shift = max(abs(new_prior - prior), *(np.abs(new_m[c] - m[c]).max() for c in names))
         m, u_class, prior = new_m, new_u, new_prior
         if shift < 1e-5:
             break
     all_pairs = max(records * (records - 1) / 2, 1.0)
-    global_prior = float(np.clip(prior * len(levels) / all_pairs, 1e-12, 0.5))
+    global_prior = float(np.clip(prior * n_pairs / all_pairs, 1e-12, 0.5))
     return Model(m=m, u=u, prior=global_prior, candidate_prior=prior, iterations=done)
 
 
