@@ -58,6 +58,8 @@ def test_sample_ground_truth_f1() -> None:
     assert result.members.height < result.merge_map.height  # duplicates were merged
     reasons = result.merge_map.filter(pl.col("reason") != "single record")["reason"]
     assert (reasons.str.count_matches(", ") >= 1).all()  # every merge names at least two agreeing facts
+    proposed_by = set(result.pairs["blocking_keys"].str.split(";").explode().to_list())
+    assert {"phone", "national_id", "name"} <= proposed_by <= set(RULES.dedupe.keys)
     assert reasons.str.contains("same phone|same ID number|same e-mail").mean() > 0.9
 
 
@@ -233,8 +235,8 @@ def test_pair_scores_are_symmetric(fitted: tuple[pl.DataFrame, object], i: int, 
     records, model = fitted
     if i == j:
         return
-    forward = pl.DataFrame({"i": [i], "j": [j], "keys": [["test"]]}).cast({"i": pl.UInt32, "j": pl.UInt32})
-    backward = pl.DataFrame({"i": [j], "j": [i], "keys": [["test"]]}).cast({"i": pl.UInt32, "j": pl.UInt32})
+    forward = pl.DataFrame({"i": [i], "j": [j], "keys": [1]}).cast({"i": pl.UInt32, "j": pl.UInt32})
+    backward = pl.DataFrame({"i": [j], "j": [i], "keys": [1]}).cast({"i": pl.UInt32, "j": pl.UInt32})
     a = score_pairs(compare(records, forward), records, model)  # type: ignore[arg-type]
     b = score_pairs(compare(records, backward), records, model)  # type: ignore[arg-type]
     assert a.select(pl.selectors.starts_with("lvl_")).row(0) == b.select(pl.selectors.starts_with("lvl_")).row(0)

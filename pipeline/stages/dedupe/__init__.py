@@ -7,6 +7,7 @@ rapidfuzz batch functions), scoring (Fellegi-Sunter weights, EM-estimated, term-
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -15,7 +16,7 @@ from pipeline import ledger as ledger_
 from pipeline.catalogue import check
 from pipeline.rules import DedupeRules, Rules
 from pipeline.stages import StageResult
-from pipeline.stages.dedupe.blocking import candidate_pairs
+from pipeline.stages.dedupe.blocking import DECISION_BIT, candidate_pairs, key_names
 from pipeline.stages.dedupe.cluster import cluster
 from pipeline.stages.dedupe.compare import COMPARISONS, compare
 from pipeline.stages.dedupe.identity import stable_ids, with_previous
@@ -207,7 +208,7 @@ def deduplicate(
             .select("i", "j", "same")
         )
         extra = person.select("i", "j").join(pairs.select("i", "j"), on=["i", "j"], how="anti")
-        pairs = pl.concat([pairs, extra.with_columns(pl.lit(["decision"]).alias("keys"))])
+        pairs = pl.concat([pairs, extra.with_columns(pl.lit(DECISION_BIT, pl.UInt32).alias("keys"))])
     compared = compare(records, pairs) if pairs.height else None
     if compared is None or compared.height == 0:
         scored = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64})
@@ -319,7 +320,7 @@ def deduplicate(
                 after=pl.col("source_row_b"),
             )
         )
-    pairs_out = _pairs_output(scored, records) if scored.height else pl.DataFrame()
+    pairs_out = _pairs_output(scored, records, d.keys) if scored.height else pl.DataFrame()
     bands = dict(scored.group_by("band").len().iter_rows()) if scored.height else {}
     stats = {
         "rows_in": n,
@@ -336,15 +337,16 @@ def deduplicate(
     return DedupeOutcome(result=result, merge_map=merge_map, pairs=pairs_out, review=review, stats=stats)
 
 
-def _pairs_output(scored: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
+def _pairs_output(scored: pl.DataFrame, records: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
     rows = records.filter(pl.col("source_row") > 0).select("__i", "source_row")
+    scored = scored.with_columns(key_names(scored.get_column("keys"), keys).alias("blocking_keys"))
     return (
         scored.join(rows.rename({"__i": "i", "source_row": "source_row_a"}), on="i")
         .join(rows.rename({"__i": "j", "source_row": "source_row_b"}), on="j")
         .select(
             "source_row_a",
             "source_row_b",
-            pl.col("keys").list.join(";").alias("blocking_keys"),
+            "blocking_keys",
             *[f"lvl_{c}" for c in COMPARISONS],
             *[f"w_{c}" for c in COMPARISONS],
             "match_weight",

@@ -23,6 +23,9 @@ KEYS = (
 )
 
 
+DECISION_BIT = 1 << 31  # a pair a person decided on, whether or not a key proposed it
+
+
 def _plausible_id() -> pl.Expr:
     """An ID number that can tell people apart: valid, or invalid by a typo; never a known fake or a stub."""
     return ~pl.col("national_id_status").is_in(["fake", "too_short", "not_a_number"]).fill_null(False)
@@ -127,7 +130,8 @@ def candidate_pairs(
     max_block_size: int = 40,
     max_pairs_per_record: float = 4.0,
 ) -> tuple[pl.DataFrame, dict[str, dict[str, int]]]:
-    """Pairs ``(i, j)`` with ``i < j`` and the keys that proposed each; per key: pairs, blocks and capped blocks.
+    """Pairs ``(i, j)`` with ``i < j`` and the keys that proposed each (``keys``: bit k for ``keys[k]``, see
+    ``key_names``); per key: pairs, blocks and capped blocks.
 
     The comparison budget is checked before any join: all keys together may propose at most
     ``max_pairs_per_record`` distinct pairs per record. Keys spend it in the order given (strong identifiers
@@ -140,7 +144,7 @@ def candidate_pairs(
     found: list[pl.DataFrame] = []
     seen = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32})
     stats: dict[str, dict[str, int]] = {}
-    for key in keys:
+    for bit, key in enumerate(keys):
         values = table.select("__i", pl.col(key).alias("k")).explode("k").drop_nulls("k").unique()
         sizes = values.group_by("k").len()
         cap = _cap_for_budget(sizes.get_column("len"), max_block_size=max_block_size, budget=budget - spent)
@@ -151,7 +155,7 @@ def candidate_pairs(
             .filter(pl.col("__i") < pl.col("__i_b"))
             .select(pl.col("__i").alias("i"), pl.col("__i_b").alias("j"))
             .unique()
-            .with_columns(pl.lit(key).alias("key"))
+            .with_columns(pl.lit(1 << bit, pl.UInt32).alias("key"))
         )
         # only pairs no earlier key proposed spend the budget: strong keys mostly re-find the same duplicates
         new = pairs.join(seen, on=["i", "j"], how="anti") if found else pairs
@@ -167,6 +171,19 @@ def candidate_pairs(
         }
         found.append(pairs)
     if not found:
-        return pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "keys": pl.List(pl.String)}), stats
-    pairs = pl.concat(found).group_by("i", "j").agg(pl.col("key").unique().sort().alias("keys")).sort("i", "j")
+        return pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "keys": pl.UInt32}), stats
+    # which keys proposed a pair, as bits (key k is bit k; each key proposes a pair once, so the sum is the union):
+    # millions of small integers instead of millions of lists of strings
+    pairs = pl.concat(found).group_by("i", "j").agg(pl.col("key").sum().alias("keys")).sort("i", "j")
     return pairs, stats
+
+
+def key_names(masks: pl.Series, keys: Sequence[str]) -> pl.Series:
+    """The ``keys`` bits of each pair in words, "phone;name" (``DECISION_BIT``: a person's decision)."""
+    names = {
+        int(mask): ";".join(
+            [key for bit, key in enumerate(keys) if mask >> bit & 1] + (["decision"] if mask & DECISION_BIT else [])
+        )
+        for mask in masks.unique().drop_nulls().to_list()
+    }
+    return masks.replace_strict(names, default=None, return_dtype=pl.String)
