@@ -234,14 +234,14 @@ def _checks(result: RunResult, *, show_pii: bool) -> list[dict[str, Any]]:
         # problems first (by severity), then repairs, then mere reformatting; most frequent first within each
         .sort(["__a", "__s", "count", "check"], descending=[False, False, True, False])
     )
-    shown = ledger.with_columns(
+    # the examples first, then the masking: a few hundred values, not every value of a ledger of millions
+    examples = ledger.group_by("check", maintain_order=True).head(EXAMPLES_PER_CHECK)
+    shown = examples.with_columns(
         (pl.col("before") if show_pii else mask_by_field(pl.col("before"), pl.col("field"))).alias("before"),
         (pl.col("after") if show_pii else mask_by_field(pl.col("after"), pl.col("field"))).alias("after"),
     )
     examples = (
         shown.group_by("check", maintain_order=True)
-        .head(EXAMPLES_PER_CHECK)
-        .group_by("check", maintain_order=True)
         .agg(pl.struct("source_row", "field", "before", "after").alias("examples"))
     )
     merged = counts.join(examples, on="check", how="left")
