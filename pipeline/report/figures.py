@@ -240,9 +240,8 @@ def _checks(result: RunResult, *, show_pii: bool) -> list[dict[str, Any]]:
         (pl.col("before") if show_pii else mask_by_field(pl.col("before"), pl.col("field"))).alias("before"),
         (pl.col("after") if show_pii else mask_by_field(pl.col("after"), pl.col("field"))).alias("after"),
     )
-    examples = (
-        shown.group_by("check", maintain_order=True)
-        .agg(pl.struct("source_row", "field", "before", "after").alias("examples"))
+    examples = shown.group_by("check", maintain_order=True).agg(
+        pl.struct("source_row", "field", "before", "after").alias("examples")
     )
     merged = counts.join(examples, on="check", how="left")
     return [

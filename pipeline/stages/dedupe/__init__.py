@@ -194,7 +194,9 @@ def deduplicate(
     d: DedupeRules = rules.dedupe
     if previous is not None:
         members = with_previous(members, previous)
-    records = members.sort("source_row").with_row_index("__i")
+    if not members.get_column("source_row").is_sorted():  # sorting copies every column: only when needed
+        members = members.sort("source_row")
+    records = members.with_row_index("__i")
     n = records.height
     pairs, key_stats = candidate_pairs(
         records, keys=d.keys, max_block_size=d.max_block_size, max_pairs_per_record=d.max_pairs_per_record
@@ -227,7 +229,7 @@ def deduplicate(
             "u": {c: [round(float(x), 5) for x in model.u[c]] for c in COMPARISONS},
         }
         hard = pl.col("rule_two_ids") | pl.col("rule_birth_dates") | pl.col("rule_household")
-        scored = scored.join(person, on=["i", "j"], how="left").with_columns(
+        scored = scored.join(person, on=["i", "j"], how="left", maintain_order="left").with_columns(
             pl.when(pl.col("same"))
             .then(pl.lit("decided_same"))
             .when(~pl.col("same"))
@@ -338,11 +340,16 @@ def deduplicate(
 
 
 def _pairs_output(scored: pl.DataFrame, records: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
-    rows = records.filter(pl.col("source_row") > 0).select("__i", "source_row")
-    scored = scored.with_columns(key_names(scored.get_column("keys"), keys).alias("blocking_keys"))
+    # __i is the row number of `records`, so a pair's source rows are a gather, not two joins of millions of rows;
+    # pairs with last run's golden records (source_row <= 0) are not this file's pairs
+    source_row = records.get_column("source_row")
     return (
-        scored.join(rows.rename({"__i": "i", "source_row": "source_row_a"}), on="i")
-        .join(rows.rename({"__i": "j", "source_row": "source_row_b"}), on="j")
+        scored.with_columns(
+            source_row.gather(scored.get_column("i")).alias("source_row_a"),
+            source_row.gather(scored.get_column("j")).alias("source_row_b"),
+            key_names(scored.get_column("keys"), keys).alias("blocking_keys"),
+        )
+        .filter((pl.col("source_row_a") > 0) & (pl.col("source_row_b") > 0))
         .select(
             "source_row_a",
             "source_row_b",

@@ -54,7 +54,10 @@ def golden_records(records: pl.DataFrame, *, rules: Mapping[str, str], default: 
         pl.col("source_row").sort().cast(pl.String).str.join(";").alias("source_rows"),
         pl.col("source_row").min().alias("__first_row"),
     ]
-    table = records
+    # most members are alone in their cluster: they survive as they are, and only real clusters are ranked and
+    # aggregated
+    alone = records.select(pl.col("__cluster").is_unique()).to_series()
+    table = records.filter(~alone)
     for field, cols in GROUPS.items():
         if field not in records.columns:
             continue
@@ -82,7 +85,18 @@ def golden_records(records: pl.DataFrame, *, rules: Mapping[str, str], default: 
             table = table.with_columns(_rank(column, rule).alias(rank))
             agg = col.sort_by(rank).last()
         aggs.append(agg.alias(column))
-    golden = table.group_by("__cluster").agg(aggs).sort("__first_row")
+    golden = table.group_by("__cluster").agg(aggs)
+    single = records.filter(alone).select(
+        "__cluster",
+        pl.col("source_row").cast(pl.String).alias("source_rows"),
+        pl.col("source_row").alias("__first_row"),
+        *[
+            (pl.col(c).fill_null(False) if rules.get(c, default) in ("all_true", "any_true") else pl.col(c))
+            for c in golden.columns
+            if c not in ("__cluster", "source_rows", "__first_row")
+        ],
+    )
+    golden = pl.concat([golden.lazy(), single.cast(golden.schema).lazy()]).sort("__first_row").collect()
     order = [
         "source_rows",
         *[c for c in records.columns if c not in ("source_row", "__cluster", "__i") and not c.startswith("__")],
