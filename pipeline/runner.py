@@ -7,6 +7,7 @@ import resource
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, Protocol, TypeVar
@@ -120,43 +121,50 @@ def process(
     mapping = map_columns(raw.headers, rules=rules.columns, overrides=options.overrides)
     require_identifying(mapping, path=path)
     conformed: StageResult = clock.run(
-        "map", raw.height, lambda: conform(raw, mapping=mapping), lambda r: r.table.height
+        "map", raw.height, partial(conform, raw, mapping=mapping), lambda r: r.table.height
     )
     cleaned: StageResult = clock.run(
         "clean",
         raw.height,
-        lambda: clean(conformed.table, rules=rules, reference_date=options.reference_date, check_dns=options.check_dns),
+        partial(
+            clean, conformed.table, rules=rules, reference_date=options.reference_date, check_dns=options.check_dns
+        ),
         lambda r: r.table.height,
     )
     validated: StageResult = clock.run(
         "validate",
         raw.height,
-        lambda: validate(cleaned.table, rules=rules, reference_date=options.reference_date),
+        partial(validate, cleaned.table, rules=rules, reference_date=options.reference_date),
         lambda r: r.table.height,
     )
     field_ledger = ledger_.concat([cleaned.ledger, validated.ledger])
     kept, quarantined = clock.run(
         "quarantine",
         raw.height,
-        lambda: quarantine(validated.table, raw=raw, rules=rules, ledger=field_ledger),
+        partial(quarantine, validated.table, raw=raw, rules=rules, ledger=field_ledger),
         lambda r: r[0].table.height,
     )
     short = ledger_.from_mask(
         raw.short_rows, pl.lit(True), field="*", code="csv-short-row", before=pl.lit(None), after=pl.lit(None)
     )
     ingest_ledger = ledger_.finish([short], severities=rules.checks.severity)
+    source, rows_in, raw_headers = raw.source, raw.height, raw.headers
+    map_stats, clean_stats = conformed.stats, cleaned.stats
+    # the raw, mapped and cleaned tables (and the clean stage's own ledger, now inside field_ledger) are done with:
+    # letting them go here lowers the peak of deduplication by their size
+    del raw, conformed, cleaned
     gate_figures = gates.figures(
         members=kept.table,
         ledger=ledger_.concat([ingest_ledger, field_ledger, kept.ledger]),
-        rows_in=raw.height,
+        rows_in=rows_in,
         quarantined=quarantined.height,
-        complete_before=conformed.stats.get("complete_before", {}),
+        complete_before=map_stats.get("complete_before", {}),
     )
     if options.stop_after == "quarantine":
         return RunResult(
-            source=raw.source,
+            source=source,
             mapping=mapping,
-            rows_in=raw.height,
+            rows_in=rows_in,
             members=kept.table,
             merge_map=kept.table.select("source_row", pl.lit(None, pl.String).alias("golden_id")),
             quarantine=quarantined,
@@ -164,14 +172,14 @@ def process(
             timings=tuple(clock.timings),
             stats=MappingProxyType(
                 {
-                    "map": conformed.stats,
-                    "clean": cleaned.stats,
+                    "map": map_stats,
+                    "clean": clean_stats,
                     "validate": validated.stats,
                     "quarantine": kept.stats,
                     "gates": gate_figures,
                 }
             ),
-            raw_headers=raw.headers,
+            raw_headers=raw_headers,
         )
     decisions = _read_decisions(options.decisions) if options.decisions else None
     previous = _read_previous(options.previous) if options.previous else None
@@ -200,9 +208,9 @@ def process(
     # before cleansing: every row of the file is a member, scored as the club would have scored it
     before = club_figures(rfm_and_value(validated.table, s=rules.scoring, as_of=as_of), naive=True)
     return RunResult(
-        source=raw.source,
+        source=source,
         mapping=mapping,
-        rows_in=raw.height,
+        rows_in=rows_in,
         members=scored.table,
         merge_map=merge_map,
         quarantine=quarantined,
@@ -210,8 +218,8 @@ def process(
         timings=tuple(clock.timings),
         stats=MappingProxyType(
             {
-                "map": conformed.stats,
-                "clean": cleaned.stats,
+                "map": map_stats,
+                "clean": clean_stats,
                 "quarantine": kept.stats,
                 "dedupe": deduped.stats,
                 "enrich": enriched.stats,
@@ -220,7 +228,7 @@ def process(
                 "gates": gate_figures,
             }
         ),
-        raw_headers=raw.headers,
+        raw_headers=raw_headers,
         pairs=deduped.pairs,
         review=deduped.review,
     )
