@@ -111,7 +111,7 @@ SURVIVORSHIP = (
     "all_true",
     "any_true",
 )
-BLOCKING_KEYS = (  # the same names as pipeline.stages.dedupe.blocking.KEYS (a test keeps them equal)
+BLOCKING_KEYS = (  # in the order they spend the comparison budget; pipeline.stages.dedupe.blocking builds each
     "phone",
     "email",
     "national_id",

@@ -92,6 +92,15 @@ KNOWN_FAKES = (
 )
 
 
+def nine_digits(value: pl.Expr) -> pl.Expr:
+    """A number of up to nine digits as nine (the leading zeros Excel drops put back); other text as it is.
+
+    Cleaning pads only valid numbers and keeps an invalid one as typed; to compare two numbers, pad both:
+    "39337424" and "039337423" are one typo apart, not three edits.
+    """
+    return pl.when(value.str.contains(r"^\d{1,9}$")).then(value.str.zfill(9)).otherwise(value)
+
+
 def check_digit_ok(nine: pl.Expr) -> pl.Expr:
     """Luhn over 9 digits with weights 1,2,1,2...: products over 9 lose 9; the sum divides by 10."""
     total: pl.Expr = pl.lit(0)

@@ -6,21 +6,11 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from pipeline.fields.ids import nine_digits
+from pipeline.rules import BLOCKING_KEYS
 from pipeline.stages.dedupe.names import skeletons
 
-KEYS = (
-    "phone",
-    "email",
-    "national_id",
-    "name_birth_date",
-    "skeleton_birth_year",
-    "last_name_birth_date",
-    "first_name_birth_date",
-    "name",
-    "name_city",
-    "last_name_street",
-    "zip_house",
-)
+KEYS = BLOCKING_KEYS  # the rules list the keys a rules file may name; key_table builds each of them
 
 
 DECISION_BIT = 1 << 31  # a pair a person decided on, whether or not a key proposed it
@@ -58,7 +48,7 @@ def key_table(records: pl.DataFrame) -> pl.DataFrame:
             pl.concat_list(
                 [
                     pl.when(pl.col("national_id").str.contains(r"^\d{5,9}$") & _plausible_id()).then(
-                        pl.col("national_id").str.zfill(9)
+                        nine_digits(pl.col("national_id"))
                     )
                 ]
             ).alias("national_id"),

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 from rapidfuzz.distance import OSA
 
-from pipeline.stages.dedupe.compare import id_digits
+from pipeline.fields.ids import nine_digits
 
 
 def _dates_compatible(a: dt.date, b: dt.date) -> bool:
@@ -33,7 +33,7 @@ def cluster(n: int, edges: pl.DataFrame, records: pl.DataFrame) -> tuple[np.ndar
     facts = (
         records.select(
             "__i",
-            id_digits("national_id"),
+            nine_digits(pl.col("national_id")),
             pl.when(pl.col("national_id_status") == "valid").then(pl.col("national_id")).alias("valid_id"),
             "birth_date",
         )

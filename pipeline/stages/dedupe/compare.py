@@ -20,6 +20,7 @@ import polars as pl
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
+from pipeline.fields.ids import nine_digits
 from pipeline.stages.dedupe.names import given_name_table, skeletons
 
 COMPARISONS: dict[str, int] = {  # field -> number of levels (0..n-1)
@@ -52,13 +53,6 @@ SIDE_COLUMNS = (
     "house_number",
     "zip",
 )
-
-
-def id_digits(column: str) -> pl.Expr:
-    """An ID number as nine digits for comparing: cleaning pads only valid numbers (an invalid one is shown as it
-    was typed), but "39337424" and "039337423" are one typo apart, not three."""
-    col = pl.col(column)
-    return pl.when(col.str.contains(r"^\d{1,9}$")).then(col.str.zfill(9)).otherwise(col).alias(column)
 
 
 def _name_facts(records: pl.DataFrame) -> pl.DataFrame:
@@ -111,7 +105,7 @@ def sides(records: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     cols = [c for c in SIDE_COLUMNS if c in records.columns]
     side = records.select("__i", *cols)
     if "national_id" in cols:
-        side = side.with_columns(id_digits("national_id"))
+        side = side.with_columns(nine_digits(pl.col("national_id")))
     out = pairs.join(side.rename({c: f"{c}_a" for c in cols}), left_on="i", right_on="__i", how="left")
     return out.join(side.rename({c: f"{c}_b" for c in cols}), left_on="j", right_on="__i", how="left")
 
