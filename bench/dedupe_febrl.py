@@ -91,7 +91,9 @@ def run_cleanse(frame: pl.DataFrame, work: Path) -> dict[str, object]:
     }
 
 
-def run_splink(frame: pl.DataFrame) -> dict[str, object]:
+def splink_linkage(df: object, *, u_pairs: float = 1e6) -> tuple[object, object]:
+    """Splink on FEBRL's columns with the configuration of its own FEBRL demo: trained, then predictions (at 0.5)
+    and clusters (at 0.95). ``df``: a pandas frame with ``rec_id`` and FEBRL's fields."""
     import splink.comparison_library as cl
     from splink import Linker, SettingsCreator, block_on
 
@@ -100,8 +102,7 @@ def run_splink(frame: pl.DataFrame) -> dict[str, object]:
     except ImportError:  # Splink 4
         from splink import DuckDBAPI  # type: ignore[attr-defined,no-redef]
 
-    df = frame.drop("entity").to_pandas()
-    settings = SettingsCreator(  # the configuration of Splink's own FEBRL demo
+    settings = SettingsCreator(
         unique_id_column_name="rec_id",
         link_type="dedupe_only",
         blocking_rules_to_generate_predictions=[
@@ -121,22 +122,28 @@ def run_splink(frame: pl.DataFrame) -> dict[str, object]:
         ],
         retain_intermediate_calculation_columns=False,
     )
-    t0 = time.perf_counter()
     api = DuckDBAPI()
     linker = Linker(api.register(df), settings) if hasattr(api, "register") else Linker(df, settings, db_api=api)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("given_name", "surname", "date_of_birth")], recall=0.8
     )
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs)
     for rule in (block_on("given_name", "surname"), block_on("date_of_birth")):
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
     predictions = linker.inference.predict(threshold_match_probability=0.5)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.95)
+    return predictions, clusters
+
+
+def run_splink(frame: pl.DataFrame) -> dict[str, object]:
+    df = frame.drop("entity").to_pandas()
+    t0 = time.perf_counter()
+    predictions, clusters = splink_linkage(df)
     seconds = time.perf_counter() - t0
-    pred = pl.from_pandas(predictions.as_pandas_dataframe())
+    pred = pl.from_pandas(predictions.as_pandas_dataframe())  # type: ignore[attr-defined]
     pred = pred.filter(pl.col("match_probability") >= 0.95)
     pairwise = {tuple(sorted((a, b))) for a, b in pred.select("rec_id_l", "rec_id_r").iter_rows()}
-    labels = pl.from_pandas(clusters.as_pandas_dataframe()).select("rec_id", "cluster_id")
+    labels = pl.from_pandas(clusters.as_pandas_dataframe()).select("rec_id", "cluster_id")  # type: ignore[attr-defined]
     return {"pairwise": pairwise, "clusters": cluster_pairs(labels, "rec_id", "cluster_id"), "seconds": seconds}
 
 

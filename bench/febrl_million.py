@@ -183,44 +183,14 @@ def run_cleanse(path: Path, work: Path) -> dict[str, object]:
 
 
 def run_splink(path: Path) -> dict[str, object]:
-    import splink.comparison_library as cl
-    from splink import Linker, SettingsCreator, block_on
-    from splink.backends.duckdb import DuckDBAPI
+    from bench.dedupe_febrl import splink_linkage
 
     df = pl.read_parquet(path).to_pandas()
-    settings = SettingsCreator(  # the FEBRL demo's comparisons and blocking rules
-        unique_id_column_name="rec_id",
-        link_type="dedupe_only",
-        blocking_rules_to_generate_predictions=[
-            block_on("given_name", "surname"),
-            block_on("surname", "date_of_birth"),
-            block_on("soc_sec_id"),
-            block_on("given_name", "date_of_birth"),
-            block_on("postcode", "street_number"),
-        ],
-        comparisons=[
-            cl.NameComparison("given_name"),
-            cl.NameComparison("surname"),
-            cl.DateOfBirthComparison("date_of_birth", input_is_string=True, datetime_format="%Y%m%d"),
-            cl.DamerauLevenshteinAtThresholds("soc_sec_id", [2]),
-            cl.ExactMatch("street_number"),
-            cl.ExactMatch("postcode").configure(term_frequency_adjustments=True),
-        ],
-        retain_intermediate_calculation_columns=False,
-    )
     t0 = time.perf_counter()
-    linker = Linker(DuckDBAPI().register(df), settings)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("given_name", "surname", "date_of_birth")], recall=0.8
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e7)
-    for rule in (block_on("given_name", "surname"), block_on("date_of_birth")):
-        linker.training.estimate_parameters_using_expectation_maximisation(rule)
-    predictions = linker.inference.predict(threshold_match_probability=0.5)
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.95)
+    predictions, clusters = splink_linkage(df, u_pairs=1e7)
     seconds = time.perf_counter() - t0
-    pred = pl.from_pandas(predictions.as_pandas_dataframe()).filter(pl.col("match_probability") >= 0.95)
-    labels = pl.from_pandas(clusters.as_pandas_dataframe()).select(pl.col("rec_id").alias("id"), "cluster_id")
+    pred = pl.from_pandas(predictions.as_pandas_dataframe()).filter(pl.col("match_probability") >= 0.95)  # type: ignore[attr-defined]
+    labels = pl.from_pandas(clusters.as_pandas_dataframe()).select(pl.col("rec_id").alias("id"), "cluster_id")  # type: ignore[attr-defined]
     return {
         "pairwise": _ordered(pred, "rec_id_l", "rec_id_r"),
         "clusters": _pairs_within(labels, "cluster_id"),
