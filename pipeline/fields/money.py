@@ -45,32 +45,22 @@ def parse_amount(raw: pl.Expr) -> pl.Expr:
 
 
 def clean_money(frame: pl.DataFrame, name: str, /) -> FieldOutcome:
-    raw = pl.col(name)
-    work = frame.select("source_row", raw.alias("raw"), parse_amount(raw).alias("value"))
-    flags = {
-        "money-normalised": pl.col("value").is_not_null() & (pl.col("value").cast(pl.String) != pl.col("raw")),
-        "money-unparseable": pl.col("raw").is_not_null() & pl.col("value").is_null(),
-        "money-negative": pl.col("value") < 0,
-    }
-    entries = ledger_.from_flags(
-        work, field=name, flags=flags, before=pl.col("raw"), after=pl.col("value").cast(pl.String)
-    )
-    return FieldOutcome(columns={name: work.get_column("value")}, entries=entries)
+    return _clean_number(frame, name, parse_amount(pl.col(name)), kind="money")
 
 
 def clean_count(frame: pl.DataFrame, name: str, /) -> FieldOutcome:
-    raw = pl.col(name)
-    amount = parse_amount(raw)
+    amount = parse_amount(pl.col(name))
     whole = amount.is_not_null() & (amount == amount.floor())
-    work = frame.select(
-        "source_row",
-        raw.alias("raw"),
-        pl.when(whole).then(amount.cast(pl.Int64, strict=False)).alias("value"),
-    )
+    return _clean_number(frame, name, pl.when(whole).then(amount.cast(pl.Int64, strict=False)), kind="count")
+
+
+def _clean_number(frame: pl.DataFrame, name: str, value: pl.Expr, *, kind: str) -> FieldOutcome:
+    """The column as ``value`` says, with its ledger: ``<kind>-normalised``, ``-unparseable`` and ``-negative``."""
+    work = frame.select("source_row", pl.col(name).alias("raw"), value.alias("value"))
     flags = {
-        "count-normalised": pl.col("value").is_not_null() & (pl.col("value").cast(pl.String) != pl.col("raw")),
-        "count-unparseable": pl.col("raw").is_not_null() & pl.col("value").is_null(),
-        "count-negative": pl.col("value") < 0,
+        f"{kind}-normalised": pl.col("value").is_not_null() & (pl.col("value").cast(pl.String) != pl.col("raw")),
+        f"{kind}-unparseable": pl.col("raw").is_not_null() & pl.col("value").is_null(),
+        f"{kind}-negative": pl.col("value") < 0,
     }
     entries = ledger_.from_flags(
         work, field=name, flags=flags, before=pl.col("raw"), after=pl.col("value").cast(pl.String)

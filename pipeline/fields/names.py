@@ -156,6 +156,17 @@ def _junk_pattern() -> str:
 _JUNK = _junk_pattern()
 
 
+def _drop_marker(work: pl.DataFrame, text: pl.Expr, words: str, *, flag: str, out: str) -> pl.DataFrame:
+    """Remove a marker word anywhere in the name, alone or in brackets (ז"ל, (ז"ל), הי"ו): ``flag`` says it was
+    there, ``out`` is the name without it."""
+    if not words:
+        return work.with_columns(pl.lit(False).alias(flag), text.alias(out))
+    marker = rf"(?:^|\s|\()(?:{words})\)?(?:\s|$)"
+    return work.with_columns(
+        text.str.contains(marker).alias(flag), text.str.replace_all(marker, " ").str.strip_chars().alias(out)
+    )
+
+
 def _normalise(
     work: pl.DataFrame, name: str, *, honorifics: str, deceased: str, blessings: str, tests: list[str]
 ) -> pl.DataFrame:
@@ -180,24 +191,8 @@ def _normalise(
         )
     else:
         work = work.with_columns(pl.lit(None, pl.String).alias(p + "title"), text.alias(p + "t1"))
-    text = pl.col(p + "t1")
-    if deceased:
-        dead_re = rf"(?:^|\s|\()(?:{deceased})\)?(?:\s|$)"
-        work = work.with_columns(
-            text.str.contains(dead_re).alias(p + "deceased"),
-            text.str.replace_all(dead_re, " ").str.strip_chars().alias(p + "t2"),
-        )
-    else:
-        work = work.with_columns(pl.lit(False).alias(p + "deceased"), text.alias(p + "t2"))
-    text = pl.col(p + "t2")
-    if blessings:
-        bless_re = rf"(?:^|\s|\()(?:{blessings})\)?(?:\s|$)"
-        work = work.with_columns(
-            text.str.contains(bless_re).alias(p + "blessed"),
-            text.str.replace_all(bless_re, " ").str.strip_chars().alias(p + "t3"),
-        )
-    else:
-        work = work.with_columns(pl.lit(False).alias(p + "blessed"), text.alias(p + "t3"))
+    work = _drop_marker(work, pl.col(p + "t1"), deceased, flag=p + "deceased", out=p + "t2")
+    work = _drop_marker(work, pl.col(p + "t2"), blessings, flag=p + "blessed", out=p + "t3")
     text = pl.col(p + "t3")
     rev = text.str.count_matches(r"(?:^|\s)[ךםןףץ]\p{Hebrew}") + text.str.count_matches(r"\p{Hebrew}[כמנפצ](?:\s|$)")
     fwd = text.str.count_matches(r"\p{Hebrew}[ךםןףץ](?:\s|$)")
