@@ -153,33 +153,25 @@ def process(
     # the raw, mapped and cleaned tables (and the clean stage's own ledger, now inside field_ledger) are done with:
     # letting them go here lowers the peak of deduplication by their size
     del raw, conformed, cleaned
+    kept_ledger = ledger_.concat([ingest_ledger, field_ledger, kept.ledger])
     gate_figures = gates.figures(
         members=kept.table,
-        ledger=ledger_.concat([ingest_ledger, field_ledger, kept.ledger]),
+        ledger=kept_ledger,
         rows_in=rows_in,
         quarantined=quarantined.height,
         complete_before=map_stats.get("complete_before", {}),
     )
+    result = partial(
+        RunResult, source=source, mapping=mapping, rows_in=rows_in, quarantine=quarantined, raw_headers=raw_headers
+    )
+    stats = {"map": map_stats, "clean": clean_stats, "validate": validated.stats, "quarantine": kept.stats}
     if options.stop_after == "quarantine":
-        return RunResult(
-            source=source,
-            mapping=mapping,
-            rows_in=rows_in,
+        return result(
             members=kept.table,
             merge_map=kept.table.select("source_row", pl.lit(None, pl.String).alias("golden_id")),
-            quarantine=quarantined,
-            ledger=ledger_.concat([ingest_ledger, field_ledger, kept.ledger]),
+            ledger=kept_ledger,
             timings=tuple(clock.timings),
-            stats=MappingProxyType(
-                {
-                    "map": map_stats,
-                    "clean": clean_stats,
-                    "validate": validated.stats,
-                    "quarantine": kept.stats,
-                    "gates": gate_figures,
-                }
-            ),
-            raw_headers=raw_headers,
+            stats=MappingProxyType({**stats, "gates": gate_figures}),
         )
     decisions = _read_decisions(options.decisions) if options.decisions else None
     previous = _read_previous(options.previous) if options.previous else None
@@ -198,7 +190,7 @@ def process(
         lambda: enrich(golden.table, rules=rules, reference_date=today, as_of=as_of),
         lambda r: r.table.height,
     )
-    ledger = ledger_.concat([ingest_ledger, field_ledger, kept.ledger, golden.ledger, enriched.ledger])
+    ledger = ledger_.concat([kept_ledger, golden.ledger, enriched.ledger])
     scored: StageResult = clock.run(
         "score",
         enriched.table.height,
@@ -207,20 +199,14 @@ def process(
     )
     # before cleansing: every row of the file is a member, scored as the club would have scored it
     before = club_figures(rfm_and_value(validated.table, s=rules.scoring, as_of=as_of), naive=True)
-    return RunResult(
-        source=source,
-        mapping=mapping,
-        rows_in=rows_in,
+    return result(
         members=scored.table,
         merge_map=merge_map,
-        quarantine=quarantined,
         ledger=ledger,
         timings=tuple(clock.timings),
         stats=MappingProxyType(
             {
-                "map": map_stats,
-                "clean": clean_stats,
-                "quarantine": kept.stats,
+                **stats,
                 "dedupe": deduped.stats,
                 "enrich": enriched.stats,
                 "score": scored.stats,
@@ -228,7 +214,6 @@ def process(
                 "gates": gate_figures,
             }
         ),
-        raw_headers=raw_headers,
         pairs=deduped.pairs,
         review=deduped.review,
     )
