@@ -82,8 +82,11 @@ def _collapse(text: str) -> str:
     return re.sub(r"(.)\1+", r"\1", text)
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def skeletons(name: str | None) -> tuple[str, ...]:
-    """Consonant skeletons of one name (several tokens are joined); two for Hebrew with a vav."""
+    """Consonant skeletons of one name (several tokens are joined); two for Hebrew with a vav.
+
+    Blocking and both comparison passes ask for the same names: each distinct name is worked out once."""
     if not name:
         return ()
     words = re.findall(r"[\u05d0-\u05eaA-Za-z']+", name.lower())
