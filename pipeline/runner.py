@@ -223,7 +223,10 @@ def _with_titles(ledger: pl.DataFrame) -> pl.DataFrame:
     """The ledger as a person reads it: each code with its title in words (why), next to before and after."""
     from pipeline.catalogue import all_checks
 
-    titles = pl.DataFrame({"check": list(all_checks()), "why": [c.title for c in all_checks().values()]})
+    titles = pl.DataFrame(
+        {"check": list(all_checks()), "why": [c.title for c in all_checks().values()]},
+        schema={"check": ledger_.WORD, "why": pl.String},
+    )
     return ledger.join(titles, on="check", how="left", maintain_order="left").select(
         "source_row", "field", "check", "why", "severity", "action", "before", "after"
     )
