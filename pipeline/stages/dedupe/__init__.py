@@ -96,7 +96,7 @@ REASON_INPUTS = (
 
 def with_reasons(scored: pl.DataFrame) -> pl.DataFrame:
     """``reason`` for every pair, built once per distinct combination of the facts it names (millions of pairs
-    share a few thousand), then joined back."""
+    share a few thousand), then joined back; Categorical, so each pair holds a number, not its sentence."""
     facts = scored.select(  # a similarity is named only for a near match (levels 1 and 2)
         *REASON_INPUTS[:-2],
         *[
@@ -106,7 +106,7 @@ def with_reasons(scored: pl.DataFrame) -> pl.DataFrame:
             for part in ("first", "last")
         ],
     )
-    distinct = facts.unique().with_columns(_reason().alias("reason"))
+    distinct = facts.unique().with_columns(_reason().cast(pl.Categorical).alias("reason"))
     return scored.with_columns(
         facts.join(distinct, on=list(REASON_INPUTS), how="left", nulls_equal=True, maintain_order="left").get_column(
             "reason"
@@ -245,6 +245,7 @@ def deduplicate(
             .when(pl.col("match_probability") >= d.review)
             .then(pl.lit("review"))
             .otherwise(pl.lit("apart"))
+            .cast(pl.Categorical)
             .alias("band"),
         )
         scored = with_reasons(scored)
@@ -268,7 +269,10 @@ def deduplicate(
             pl.format("G{}", pl.col("__n").cast(pl.String).str.zfill(7)).alias("golden_id")
         )
     ids = golden.select("__cluster", "golden_id")
-    records = records.join(ids, on="__cluster", how="left")
+    # joined on the one column, not the whole table: a join copies every column it carries
+    records = records.with_columns(
+        records.select("__cluster").join(ids, on="__cluster", how="left", maintain_order="left").get_column("golden_id")
+    )
 
     # each merged row's strongest link inside its cluster, and why
     merge_map = records.filter(pl.col("source_row") > 0).select("__i", "source_row", "golden_id", "__cluster")
@@ -292,7 +296,7 @@ def deduplicate(
         )
     merge_map = (
         merge_map.with_columns(
-            pl.col("reason").fill_null("single record"),
+            pl.col("reason").cast(pl.String).fill_null("single record"),
         )
         .sort("source_row")
         .select("source_row", "golden_id", "match_probability", "reason")
@@ -342,30 +346,33 @@ def deduplicate(
 def _pairs_output(scored: pl.DataFrame, records: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
     # __i is the row number of `records`, so a pair's source rows are a gather, not two joins of millions of rows;
     # pairs with last run's golden records (source_row <= 0) are not this file's pairs
+    # a filter or a sort copies every column of millions of pairs: each is done only when it changes something
     source_row = records.get_column("source_row")
-    return (
-        scored.with_columns(
-            source_row.gather(scored.get_column("i")).alias("source_row_a"),
-            source_row.gather(scored.get_column("j")).alias("source_row_b"),
-            key_names(scored.get_column("keys"), keys).alias("blocking_keys"),
-        )
-        .filter((pl.col("source_row_a") > 0) & (pl.col("source_row_b") > 0))
-        .select(
-            "source_row_a",
-            "source_row_b",
-            "blocking_keys",
-            *[f"lvl_{c}" for c in COMPARISONS],
-            *[f"w_{c}" for c in COMPARISONS],
-            "match_weight",
-            "match_probability",
-            "band",
-            "reason",
-            "rule_two_ids",
-            "rule_birth_dates",
-            "rule_household",
-        )
-        .sort("source_row_a", "source_row_b")
+    out = scored.with_columns(
+        source_row.gather(scored.get_column("i")).alias("source_row_a"),
+        source_row.gather(scored.get_column("j")).alias("source_row_b"),
+        key_names(scored.get_column("keys"), keys).alias("blocking_keys"),
     )
+    if (source_row <= 0).any():
+        out = out.filter((pl.col("source_row_a") > 0) & (pl.col("source_row_b") > 0))
+    out = out.select(
+        "source_row_a",
+        "source_row_b",
+        "blocking_keys",
+        *[f"lvl_{c}" for c in COMPARISONS],
+        *[f"w_{c}" for c in COMPARISONS],
+        "match_weight",
+        "match_probability",
+        "band",
+        "reason",
+        "rule_two_ids",
+        "rule_birth_dates",
+        "rule_household",
+    )
+    a, b = pl.col("source_row_a").diff(), pl.col("source_row_b").diff()
+    if not out.select(((a > 0) | (a == 0) & (b > 0)).fill_null(True).all()).item():
+        out = out.sort("source_row_a", "source_row_b")
+    return out
 
 
 def _review(scored: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:

@@ -169,11 +169,12 @@ def candidate_pairs(
 
 
 def key_names(masks: pl.Series, keys: Sequence[str]) -> pl.Series:
-    """The ``keys`` bits of each pair in words, "phone;name" (``DECISION_BIT``: a person's decision)."""
+    """The ``keys`` bits of each pair in words, "phone;name" (``DECISION_BIT``: a person's decision); Categorical,
+    as millions of pairs share a few dozen combinations."""
     names = {
         int(mask): ";".join(
             [key for bit, key in enumerate(keys) if mask >> bit & 1] + (["decision"] if mask & DECISION_BIT else [])
         )
         for mask in masks.unique().drop_nulls().to_list()
     }
-    return masks.replace_strict(names, default=None, return_dtype=pl.String)
+    return masks.replace_strict(names, default=None, return_dtype=pl.Categorical)

@@ -86,7 +86,9 @@ def golden_records(records: pl.DataFrame, *, rules: Mapping[str, str], default: 
             agg = col.sort_by(rank).last()
         aggs.append(agg.alias(column))
     golden = table.group_by("__cluster").agg(aggs)
-    single = records.filter(alone).select(
+    # every record as a one-record cluster, made of the records' own columns (no copy), of which the clusters of
+    # one are then gathered with the golden records, in the file's order: one copy of each column in all
+    single = records.select(
         "__cluster",
         pl.col("source_row").cast(pl.String).alias("source_rows"),
         pl.col("source_row").alias("__first_row"),
@@ -96,7 +98,10 @@ def golden_records(records: pl.DataFrame, *, rules: Mapping[str, str], default: 
             if c not in ("__cluster", "source_rows", "__first_row")
         ],
     )
-    golden = pl.concat([golden.lazy(), single.cast(golden.schema).lazy()]).sort("__first_row").collect()
+    both = pl.concat([golden, single.cast(golden.schema)], rechunk=False)
+    take = pl.concat([pl.int_range(golden.height, dtype=pl.UInt32, eager=True), alone.arg_true() + golden.height])
+    take = take.gather(both.get_column("__first_row").gather(take).arg_sort())
+    golden = both[take]
     order = [
         "source_rows",
         *[c for c in records.columns if c not in ("source_row", "__cluster", "__i") and not c.startswith("__")],
