@@ -114,4 +114,16 @@ def concat(ledgers: Iterable[pl.DataFrame]) -> pl.DataFrame:
     parts = [lg for lg in ledgers if lg.height]
     if not parts:
         return empty()
-    return pl.concat(parts, how="vertical").sort("source_row", maintain_order=True)
+    # the first ledger is usually the big one and already in row order (the whole file's so far): the later,
+    # small ones are sorted among themselves and merged into it, which copies each row once (a sort of the
+    # concatenation copied the millions of before/after strings twice)
+    first, rest = _by_row(parts[0]), parts[1:]
+    if not rest:
+        return first
+    return first.merge_sorted(_by_row(pl.concat(rest, how="vertical")), key="source_row", maintain_order=True)
+
+
+def _by_row(ledger: pl.DataFrame) -> pl.DataFrame:
+    if ledger.get_column("source_row").is_sorted():
+        return ledger
+    return ledger.sort("source_row", maintain_order=True)

@@ -378,6 +378,8 @@ def _check_scoring(check: _Checker, doc: _Doc, data: Any) -> None:
         elif spec == "weights":
             if not isinstance(value, dict) or not all(isinstance(v, int | float) for v in value.values()):
                 check.add(doc, where, f"{label} must map names to numbers")
+            elif len(value) > 39:  # a member's quality state is one base-3 digit per weighted field in an Int64
+                check.add(doc, where, f"{label} may name at most 39 entries")
         elif spec == "segments":
             ok = isinstance(value, list) and all(
                 isinstance(v, list)

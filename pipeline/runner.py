@@ -29,6 +29,7 @@ from pipeline.stages.score import as_of_date, club_figures, rfm_and_value, score
 from pipeline.stages.validate import validate
 
 T = TypeVar("T")
+NAIVE_COLUMNS = ("purchase_count", "total_spend", "last_purchase_date", "join_date", "phone_mobile", "email")
 
 
 class Progress(Protocol):
@@ -149,10 +150,12 @@ def process(
     )
     ingest_ledger = ledger_.finish([short], severities=rules.checks.severity)
     source, rows_in, raw_headers = raw.source, raw.height, raw.headers
-    map_stats, clean_stats = conformed.stats, cleaned.stats
-    # the raw, mapped and cleaned tables (and the clean stage's own ledger, now inside field_ledger) are done with:
-    # letting them go here lowers the peak of deduplication by their size
-    del raw, conformed, cleaned
+    map_stats, clean_stats, validate_stats = conformed.stats, cleaned.stats, validated.stats
+    # the club as the file shows it, before cleansing, needs only these columns of every validated row
+    naive = validated.table.select(NAIVE_COLUMNS)
+    # the raw, mapped, cleaned and validated tables (and the stages' own ledgers, now inside field_ledger) are done
+    # with: letting them go here lowers the peak of deduplication by their size
+    del raw, conformed, cleaned, validated
     kept_ledger = ledger_.concat([ingest_ledger, field_ledger, kept.ledger])
     gate_figures = gates.figures(
         members=kept.table,
@@ -164,7 +167,7 @@ def process(
     result = partial(
         RunResult, source=source, mapping=mapping, rows_in=rows_in, quarantine=quarantined, raw_headers=raw_headers
     )
-    stats = {"map": map_stats, "clean": clean_stats, "validate": validated.stats, "quarantine": kept.stats}
+    stats = {"map": map_stats, "clean": clean_stats, "validate": validate_stats, "quarantine": kept.stats}
     if options.stop_after == "quarantine":
         return result(
             members=kept.table,
@@ -198,7 +201,7 @@ def process(
         lambda r: r.table.height,
     )
     # before cleansing: every row of the file is a member, scored as the club would have scored it
-    before = club_figures(rfm_and_value(validated.table, s=rules.scoring, as_of=as_of), naive=True)
+    before = club_figures(rfm_and_value(naive, s=rules.scoring, as_of=as_of), naive=True)
     return result(
         members=scored.table,
         merge_map=merge_map,

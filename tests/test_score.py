@@ -107,6 +107,28 @@ def test_quality_score_and_grade() -> None:
     assert out["quality_issues"][1] == "phone_mobile: flagged; email: missing; national_id: missing"
 
 
+def test_quality_flag_outranks_missing_for_a_value_cleaning_emptied() -> None:
+    # a birth date of 31/02/1980 is cleared by cleaning and flagged: it was in the file, only wrong, so it earns
+    # half its weight and reads "flagged", not "missing"
+    frame = pl.DataFrame(
+        {
+            "golden_id": ["G1", "G2"],
+            "phone_mobile": ["+972547654329"] * 2,
+            "email": ["a@b.co"] * 2,
+            "national_id": ["039337423"] * 2,
+            "first_name": ["משה"] * 2,
+            "last_name": ["כהן"] * 2,
+            "birth_date": pl.Series([None, None], dtype=pl.Date),
+            "city": ["חיפה"] * 2,
+            "sms_consent": [True] * 2,
+        }
+    )
+    flagged = pl.DataFrame({"golden_id": ["G1", "G1"], "field": ["birth_date", "not_weighted"]})
+    out = quality_score(frame, s=S, flagged=flagged)
+    assert out["quality_score"].to_list() == [95, 90]
+    assert out["quality_issues"].to_list() == ["birth_date: flagged", "birth_date: missing"]
+
+
 def test_club_figures_before_are_naive() -> None:
     frame = pl.DataFrame(
         {

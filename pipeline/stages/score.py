@@ -97,33 +97,58 @@ def rfm_and_value(members: pl.DataFrame, /, *, s: ScoringRules, as_of: dt.date) 
 
 def quality_score(members: pl.DataFrame, /, *, s: ScoringRules, flagged: pl.DataFrame) -> pl.DataFrame:
     """0-100 and A-F per member: each weighted field full when valid, half when present but flagged, none when
-    missing. ``flagged`` holds (golden_id, field) pairs with a flagged ledger entry. Adds ``quality_issues``."""
+    missing. ``flagged`` holds (golden_id, field) pairs with a flagged ledger entry. Adds ``quality_issues``.
+
+    Each field's state (valid 0, flagged 1, missing 2) is a digit of one base-3 number per member; the score,
+    grade and words are worked out once per distinct number (a million members share a few hundred) and
+    gathered back, instead of building a list of strings for every member."""
     weights = {f: w for f, w in s.quality_weights.items() if f in members.columns}
     total = sum(weights.values()) or 1.0
-    bad = flagged.group_by("golden_id").agg(pl.col("field").unique().alias("__flagged"))
-    table = members.join(bad, on="golden_id", how="left", maintain_order="left")
-    parts, issues = [], []
-    for name, weight in weights.items():
-        is_flagged = pl.col("__flagged").list.contains(name).fill_null(False)
-        if members.schema[name] == pl.Boolean:  # consent: recorded (yes or no) vs missing
-            present = ~is_flagged
-            is_flagged = pl.lit(False)
+    bit = {name: 1 << i for i, name in enumerate(weights)}
+    marks = (
+        flagged.lazy()
+        .select("golden_id", pl.col("field").cast(pl.String))
+        .filter(pl.col("field").is_in(list(weights)))
+        .unique()
+        .group_by("golden_id")
+        .agg(pl.col("field").replace_strict(bit, return_dtype=pl.Int64).sum().alias("__flagged"))
+        .collect()
+    )
+    # an eager join: a lazy one with maintain_order="left" came back in another order about one time in three
+    frame = members.select("golden_id", *weights).join(marks, on="golden_id", how="left", maintain_order="left")
+    state = pl.lit(0, pl.Int64)
+    for i, name in enumerate(weights):
+        is_flagged = (pl.col("__flagged").fill_null(0) // bit[name] % 2) == 1
+        if members.schema[name] == pl.Boolean:  # consent: recorded (yes or no) vs missing, which is the flag
+            digit = pl.when(is_flagged).then(2).otherwise(0)
         else:
-            present = pl.col(name).is_not_null()
-        points = pl.when(present & ~is_flagged).then(weight).when(is_flagged).then(weight / 2).otherwise(0.0)
-        parts.append(points)
-        issues.append(
-            pl.when(is_flagged).then(pl.lit(f"{name}: flagged")).when(~present).then(pl.lit(f"{name}: missing"))
-        )
-    score = (pl.sum_horizontal(parts) * 100 / total).round(0).cast(pl.Int32)
+            # flagged before missing: a date cleaning had to empty was in the file, only wrong
+            digit = pl.when(is_flagged).then(1).when(pl.col(name).is_null()).then(2).otherwise(0)
+        state = state + digit * 3**i
+    code = frame.select(state.alias("__state")).to_series()
+    digit_of = {name: pl.col("__state") // 3**i % 3 for i, name in enumerate(weights)}
+    points = [
+        pl.when(d == 0).then(weights[n]).when(d == 1).then(weights[n] / 2).otherwise(0.0) for n, d in digit_of.items()
+    ]
+    issues = [
+        pl.when(d == 1).then(pl.lit(f"{n}: flagged")).when(d == 2).then(pl.lit(f"{n}: missing"))
+        for n, d in digit_of.items()
+    ]
+    score = (pl.sum_horizontal(points) * 100 / total).round(0).cast(pl.Int32)
     grade: pl.Expr = pl.lit("F")
     for letter, floor in sorted(s.grades.items(), key=lambda kv: kv[1]):
         grade = pl.when(score >= floor).then(pl.lit(letter)).otherwise(grade)
-    return table.with_columns(
-        score.alias("quality_score"),
-        grade.alias("quality_grade"),
-        pl.concat_list(issues).list.drop_nulls().list.join("; ").alias("quality_issues"),
-    ).drop("__flagged")
+    distinct = (
+        code.unique()
+        .to_frame()
+        .with_columns(
+            score.alias("quality_score"),
+            grade.alias("quality_grade"),
+            pl.concat_list(issues).list.drop_nulls().list.join("; ").alias("quality_issues"),
+        )
+    )
+    looked_up = code.to_frame().join(distinct, on="__state", how="left", maintain_order="left")
+    return members.with_columns(looked_up.select("quality_score", "quality_grade", "quality_issues"))
 
 
 def club_figures(table: pl.DataFrame, *, naive: bool) -> dict[str, Any]:
@@ -179,10 +204,13 @@ def score(
     s = rules.scoring
     table = rfm_and_value(members, s=s, as_of=as_of)
     flagged = (
-        ledger.filter(pl.col("action") == "flagged")
-        .join(merge_map.select("source_row", "golden_id"), on="source_row", how="inner")
+        ledger.lazy()
+        .filter(pl.col("action") == "flagged")
+        .select("source_row", "field")  # not the ledger's before and after: millions of strings
+        .join(merge_map.lazy().select("source_row", "golden_id"), on="source_row", how="inner")
         .select("golden_id", "field")
         .unique()
+        .collect()
     )
     table = quality_score(table, s=s, flagged=flagged)
     figures = club_figures(table, naive=False)
