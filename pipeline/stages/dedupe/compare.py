@@ -55,101 +55,208 @@ SIDE_COLUMNS = (
 )
 
 
-def _name_facts(records: pl.DataFrame) -> pl.DataFrame:
-    """Per distinct name key: canonical given names and consonant skeletons."""
+def _name_facts(values: pl.Series, names: pl.DataFrame) -> pl.DataFrame:
+    """Per name code (``values[code]`` is the folded key): its spelling skeletons and its canonical given names
+    (nicknames, cognates, transliterations), as lists. ``names`` pairs each key with one spelling of it."""
     table = given_name_table()
-    names = pl.concat(
+    spelled = names.drop_nulls("key").unique("key")
+    canon = table.group_by("key").agg(pl.col("canonical").alias("canon"))
+    return (
+        values.rename("key")
+        .to_frame()
+        .with_row_index("code")
+        .join(spelled, on="key", how="inner")
+        .join(canon, on="key", how="left")
+        .with_columns(
+            pl.col("name").map_elements(lambda v: list(skeletons(v)), return_dtype=pl.List(pl.String)).alias("skel"),
+            pl.col("canon").fill_null([]),
+        )
+        .select("code", "canon", "skel")
+    )
+
+
+def _codes(*columns: pl.Series) -> tuple[list[pl.Series], pl.Series]:
+    """Dense codes for the values of one or more columns that share one code space (equal text, equal code; null
+    stays null), and the values by code. Code 0 is the empty text, which a null is scored as."""
+    distinct = pl.concat([c.drop_nulls() for c in columns]).unique()
+    values = pl.concat([pl.Series([""], dtype=pl.String), distinct])
+    lookup = pl.DataFrame({"v": distinct}).with_row_index("c", offset=1)
+    coded = [
+        c.rename("v").to_frame().join(lookup, on="v", how="left", maintain_order="left").get_column("c")
+        for c in columns
+    ]
+    return coded, values
+
+
+def _distinct_pairs(a: pl.Series, b: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs of codes that differ (nulls as code 0): their positions, the distinct (a, b) among them, and for
+    each position the index of its distinct pair."""
+    x = a.fill_null(0).to_numpy().astype(np.uint64)
+    y = b.fill_null(0).to_numpy().astype(np.uint64)
+    where = np.flatnonzero(x != y)
+    distinct, inverse = np.unique((x[where] << np.uint64(32)) | y[where], return_inverse=True)
+    return (
+        where,
+        (distinct >> np.uint64(32)).astype(np.int64),
+        (distinct & np.uint64(0xFFFFFFFF)).astype(np.int64),
+        inverse,
+    )
+
+
+def _pairwise_codes(
+    a: pl.Series, b: pl.Series, values: pl.Series, scorer: Any, *, empty_read: bool = True, cutoff: float | None = None
+) -> np.ndarray:
+    """``scorer(values[a[k]], values[b[k]])`` for every k (nulls as ""), each distinct pair of different codes
+    scored once.
+
+    Turning millions of strings into Python objects for rapidfuzz costs more than the scoring, so only what needs
+    scoring crosses over: equal codes get the scorer's own answer for a value against itself, and candidate pairs
+    repeat value pairs heavily (most share a name or a city), so each distinct pair is scored once. With
+    ``empty_read=False`` pairs with an empty side are not scored (the caller never reads them); ``cutoff`` is
+    rapidfuzz's ``score_cutoff``, for a caller that only asks whether a score passes it.
+    """
+    out = np.full(len(a), process.cpdist(["x"], ["x"], scorer=scorer)[0], dtype=float)
+    if not empty_read:
+        both = a.is_not_null() & b.is_not_null()
+        a, b = a.filter(both), b.filter(both)
+        into = np.flatnonzero(both.to_numpy())
+    where, da, db, inverse = _distinct_pairs(a, b)
+    if len(where):
+        pick = lambda codes: values.gather(codes).to_list()  # noqa: E731
+        scored = process.cpdist(pick(da), pick(db), scorer=scorer, score_cutoff=cutoff, workers=-1)
+        out[where if empty_read else into[where]] = np.asarray(scored, dtype=float)[inverse]
+    return out
+
+
+def _pairwise(a: pl.Series, b: pl.Series, scorer: Any) -> np.ndarray:
+    """``scorer(a[k], b[k])`` for every k, nulls as "" (the fast path of ``_pairwise_codes`` on plain text)."""
+    (ca, cb), values = _codes(a, b)
+    return _pairwise_codes(ca, cb, values, scorer)
+
+
+def _shared_lists(a: pl.Series, b: pl.Series, facts: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+    """Whether names ``a[k]`` and ``b[k]`` (codes) share a skeleton, and a canonical name, worked out once per
+    distinct pair of codes. Equal codes share whatever their one list holds."""
+    has = facts.select("code", (pl.col("skel").list.len() > 0).alias("s"), (pl.col("canon").list.len() > 0).alias("c"))
+    same = a.rename("code").to_frame().join(has, on="code", how="left", maintain_order="left")
+    skel = same.get_column("s").fill_null(False).to_numpy().copy()
+    canon = same.get_column("c").fill_null(False).to_numpy().copy()
+    where, da, db, inverse = _distinct_pairs(a, b)
+    if len(where):
+        known = facts.select("code", "skel", "canon")
+        both = (
+            pl.DataFrame({"a": da, "b": db})
+            .with_row_index("n")
+            .join(known.rename({"code": "a", "skel": "sa", "canon": "ca"}), on="a", how="left")
+            .join(known.rename({"code": "b", "skel": "sb", "canon": "cb"}), on="b", how="left")
+            .sort("n")
+            .select(
+                (pl.col("sa").list.set_intersection(pl.col("sb")).list.len() > 0).fill_null(False).alias("s"),
+                (pl.col("ca").list.set_intersection(pl.col("cb")).list.len() > 0).fill_null(False).alias("c"),
+            )
+        )
+        skel[where] = both.get_column("s").to_numpy()[inverse]
+        canon[where] = both.get_column("c").to_numpy()[inverse]
+    nulls = (a.is_null() | b.is_null()).to_numpy()
+    skel[nulls] = False
+    canon[nulls] = False
+    return pl.Series(skel), pl.Series(canon)
+
+
+def _encode(records: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.Series], pl.DataFrame]:
+    """Per record, the compact form the comparisons read: each text as a dense code (fields compared crosswise,
+    first with last name and mobile with other phone, share a code space), what the rules ask of a status as a
+    Boolean. Both sides of millions of pairs are then gathers of small integers, not of strings.
+
+    Returns the coded table (row k is record ``__i`` = k), the values of each code space, and the name facts."""
+    (first, last), names = _codes(records.get_column("first_name_key"), records.get_column("last_name_key"))
+    (mobile, other), phones = _codes(records.get_column("phone_mobile"), records.get_column("phone_other"))
+    (email,), emails = _codes(records.get_column("email").str.to_lowercase())
+    (local,), _ = _codes(records.get_column("email").str.to_lowercase().str.extract(r"^([^@]+)@"))
+    (nid,), ids = _codes(records.select(nine_digits(pl.col("national_id"))).to_series())
+    (birth,), dates = _codes(records.get_column("birth_date").dt.strftime("%Y%m%d"))
+    (city,), _ = _codes(records.get_column("city"))
+    (street,), streets = _codes(records.get_column("street"))
+    (house,), _ = _codes(records.get_column("house_number"))
+    (zip_,), zips = _codes(records.get_column("zip"))
+    valid = lambda c: (pl.col(c) == "valid").fill_null(False)  # noqa: E731
+    flags = records.select(
+        valid("phone_mobile_status").alias("mobile_ok"),
+        valid("phone_other_status").alias("other_ok"),
+        valid("national_id_status").alias("id_valid"),
+        pl.col("national_id_status").is_in(["fake", "too_short", "not_a_number"]).fill_null(False).alias("id_void"),
+        "birth_date",
+    )
+    coded = flags.with_columns(
+        first.alias("first"),
+        last.alias("last"),
+        mobile.alias("mobile"),
+        other.alias("other"),
+        email.alias("email"),
+        local.alias("local"),
+        nid.alias("nid"),
+        birth.alias("birth"),
+        city.alias("city"),
+        street.alias("street"),
+        house.alias("house"),
+        zip_.alias("zip"),
+    )
+    spelled = pl.concat(
         [
             records.select(pl.col("first_name_key").alias("key"), pl.col("first_name").alias("name")),
             records.select(pl.col("last_name_key").alias("key"), pl.col("last_name").alias("name")),
         ]
     )
-    distinct = names.drop_nulls("key").unique("key")
-    canon = table.group_by("key").agg(pl.col("canonical").alias("canon"))
-    return (
-        distinct.join(canon, on="key", how="left")
-        .with_columns(
-            pl.col("name").map_elements(lambda v: list(skeletons(v)), return_dtype=pl.List(pl.String)).alias("skel"),
-            pl.col("canon").fill_null([]),
-        )
-        .select("key", "canon", "skel")
-    )
+    values = {"name": names, "phone": phones, "email": emails, "id": ids, "date": dates, "street": streets, "zip": zips}
+    return coded, values, _name_facts(names, spelled)
 
 
-def _pairwise(a: pl.Series, b: pl.Series, scorer: Any) -> np.ndarray:
-    """``scorer(a[k], b[k])`` for every k (nulls as ""), each distinct pair of different values scored once.
-
-    Turning millions of strings into Python objects for rapidfuzz costs more than the scoring, so only what needs
-    scoring crosses over: equal values get the scorer's own answer for a value against itself, and candidate pairs
-    repeat value pairs heavily (most share a name or a city), so each distinct pair is scored once.
-    """
-    frame = pl.DataFrame({"a": a.fill_null(""), "b": b.fill_null("")}).with_row_index("k")
-    differ = frame.filter(pl.col("a") != pl.col("b"))
-    same = process.cpdist(["x"], ["x"], scorer=scorer)[0]
-    out = np.full(frame.height, same, dtype=float)
-    if differ.height == 0:
-        return out
-    score = lambda x, y: process.cpdist(x.to_list(), y.to_list(), scorer=scorer, workers=-1)  # noqa: E731
-    distinct = differ.select("a", "b").unique()
-    if distinct.height * 2 > differ.height:  # little repetition: a join would cost more than it saves
-        values = score(differ.get_column("a"), differ.get_column("b"))
-    else:
-        scored = distinct.with_columns(pl.Series("s", score(distinct.get_column("a"), distinct.get_column("b"))))
-        values = differ.join(scored, on=["a", "b"], how="left", maintain_order="left").get_column("s").to_numpy()
-    out[differ.get_column("k").to_numpy()] = values
-    return out
-
-
-def sides(records: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
-    """The pair frame with ``_a`` and ``_b`` copies of every column the comparisons use."""
-    cols = [c for c in SIDE_COLUMNS if c in records.columns]
-    side = records.select("__i", *cols)
-    if "national_id" in cols:
-        side = side.with_columns(nine_digits(pl.col("national_id")))
-    out = pairs.join(side.rename({c: f"{c}_a" for c in cols}), left_on="i", right_on="__i", how="left")
-    return out.join(side.rename({c: f"{c}_b" for c in cols}), left_on="j", right_on="__i", how="left")
-
-
-CHUNK_PAIRS = 250_000
+CHUNK_PAIRS = 500_000
 
 
 def compare(records: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     """Pairs with one ``lvl_<field>`` column per comparison, plus the facts the hard rules need.
 
-    Pairs are compared in chunks: each chunk's wide working frame (both sides of every pair) is dropped before
-    the next, so memory is bounded by the chunk, not by the number of pairs.
+    Pairs are compared in chunks: each chunk's working frame (both sides of every pair) is dropped before the
+    next, so memory is bounded by the chunk, not by the number of pairs.
     """
-    facts = _name_facts(records)
+    coded, values, facts = _encode(records)
     if pairs.height <= CHUNK_PAIRS:
-        return _compare(records, pairs, facts)
-    return pl.concat([_compare(records, chunk, facts) for chunk in pairs.iter_slices(CHUNK_PAIRS)])
+        return _compare(coded, pairs, values, facts)
+    return pl.concat([_compare(coded, chunk, values, facts) for chunk in pairs.iter_slices(CHUNK_PAIRS)])
 
 
-def _compare(records: pl.DataFrame, pairs: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
-    p = sides(records, pairs)
-    for side in ("a", "b"):
-        for part in ("first", "last"):
-            p = p.join(
-                facts.rename(
-                    {"key": f"{part}_name_key_{side}", "canon": f"{part}_canon_{side}", "skel": f"{part}_skel_{side}"}
-                ),
-                on=f"{part}_name_key_{side}",
-                how="left",
-            )
+def _compare(
+    coded: pl.DataFrame, pairs: pl.DataFrame, values: dict[str, pl.Series], facts: pl.DataFrame
+) -> pl.DataFrame:
+    i, j = pairs.get_column("i"), pairs.get_column("j")
+    p = pl.concat(
+        [
+            pairs,
+            coded[i].rename(lambda c: f"{c}_a"),
+            coded[j].rename(lambda c: f"{c}_b"),
+        ],
+        how="horizontal",
+    )
     jw = JaroWinkler.normalized_similarity
-    f_ab = _pairwise(p["first_name_key_a"], p["first_name_key_b"], jw)
-    l_ab = _pairwise(p["last_name_key_a"], p["last_name_key_b"], jw)
-    f_x = _pairwise(p["first_name_key_a"], p["last_name_key_b"], jw)
-    l_x = _pairwise(p["last_name_key_a"], p["first_name_key_b"], jw)
+    names = values["name"]
+    f_ab = _pairwise_codes(p["first_a"], p["first_b"], names, jw)
+    l_ab = _pairwise_codes(p["last_a"], p["last_b"], names, jw)
+    f_x = _pairwise_codes(p["first_a"], p["last_b"], names, jw)
+    l_x = _pairwise_codes(p["last_a"], p["first_b"], names, jw)
+    shared = {
+        (x, y): _shared_lists(p[f"{x}_a"], p[f"{y}_b"], facts)
+        for x, y in (("first", "first"), ("last", "last"), ("first", "last"), ("last", "first"))
+    }
+    p = p.with_columns(
+        *[s.alias(f"__skel_{x}_{y}") for (x, y), (s, _) in shared.items()],
+        *[c.alias(f"__canon_{x}_{y}") for (x, y), (_, c) in shared.items()],
+    )
 
     # the better orientation, counting a nickname or transliteration as a full match (Jaro-Winkler cannot see
     # that "Shira Berger" is "ברגר שירה" swapped)
     def equivalent(a: str, b: str) -> pl.Expr:
-        hits = [
-            pl.col(f"{a}_{what}_a").list.set_intersection(pl.col(f"{b}_{what}_b")).list.len() > 0
-            for what in ("skel", "canon")
-        ]
-        return pl.any_horizontal(hits).fill_null(False).cast(pl.Float64)
+        return (pl.col(f"__skel_{a}_{b}") | pl.col(f"__canon_{a}_{b}")).cast(pl.Float64)
 
     bonus = p.select(
         (equivalent("first", "first") + equivalent("last", "last")).alias("straight"),
@@ -164,13 +271,17 @@ def _compare(records: pl.DataFrame, pairs: pl.DataFrame, facts: pl.DataFrame) ->
         pl.Series("__jw_last", np.where(swap, l_x, l_ab)),
     )
 
-    def other(part: str, what: str) -> pl.Expr:  # the b-side value compared with a-side `part`, after a swap
-        flip = "last" if part == "first" else "first"
-        return pl.when(pl.col("__swap")).then(pl.col(f"{flip}_{what}_b")).otherwise(pl.col(f"{part}_{what}_b"))
+    def other(part: str) -> str:  # the b-side name compared with a-side `part`, after a swap
+        return "last" if part == "first" else "first"
 
     def name_level(part: str) -> pl.Expr:
-        a_key, b_key = pl.col(f"{part}_name_key_a"), other(part, "name_key")
-        shared = lambda what: pl.col(f"{part}_{what}_a").list.set_intersection(other(part, what)).list.len() > 0  # noqa: E731
+        a_key = pl.col(f"{part}_a")
+        b_key = pl.when(pl.col("__swap")).then(pl.col(f"{other(part)}_b")).otherwise(pl.col(f"{part}_b"))
+        shared = lambda what: (  # noqa: E731
+            pl.when(pl.col("__swap"))
+            .then(pl.col(f"__{what}_{part}_{other(part)}"))
+            .otherwise(pl.col(f"__{what}_{part}_{part}"))
+        )
         alias = shared("skel") | (shared("canon") if part == "first" else pl.lit(False))
         score = pl.col(f"__jw_{part}")
         return (
@@ -188,29 +299,35 @@ def _compare(records: pl.DataFrame, pairs: pl.DataFrame, facts: pl.DataFrame) ->
         )
 
     da, db = pl.col("birth_date_a"), pl.col("birth_date_b")
-    ds_a, ds_b = da.dt.strftime("%Y%m%d"), db.dt.strftime("%Y%m%d")
     date_typo = (
         (da.dt.day() == db.dt.month()) & (da.dt.month() == db.dt.day()) & (da.dt.year() == db.dt.year())
-    ) | pl.Series("__d1", _pairwise(p.select(ds_a).to_series(), p.select(ds_b).to_series(), Levenshtein.distance) <= 1)
-    valid = lambda c: (pl.col(c) == "valid").fill_null(False)  # noqa: E731
+    ) | pl.Series(
+        "__d1",
+        _pairwise_codes(p["birth_a"], p["birth_b"], values["date"], Levenshtein.distance, empty_read=False, cutoff=1)
+        <= 1,
+    )
     phones_a = [
-        pl.when(valid("phone_mobile_status_a")).then(pl.col("phone_mobile_a")),
-        pl.when(valid("phone_other_status_a")).then(pl.col("phone_other_a")),
+        pl.when(pl.col("mobile_ok_a")).then(pl.col("mobile_a")),
+        pl.when(pl.col("other_ok_a")).then(pl.col("other_a")),
     ]
     phones_b = [
-        pl.when(valid("phone_mobile_status_b")).then(pl.col("phone_mobile_b")),
-        pl.when(valid("phone_other_status_b")).then(pl.col("phone_other_b")),
+        pl.when(pl.col("mobile_ok_b")).then(pl.col("mobile_b")),
+        pl.when(pl.col("other_ok_b")).then(pl.col("other_b")),
     ]
     shared_phone = pl.any_horizontal([(x == y).fill_null(False) for x in phones_a for y in phones_b])
     any_phone = pl.any_horizontal([x.is_not_null() for x in phones_a]) & pl.any_horizontal(
         [y.is_not_null() for y in phones_b]
     )
-    mobile_off = _pairwise(p["phone_mobile_a"], p["phone_mobile_b"], Levenshtein.distance) == 1
-    email_a, email_b = pl.col("email_a").str.to_lowercase(), pl.col("email_b").str.to_lowercase()
-    email_jw = _pairwise(p["email_a"].str.to_lowercase(), p["email_b"].str.to_lowercase(), jw)
-    id_close = _pairwise(p["national_id_a"], p["national_id_b"], OSA.distance) <= 1
-    street_sim = _pairwise(p["street_a"], p["street_b"], fuzz.token_set_ratio)
-    zip_close = _pairwise(p["zip_a"], p["zip_b"], OSA.distance) <= 1
+    mobile_off = (
+        _pairwise_codes(p["mobile_a"], p["mobile_b"], values["phone"], Levenshtein.distance, empty_read=False, cutoff=1)
+        == 1
+    )
+    email_jw = _pairwise_codes(p["email_a"], p["email_b"], values["email"], jw, empty_read=False, cutoff=0.9)
+    id_close = _pairwise_codes(p["nid_a"], p["nid_b"], values["id"], OSA.distance, empty_read=False, cutoff=1) <= 1
+    street_sim = _pairwise_codes(
+        p["street_a"], p["street_b"], values["street"], fuzz.token_set_ratio, empty_read=False, cutoff=90
+    )
+    zip_close = _pairwise_codes(p["zip_a"], p["zip_b"], values["zip"], OSA.distance, empty_read=False, cutoff=1) <= 1
     p = p.with_columns(
         pl.Series("__mobile_off", mobile_off),
         pl.Series("__email_jw", email_jw),
@@ -218,6 +335,8 @@ def _compare(records: pl.DataFrame, pairs: pl.DataFrame, facts: pl.DataFrame) ->
         pl.Series("__street", street_sim),
         pl.Series("__zip_close", zip_close),
     )
+    same = lambda c: pl.col(f"{c}_a") == pl.col(f"{c}_b")  # noqa: E731
+    empty = lambda c: pl.col(f"{c}_a").is_null() | pl.col(f"{c}_b").is_null()  # noqa: E731
     p = p.with_columns(
         name_level("first").alias("__lvl_first"),
         name_level("last").alias("__lvl_last"),
@@ -233,66 +352,46 @@ def _compare(records: pl.DataFrame, pairs: pl.DataFrame, facts: pl.DataFrame) ->
         .then(-1)
         .when(shared_phone)
         .then(2)
-        .when(pl.col("__mobile_off") & valid("phone_mobile_status_a") & valid("phone_mobile_status_b"))
+        .when(pl.col("__mobile_off") & pl.col("mobile_ok_a") & pl.col("mobile_ok_b"))
         .then(1)
         .otherwise(0)
         .alias("lvl_phone"),
-        pl.when(email_a.is_null() | email_b.is_null())
+        pl.when(empty("email"))
         .then(-1)
-        .when(email_a == email_b)
+        .when(same("email"))
         .then(2)
-        .when((email_a.str.extract(r"^([^@]+)@") == email_b.str.extract(r"^([^@]+)@")) | (pl.col("__email_jw") >= 0.9))
+        .when(same("local") | (pl.col("__email_jw") >= 0.9))
         .then(1)
         .otherwise(0)
         .alias("lvl_email"),
-        pl.when(
-            pl.col("national_id_a").is_null()
-            | pl.col("national_id_b").is_null()
-            | pl.col("national_id_status_a").is_in(["fake", "too_short", "not_a_number"]).fill_null(False)
-            | pl.col("national_id_status_b").is_in(["fake", "too_short", "not_a_number"]).fill_null(False)
-        )
+        pl.when(empty("nid") | pl.col("id_void_a") | pl.col("id_void_b"))
         .then(-1)
-        .when(pl.col("national_id_a") == pl.col("national_id_b"))
+        .when(same("nid"))
         .then(2)
         .when(pl.col("__id_close"))
         .then(1)
         .otherwise(0)
         .alias("lvl_national_id"),
-        pl.when(pl.col("city_a").is_null() | pl.col("city_b").is_null())
+        pl.when(empty("city")).then(-1).when(same("city")).then(1).otherwise(0).alias("lvl_city"),
+        pl.when(empty("street"))
         .then(-1)
-        .when(pl.col("city_a") == pl.col("city_b"))
-        .then(1)
-        .otherwise(0)
-        .alias("lvl_city"),
-        pl.when(pl.col("street_a").is_null() | pl.col("street_b").is_null())
-        .then(-1)
-        .when((pl.col("street_a") == pl.col("street_b")) & (pl.col("house_number_a") == pl.col("house_number_b")))
+        .when(same("street") & same("house"))
         .then(2)
         .when(pl.col("__street") >= 90)
         .then(1)
         .otherwise(0)
         .alias("lvl_street"),
-        pl.when(pl.col("zip_a").is_null() | pl.col("zip_b").is_null())
+        pl.when(empty("zip"))
         .then(-1)
-        .when(pl.col("zip_a") == pl.col("zip_b"))
+        .when(same("zip"))
         .then(2)
         .when(pl.col("__zip_close"))
         .then(1)
         .otherwise(0)
         .alias("lvl_zip"),
-        (
-            valid("national_id_status_a")
-            & valid("national_id_status_b")
-            & (pl.col("national_id_a") != pl.col("national_id_b"))
-        ).alias("rule_two_ids"),
+        (pl.col("id_valid_a") & pl.col("id_valid_b") & ~same("nid")).alias("rule_two_ids"),
         shared_phone.alias("__shared_phone"),
-        (
-            (pl.col("street_a") == pl.col("street_b"))
-            & (pl.col("house_number_a") == pl.col("house_number_b"))
-            & (pl.col("city_a") == pl.col("city_b"))
-        )
-        .fill_null(False)
-        .alias("__same_address"),
+        (same("street") & same("house") & same("city")).fill_null(False).alias("__same_address"),
     )
     # swapped names are compared crosswise; which cross comparison counts as "first" must not depend on the order
     # of the pair, so the stronger one does (pair scores are symmetric: a property test proves it)
