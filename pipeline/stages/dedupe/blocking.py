@@ -132,10 +132,19 @@ def candidate_pairs(
     budget = int(max_pairs_per_record * max(records.height, 1))
     spent = 0
     found: list[pl.DataFrame] = []
-    seen = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32})
+    seen = pl.DataFrame(schema={"p": pl.UInt64})
     stats: dict[str, dict[str, int]] = {}
+    pair = (pl.col("__i").cast(pl.UInt64) * (1 << 32) + pl.col("__i_b")).alias("p")  # (i, j) as one integer
     for bit, key in enumerate(keys):
-        values = table.select("__i", pl.col(key).alias("k")).explode("k").drop_nulls("k").unique()
+        # blocks are joined on a 64-bit hash of the key's text, not on the text: two values that share a hash only
+        # propose a pair, which the comparison then scores on the real values
+        values = (
+            table.select("__i", pl.col(key).alias("k"))
+            .explode("k")
+            .drop_nulls("k")
+            .select("__i", pl.col("k").hash())
+            .unique()
+        )
         sizes = values.group_by("k").len()
         cap = _cap_for_budget(sizes.get_column("len"), max_block_size=max_block_size, budget=budget - spent)
         capped = sizes.filter(pl.col("len") > cap)
@@ -143,14 +152,14 @@ def candidate_pairs(
         pairs = (
             kept.join(kept, on="k", suffix="_b")
             .filter(pl.col("__i") < pl.col("__i_b"))
-            .select(pl.col("__i").alias("i"), pl.col("__i_b").alias("j"))
+            .select(pair)
             .unique()
             .with_columns(pl.lit(1 << bit, pl.UInt32).alias("key"))
         )
         # only pairs no earlier key proposed spend the budget: strong keys mostly re-find the same duplicates
-        new = pairs.join(seen, on=["i", "j"], how="anti") if found else pairs
+        new = pairs.select("p").join(seen, on="p", how="anti") if found else pairs.select("p")
         spent += new.height
-        seen = pl.concat([seen, new.select("i", "j")]) if found else new.select("i", "j")
+        seen = pl.concat([seen, new])
         stats[key] = {
             "pairs": pairs.height,
             "new_pairs": new.height,
@@ -164,7 +173,17 @@ def candidate_pairs(
         return pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "keys": pl.UInt32}), stats
     # which keys proposed a pair, as bits (key k is bit k; each key proposes a pair once, so the sum is the union):
     # millions of small integers instead of millions of lists of strings
-    pairs = pl.concat(found).group_by("i", "j").agg(pl.col("key").sum().alias("keys")).sort("i", "j")
+    pairs = (
+        pl.concat(found)
+        .group_by("p")
+        .agg(pl.col("key").sum().alias("keys"))
+        .sort("p")
+        .select(
+            (pl.col("p") // (1 << 32)).cast(pl.UInt32).alias("i"),
+            (pl.col("p") % (1 << 32)).cast(pl.UInt32).alias("j"),
+            "keys",
+        )
+    )
     return pairs, stats
 
 
