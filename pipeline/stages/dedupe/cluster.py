@@ -22,28 +22,73 @@ def _dates_compatible(a: dt.date, b: dt.date) -> bool:
     return sum(x != y for x, y in zip(sa, sb, strict=True)) == 1
 
 
+def _components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Connected components of the edges (i, j): each record's label is the smallest record index in its
+    component. Whole arrays at a time: labels flow along the edges and then jump to their label's label until
+    nothing changes (a few rounds, as duplicate clusters are small)."""
+    label = np.arange(n, dtype=np.int64)
+    while True:
+        low = np.minimum(label[i], label[j])
+        nxt = label.copy()
+        np.minimum.at(nxt, i, low)
+        np.minimum.at(nxt, j, low)
+        while True:
+            jumped = nxt[nxt]
+            if np.array_equal(jumped, nxt):
+                break
+            nxt = jumped
+        if np.array_equal(nxt, label):
+            return label
+        label = nxt
+
+
 def cluster(n: int, edges: pl.DataFrame, records: pl.DataFrame) -> tuple[np.ndarray, int]:
     """Component label per record (``0..n-1``) and how many edges the constraints refused.
 
     ``edges``: ``i``, ``j``, ``match_probability`` (already above the merge threshold or decided by a person).
+
+    A component whose records hold at most one valid ID number and at most one birth date cannot break a
+    constraint, so adding its edges one by one would accept them all: it is the cluster, found for every such
+    component at once with array operations. Only components with two IDs or two dates go through the greedy
+    strongest-edge-first clustering below, edge by edge.
     """
-    parent = list(range(n))
-    # only records on an edge can join a cluster: their facts, not a million empty sets
+    i, j = edges.get_column("i").to_numpy(), edges.get_column("j").to_numpy()
+    component = _components(n, i, j)
     on_edge = pl.concat([edges.get_column("i"), edges.get_column("j")]).unique()
-    facts = (
-        records.select(
-            "__i",
-            nine_digits(pl.col("national_id")),
-            pl.when(pl.col("national_id_status") == "valid").then(pl.col("national_id")).alias("valid_id"),
-            "birth_date",
-        )
-        .filter(pl.col("__i").is_in(on_edge.implode()))
-        .iter_rows()
+    facts = records.select(
+        "__i",
+        nine_digits(pl.col("national_id")),
+        pl.when(pl.col("national_id_status") == "valid").then(pl.col("national_id")).alias("valid_id"),
+        "birth_date",
+    ).filter(pl.col("__i").is_in(on_edge.implode()))
+    facts = facts.with_columns(pl.Series("__c", component[facts.get_column("__i").to_numpy()]))
+    mixed = (
+        facts.group_by("__c")
+        .agg((pl.col("valid_id").drop_nulls().n_unique() > 1) | (pl.col("birth_date").drop_nulls().n_unique() > 1))
+        .filter(pl.col("valid_id"))
+        .get_column("__c")
     )
+    labels = component.astype(np.uint32)
+    if mixed.len() == 0:
+        return labels, 0
+    hard = np.isin(component[i], mixed.to_numpy())
+    greedy, refused = _greedy(
+        edges.filter(pl.Series(hard)), facts.filter(pl.col("__c").is_in(mixed.implode())).drop("__c")
+    )
+    for x, root in greedy.items():
+        labels[x] = root
+    return labels, refused
+
+
+def _greedy(edges: pl.DataFrame, facts: pl.DataFrame) -> tuple[dict[int, int], int]:
+    """Strongest edge first; an edge that would put two valid IDs or two incompatible birth dates in one cluster
+    is refused. Returns each record's cluster root and the number of refused edges."""
+    parent: dict[int, int] = {}
     ids: dict[int, set[str]] = {}
     any_ids: dict[int, set[str]] = {}
     dates: dict[int, set[dt.date]] = {}
-    for i, any_id, valid_id, birth in facts:
+    for i, any_id, valid_id, birth in facts.iter_rows():
+        parent[i] = i
         ids[i] = {valid_id} if valid_id else set()
         any_ids[i] = {any_id} if any_id else set()
         dates[i] = {birth} if birth else set()
@@ -55,7 +100,7 @@ def cluster(n: int, edges: pl.DataFrame, records: pl.DataFrame) -> tuple[np.ndar
         return x
 
     refused = 0
-    for i, j in edges.sort("match_probability", descending=True).select("i", "j").iter_rows():
+    for i, j in edges.sort("match_probability", descending=True, maintain_order=True).select("i", "j").iter_rows():
         a, b = find(i), find(j)
         if a == b:
             continue
@@ -72,7 +117,4 @@ def cluster(n: int, edges: pl.DataFrame, records: pl.DataFrame) -> tuple[np.ndar
         ids[a] |= ids[b]
         any_ids[a] |= any_ids[b]
         dates[a] |= dates[b]
-    labels = np.arange(n, dtype=np.uint32)
-    for x in ids:
-        labels[x] = find(x)
-    return labels, refused
+    return {x: find(x) for x in parent}, refused
