@@ -24,11 +24,9 @@ def _plausible_id() -> pl.Expr:
 def key_table(records: pl.DataFrame) -> pl.DataFrame:
     """``__i`` and one column per key family (list of values per record: a record may carry several phones)."""
     valid = lambda status: pl.col(status) == "valid"  # noqa: E731
-    first_sk = pl.col("first_name").map_elements(lambda v: list(skeletons(v)), return_dtype=pl.List(pl.String))
-    last_sk = pl.col("last_name").map_elements(lambda v: list(skeletons(v)), return_dtype=pl.List(pl.String))
-    distinct = records.select("first_name", "last_name").unique()
-    sk = distinct.with_columns(first_sk.alias("__fsk"), last_sk.alias("__lsk"))
-    table = records.join(sk, on=["first_name", "last_name"], how="left", maintain_order="left", nulls_equal=True)
+    # skeletons per distinct name, not per distinct pair of names (a million members have a million pairs)
+    table = records.with_columns(_skeletons(records.get_column("first_name")).alias("__fsk"))
+    table = table.with_columns(_skeletons(records.get_column("last_name")).alias("__lsk"))
     year = pl.col("birth_date").dt.year().cast(pl.String)
     names = pl.concat_str([pl.col("first_name_key"), pl.col("last_name_key")], separator="|")
     swapped = pl.concat_str([pl.col("last_name_key"), pl.col("first_name_key")], separator="|")
@@ -94,6 +92,15 @@ def key_table(records: pl.DataFrame) -> pl.DataFrame:
         )
         .drop("__sky1", "__sky2", "__sky3")
     )
+
+
+def _skeletons(names: pl.Series) -> pl.Series:
+    """Each name's consonant skeletons (a list), worked out once per distinct name."""
+    distinct = names.drop_nulls().unique().to_frame("v")
+    known = distinct.with_columns(
+        pl.col("v").map_elements(lambda v: list(skeletons(v)), return_dtype=pl.List(pl.String)).alias("sk")
+    )
+    return names.rename("v").to_frame().join(known, on="v", how="left", maintain_order="left").get_column("sk")
 
 
 def _cap_for_budget(sizes: pl.Series, *, max_block_size: int, budget: int) -> int:
