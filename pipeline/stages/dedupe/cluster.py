@@ -62,12 +62,7 @@ def cluster(n: int, edges: pl.DataFrame, records: pl.DataFrame) -> tuple[np.ndar
         "birth_date",
     ).filter(pl.col("__i").is_in(on_edge.implode()))
     facts = facts.with_columns(pl.Series("__c", component[facts.get_column("__i").to_numpy()]))
-    mixed = (
-        facts.group_by("__c")
-        .agg((pl.col("valid_id").drop_nulls().n_unique() > 1) | (pl.col("birth_date").drop_nulls().n_unique() > 1))
-        .filter(pl.col("valid_id"))
-        .get_column("__c")
-    )
+    mixed = _mixed(facts)
     labels = component.astype(np.uint32)
     if mixed.len() == 0:
         return labels, 0
@@ -78,6 +73,21 @@ def cluster(n: int, edges: pl.DataFrame, records: pl.DataFrame) -> tuple[np.ndar
     for x, root in greedy.items():
         labels[x] = root
     return labels, refused
+
+
+def _mixed(facts: pl.DataFrame) -> pl.Series:
+    """Components (``__c``) that could break a constraint: two valid ID numbers, or two birth dates that are not
+    one typo apart (the same test as ``_dates_compatible``, on every pair of a component's distinct dates)."""
+    two_ids = facts.group_by("__c").agg(pl.col("valid_id").drop_nulls().n_unique() > 1).filter(pl.col("valid_id"))
+    dates = facts.select("__c", "birth_date").drop_nulls().unique()
+    a, b = pl.col("birth_date"), pl.col("birth_date_b")
+    text_a, text_b = a.dt.strftime("%Y%m%d"), b.dt.strftime("%Y%m%d")
+    one_digit = (
+        pl.sum_horizontal([(text_a.str.slice(k, 1) != text_b.str.slice(k, 1)).cast(pl.Int8) for k in range(8)]) == 1
+    )
+    swapped = (a.dt.year() == b.dt.year()) & (a.dt.day() == b.dt.month()) & (a.dt.month() == b.dt.day())
+    clash = dates.join(dates, on="__c", suffix="_b").filter(a < b).filter(~(swapped | one_digit)).select("__c")
+    return pl.concat([two_ids.select("__c"), clash]).unique().get_column("__c")
 
 
 def _greedy(edges: pl.DataFrame, facts: pl.DataFrame) -> tuple[dict[int, int], int]:
