@@ -18,7 +18,7 @@ from pipeline.rules import DedupeRules, Rules
 from pipeline.stages import StageResult
 from pipeline.stages.dedupe.blocking import DECISION_BIT, candidate_pairs, key_names
 from pipeline.stages.dedupe.cluster import cluster
-from pipeline.stages.dedupe.compare import COMPARISONS, compare
+from pipeline.stages.dedupe.compare import COMPARISONS, compare, encode
 from pipeline.stages.dedupe.identity import stable_ids, with_previous
 from pipeline.stages.dedupe.model import estimate_m, estimate_u, score_pairs
 from pipeline.stages.dedupe.survive import golden_records
@@ -211,12 +211,13 @@ def deduplicate(
         )
         extra = person.select("i", "j").join(pairs.select("i", "j"), on=["i", "j"], how="anti")
         pairs = pl.concat([pairs, extra.with_columns(pl.lit(DECISION_BIT, pl.UInt32).alias("keys"))])
-    compared = compare(records, pairs) if pairs.height else None
+    encoded = encode(records)  # once, for the candidate pairs and the random pairs alike
+    compared = compare(records, pairs, encoded=encoded) if pairs.height else None
     if compared is None or compared.height == 0:
         scored = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64})
         model_stats: dict[str, object] = {"pairs": 0}
     else:
-        u = estimate_u(records, sample=d.u_sample_pairs, seed=d.seed)
+        u = estimate_u(records, sample=d.u_sample_pairs, seed=d.seed, encoded=encoded)
         levels = compared.select([f"lvl_{c}" for c in COMPARISONS]).to_numpy()
         model = estimate_m(levels, u, iterations=d.em_iterations, records=n)
         scored = score_pairs(compared, records, model)
@@ -249,6 +250,7 @@ def deduplicate(
             .alias("band"),
         )
         scored = with_reasons(scored)
+    del encoded  # the coded records: the pairs are scored
     edges = scored.filter(pl.col("band").is_in(["merge", "decided_same"])) if scored.height else scored
     labels, refused = cluster(
         n,

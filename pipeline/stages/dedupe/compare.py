@@ -163,7 +163,10 @@ def _shared_lists(a: pl.Series, b: pl.Series, facts: pl.DataFrame) -> tuple[pl.S
     return pl.Series(skel), pl.Series(canon)
 
 
-def _encode(records: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.Series], pl.DataFrame]:
+Encoded = tuple[pl.DataFrame, dict[str, pl.Series], pl.DataFrame]
+
+
+def encode(records: pl.DataFrame) -> Encoded:
     """Per record, the compact form the comparisons read: each text as a dense code (fields compared crosswise,
     first with last name and mobile with other phone, share a code space), what the rules ask of a status as a
     Boolean. Both sides of millions of pairs are then gathers of small integers, not of strings.
@@ -214,13 +217,14 @@ def _encode(records: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.Series], 
 CHUNK_PAIRS = 500_000
 
 
-def compare(records: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+def compare(records: pl.DataFrame, pairs: pl.DataFrame, *, encoded: Encoded | None = None) -> pl.DataFrame:
     """Pairs with one ``lvl_<field>`` column per comparison, plus the facts the hard rules need.
 
     Pairs are compared in chunks: each chunk's working frame (both sides of every pair) is dropped before the
-    next, so memory is bounded by the chunk, not by the number of pairs.
+    next, so memory is bounded by the chunk, not by the number of pairs. ``encoded`` is ``encode(records)``, for
+    a caller that compares several sets of pairs of the same records.
     """
-    coded, values, facts = _encode(records)
+    coded, values, facts = encoded or encode(records)
     if pairs.height <= CHUNK_PAIRS:
         return _compare(coded, pairs, values, facts)
     return pl.concat([_compare(coded, chunk, values, facts) for chunk in pairs.iter_slices(CHUNK_PAIRS)])

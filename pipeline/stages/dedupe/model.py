@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from pipeline.stages.dedupe.compare import COMPARISONS, compare
+from pipeline.stages.dedupe.compare import COMPARISONS, Encoded, compare
 
 _FLOOR = 1e-4
 # What a small file cannot tell: u is smoothed towards "random records disagree" with this many pseudo-pairs, and a
@@ -33,7 +33,9 @@ def _levels(frame: pl.DataFrame) -> np.ndarray:
     return np.column_stack([frame.get_column(f"lvl_{c}").to_numpy() for c in COMPARISONS]).astype(np.int8)
 
 
-def estimate_u(records: pl.DataFrame, *, sample: int, seed: int) -> dict[str, np.ndarray]:
+def estimate_u(
+    records: pl.DataFrame, *, sample: int, seed: int, encoded: Encoded | None = None
+) -> dict[str, np.ndarray]:
     """Level frequencies among random pairs of records (nearly all non-matches)."""
     n = records.height
     rng = np.random.default_rng(seed)
@@ -42,7 +44,7 @@ def estimate_u(records: pl.DataFrame, *, sample: int, seed: int) -> dict[str, np
     j = rng.integers(0, n, size=size)
     keep = i != j
     pairs = pl.DataFrame({"i": np.minimum(i, j)[keep], "j": np.maximum(i, j)[keep]}).cast(pl.UInt32).unique()
-    levels = _levels(compare(records, pairs))
+    levels = _levels(compare(records, pairs, encoded=encoded))
     u = {}
     for k, (name, count) in enumerate(COMPARISONS.items()):
         col = levels[:, k]
