@@ -354,3 +354,55 @@ def test_pairwise_fast_path_agrees_with_rapidfuzz(values: list[tuple[str | None,
     for scorer in (JaroWinkler.normalized_similarity, Levenshtein.distance, OSA.distance):
         expected = process.cpdist(plain_a, plain_b, scorer=scorer) if values else []
         assert list(_pairwise(a, b, scorer)) == pytest.approx(list(expected))
+
+
+# valid Israeli ID numbers (check digit right) and birth dates with a typo of each kind
+_IDS = ["039337423", "000000018", "123456782"]
+_DATES = [dt.date(1980, 3, 4), dt.date(1980, 4, 3), dt.date(1981, 3, 4), dt.date(1990, 7, 7)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(min_value=2, max_value=14),
+    facts=st.lists(
+        st.tuples(st.sampled_from([None, *_IDS]), st.sampled_from([None, *_DATES])), min_size=14, max_size=14
+    ),
+    edges=st.lists(st.tuples(st.integers(0, 13), st.integers(0, 13), st.floats(0.95, 1.0)), min_size=0, max_size=30),
+)
+def test_clustering_fast_path_agrees_with_the_greedy_on_every_edge(
+    n: int, facts: list[tuple[str | None, dt.date | None]], edges: list[tuple[int, int, float]]
+) -> None:
+    """Components found with array operations must be exactly what strongest-edge-first clustering, with its
+    constraints, makes of all the edges."""
+    from pipeline.stages.dedupe.cluster import _greedy, cluster
+
+    records = pl.DataFrame(
+        {
+            "__i": pl.Series(range(n), dtype=pl.UInt32),
+            "national_id": pl.Series([f[0] for f in facts[:n]], dtype=pl.String),
+            "national_id_status": pl.Series(["valid" if f[0] else None for f in facts[:n]], dtype=pl.String),
+            "birth_date": pl.Series([f[1] for f in facts[:n]], dtype=pl.Date),
+        }
+    )
+    kept = [(min(a, b), max(a, b), p) for a, b, p in edges if a < n and b < n and a != b]
+    frame = pl.DataFrame(
+        {"i": [e[0] for e in kept], "j": [e[1] for e in kept], "match_probability": [e[2] for e in kept]},
+        schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64},
+    ).unique(["i", "j"], keep="first", maintain_order=True)
+    labels, refused = cluster(n, frame, records)
+    every = records.select(
+        "__i",
+        pl.col("national_id").alias("any_id"),
+        pl.when(pl.col("national_id_status") == "valid").then(pl.col("national_id")).alias("valid_id"),
+        "birth_date",
+    )
+    roots, greedy_refused = _greedy(frame, every)
+
+    def partition(label_of: dict[int, int]) -> set[frozenset[int]]:
+        groups: dict[int, set[int]] = {}
+        for x in range(n):
+            groups.setdefault(label_of.get(x, -1 - x), set()).add(x)
+        return {frozenset(g) for g in groups.values()}
+
+    assert partition({x: int(labels[x]) for x in range(n)}) == partition(roots)
+    assert refused == greedy_refused

@@ -211,7 +211,7 @@ def deduplicate(
         )
         extra = person.select("i", "j").join(pairs.select("i", "j"), on=["i", "j"], how="anti")
         pairs = pl.concat([pairs, extra.with_columns(pl.lit(DECISION_BIT, pl.UInt32).alias("keys"))])
-    encoded = encode(records)  # once, for the candidate pairs and the random pairs alike
+    encoded = encode(records) if pairs.height else None  # once, for the candidate pairs and the random pairs
     compared = compare(records, pairs, encoded=encoded) if pairs.height else None
     if compared is None or compared.height == 0:
         scored = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64})
@@ -347,8 +347,8 @@ def deduplicate(
 
 def _pairs_output(scored: pl.DataFrame, records: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
     # __i is the row number of `records`, so a pair's source rows are a gather, not two joins of millions of rows;
-    # pairs with last run's golden records (source_row <= 0) are not this file's pairs
-    # a filter or a sort copies every column of millions of pairs: each is done only when it changes something
+    # pairs with last run's golden records (source_row <= 0) are not this file's pairs. A filter or a sort copies
+    # every column of millions of pairs: each is done only when it changes something.
     source_row = records.get_column("source_row")
     out = scored.with_columns(
         source_row.gather(scored.get_column("i")).alias("source_row_a"),
