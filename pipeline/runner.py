@@ -25,11 +25,10 @@ from pipeline.stages.conform import conform
 from pipeline.stages.dedupe import DedupeOutcome, deduplicate
 from pipeline.stages.enrich import enrich
 from pipeline.stages.quarantine import quarantine
-from pipeline.stages.score import as_of_date, club_figures, rfm_and_value, score
+from pipeline.stages.score import NAIVE_COLUMNS, as_of_date, club_figures, rfm_and_value, score
 from pipeline.stages.validate import validate
 
 T = TypeVar("T")
-NAIVE_COLUMNS = ("purchase_count", "total_spend", "last_purchase_date", "join_date", "phone_mobile", "email")
 
 
 class Progress(Protocol):
@@ -152,7 +151,7 @@ def process(
     source, rows_in, raw_headers = raw.source, raw.height, raw.headers
     map_stats, clean_stats, validate_stats = conformed.stats, cleaned.stats, validated.stats
     # the club as the file shows it, before cleansing, needs only these columns of every validated row
-    naive = validated.table.select(NAIVE_COLUMNS)
+    naive = validated.table.select(NAIVE_COLUMNS)  # a projection: shares the columns, drops the rest
     # the raw, mapped, cleaned and validated tables (and the stages' own ledgers, now inside field_ledger) are done
     # with: letting them go here lowers the peak of deduplication by their size
     del raw, conformed, cleaned, validated

@@ -16,6 +16,8 @@ from pipeline.rules import Rules, ScoringRules
 from pipeline.stages import StageResult
 
 NO_PURCHASE = "No purchases"
+# what rfm_and_value and club_figures(naive=True) read: the club as the file shows it, before cleansing
+NAIVE_COLUMNS = ("purchase_count", "total_spend", "last_purchase_date", "join_date", "phone_mobile", "email")
 
 
 def as_of_date(members: pl.DataFrame, s: ScoringRules, fallback: dt.date) -> dt.date:
