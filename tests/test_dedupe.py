@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.rules import load_rules
 from pipeline.runner import RunOptions, process
-from pipeline.stages.dedupe.blocking import candidate_pairs
-from pipeline.stages.dedupe.compare import SIDE_COLUMNS, compare
+from pipeline.stages.dedupe.blocking import KEY_COLUMNS, candidate_pairs
+from pipeline.stages.dedupe.compare import compare
 from pipeline.stages.dedupe.model import estimate_m, estimate_u, score_pairs
 from tests.conftest import SAMPLE
 
@@ -171,7 +171,7 @@ def test_runaway_block_is_capped() -> None:
     }
     records = pl.DataFrame(
         {"__i": pl.Series(range(n), dtype=pl.UInt32)}
-        | {c: pl.Series(c, given.get(c, [None] * n), dtype=pl.String) for c in SIDE_COLUMNS if c != "birth_date"}
+        | {c: pl.Series(c, given.get(c, [None] * n), dtype=pl.String) for c in KEY_COLUMNS if c != "birth_date"}
         | {"birth_date": pl.Series([None] * n, dtype=pl.Date)}
     )
     pairs, stats = candidate_pairs(records, keys=("phone",), max_block_size=40)

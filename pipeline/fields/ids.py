@@ -92,6 +92,11 @@ KNOWN_FAKES = (
 )
 
 
+# statuses of an ID-like value that cannot tell two people apart (a known fake, a stub, not a number): blocking
+# does not key on them and comparison reads them as no evidence
+NOT_AN_IDENTITY = ("fake", "too_short", "not_a_number")
+
+
 def nine_digits(value: pl.Expr) -> pl.Expr:
     """A number of up to nine digits as nine (the leading zeros Excel drops put back); other text as it is.
 

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from pipeline.fields.ids import nine_digits
+from pipeline.fields.ids import NOT_AN_IDENTITY, nine_digits
 from pipeline.rules import BLOCKING_KEYS
-from pipeline.stages.dedupe.names import skeletons
+from pipeline.stages.dedupe.names import skeleton_lists
 
 KEYS = BLOCKING_KEYS  # the rules list the keys a rules file may name; key_table builds each of them
 
@@ -18,15 +18,39 @@ DECISION_BIT = 1 << 31  # a pair a person decided on, whether or not a key propo
 
 def _plausible_id() -> pl.Expr:
     """An ID number that can tell people apart: valid, or invalid by a typo; never a known fake or a stub."""
-    return ~pl.col("national_id_status").is_in(["fake", "too_short", "not_a_number"]).fill_null(False)
+    return ~pl.col("national_id_status").is_in(NOT_AN_IDENTITY).fill_null(False)
+
+
+KEY_COLUMNS = (  # every column of the records that ``key_table`` reads, besides ``__i``
+    "first_name",
+    "last_name",
+    "first_name_key",
+    "last_name_key",
+    "birth_date",
+    "phone_mobile",
+    "phone_mobile_status",
+    "phone_other",
+    "phone_other_status",
+    "email",
+    "email_status",
+    "national_id",
+    "national_id_status",
+    "city",
+    "street",
+    "house_number",
+    "zip",
+)
 
 
 def key_table(records: pl.DataFrame) -> pl.DataFrame:
     """``__i`` and one column per key family (list of values per record: a record may carry several phones)."""
+    records = records.select("__i", *KEY_COLUMNS)  # a projection (no copy); a missing column fails here, by name
     valid = lambda status: pl.col(status) == "valid"  # noqa: E731
     # skeletons per distinct name, not per distinct pair of names (a million members have a million pairs)
-    table = records.with_columns(_skeletons(records.get_column("first_name")).alias("__fsk"))
-    table = table.with_columns(_skeletons(records.get_column("last_name")).alias("__lsk"))
+    table = records.with_columns(
+        skeleton_lists(records.get_column("first_name")).alias("__fsk"),
+        skeleton_lists(records.get_column("last_name")).alias("__lsk"),
+    )
     year = pl.col("birth_date").dt.year().cast(pl.String)
     names = pl.concat_str([pl.col("first_name_key"), pl.col("last_name_key")], separator="|")
     swapped = pl.concat_str([pl.col("last_name_key"), pl.col("first_name_key")], separator="|")
@@ -92,15 +116,6 @@ def key_table(records: pl.DataFrame) -> pl.DataFrame:
         )
         .drop("__sky1", "__sky2", "__sky3")
     )
-
-
-def _skeletons(names: pl.Series) -> pl.Series:
-    """Each name's consonant skeletons (a list), worked out once per distinct name."""
-    distinct = names.drop_nulls().unique().to_frame("v")
-    known = distinct.with_columns(
-        pl.col("v").map_elements(lambda v: list(skeletons(v)), return_dtype=pl.List(pl.String)).alias("sk")
-    )
-    return names.rename("v").to_frame().join(known, on="v", how="left", maintain_order="left").get_column("sk")
 
 
 def _cap_for_budget(sizes: pl.Series, *, max_block_size: int, budget: int) -> int:

@@ -11,6 +11,7 @@ import polars as pl
 from rapidfuzz.distance import OSA
 
 from pipeline.fields.ids import nine_digits
+from pipeline.stages.dedupe.compare import birth_date_typo
 
 
 def _dates_compatible(a: dt.date, b: dt.date) -> bool:
@@ -47,10 +48,10 @@ def cluster(n: int, edges: pl.DataFrame, records: pl.DataFrame) -> tuple[np.ndar
 
     ``edges``: ``i``, ``j``, ``match_probability`` (already above the merge threshold or decided by a person).
 
-    A component whose records hold at most one valid ID number and at most one birth date cannot break a
-    constraint, so adding its edges one by one would accept them all: it is the cluster, found for every such
-    component at once with array operations. Only components with two IDs or two dates go through the greedy
-    strongest-edge-first clustering below, edge by edge.
+    A component whose records hold at most one valid ID number, and whose birth dates are all one typo apart,
+    cannot break a constraint, so adding its edges one by one would accept them all: it is the cluster, found for
+    every such component at once with array operations. Only components with two valid IDs or a real date clash
+    go through the greedy strongest-edge-first clustering, edge by edge.
     """
     i, j = edges.get_column("i").to_numpy(), edges.get_column("j").to_numpy()
     component = _components(n, i, j)
@@ -77,16 +78,11 @@ def cluster(n: int, edges: pl.DataFrame, records: pl.DataFrame) -> tuple[np.ndar
 
 def _mixed(facts: pl.DataFrame) -> pl.Series:
     """Components (``__c``) that could break a constraint: two valid ID numbers, or two birth dates that are not
-    one typo apart (the same test as ``_dates_compatible``, on every pair of a component's distinct dates)."""
+    one typo apart (``birth_date_typo``, on every pair of a component's distinct dates)."""
     two_ids = facts.group_by("__c").agg(pl.col("valid_id").drop_nulls().n_unique() > 1).filter(pl.col("valid_id"))
     dates = facts.select("__c", "birth_date").drop_nulls().unique()
     a, b = pl.col("birth_date"), pl.col("birth_date_b")
-    text_a, text_b = a.dt.strftime("%Y%m%d"), b.dt.strftime("%Y%m%d")
-    one_digit = (
-        pl.sum_horizontal([(text_a.str.slice(k, 1) != text_b.str.slice(k, 1)).cast(pl.Int8) for k in range(8)]) == 1
-    )
-    swapped = (a.dt.year() == b.dt.year()) & (a.dt.day() == b.dt.month()) & (a.dt.month() == b.dt.day())
-    clash = dates.join(dates, on="__c", suffix="_b").filter(a < b).filter(~(swapped | one_digit)).select("__c")
+    clash = dates.join(dates, on="__c", suffix="_b").filter(a < b).filter(~birth_date_typo(a, b)).select("__c")
     return pl.concat([two_ids.select("__c"), clash]).unique().get_column("__c")
 
 

@@ -20,8 +20,8 @@ import polars as pl
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
-from pipeline.fields.ids import nine_digits
-from pipeline.stages.dedupe.names import given_name_table, skeletons
+from pipeline.fields.ids import NOT_AN_IDENTITY, nine_digits
+from pipeline.stages.dedupe.names import given_name_table, skeleton_lists
 
 COMPARISONS: dict[str, int] = {  # field -> number of levels (0..n-1)
     "first_name": 5,
@@ -34,7 +34,7 @@ COMPARISONS: dict[str, int] = {  # field -> number of levels (0..n-1)
     "street": 3,
     "zip": 3,
 }
-SIDE_COLUMNS = (
+SIDE_COLUMNS = (  # every column of the records that ``encode`` reads
     "first_name",
     "last_name",
     "first_name_key",
@@ -45,7 +45,6 @@ SIDE_COLUMNS = (
     "phone_other",
     "phone_other_status",
     "email",
-    "email_status",
     "national_id",
     "national_id_status",
     "city",
@@ -61,18 +60,24 @@ def _name_facts(values: pl.Series, names: pl.DataFrame) -> pl.DataFrame:
     table = given_name_table()
     spelled = names.drop_nulls("key").unique("key")
     canon = table.group_by("key").agg(pl.col("canonical").alias("canon"))
-    return (
+    facts = (
         values.rename("key")
         .to_frame()
         .with_row_index("code")
         .join(spelled, on="key", how="inner")
         .join(canon, on="key", how="left")
-        .with_columns(
-            pl.col("name").map_elements(lambda v: list(skeletons(v)), return_dtype=pl.List(pl.String)).alias("skel"),
-            pl.col("canon").fill_null([]),
-        )
-        .select("code", "canon", "skel")
     )
+    return facts.select("code", pl.col("canon").fill_null([]), skeleton_lists(facts.get_column("name")).alias("skel"))
+
+
+def birth_date_typo(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    """Two different birth dates that one slip of typing makes: day and month swapped, or one digit of YYYYMMDD
+    off, on whole columns. (Clustering's ``_dates_compatible`` says the same per edge; a property test holds the
+    two together.)"""
+    ymd = lambda d: d.dt.year().cast(pl.Int32) * 10_000 + d.dt.month().cast(pl.Int32) * 100 + d.dt.day()  # noqa: E731
+    digits_off = pl.sum_horizontal([((ymd(a) // 10**k % 10) != (ymd(b) // 10**k % 10)).cast(pl.Int8) for k in range(8)])
+    swapped = (a.dt.year() == b.dt.year()) & (a.dt.day() == b.dt.month()) & (a.dt.month() == b.dt.day())
+    return swapped | (digits_off == 1)
 
 
 def _codes(*columns: pl.Series) -> tuple[list[pl.Series], pl.Series]:
@@ -172,12 +177,13 @@ def encode(records: pl.DataFrame) -> Encoded:
     Boolean. Both sides of millions of pairs are then gathers of small integers, not of strings.
 
     Returns the coded table (row k is record ``__i`` = k), the values of each code space, and the name facts."""
+    records = records.select(SIDE_COLUMNS)  # a projection (no copy); a missing column fails here, by name
+    email_text = records.get_column("email").str.to_lowercase()
     (first, last), names = _codes(records.get_column("first_name_key"), records.get_column("last_name_key"))
     (mobile, other), phones = _codes(records.get_column("phone_mobile"), records.get_column("phone_other"))
-    (email,), emails = _codes(records.get_column("email").str.to_lowercase())
-    (local,), _ = _codes(records.get_column("email").str.to_lowercase().str.extract(r"^([^@]+)@"))
+    (email,), emails = _codes(email_text)
+    (local,), _ = _codes(email_text.str.extract(r"^([^@]+)@"))
     (nid,), ids = _codes(records.select(nine_digits(pl.col("national_id"))).to_series())
-    (birth,), dates = _codes(records.get_column("birth_date").dt.strftime("%Y%m%d"))
     (city,), _ = _codes(records.get_column("city"))
     (street,), streets = _codes(records.get_column("street"))
     (house,), _ = _codes(records.get_column("house_number"))
@@ -187,7 +193,7 @@ def encode(records: pl.DataFrame) -> Encoded:
         valid("phone_mobile_status").alias("mobile_ok"),
         valid("phone_other_status").alias("other_ok"),
         valid("national_id_status").alias("id_valid"),
-        pl.col("national_id_status").is_in(["fake", "too_short", "not_a_number"]).fill_null(False).alias("id_void"),
+        pl.col("national_id_status").is_in(NOT_AN_IDENTITY).fill_null(False).alias("id_void"),
         "birth_date",
     )
     coded = flags.with_columns(
@@ -198,7 +204,6 @@ def encode(records: pl.DataFrame) -> Encoded:
         email.alias("email"),
         local.alias("local"),
         nid.alias("nid"),
-        birth.alias("birth"),
         city.alias("city"),
         street.alias("street"),
         house.alias("house"),
@@ -210,7 +215,7 @@ def encode(records: pl.DataFrame) -> Encoded:
             records.select(pl.col("last_name_key").alias("key"), pl.col("last_name").alias("name")),
         ]
     )
-    values = {"name": names, "phone": phones, "email": emails, "id": ids, "date": dates, "street": streets, "zip": zips}
+    values = {"name": names, "phone": phones, "email": emails, "id": ids, "street": streets, "zip": zips}
     return coded, values, _name_facts(names, spelled)
 
 
@@ -303,13 +308,6 @@ def _compare(
         )
 
     da, db = pl.col("birth_date_a"), pl.col("birth_date_b")
-    date_typo = (
-        (da.dt.day() == db.dt.month()) & (da.dt.month() == db.dt.day()) & (da.dt.year() == db.dt.year())
-    ) | pl.Series(
-        "__d1",
-        _pairwise_codes(p["birth_a"], p["birth_b"], values["date"], Levenshtein.distance, empty_read=False, cutoff=1)
-        <= 1,
-    )
     phones_a = [
         pl.when(pl.col("mobile_ok_a")).then(pl.col("mobile_a")),
         pl.when(pl.col("other_ok_a")).then(pl.col("other_a")),
@@ -348,7 +346,7 @@ def _compare(
         .then(-1)
         .when(da == db)
         .then(2)
-        .when(date_typo)
+        .when(birth_date_typo(da, db))
         .then(1)
         .otherwise(0)
         .alias("lvl_birth_date"),

@@ -111,6 +111,15 @@ def skeletons(name: str | None) -> tuple[str, ...]:
     return tuple(sorted(v for v in variants if v))
 
 
+def skeleton_lists(names: pl.Series) -> pl.Series:
+    """Each name's skeletons as a list, worked out once per distinct name (null for a null name)."""
+    distinct = names.drop_nulls().unique().to_frame("v")
+    known = distinct.with_columns(
+        pl.col("v").map_elements(lambda v: list(skeletons(v)), return_dtype=pl.List(pl.String)).alias("sk")
+    )
+    return names.rename("v").to_frame().join(known, on="v", how="left", maintain_order="left").get_column("sk")
+
+
 @functools.lru_cache(maxsize=1)
 def given_name_table() -> pl.DataFrame:
     """variant -> canonical, plus every canonical to itself (lower-cased, final letters folded as in keys)."""
