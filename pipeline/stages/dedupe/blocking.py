@@ -8,6 +8,7 @@ import polars as pl
 
 from pipeline.fields.ids import NOT_AN_IDENTITY, nine_digits
 from pipeline.rules import BLOCKING_KEYS
+from pipeline.stages.dedupe.compare import SIDE_COLUMNS
 from pipeline.stages.dedupe.names import skeleton_lists
 
 KEYS = BLOCKING_KEYS  # the rules list the keys a rules file may name; key_table builds each of them
@@ -21,25 +22,9 @@ def _plausible_id() -> pl.Expr:
     return ~pl.col("national_id_status").is_in(NOT_AN_IDENTITY).fill_null(False)
 
 
-KEY_COLUMNS = (  # every column of the records that ``key_table`` reads, besides ``__i``
-    "first_name",
-    "last_name",
-    "first_name_key",
-    "last_name_key",
-    "birth_date",
-    "phone_mobile",
-    "phone_mobile_status",
-    "phone_other",
-    "phone_other_status",
-    "email",
-    "email_status",
-    "national_id",
-    "national_id_status",
-    "city",
-    "street",
-    "house_number",
-    "zip",
-)
+# every column of the records that ``key_table`` reads besides ``__i``: what comparison reads, and whether an
+# e-mail is good enough to block on
+KEY_COLUMNS = (*SIDE_COLUMNS, "email_status")
 
 
 def key_table(records: pl.DataFrame) -> pl.DataFrame:
