@@ -186,6 +186,66 @@ def test_runaway_block_is_capped() -> None:
     }
 
 
+def key_records(given: dict[str, list[str | None]], birth_dates: list[dt.date | None] | None = None) -> pl.DataFrame:
+    """Records with only the columns blocking reads; ``given`` fills some, the rest are empty."""
+    n = len(next(iter(given.values())))
+    return pl.DataFrame(
+        {"__i": pl.Series(range(n), dtype=pl.UInt32)}
+        | {c: pl.Series(c, given.get(c, [None] * n), dtype=pl.String) for c in KEY_COLUMNS if c != "birth_date"}
+        | {"birth_date": pl.Series(birth_dates or [None] * n, dtype=pl.Date)}
+    )
+
+
+def proposed(records: pl.DataFrame, key: str, max_block_size: int = 40) -> set[tuple[int, int]]:
+    pairs, _ = candidate_pairs(records, keys=(key,), max_block_size=max_block_size, max_pairs_per_record=10)
+    return set(zip(pairs["i"].to_list(), pairs["j"].to_list(), strict=True))
+
+
+def test_id_typo_key_meets_every_record_of_the_right_number_but_never_pairs_two_valid_numbers() -> None:
+    from stdnum import luhn
+    from stdnum.il import idnr
+
+    right = "03933742" + luhn.calc_check_digit("03933742")
+    typo = right[:2] + right[3] + right[2] + right[4:]  # two neighbouring digits swapped: the check digit fails
+    shifted = right[1:] + luhn.calc_check_digit(right[1:])  # another valid number, one struck digit from `right`
+    assert idnr.is_valid(right) and idnr.is_valid(shifted) and not idnr.is_valid(typo) and typo != right
+    ids = [right] * 5 + [typo, shifted]
+    status = ["valid"] * 5 + ["invalid", "valid"]
+    records = key_records({"national_id": ids, "national_id_status": status})
+    # the five records of the right number are one entry in each typo block, so a cap of 5 records does not
+    # skip the block of six records; the typo meets all five, and the two valid numbers are not paired
+    assert proposed(records, "national_id_typo", max_block_size=5) == {(i, 5) for i in range(5)}
+
+
+def test_names_swapped_and_mistyped_with_one_birth_date_are_proposed() -> None:
+    born = dt.date(1956, 11, 17)
+    records = key_records(
+        {
+            "first_name": ["Jessup", "Cameron", "Dana"],
+            "first_name_key": ["jessup", "cameron", "dana"],
+            "last_name": ["Cameron", "Jessu", "Cameron"],
+            "last_name_key": ["cameron", "jessu", "cameron"],
+        },
+        [born, born, dt.date(1990, 1, 1)],
+    )
+    assert proposed(records, "name_part_birth_date") == {(0, 1)}
+    assert proposed(records, "name_birth_date") == set()  # the typo hides them from the whole-name key
+
+
+def test_address_and_birth_date_propose_a_member_whose_names_both_changed() -> None:
+    born = dt.date(1990, 10, 1)
+    records = key_records(
+        {
+            "first_name": ["Ethan", "Etahn"],
+            "last_name": ["Callahan", "Bartnel"],
+            "street": ["meyrick place", "meyrick place"],
+            "zip": ["3691", None],
+        },
+        [born, born],
+    )
+    assert proposed(records, "address_birth_date") == {(0, 1)}
+
+
 def test_comparison_budget_keeps_pairs_linear() -> None:
     from pipeline.stages.dedupe.blocking import _cap_for_budget
 
@@ -282,7 +342,7 @@ def test_blocking_builds_every_key_the_rules_accept(fitted: tuple[pl.DataFrame, 
     from pipeline.stages.dedupe.blocking import key_table
 
     records, _ = fitted
-    assert set(key_table(records).columns) - {"__i"} == set(BLOCKING_KEYS)
+    assert {c for c in key_table(records).columns if not c.startswith("__")} == set(BLOCKING_KEYS)
 
 
 def test_previous_run_keeps_golden_ids_of_unchanged_members(tmp_path: Path) -> None:

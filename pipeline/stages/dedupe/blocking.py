@@ -17,9 +17,36 @@ KEYS = BLOCKING_KEYS  # the rules list the keys a rules file may name; key_table
 DECISION_BIT = 1 << 31  # a pair a person decided on, whether or not a key proposed it
 
 
+def _listed(exprs: list[pl.Expr]) -> pl.Expr:
+    """A list per record from a few expressions (null entries kept): ``concat_list`` is several times slower."""
+    return pl.concat_arr(exprs).arr.to_list()
+
+
 def _plausible_id() -> pl.Expr:
     """An ID number that can tell people apart: valid, or invalid by a typo; never a known fake or a stub."""
     return ~pl.col("national_id_status").is_in(NOT_AN_IDENTITY).fill_null(False)
+
+
+def _id_deletions(number: str) -> pl.Expr:
+    """The nine numbers left when one digit is struck out of the nine-digit ID in column ``number`` (an integer
+    column, computed once: an expression here would be worked out again for each of the nine), as integers.
+
+    Two IDs one digit apart, or with two neighbouring digits swapped, share one of them: a typo that only
+    the check digit gives away still finds the member's right number. Integers, not strings: nine arithmetic
+    columns instead of nine million short strings at a million members.
+    """
+    n = pl.col(number)
+    # concat_arr, then a list: concat_list of nine columns takes a second at a million members, this 0.1 s
+    return pl.concat_arr([(n // 10 ** (9 - k)) * 10 ** (8 - k) + n % 10 ** (8 - k) for k in range(9)]).arr.to_list()
+
+
+# keys whose blocks only count when one record in them may start a pair: the ID-typo key pairs an invalid
+# number with a valid one (or two invalid ones), never two valid numbers, which the hard rule keeps apart anyway
+PROBES = {"national_id_typo": "__id_probe"}
+# keys whose blocks are made of distinct numbers, not of records: the five records of one member that share an ID
+# (paired already by the exact key) are one entry in each of its typo blocks, so they neither fill the block cap
+# nor spend the budget, and the typo's record still meets all five
+GROUPS = {"national_id_typo": "__id_group"}
 
 
 # every column of the records that ``key_table`` reads besides ``__i``: what comparison reads, and whether an
@@ -28,38 +55,35 @@ KEY_COLUMNS = (*SIDE_COLUMNS, "email_status")
 
 
 def key_table(records: pl.DataFrame) -> pl.DataFrame:
-    """``__i`` and one column per key family (list of values per record: a record may carry several phones)."""
+    """``__i`` and one column per key family (list of values per record: a record may carry several phones), plus
+    the ``__``-prefixed columns that ``PROBES`` and ``GROUPS`` name."""
     records = records.select("__i", *KEY_COLUMNS)  # a projection (no copy); a missing column fails here, by name
     valid = lambda status: pl.col(status) == "valid"  # noqa: E731
     # skeletons per distinct name, not per distinct pair of names (a million members have a million pairs)
     table = records.with_columns(
         skeleton_lists(records.get_column("first_name")).alias("__fsk"),
         skeleton_lists(records.get_column("last_name")).alias("__lsk"),
+        nine_digits(pl.col("national_id")).cast(pl.UInt64, strict=False).alias("__id_n"),
     )
     year = pl.col("birth_date").dt.year().cast(pl.String)
     names = pl.concat_str([pl.col("first_name_key"), pl.col("last_name_key")], separator="|")
     swapped = pl.concat_str([pl.col("last_name_key"), pl.col("first_name_key")], separator="|")
+    id_like = pl.col("national_id").str.contains(r"^\d{5,9}$") & _plausible_id()
     return (
         table.select(
             "__i",
-            pl.concat_list(
+            _listed(
                 [
                     pl.when(valid("phone_mobile_status")).then(pl.col("phone_mobile")),
                     pl.when(valid("phone_other_status")).then(pl.col("phone_other")),
                 ]
             ).alias("phone"),
-            pl.concat_list(
+            _listed(
                 [pl.when(pl.col("email_status").is_in(["valid", "role"])).then(pl.col("email").str.to_lowercase())]
             ).alias("email"),
             # any ID-like number, valid or not: a mistyped check digit still finds its twin (the hard rule needs valid)
-            pl.concat_list(
-                [
-                    pl.when(pl.col("national_id").str.contains(r"^\d{5,9}$") & _plausible_id()).then(
-                        nine_digits(pl.col("national_id"))
-                    )
-                ]
-            ).alias("national_id"),
-            pl.concat_list(
+            _listed([pl.when(id_like).then(nine_digits(pl.col("national_id")))]).alias("national_id"),
+            _listed(
                 [
                     pl.when(pl.col("birth_date").is_not_null()).then(
                         pl.concat_str([n, pl.col("birth_date").cast(pl.String)], separator="|")
@@ -70,35 +94,40 @@ def key_table(records: pl.DataFrame) -> pl.DataFrame:
             (pl.col("__fsk").list.first() + "|" + pl.col("__lsk").list.first() + "|" + year).alias("__sky1"),
             (pl.col("__lsk").list.first() + "|" + pl.col("__fsk").list.first() + "|" + year).alias("__sky2"),
             (pl.col("__fsk").list.last() + "|" + pl.col("__lsk").list.last() + "|" + year).alias("__sky3"),
-            pl.concat_list(
+            # either name, in either field, with the birth date: a member whose names are swapped *and* mistyped
+            _listed(
                 [
                     pl.when(pl.col("birth_date").is_not_null()).then(
-                        pl.concat_str([pl.col("last_name_key"), pl.col("birth_date").cast(pl.String)], separator="|")
+                        pl.concat_str([pl.col(n), pl.col("birth_date").cast(pl.String)], separator="|")
                     )
+                    for n in ("first_name_key", "last_name_key")
                 ]
-            ).alias("last_name_birth_date"),
-            pl.concat_list(
+            ).alias("name_part_birth_date"),
+            pl.when(id_like).then(_id_deletions("__id_n")).alias("national_id_typo"),
+            (pl.col("national_id_status") != "valid").fill_null(True).alias("__id_probe"),
+            pl.col("__id_n").alias("__id_group"),
+            # where the member lives and when they were born: both names changed or mistyped beyond a key
+            _listed(
                 [
                     pl.when(pl.col("birth_date").is_not_null()).then(
-                        pl.concat_str([pl.col("first_name_key"), pl.col("birth_date").cast(pl.String)], separator="|")
+                        pl.concat_str([pl.col(c), pl.col("birth_date").cast(pl.String)], separator="|")
                     )
+                    for c in ("zip", "street")
                 ]
-            ).alias("first_name_birth_date"),
-            pl.concat_list([names, swapped]).alias("name"),
-            pl.concat_list([pl.concat_str([pl.col("zip"), pl.col("house_number")], separator="|")]).alias("zip_house"),
-            pl.concat_list(
+            ).alias("address_birth_date"),
+            _listed([names, swapped]).alias("name"),
+            _listed([pl.concat_str([pl.col("zip"), pl.col("house_number")], separator="|")]).alias("zip_house"),
+            _listed(
                 [
                     pl.concat_str([names, pl.col("city")], separator="|"),
                     pl.concat_str([swapped, pl.col("city")], separator="|"),
                 ]
             ).alias("name_city"),
-            pl.concat_list(
+            _listed(
                 [pl.concat_str([pl.col("__lsk").list.first(), pl.col("street"), pl.col("house_number")], separator="|")]
             ).alias("last_name_street"),
         )
-        .with_columns(
-            pl.concat_list([pl.col("__sky1"), pl.col("__sky2"), pl.col("__sky3")]).alias("skeleton_birth_year")
-        )
+        .with_columns(_listed([pl.col("__sky1"), pl.col("__sky2"), pl.col("__sky3")]).alias("skeleton_birth_year"))
         .drop("__sky1", "__sky2", "__sky3")
     )
 
@@ -145,24 +174,34 @@ def candidate_pairs(
     for bit, key in enumerate(keys):
         # blocks are joined on a 64-bit hash of the key's text, not on the text: two values that share a hash only
         # propose a pair, which the comparison then scores on the real values
+        probe, group = PROBES.get(key), GROUPS.get(key)
         values = (
-            table.select("__i", pl.col(key).alias("k"))
+            table.select(
+                "__i",
+                pl.col(key).alias("k"),
+                (pl.col(probe) if probe else pl.lit(True)).alias("probe"),
+                *([pl.col(group).alias("g")] if group else []),
+            )
             .explode("k")
             .drop_nulls("k")
-            .select("__i", pl.col("k").hash())
-            .unique()
+            .with_columns(pl.col("k").hash())
         )
-        sizes = values.group_by("k").len()
+        if probe:  # only blocks with a record that may start a pair (a few percent of the values: before unique)
+            values = values.filter(pl.col("k").is_in(values.filter("probe").get_column("k").implode()))
+        values = values.unique()
+        # a block's entries: its records, or for a grouped key its distinct groups
+        entries = values.select("k", "g", "probe").unique(["k", "g"]) if group else values
+        sizes = entries.group_by("k").len()
         cap = _cap_for_budget(sizes.get_column("len"), max_block_size=max_block_size, budget=budget - spent)
         capped = sizes.filter(pl.col("len") > cap)
-        kept = values.join(capped.select("k"), on="k", how="anti")
-        pairs = (
-            kept.join(kept, on="k", suffix="_b")
-            .filter(pl.col("__i") < pl.col("__i_b"))
-            .select(pair)
-            .unique()
-            .with_columns(pl.lit(1 << bit, pl.UInt32).alias("key"))
-        )
+        kept = entries.join(capped.select("k"), on="k", how="anti")
+        if group:
+            pairs = _group_pairs(kept, values, max_group=max_block_size)
+        else:
+            pairs = kept.join(kept, on="k", suffix="_b").filter(
+                (pl.col("__i") < pl.col("__i_b")) & (pl.col("probe") | pl.col("probe_b"))
+            )
+        pairs = pairs.select(pair).unique().with_columns(pl.lit(1 << bit, pl.UInt32).alias("key"))
         # only pairs no earlier key proposed spend the budget: strong keys mostly re-find the same duplicates
         new = pairs.select("p").join(seen, on="p", how="anti") if found else pairs.select("p")
         spent += new.height
@@ -192,6 +231,27 @@ def candidate_pairs(
         )
     )
     return pairs, stats
+
+
+def _group_pairs(kept: pl.DataFrame, values: pl.DataFrame, *, max_group: int) -> pl.DataFrame:
+    """Record pairs ``__i < __i_b`` from pairs of groups that share a block, each group expanded to its records
+    (a group larger than ``max_group``, a number on hundreds of records, is not expanded)."""
+    group_pairs = (
+        kept.join(kept, on="k", suffix="_b")
+        .filter((pl.col("g") < pl.col("g_b")) & (pl.col("probe") | pl.col("probe_b")))
+        .select("g", "g_b")
+        .unique()
+    )
+    members = values.select("g", "__i").unique()
+    members = members.filter(pl.len().over("g") <= max_group)
+    return (
+        group_pairs.join(members, on="g")
+        .join(members.rename({"g": "g_b", "__i": "__i_b"}), on="g_b")
+        .select(
+            pl.min_horizontal("__i", "__i_b").alias("__i"),
+            pl.max_horizontal("__i", "__i_b").alias("__i_b"),
+        )
+    )
 
 
 def key_names(masks: pl.Series, keys: Sequence[str]) -> pl.Series:
