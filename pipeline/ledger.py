@@ -91,7 +91,10 @@ def finish(entries: Iterable[pl.DataFrame], *, severities: Mapping[str, str]) ->
     parts = [e.select(list(_ENTRY_SCHEMA)).cast(_ENTRY_SCHEMA) for e in entries if e.height]  # type: ignore[arg-type]
     if not parts:
         return empty()
+    # the codes in one chunk: replace_strict on a column of dozens of chunks took 0.46 s at 7.5M entries, 0.06 s
+    # on one (only this small column is copied; before and after stay in their chunks)
     merged = pl.concat(parts, how="vertical")
+    merged = merged.with_columns(merged.get_column("check").rechunk())
     unknown = set(merged.get_column("check").unique().to_list()) - CATALOGUE.keys()
     if unknown:  # a programming error, not a data problem
         raise KeyError(f"ledger codes missing from the catalogue: {sorted(unknown)}")
