@@ -91,9 +91,26 @@ def _days_in_month(year: pl.Expr, month: pl.Expr) -> pl.Expr:
     )
 
 
+_PARSED = ("value", "serial", "two_digit", "impossible", "unparseable", "year_only")
+
+
 def parse_dates(raw: pl.Series, *, reference: dt.date, pivot: int = 0) -> pl.DataFrame:
     """Parse one column of date strings. Returns ``value`` (Date) and booleans ``serial``, ``two_digit``,
-    ``impossible``, ``unparseable``, ``year_only``, aligned with ``raw``."""
+    ``impossible``, ``unparseable``, ``year_only``, aligned with ``raw``.
+
+    Each distinct text is parsed once: a million members hold a few tens of thousands of distinct dates, and the
+    five regexes cost more than the join that puts the answers back.
+    """
+    distinct = _parse_distinct(raw.unique(), reference=reference, pivot=pivot)
+    return (
+        pl.DataFrame({"raw": raw})
+        .join(distinct, on="raw", how="left", nulls_equal=True, maintain_order="left")
+        .select(_PARSED)
+    )
+
+
+def _parse_distinct(raw: pl.Series, *, reference: dt.date, pivot: int) -> pl.DataFrame:
+    """``raw`` and what ``parse_dates`` says of each value."""
     s = pl.col("raw")
     iso, dmy, ymd8, dmy8 = (s.str.extract_groups(p) for p in (_ISO, _DMY, _YMD8, _DMY8))
     frame = pl.DataFrame({"raw": raw}).with_columns(
@@ -142,7 +159,7 @@ def parse_dates(raw: pl.Series, *, reference: dt.date, pivot: int = 0) -> pl.Dat
             "unparseable"
         )
     )
-    return frame.select("value", "serial", "two_digit", "impossible", "unparseable", "year_only")
+    return frame.select("raw", *_PARSED)
 
 
 def clean_dates(
