@@ -108,12 +108,18 @@ def nine_digits(value: pl.Expr) -> pl.Expr:
 
 def check_digit_ok(nine: pl.Expr) -> pl.Expr:
     """Luhn over 9 digits with weights 1,2,1,2...: products over 9 lose 9; the sum divides by 10."""
-    total: pl.Expr = pl.lit(0)
+    return _luhn_ok(nine.cast(pl.Int64, strict=False)) & (nine != "000000000")  # stdnum also refuses all zeros
+
+
+def _luhn_ok(number: pl.Expr) -> pl.Expr:
+    """``check_digit_ok`` on the ID as an integer (a column: an expression here would be evaluated nine times).
+    Digits by integer arithmetic, not nine string slices (a third of the ID cleaning's time)."""
+    total: pl.Expr = pl.lit(0, pl.Int64)
     for i in range(9):
-        digit = nine.str.slice(i, 1).cast(pl.Int32, strict=False)
+        digit = number // 10 ** (8 - i) % 10
         product = digit * (1 if i % 2 == 0 else 2)
         total = total + pl.when(product > 9).then(product - 9).otherwise(product)
-    return ((total % 10) == 0) & (nine != "000000000")  # stdnum also refuses all zeros
+    return (total % 10) == 0
 
 
 def clean_national_ids(
@@ -128,24 +134,31 @@ def clean_national_ids(
     Output columns: ``national_id`` (9 digits when valid, else the value as it was) and
     ``national_id_status`` (valid, invalid, too_short, not_a_number, fake, company).
     """
-    raw = pl.col("national_id")
-    excel = raw.str.contains(r"^\d{1,9}\.0+$")
-    stripped = pl.when(excel).then(raw.str.replace(r"\.0+$", "")).otherwise(raw)
-    digits = stripped.str.replace_all(r"[\s\-./]", "")
-    numeric = digits.str.contains(r"^\d{1,9}$")
+    raw = pl.col("raw")
+    # the Excel-stripped text and its digits as columns, worked out once (each is read by several flags below)
+    work = frame.select("source_row", pl.col("national_id").alias("raw")).with_columns(
+        raw.str.contains(r"^\d{1,9}\.0+$").alias("excel")
+    )
+    work = work.with_columns(
+        pl.when(pl.col("excel")).then(raw.str.replace(r"\.0+$", "")).otherwise(raw).alias("stripped")
+    )
+    work = work.with_columns(pl.col("stripped").str.replace_all(r"[\s\-./]", "").alias("digits"))
+    work = work.with_columns(pl.col("digits").str.contains(r"^\d{1,9}$").alias("numeric"))
+    stripped, digits, numeric = pl.col("stripped"), pl.col("digits"), pl.col("numeric")
     significant = digits.str.strip_chars_start("0").str.len_chars()
     nine = digits.str.zfill(9)
-    work = frame.select(
+    work = work.select(
         "source_row",
-        raw.alias("raw"),
-        excel.alias("excel"),
+        "raw",
+        "excel",
         (numeric & (digits != stripped)).alias("separators"),
         pl.when(numeric).then(nine).alias("nine"),
         (numeric & (digits.str.len_chars() < 9)).alias("padded"),
         (numeric & (significant < min_digits)).alias("short"),
-        numeric.alias("numeric"),
+        "numeric",
     )
-    ok = check_digit_ok(pl.col("nine"))
+    work = work.with_columns(pl.col("nine").cast(pl.Int64, strict=False).alias("number"))
+    ok = _luhn_ok(pl.col("number")) & (pl.col("nine") != "000000000")  # check_digit_ok, on the number once
     status = (
         pl.when(pl.col("raw").is_null())
         .then(pl.lit(None, pl.String))
