@@ -221,16 +221,23 @@ def process(
     )
 
 
-def _with_titles(ledger: pl.DataFrame) -> pl.DataFrame:
-    """The ledger as a person reads it: each code with its title in words (why), next to before and after."""
+def _with_titles(ledger: pl.DataFrame) -> pl.LazyFrame:
+    """The ledger as a person reads it: each code with its title in words (why), next to before and after.
+
+    Lazy, and a map of the codes rather than a join: the CSV writer streams it, so the millions of before/after
+    strings are never copied whole."""
     from pipeline.catalogue import all_checks
 
-    titles = pl.DataFrame(
-        {"check": list(all_checks()), "why": [c.title for c in all_checks().values()]},
-        schema={"check": ledger_.WORD, "why": pl.String},
-    )
-    return ledger.join(titles, on="check", how="left", maintain_order="left").select(
-        "source_row", "field", "check", "why", "severity", "action", "before", "after"
+    titles = {code: c.title for code, c in all_checks().items()}
+    return ledger.lazy().select(
+        "source_row",
+        "field",
+        "check",
+        pl.col("check").replace_strict(titles, default=None, return_dtype=pl.String).alias("why"),
+        "severity",
+        "action",
+        "before",
+        "after",
     )
 
 
