@@ -117,13 +117,13 @@ BLOCKING_KEYS = (  # in the order they spend the comparison budget; pipeline.sta
     "national_id",
     "name_birth_date",
     "skeleton_birth_year",
-    "national_id_typo",
     "name_part_birth_date",
     "name",
     "name_city",
     "last_name_street",
     "zip_house",
     "address_birth_date",
+    "national_id_typo",
 )
 
 

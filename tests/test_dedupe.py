@@ -217,6 +217,24 @@ def test_id_typo_key_meets_every_record_of_the_right_number_but_never_pairs_two_
     assert proposed(records, "national_id_typo", max_block_size=5) == {(i, 5) for i in range(5)}
 
 
+def test_id_typo_key_is_skipped_where_numbers_are_too_dense_to_tell_a_typo_from_chance() -> None:
+    import random
+
+    rng = random.Random(7)
+    # 3,000 five-digit numbers, none passing a check digit: each is one digit from about 1.4 others by chance
+    ids = [f"{rng.randrange(10_000, 100_000)}" for _ in range(3_000)]
+    records = key_records({"national_id": ids, "national_id_status": ["invalid"] * len(ids)})
+    pairs, stats = candidate_pairs(records, keys=("national_id_typo",), max_pairs_per_record=10)
+    assert pairs.height == 0
+    assert stats["national_id_typo"]["skipped_chance_neighbours_per_number"] > 1
+    # two of the same numbers are too few to meet by chance: the key runs, and no skip is recorded
+    sparse = key_records({"national_id": ids[:2], "national_id_status": ["invalid", "invalid"]})
+    assert (
+        "skipped_chance_neighbours_per_number"
+        not in candidate_pairs(sparse, keys=("national_id_typo",))[1]["national_id_typo"]
+    )
+
+
 def test_names_swapped_and_mistyped_with_one_birth_date_are_proposed() -> None:
     born = dt.date(1956, 11, 17)
     records = key_records(

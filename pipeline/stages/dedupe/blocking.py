@@ -132,17 +132,20 @@ def key_table(records: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _cap_for_budget(sizes: pl.Series, *, max_block_size: int, budget: int) -> int:
-    """The largest block size whose blocks (all blocks up to that size) make at most ``budget`` pairs."""
+def _cap_for_budget(sizes: pl.Series, *, max_block_size: int, budget: int, pairs: pl.Series | None = None) -> int:
+    """The largest block size whose blocks (all blocks up to that size) make at most ``budget`` pairs.
+
+    ``pairs``: each block's pairs when they are not n(n-1)/2 of its size (a grouped key's entries stand for
+    several records each)."""
     if budget <= 0:
         return 1
     table = (
-        pl.DataFrame({"n": sizes})
+        pl.DataFrame({"n": sizes, "p": pairs if pairs is not None else sizes * (sizes - 1) // 2})
         .filter(pl.col("n") > 1)
         .group_by("n")
-        .len()
+        .agg(pl.col("p").sum())
         .sort("n")
-        .with_columns((pl.col("n") * (pl.col("n") - 1) // 2 * pl.col("len")).cum_sum().alias("pairs"))
+        .with_columns(pl.col("p").cum_sum().alias("pairs"))
     )
     fits = table.filter((pl.col("pairs") <= budget) & (pl.col("n") <= max_block_size))
     return int(fits.get_column("n").max() or 1) if fits.height else 1  # type: ignore[arg-type]
@@ -155,7 +158,7 @@ def candidate_pairs(
     keys: Sequence[str] = KEYS,
     max_block_size: int = 40,
     max_pairs_per_record: float = 4.0,
-) -> tuple[pl.DataFrame, dict[str, dict[str, int]]]:
+) -> tuple[pl.DataFrame, dict[str, dict[str, float]]]:
     """Pairs ``(i, j)`` with ``i < j`` and the keys that proposed each (``keys``: bit k for ``keys[k]``, see
     ``key_names``); per key: pairs, blocks and capped blocks.
 
@@ -169,9 +172,14 @@ def candidate_pairs(
     spent = 0
     found: list[pl.DataFrame] = []
     seen = pl.DataFrame(schema={"p": pl.UInt64})
-    stats: dict[str, dict[str, int]] = {}
+    stats: dict[str, dict[str, float]] = {}
     pair = (pl.col("__i").cast(pl.UInt64) * (1 << 32) + pl.col("__i_b")).alias("p")  # (i, j) as one integer
     for bit, key in enumerate(keys):
+        if key == "national_id_typo" and (chance := _chance_neighbours(table)) > 1:
+            # numbers so dense that a random one is a typo away from another: the key would propose strangers
+            stats[key] = dict.fromkeys(("pairs", "new_pairs", "blocks", "block_cap", "capped_blocks"), 0)
+            stats[key] |= {"capped_records": 0, "skipped_chance_neighbours_per_number": round(chance, 1)}
+            continue
         # blocks are joined on a 64-bit hash of the key's text, not on the text: two values that share a hash only
         # propose a pair, which the comparison then scores on the real values
         probe, group = PROBES.get(key), GROUPS.get(key)
@@ -191,8 +199,21 @@ def candidate_pairs(
         values = values.unique()
         # a block's entries: its records, or for a grouped key its distinct groups
         entries = values.select("k", "g", "probe").unique(["k", "g"]) if group else values
-        sizes = entries.group_by("k").len()
-        cap = _cap_for_budget(sizes.get_column("len"), max_block_size=max_block_size, budget=budget - spent)
+        if group:  # a block's pairs: those between its groups, each group as many records as it holds
+            held = values.group_by("g").agg(pl.col("__i").n_unique().cast(pl.Int64).alias("m"))
+            sizes = (
+                entries.join(held, on="g")
+                .group_by("k")
+                .agg(pl.len(), ((pl.col("m").sum() ** 2 - (pl.col("m") ** 2).sum()) // 2).alias("pairs"))
+            )
+        else:
+            sizes = entries.group_by("k").len()
+        cap = _cap_for_budget(
+            sizes.get_column("len"),
+            max_block_size=max_block_size,
+            budget=budget - spent,
+            pairs=sizes.get_column("pairs") if group else None,
+        )
         capped = sizes.filter(pl.col("len") > cap)
         kept = entries.join(capped.select("k"), on="k", how="anti")
         if group:
@@ -231,6 +252,19 @@ def candidate_pairs(
         )
     )
     return pairs, stats
+
+
+def _chance_neighbours(table: pl.DataFrame) -> float:
+    """How many other numbers in the file a number that fails its check digit is one typo from, by chance alone.
+
+    A number of L significant digits has about 9L neighbours one digit off; N distinct numbers fill 10^L of them.
+    Israeli IDs (nine digits) at a million members: about 0.07, so the ID-typo key proposes real typos. FEBRL's
+    seven-digit numbers at a million records: about 6, so it would propose strangers and is skipped."""
+    numbers = table.select(pl.col("__id_group").filter(pl.col("national_id_typo").is_not_null()).unique()).to_series()
+    if numbers.len() < 2:
+        return 0.0
+    digits = float(numbers.cast(pl.String).str.len_chars().median() or 9)  # type: ignore[arg-type]
+    return 9 * digits * numbers.len() / 10**digits
 
 
 def _group_pairs(kept: pl.DataFrame, values: pl.DataFrame, *, max_group: int) -> pl.DataFrame:
