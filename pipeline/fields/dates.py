@@ -14,7 +14,7 @@ import polars as pl
 
 from pipeline import ledger as ledger_
 from pipeline.catalogue import check
-from pipeline.fields.outcome import FieldOutcome
+from pipeline.fields.outcome import FieldOutcome, on_distinct
 
 check("date-normalised", "info", "normalised", "Date written as ISO", "{field} {before} written as {after}")
 check(
@@ -91,26 +91,17 @@ def _days_in_month(year: pl.Expr, month: pl.Expr) -> pl.Expr:
     )
 
 
-_PARSED = ("value", "serial", "two_digit", "impossible", "unparseable", "year_only")
-
-
 def parse_dates(raw: pl.Series, *, reference: dt.date, pivot: int = 0) -> pl.DataFrame:
     """Parse one column of date strings. Returns ``value`` (Date) and booleans ``serial``, ``two_digit``,
     ``impossible``, ``unparseable``, ``year_only``, aligned with ``raw``.
 
-    Each distinct text is parsed once: a million members hold a few tens of thousands of distinct dates, and the
-    five regexes cost more than the join that puts the answers back.
+    Each distinct text is parsed once (``on_distinct``).
     """
-    distinct = _parse_distinct(raw.unique(), reference=reference, pivot=pivot)
-    return (
-        pl.DataFrame({"raw": raw})
-        .join(distinct, on="raw", how="left", nulls_equal=True, maintain_order="left")
-        .select(_PARSED)
-    )
+    return on_distinct(raw, lambda distinct: _parse_distinct(distinct, reference=reference, pivot=pivot))
 
 
 def _parse_distinct(raw: pl.Series, *, reference: dt.date, pivot: int) -> pl.DataFrame:
-    """``raw`` and what ``parse_dates`` says of each value."""
+    """What ``parse_dates`` says of each value of ``raw``, aligned with it."""
     s = pl.col("raw")
     iso, dmy, ymd8, dmy8 = (s.str.extract_groups(p) for p in (_ISO, _DMY, _YMD8, _DMY8))
     frame = pl.DataFrame({"raw": raw}).with_columns(
@@ -159,7 +150,7 @@ def _parse_distinct(raw: pl.Series, *, reference: dt.date, pivot: int) -> pl.Dat
             "unparseable"
         )
     )
-    return frame.select("raw", *_PARSED)
+    return frame.select("value", "serial", "two_digit", "impossible", "unparseable", "year_only")
 
 
 def clean_dates(

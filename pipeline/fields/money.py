@@ -10,7 +10,7 @@ import polars as pl
 
 from pipeline import ledger as ledger_
 from pipeline.catalogue import check
-from pipeline.fields.outcome import FieldOutcome
+from pipeline.fields.outcome import FieldOutcome, on_distinct
 
 check("money-normalised", "info", "normalised", "Amount written as a number", "{field} {before} written as {after}")
 check("money-unparseable", "warning", "flagged", "Amount is not a number", "{field} {before} is not an amount")
@@ -27,15 +27,18 @@ _CURRENCY = r"(?i)₪|ש\"ח|ש״ח|ש''ח|שח|nis|ils|שקלים|שקל|\s"
 
 
 def parse_amount(raw: pl.Series) -> pl.Series:
-    """Text to Float64 (null when it is not an amount).
+    """Text to Float64 (null when it is not an amount), once per distinct text (``on_distinct``).
 
-    Worked out step by step over the distinct values: as one expression, the stripped text would be computed
-    again in every branch, and a whole-number check reads the amount three times (1.5 s of a million members'
-    cleaning, now a tenth of that).
+    Step by step, as columns: as one expression the stripped text was computed again in every branch (1.5 s of a
+    million members' cleaning with the count's three reads of it, now about 0.15 s).
     """
-    values = pl.DataFrame({"raw": raw.unique()})
-    parsed = (
-        values.with_columns(pl.col("raw").str.replace_all(_CURRENCY, "").alias("bare"))
+    return on_distinct(raw, _parse_distinct).get_column("n").alias(raw.name)
+
+
+def _parse_distinct(raw: pl.Series) -> pl.DataFrame:
+    return (
+        pl.DataFrame({"raw": raw})
+        .with_columns(pl.col("raw").str.replace_all(_CURRENCY, "").alias("bare"))
         .with_columns(
             pl.col("bare").str.contains(r"^\(.*\)$|^-|-$").alias("negative"),
             pl.col("bare").str.strip_chars("()-+").alias("body"),
@@ -50,13 +53,7 @@ def parse_amount(raw: pl.Series) -> pl.Series:
             .cast(pl.Float64, strict=False)
             .alias("number")
         )
-        .select("raw", pl.when(pl.col("negative")).then(-pl.col("number")).otherwise(pl.col("number")).alias("n"))
-    )
-    return (
-        pl.DataFrame({"raw": raw})
-        .join(parsed, on="raw", how="left", nulls_equal=True, maintain_order="left")
-        .get_column("n")
-        .alias(raw.name)
+        .select(pl.when(pl.col("negative")).then(-pl.col("number")).otherwise(pl.col("number")).alias("n"))
     )
 
 
