@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -36,17 +37,41 @@ def _id_deletions(number: str) -> pl.Expr:
     columns instead of nine million short strings at a million members.
     """
     n = pl.col(number)
-    # concat_arr, then a list: concat_list of nine columns takes a second at a million members, this 0.1 s
-    return pl.concat_arr([(n // 10 ** (9 - k)) * 10 ** (8 - k) + n % 10 ** (8 - k) for k in range(9)]).arr.to_list()
+    return _listed([(n // 10 ** (9 - k)) * 10 ** (8 - k) + n % 10 ** (8 - k) for k in range(9)])
 
 
-# keys whose blocks only count when one record in them may start a pair: the ID-typo key pairs an invalid
-# number with a valid one (or two invalid ones), never two valid numbers, which the hard rule keeps apart anyway
-PROBES = {"national_id_typo": "__id_probe"}
-# keys whose blocks are made of distinct numbers, not of records: the five records of one member that share an ID
-# (paired already by the exact key) are one entry in each of its typo blocks, so they neither fill the block cap
-# nor spend the budget, and the typo's record still meets all five
-GROUPS = {"national_id_typo": "__id_group"}
+def _chance_neighbours(table: pl.DataFrame) -> float:
+    """How many other numbers in the file a number that fails its check digit is one typo from, by chance alone.
+
+    A number of L significant digits has about 9L neighbours one digit off; N distinct numbers fill 10^L of them.
+    Israeli IDs (nine digits) at a million members: about 0.07, so the ID-typo key proposes real typos. FEBRL's
+    seven-digit numbers at a million records: 3.6, so it would propose strangers and is skipped."""
+    numbers = table.select(pl.col("__id_number").filter(pl.col("national_id_typo").is_not_null()).unique()).to_series()
+    if numbers.len() < 2:
+        return 0.0
+    digits = float(numbers.cast(pl.String).str.len_chars().median() or 9)  # type: ignore[arg-type]
+    return 9 * digits * numbers.len() / 10**digits
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How a key's blocks differ from a plain self-join of records (columns are ``key_table``'s)."""
+
+    # a record may start a pair only where this column holds, and a block counts only with such a record in it
+    probe: str | None = None
+    # records with one value in this column are one entry of the key's blocks (they neither fill the block cap
+    # nor spend the budget twice), and every record of one entry meets every record of another
+    group: str | None = None
+    # how many values each one is a typo from by chance: above 1 the key would propose strangers and is skipped
+    chance: Callable[[pl.DataFrame], float] | None = None
+
+
+# the ID-typo key pairs a number that fails its check digit with a valid one (or two invalid ones), never two
+# valid numbers (the hard rule keeps those apart anyway); the five records of a member that share one number
+# (paired already by the exact key) are one entry in each typo block, and the typo's record meets all five
+SHAPES: dict[str, Shape] = {
+    "national_id_typo": Shape(probe="__id_probe", group="__id_number", chance=_chance_neighbours),
+}
 
 
 # every column of the records that ``key_table`` reads besides ``__i``: what comparison reads, and whether an
@@ -56,14 +81,14 @@ KEY_COLUMNS = (*SIDE_COLUMNS, "email_status")
 
 def key_table(records: pl.DataFrame) -> pl.DataFrame:
     """``__i`` and one column per key family (list of values per record: a record may carry several phones), plus
-    the ``__``-prefixed columns that ``PROBES`` and ``GROUPS`` name."""
+    the ``__``-prefixed columns that ``SHAPES`` name."""
     records = records.select("__i", *KEY_COLUMNS)  # a projection (no copy); a missing column fails here, by name
     valid = lambda status: pl.col(status) == "valid"  # noqa: E731
     # skeletons per distinct name, not per distinct pair of names (a million members have a million pairs)
     table = records.with_columns(
         skeleton_lists(records.get_column("first_name")).alias("__fsk"),
         skeleton_lists(records.get_column("last_name")).alias("__lsk"),
-        nine_digits(pl.col("national_id")).cast(pl.UInt64, strict=False).alias("__id_n"),
+        nine_digits(pl.col("national_id")).cast(pl.UInt64, strict=False).alias("__id_number"),
     )
     year = pl.col("birth_date").dt.year().cast(pl.String)
     names = pl.concat_str([pl.col("first_name_key"), pl.col("last_name_key")], separator="|")
@@ -103,9 +128,9 @@ def key_table(records: pl.DataFrame) -> pl.DataFrame:
                     for n in ("first_name_key", "last_name_key")
                 ]
             ).alias("name_part_birth_date"),
-            pl.when(id_like).then(_id_deletions("__id_n")).alias("national_id_typo"),
+            pl.when(id_like).then(_id_deletions("__id_number")).alias("national_id_typo"),
             (pl.col("national_id_status") != "valid").fill_null(True).alias("__id_probe"),
-            pl.col("__id_n").alias("__id_group"),
+            "__id_number",
             # where the member lives and when they were born: both names changed or mistyped beyond a key
             _listed(
                 [
@@ -175,14 +200,14 @@ def candidate_pairs(
     stats: dict[str, dict[str, float]] = {}
     pair = (pl.col("__i").cast(pl.UInt64) * (1 << 32) + pl.col("__i_b")).alias("p")  # (i, j) as one integer
     for bit, key in enumerate(keys):
-        if key == "national_id_typo" and (chance := _chance_neighbours(table)) > 1:
-            # numbers so dense that a random one is a typo away from another: the key would propose strangers
+        shape = SHAPES.get(key, Shape())
+        if shape.chance and (chance := shape.chance(table)) > 1:
             stats[key] = dict.fromkeys(("pairs", "new_pairs", "blocks", "block_cap", "capped_blocks"), 0)
             stats[key] |= {"capped_records": 0, "skipped_chance_neighbours_per_number": round(chance, 1)}
             continue
         # blocks are joined on a 64-bit hash of the key's text, not on the text: two values that share a hash only
         # propose a pair, which the comparison then scores on the real values
-        probe, group = PROBES.get(key), GROUPS.get(key)
+        probe, group = shape.probe, shape.group
         values = (
             table.select(
                 "__i",
@@ -252,19 +277,6 @@ def candidate_pairs(
         )
     )
     return pairs, stats
-
-
-def _chance_neighbours(table: pl.DataFrame) -> float:
-    """How many other numbers in the file a number that fails its check digit is one typo from, by chance alone.
-
-    A number of L significant digits has about 9L neighbours one digit off; N distinct numbers fill 10^L of them.
-    Israeli IDs (nine digits) at a million members: about 0.07, so the ID-typo key proposes real typos. FEBRL's
-    seven-digit numbers at a million records: about 6, so it would propose strangers and is skipped."""
-    numbers = table.select(pl.col("__id_group").filter(pl.col("national_id_typo").is_not_null()).unique()).to_series()
-    if numbers.len() < 2:
-        return 0.0
-    digits = float(numbers.cast(pl.String).str.len_chars().median() or 9)  # type: ignore[arg-type]
-    return 9 * digits * numbers.len() / 10**digits
 
 
 def _group_pairs(kept: pl.DataFrame, values: pl.DataFrame, *, max_group: int) -> pl.DataFrame:
