@@ -159,6 +159,16 @@ def test_survivorship(tmp_path: Path) -> None:
     assert row["email"] == "moshe@gmail.com"
 
 
+def key_records(given: dict[str, list[str | None]], birth_dates: list[dt.date | None] | None = None) -> pl.DataFrame:
+    """Records with only the columns blocking reads; ``given`` fills some, the rest are empty."""
+    n = len(next(iter(given.values())))
+    return pl.DataFrame(
+        {"__i": pl.Series(range(n), dtype=pl.UInt32)}
+        | {c: pl.Series(c, given.get(c, [None] * n), dtype=pl.String) for c in KEY_COLUMNS if c != "birth_date"}
+        | {"birth_date": pl.Series(birth_dates or [None] * n, dtype=pl.Date)}
+    )
+
+
 def test_runaway_block_is_capped() -> None:
     n = 60
     given = {  # sixty people of one family who gave the store's phone; every other field empty
@@ -169,12 +179,7 @@ def test_runaway_block_is_capped() -> None:
         "phone_mobile": ["+97236123456"] * n,
         "phone_mobile_status": ["valid"] * n,
     }
-    records = pl.DataFrame(
-        {"__i": pl.Series(range(n), dtype=pl.UInt32)}
-        | {c: pl.Series(c, given.get(c, [None] * n), dtype=pl.String) for c in KEY_COLUMNS if c != "birth_date"}
-        | {"birth_date": pl.Series([None] * n, dtype=pl.Date)}
-    )
-    pairs, stats = candidate_pairs(records, keys=("phone",), max_block_size=40)
+    pairs, stats = candidate_pairs(key_records(given), keys=("phone",), max_block_size=40)
     assert pairs.height == 0  # 60 x 59 / 2 = 1,770 pairs were never made
     assert stats["phone"] == {
         "pairs": 0,
@@ -184,16 +189,6 @@ def test_runaway_block_is_capped() -> None:
         "capped_blocks": 1,
         "capped_records": 60,
     }
-
-
-def key_records(given: dict[str, list[str | None]], birth_dates: list[dt.date | None] | None = None) -> pl.DataFrame:
-    """Records with only the columns blocking reads; ``given`` fills some, the rest are empty."""
-    n = len(next(iter(given.values())))
-    return pl.DataFrame(
-        {"__i": pl.Series(range(n), dtype=pl.UInt32)}
-        | {c: pl.Series(c, given.get(c, [None] * n), dtype=pl.String) for c in KEY_COLUMNS if c != "birth_date"}
-        | {"birth_date": pl.Series(birth_dates or [None] * n, dtype=pl.Date)}
-    )
 
 
 def proposed(records: pl.DataFrame, key: str, max_block_size: int = 40) -> set[tuple[int, int]]:
