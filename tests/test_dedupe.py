@@ -352,10 +352,12 @@ def test_bad_decisions_file_is_exit_2(tmp_path: Path) -> None:
 
 def test_blocking_builds_every_key_the_rules_accept(fitted: tuple[pl.DataFrame, object]) -> None:
     from pipeline.rules import BLOCKING_KEYS
-    from pipeline.stages.dedupe.blocking import key_table
+    from pipeline.stages.dedupe.blocking import KEY_EXPRS, key_table
 
     records, _ = fitted
-    assert {c for c in key_table(records).columns if not c.startswith("__")} == set(BLOCKING_KEYS)
+    assert set(KEY_EXPRS) == set(BLOCKING_KEYS)
+    built = key_table(records).select(*(e.alias(k) for k, e in KEY_EXPRS.items()))
+    assert all(built.get_column(k).list.drop_nulls().list.len().sum() > 0 for k in BLOCKING_KEYS)
 
 
 def test_previous_run_keeps_golden_ids_of_unchanged_members(tmp_path: Path) -> None:

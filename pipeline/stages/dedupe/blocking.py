@@ -12,7 +12,7 @@ from pipeline.rules import BLOCKING_KEYS
 from pipeline.stages.dedupe.compare import SIDE_COLUMNS
 from pipeline.stages.dedupe.names import skeleton_lists
 
-KEYS = BLOCKING_KEYS  # the rules list the keys a rules file may name; key_table builds each of them
+KEYS = BLOCKING_KEYS  # the rules list the keys a rules file may name; KEY_EXPRS builds each of them
 
 
 DECISION_BIT = 1 << 31  # a pair a person decided on, whether or not a key proposed it
@@ -46,7 +46,8 @@ def _chance_neighbours(table: pl.DataFrame) -> float:
     A number of L significant digits has about 9L neighbours one digit off; N distinct numbers fill 10^L of them.
     Israeli IDs (nine digits) at a million members: about 0.07, so the ID-typo key proposes real typos. FEBRL's
     seven-digit numbers at a million records: 3.6, so it would propose strangers and is skipped."""
-    numbers = table.select(pl.col("__id_number").filter(pl.col("national_id_typo").is_not_null()).unique()).to_series()
+    id_like = KEY_EXPRS["national_id_typo"].is_not_null()
+    numbers = table.select(pl.col("__id_number").filter(id_like).unique()).to_series()
     if numbers.len() < 2:
         return 0.0
     digits = float(numbers.cast(pl.String).str.len_chars().median() or 9)  # type: ignore[arg-type]
@@ -80,81 +81,73 @@ KEY_COLUMNS = (*SIDE_COLUMNS, "email_status")
 
 
 def key_table(records: pl.DataFrame) -> pl.DataFrame:
-    """``__i`` and one column per key family (list of values per record: a record may carry several phones), plus
-    the ``__``-prefixed columns that ``SHAPES`` name."""
+    """``__i``, the columns the keys read, and the ``__``-prefixed columns several keys share (name skeletons, the
+    ID as a number) or ``SHAPES`` name. The keys themselves are ``KEY_EXPRS`` over this table, built one at a time:
+    a list of strings per record for all twelve keys at once would be the largest thing blocking holds."""
     records = records.select("__i", *KEY_COLUMNS)  # a projection (no copy); a missing column fails here, by name
-    valid = lambda status: pl.col(status) == "valid"  # noqa: E731
     # skeletons per distinct name, not per distinct pair of names (a million members have a million pairs)
-    table = records.with_columns(
+    return records.with_columns(
         skeleton_lists(records.get_column("first_name")).alias("__fsk"),
         skeleton_lists(records.get_column("last_name")).alias("__lsk"),
         nine_digits(pl.col("national_id")).cast(pl.UInt64, strict=False).alias("__id_number"),
+        (pl.col("national_id_status") != "valid").fill_null(True).alias("__id_probe"),
     )
+
+
+def _key_exprs() -> dict[str, pl.Expr]:
+    """Each key as an expression over ``key_table``: a list of values per record (a record may carry several
+    phones), nulls where a record has none."""
+    valid = lambda status: pl.col(status) == "valid"  # noqa: E731
     year = pl.col("birth_date").dt.year().cast(pl.String)
     names = pl.concat_str([pl.col("first_name_key"), pl.col("last_name_key")], separator="|")
     swapped = pl.concat_str([pl.col("last_name_key"), pl.col("first_name_key")], separator="|")
     id_like = pl.col("national_id").str.contains(r"^\d{5,9}$") & _plausible_id()
-    return (
-        table.select(
-            "__i",
-            _listed(
-                [
-                    pl.when(valid("phone_mobile_status")).then(pl.col("phone_mobile")),
-                    pl.when(valid("phone_other_status")).then(pl.col("phone_other")),
-                ]
-            ).alias("phone"),
-            _listed(
-                [pl.when(pl.col("email_status").is_in(["valid", "role"])).then(pl.col("email").str.to_lowercase())]
-            ).alias("email"),
-            # any ID-like number, valid or not: a mistyped check digit still finds its twin (the hard rule needs valid)
-            _listed([pl.when(id_like).then(nine_digits(pl.col("national_id")))]).alias("national_id"),
-            _listed(
-                [
-                    pl.when(pl.col("birth_date").is_not_null()).then(
-                        pl.concat_str([n, pl.col("birth_date").cast(pl.String)], separator="|")
-                    )
-                    for n in (names, swapped)
-                ]
-            ).alias("name_birth_date"),
-            (pl.col("__fsk").list.first() + "|" + pl.col("__lsk").list.first() + "|" + year).alias("__sky1"),
-            (pl.col("__lsk").list.first() + "|" + pl.col("__fsk").list.first() + "|" + year).alias("__sky2"),
-            (pl.col("__fsk").list.last() + "|" + pl.col("__lsk").list.last() + "|" + year).alias("__sky3"),
-            # either name, in either field, with the birth date: a member whose names are swapped *and* mistyped
-            _listed(
-                [
-                    pl.when(pl.col("birth_date").is_not_null()).then(
-                        pl.concat_str([pl.col(n), pl.col("birth_date").cast(pl.String)], separator="|")
-                    )
-                    for n in ("first_name_key", "last_name_key")
-                ]
-            ).alias("name_part_birth_date"),
-            pl.when(id_like).then(_id_deletions("__id_number")).alias("national_id_typo"),
-            (pl.col("national_id_status") != "valid").fill_null(True).alias("__id_probe"),
-            "__id_number",
-            # where the member lives and when they were born: both names changed or mistyped beyond a key
-            _listed(
-                [
-                    pl.when(pl.col("birth_date").is_not_null()).then(
-                        pl.concat_str([pl.col(c), pl.col("birth_date").cast(pl.String)], separator="|")
-                    )
-                    for c in ("zip", "street")
-                ]
-            ).alias("address_birth_date"),
-            _listed([names, swapped]).alias("name"),
-            _listed([pl.concat_str([pl.col("zip"), pl.col("house_number")], separator="|")]).alias("zip_house"),
-            _listed(
-                [
-                    pl.concat_str([names, pl.col("city")], separator="|"),
-                    pl.concat_str([swapped, pl.col("city")], separator="|"),
-                ]
-            ).alias("name_city"),
-            _listed(
-                [pl.concat_str([pl.col("__lsk").list.first(), pl.col("street"), pl.col("house_number")], separator="|")]
-            ).alias("last_name_street"),
+
+    def with_birth_date(parts: list[pl.Expr]) -> pl.Expr:
+        born = pl.col("birth_date").is_not_null()
+        return _listed(
+            [pl.when(born).then(pl.concat_str([p, pl.col("birth_date").cast(pl.String)], separator="|")) for p in parts]
         )
-        .with_columns(_listed([pl.col("__sky1"), pl.col("__sky2"), pl.col("__sky3")]).alias("skeleton_birth_year"))
-        .drop("__sky1", "__sky2", "__sky3")
-    )
+
+    first, last = pl.col("__fsk").list.first(), pl.col("__lsk").list.first()
+    return {
+        "phone": _listed(
+            [
+                pl.when(valid("phone_mobile_status")).then(pl.col("phone_mobile")),
+                pl.when(valid("phone_other_status")).then(pl.col("phone_other")),
+            ]
+        ),
+        "email": _listed(
+            [pl.when(pl.col("email_status").is_in(["valid", "role"])).then(pl.col("email").str.to_lowercase())]
+        ),
+        # any ID-like number, valid or not: a mistyped check digit still finds its twin (the hard rule needs valid)
+        "national_id": _listed([pl.when(id_like).then(nine_digits(pl.col("national_id")))]),
+        "name_birth_date": with_birth_date([names, swapped]),
+        "skeleton_birth_year": _listed(
+            [
+                first + "|" + last + "|" + year,
+                last + "|" + first + "|" + year,
+                pl.col("__fsk").list.last() + "|" + pl.col("__lsk").list.last() + "|" + year,
+            ]
+        ),
+        # either name, in either field, with the birth date: a member whose names are swapped *and* mistyped
+        "name_part_birth_date": with_birth_date([pl.col("first_name_key"), pl.col("last_name_key")]),
+        "national_id_typo": pl.when(id_like).then(_id_deletions("__id_number")),
+        # where the member lives and when they were born: both names changed or mistyped beyond a key
+        "address_birth_date": with_birth_date([pl.col("zip"), pl.col("street")]),
+        "name": _listed([names, swapped]),
+        "zip_house": _listed([pl.concat_str([pl.col("zip"), pl.col("house_number")], separator="|")]),
+        "name_city": _listed(
+            [
+                pl.concat_str([names, pl.col("city")], separator="|"),
+                pl.concat_str([swapped, pl.col("city")], separator="|"),
+            ]
+        ),
+        "last_name_street": _listed([pl.concat_str([last, pl.col("street"), pl.col("house_number")], separator="|")]),
+    }
+
+
+KEY_EXPRS = _key_exprs()
 
 
 def _cap_for_budget(sizes: pl.Series, *, max_block_size: int, budget: int, pairs: pl.Series | None = None) -> int:
@@ -211,7 +204,7 @@ def candidate_pairs(
         values = (
             table.select(
                 "__i",
-                pl.col(key).alias("k"),
+                KEY_EXPRS[key].alias("k"),
                 (pl.col(probe) if probe else pl.lit(True)).alias("probe"),
                 *([pl.col(group).alias("g")] if group else []),
             )
