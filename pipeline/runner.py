@@ -6,7 +6,7 @@ import datetime as dt
 import resource
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from types import MappingProxyType
@@ -16,11 +16,12 @@ import polars as pl
 
 from pipeline import export, gates
 from pipeline import ledger as ledger_
+from pipeline.fields.phones import PHONE_COLUMNS
 from pipeline.ingest import RawTable, SourceInfo, read_member_file
 from pipeline.mapping import ColumnMapping, HeaderMatcher, map_columns, require_identifying
 from pipeline.rules import Rules
 from pipeline.stages import StageResult
-from pipeline.stages.clean import clean
+from pipeline.stages.clean import clean, phone_counts
 from pipeline.stages.conform import conform
 from pipeline.stages.dedupe import DedupeOutcome, deduplicate
 from pipeline.stages.enrich import enrich
@@ -55,6 +56,9 @@ class RunOptions:
     stop_after: Literal["quarantine", "all"] = "all"  # `cleanse check` needs no golden records or scores
     decisions: Path | None = None  # review.xlsx with a person's decisions, replayed by deduplication
     previous: Path | None = None  # last run's output folder: its golden ids are kept for the same members
+    # the stages before deduplication take this many rows at a time: their working memory is a chunk's, not the
+    # file's (the result is the same; a file of up to this many rows is one chunk)
+    chunk_rows: int = 500_000
 
 
 @dataclass(frozen=True)
@@ -93,16 +97,155 @@ class _Clock:
         self.progress = progress
         self.timings: list[StageTiming] = []
 
-    def run(self, stage: str, rows: int, fn: Callable[[], T], rows_out: Callable[[T], int]) -> T:
-        self.progress.start(stage, rows)
+    def run(self, stage: str, rows: int, fn: Callable[[], T], rows_out: Callable[[T], int], *, part: str = "") -> T:
+        """Run one stage (``part``: which chunk of the rows, "3/20"; a stage's chunks add up to one timing)."""
+        label = f"{stage} {part}" if part else stage
+        self.progress.start(label, rows)
         t0 = time.perf_counter()
         out = fn()
         seconds = time.perf_counter() - t0
         n = rows_out(out)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        self.timings.append(StageTiming(stage, rows, n, seconds, round(peak, 1)))
-        self.progress.done(stage, n, seconds)
+        peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        self.progress.done(label, n, seconds)
+        for k, old in enumerate(self.timings):
+            if old.stage == stage:
+                self.timings[k] = StageTiming(stage, old.rows_in + rows, old.rows_out + n, old.seconds + seconds, peak)
+                return out
+        self.timings.append(StageTiming(stage, rows, n, seconds, peak))
         return out
+
+
+@dataclass(frozen=True)
+class _Front:
+    """What the stages before deduplication leave of some rows of the file."""
+
+    kept: pl.DataFrame
+    quarantined: pl.DataFrame
+    naive: pl.DataFrame  # the NAIVE_COLUMNS of every validated row: the club as the file shows it
+    field_ledger: pl.DataFrame  # clean and validate
+    quarantine_ledger: pl.DataFrame
+    stats: dict[str, dict[str, Any]]  # map, clean, validate, quarantine
+
+
+def _front(
+    raw: RawTable,
+    *,
+    mapping: ColumnMapping,
+    rules: Rules,
+    options: RunOptions,
+    clock: _Clock,
+    part: str = "",
+    phones: dict[str, pl.DataFrame] | None = None,
+) -> _Front:
+    """Map, clean, validate and quarantine ``raw`` (the whole file, or a chunk of it with ``phones``, the
+    phone numbers of the whole file: see ``clean``)."""
+    conformed: StageResult = clock.run(
+        "map", raw.height, partial(conform, raw, mapping=mapping), lambda r: r.table.height, part=part
+    )
+    cleaned: StageResult = clock.run(
+        "clean",
+        raw.height,
+        partial(
+            clean,
+            conformed.table,
+            rules=rules,
+            reference_date=options.reference_date,
+            check_dns=options.check_dns,
+            phones_in_file=phones,
+        ),
+        lambda r: r.table.height,
+        part=part,
+    )
+    validated: StageResult = clock.run(
+        "validate",
+        raw.height,
+        partial(validate, cleaned.table, rules=rules, reference_date=options.reference_date),
+        lambda r: r.table.height,
+        part=part,
+    )
+    field_ledger = ledger_.concat([cleaned.ledger, validated.ledger])
+    kept, quarantined = clock.run(
+        "quarantine",
+        raw.height,
+        partial(quarantine, validated.table, raw=raw, rules=rules, ledger=field_ledger),
+        lambda r: r[0].table.height,
+        part=part,
+    )
+    return _Front(
+        kept=kept.table,
+        quarantined=quarantined,
+        # a projection: shares the columns, drops the rest
+        naive=validated.table.select(NAIVE_COLUMNS),
+        field_ledger=field_ledger,
+        quarantine_ledger=kept.ledger,
+        stats={"map": conformed.stats, "clean": cleaned.stats, "validate": validated.stats, "quarantine": kept.stats},
+    )
+
+
+def _chunked_front(
+    raw: RawTable, *, mapping: ColumnMapping, rules: Rules, options: RunOptions, clock: _Clock
+) -> _Front:
+    """``_front`` a chunk of rows at a time, so the stages' working memory is a chunk's, not the file's.
+
+    The one thing a row's cleaning reads from other rows, how many rows share each phone number, is counted over
+    the whole file first. The result equals one ``_front`` of the file."""
+    size = max(options.chunk_rows, 1)
+    if raw.height <= size:
+        return _front(raw, mapping=mapping, rules=rules, options=options, clock=clock)
+    starts = range(0, raw.height, size)
+    phones = clock.run(
+        "clean",
+        0,
+        partial(_phones_in_file, raw, mapping=mapping, rules=rules, size=size),
+        lambda _: 0,
+        part="(phone numbers of the whole file)",
+    )
+    parts = [
+        _front(
+            replace(raw, frame=raw.frame.slice(start, size)),
+            mapping=mapping,
+            rules=rules,
+            options=options,
+            clock=clock,
+            part=f"{k}/{len(starts)}",
+            phones=phones,
+        )
+        for k, start in enumerate(starts, start=1)
+    ]
+    return _Front(
+        kept=pl.concat([p.kept for p in parts]),
+        quarantined=pl.concat([p.quarantined for p in parts]),
+        naive=pl.concat([p.naive for p in parts]),
+        field_ledger=pl.concat([p.field_ledger for p in parts]),  # each in row order, and the chunks are too
+        quarantine_ledger=pl.concat([p.quarantine_ledger for p in parts]),
+        stats={stage: _summed([p.stats[stage] for p in parts]) for stage in parts[0].stats},
+    )
+
+
+def _phones_in_file(raw: RawTable, *, mapping: ColumnMapping, rules: Rules, size: int) -> dict[str, pl.DataFrame]:
+    """Rows per phone number over the whole file, counted ``size`` rows at a time (see ``clean``)."""
+    whole = conform(raw, mapping=mapping).table  # a selection of the raw columns: no copy
+    counted = [phone_counts(whole.slice(start, size), rules=rules) for start in range(0, whole.height, size)]
+    return {
+        name: pl.concat([c[name] for c in counted]).group_by("e164").agg(pl.col("len").sum()) for name in PHONE_COLUMNS
+    }
+
+
+_SAME_IN_EVERY_CHUNK = frozenset({"mapped", "carried"})
+
+
+def _summed(stats: list[dict[str, Any]]) -> dict[str, Any]:
+    """One stage's figures for the whole file from its figures per chunk: counts add up (nested ones by key)."""
+    out: dict[str, Any] = {}
+    for figures in stats:
+        for key, value in figures.items():
+            if key in _SAME_IN_EVERY_CHUNK:
+                out.setdefault(key, value)
+            elif isinstance(value, Mapping):
+                out[key] = _summed([out.get(key, {}), dict(value)])
+            else:
+                out[key] = out.get(key, 0) + value
+    return out
 
 
 def process(
@@ -120,44 +263,21 @@ def process(
     )
     mapping = map_columns(raw.headers, rules=rules.columns, overrides=options.overrides)
     require_identifying(mapping, path=path)
-    conformed: StageResult = clock.run(
-        "map", raw.height, partial(conform, raw, mapping=mapping), lambda r: r.table.height
-    )
-    cleaned: StageResult = clock.run(
-        "clean",
-        raw.height,
-        partial(
-            clean, conformed.table, rules=rules, reference_date=options.reference_date, check_dns=options.check_dns
-        ),
-        lambda r: r.table.height,
-    )
-    validated: StageResult = clock.run(
-        "validate",
-        raw.height,
-        partial(validate, cleaned.table, rules=rules, reference_date=options.reference_date),
-        lambda r: r.table.height,
-    )
-    field_ledger = ledger_.concat([cleaned.ledger, validated.ledger])
-    kept, quarantined = clock.run(
-        "quarantine",
-        raw.height,
-        partial(quarantine, validated.table, raw=raw, rules=rules, ledger=field_ledger),
-        lambda r: r[0].table.height,
-    )
+    front = _chunked_front(raw, mapping=mapping, rules=rules, options=options, clock=clock)
     short = ledger_.from_mask(
         raw.short_rows, pl.lit(True), field="*", code="csv-short-row", before=pl.lit(None), after=pl.lit(None)
     )
     ingest_ledger = ledger_.finish([short], severities=rules.checks.severity)
     source, rows_in, raw_headers = raw.source, raw.height, raw.headers
-    map_stats, clean_stats, validate_stats = conformed.stats, cleaned.stats, validated.stats
-    # the club as the file shows it, before cleansing, needs only these columns of every validated row
-    naive = validated.table.select(NAIVE_COLUMNS)  # a projection: shares the columns, drops the rest
-    # the raw, mapped, cleaned and validated tables (and the stages' own ledgers, now inside field_ledger) are done
-    # with: letting them go here lowers the peak of deduplication by their size
-    del raw, conformed, cleaned, validated
-    kept_ledger = ledger_.concat([ingest_ledger, field_ledger, kept.ledger])
+    # the raw table is done with: letting it go here lowers the peak of deduplication by its size
+    del raw
+    kept, quarantined, naive = front.kept, front.quarantined, front.naive
+    kept_ledger = ledger_.concat([ingest_ledger, front.field_ledger, front.quarantine_ledger])
+    stats: dict[str, Any] = dict(front.stats)  # map, clean, validate, quarantine
+    map_stats = front.stats["map"]
+    del front
     gate_figures = gates.figures(
-        members=kept.table,
+        members=kept,
         ledger=kept_ledger,
         rows_in=rows_in,
         quarantined=quarantined.height,
@@ -166,11 +286,10 @@ def process(
     result = partial(
         RunResult, source=source, mapping=mapping, rows_in=rows_in, quarantine=quarantined, raw_headers=raw_headers
     )
-    stats = {"map": map_stats, "clean": clean_stats, "validate": validate_stats, "quarantine": kept.stats}
     if options.stop_after == "quarantine":
         return result(
-            members=kept.table,
-            merge_map=kept.table.select("source_row", pl.lit(None, pl.String).alias("golden_id")),
+            members=kept,
+            merge_map=kept.select("source_row", pl.lit(None, pl.String).alias("golden_id")),
             ledger=kept_ledger,
             timings=tuple(clock.timings),
             stats=MappingProxyType({**stats, "gates": gate_figures}),
@@ -179,8 +298,8 @@ def process(
     previous = _read_previous(options.previous) if options.previous else None
     deduped: DedupeOutcome = clock.run(
         "dedupe",
-        kept.table.height,
-        lambda: deduplicate(kept.table, rules=rules, decisions=decisions, previous=previous),
+        kept.height,
+        lambda: deduplicate(kept, rules=rules, decisions=decisions, previous=previous),
         lambda r: r.result.table.height,
     )
     golden, merge_map = deduped.result, deduped.merge_map

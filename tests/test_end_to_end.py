@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from pipeline.rules import Rules, load_rules
-from pipeline.runner import RunResult, process
+from pipeline.runner import RunOptions, RunResult, process
 from tests.conftest import SAMPLE, write_xlsx_strings
 
 
@@ -208,3 +208,28 @@ def test_sample_output_carries_enrichment_and_club_figures(tmp_path: Path) -> No
     assert club["before"]["members"] == 2000 and club["after"]["members"] == clean.height
     assert club["after"]["reach"]["sms"] < club["before"]["reach"]["sms"]  # consent and validity cost reach
     assert set(club["after"]["segments"]) >= {"Champions", "Lost", "No purchases"}
+
+
+def test_a_file_cleaned_in_chunks_gives_what_the_whole_file_gives(tmp_path: Path, rules: Rules) -> None:
+    from sample_data.generate import HEADERS, generate, to_frame
+
+    records, _ = generate(1000, seed=5)
+    phone, gender = HEADERS["phone_mobile"], HEADERS["gender"]
+    row = pl.int_range(pl.len())
+    frame = to_frame(records).with_columns(
+        # one number on 31 rows, at most 7 in any chunk of 200: shared in the file (over 25), in no chunk
+        pl.when(row % 33 == 0).then(pl.lit("052-3816492")).otherwise(pl.col(phone)).alias(phone),
+        # a field with values only in the last chunk: the other chunks must still type it as the file does
+        pl.when(row >= 800).then(pl.col(gender)).alias(gender),
+    )
+    path = tmp_path / "members.parquet"
+    frame.write_parquet(path)
+    whole = process(path, rules=rules)
+    chunked = process(path, rules=rules, options=RunOptions(chunk_rows=200))
+
+    assert [t.rows_in for t in chunked.timings if t.stage == "validate"] == [1000]
+    for name in ("members", "merge_map", "quarantine", "ledger", "pairs"):
+        assert_frame_equal(getattr(chunked, name), getattr(whole, name), check_dtypes=True)
+    assert dict(chunked.stats) == dict(whole.stats)
+    shared = whole.ledger.filter(pl.col("check") == "phone-shared-by-many")
+    assert shared.height == 31

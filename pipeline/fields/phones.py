@@ -10,7 +10,7 @@ unique value.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import phonenumbers
@@ -283,12 +283,24 @@ def _status(*, fake_numbers: Sequence[str]) -> pl.Expr:
     )
 
 
+PHONE_COLUMNS = ("phone_mobile", "phone_other")
+
+
+def number_counts(frame: pl.DataFrame, /) -> dict[str, pl.DataFrame]:
+    """How many rows carry each number (``e164``, ``len``), per phone column of ``frame`` (hygiene-cleaned).
+
+    A big file is cleaned a chunk of rows at a time; the counts of its chunks, summed, say which numbers the whole
+    file shares (``clean_phones(counts=...)``), so a chunk's verdict does not depend on where the chunk ends."""
+    return {name: parse_phones(frame.get_column(name)).group_by("e164").len() for name in PHONE_COLUMNS}
+
+
 def clean_phones(
     frame: pl.DataFrame,
     /,
     *,
     fake_numbers: Sequence[str] = (),
     max_members_per_number: int = 25,
+    counts: Mapping[str, pl.DataFrame] | None = None,
 ) -> dict[str, FieldOutcome]:
     """Clean ``phone_mobile`` and ``phone_other`` together (a landline in the mobile column moves across).
 
@@ -296,13 +308,15 @@ def clean_phones(
         frame: ``source_row``, ``phone_mobile``, ``phone_other`` (hygiene-cleaned strings).
         fake_numbers: national-format numbers known to be made up (rules).
         max_members_per_number: a valid number on more rows than this is flagged as shared (a branch phone).
+        counts: rows per number in the whole file when ``frame`` is a part of it (``number_counts``, summed);
+            default: counted in ``frame``.
     """
     parsed = {}
-    for name in ("phone_mobile", "phone_other"):
+    for name in PHONE_COLUMNS:
         p = parse_phones(frame.get_column(name)).with_columns(frame.get_column(name).alias("raw"))
         p = p.with_columns(_status(fake_numbers=fake_numbers).alias("status"))
-        counts = p.group_by("e164").len()
-        p = p.join(counts, on="e164", how="left", maintain_order="left")
+        counted = counts[name] if counts is not None else p.group_by("e164").len()
+        p = p.join(counted, on="e164", how="left", maintain_order="left")
         p = p.with_columns(
             pl.when((pl.col("status") == "valid") & (pl.col("len") > max_members_per_number))
             .then(pl.lit("shared"))

@@ -8,6 +8,7 @@ always in the ledger's ``before``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import polars as pl
 
@@ -20,7 +21,7 @@ from pipeline.fields.ids import clean_national_ids
 from pipeline.fields.money import clean_count, clean_money
 from pipeline.fields.names import clean_names
 from pipeline.fields.outcome import FieldOutcome
-from pipeline.fields.phones import clean_phones
+from pipeline.fields.phones import PHONE_COLUMNS, clean_phones, number_counts
 from pipeline.fields.places import clean_city, clean_zip, gazetteer
 from pipeline.fields.text import hygiene_column
 from pipeline.rules import Rules
@@ -48,10 +49,28 @@ def output_columns(extra: list[str]) -> list[str]:
     return cols + extra
 
 
+def phone_counts(members: pl.DataFrame, /, *, rules: Rules) -> dict[str, pl.DataFrame]:
+    """Rows per phone number in ``members`` (a chunk of a file: summed over the chunks, ``clean`` takes them)."""
+    placeholders = list(rules.checks.placeholders)
+    phones = members.select(
+        "source_row", *[hygiene_column(members, c, placeholders=placeholders)[0].alias(c) for c in PHONE_COLUMNS]
+    )
+    return number_counts(phones)
+
+
 def clean(
-    members: pl.DataFrame, /, *, rules: Rules, reference_date: dt.date | None = None, check_dns: bool = False
+    members: pl.DataFrame,
+    /,
+    *,
+    rules: Rules,
+    reference_date: dt.date | None = None,
+    check_dns: bool = False,
+    phones_in_file: Mapping[str, pl.DataFrame] | None = None,
 ) -> StageResult:
-    """Clean every canonical field of ``members`` (canonical String columns plus carried columns)."""
+    """Clean every canonical field of ``members`` (canonical String columns plus carried columns).
+
+    ``members`` may be one chunk of a file's rows: then ``phones_in_file`` (``phone_counts`` of every chunk, summed)
+    makes its result the rows a whole-file run gives (no other check reads other rows)."""
     reference = reference_date or dt.date.today()
     extra = [c for c in members.columns if c not in FIELDS and c != "source_row" and not c.startswith("__")]
     hidden = [c for c in members.columns if c.startswith("__")]
@@ -71,7 +90,10 @@ def clean(
         table, honorifics=f.honorifics, deceased=f.deceased_markers, blessings=f.blessings, test_entries=f.test_entries
     )
     outcomes |= clean_phones(
-        table, fake_numbers=f.phone_fake_numbers, max_members_per_number=f.phone_max_members_per_number
+        table,
+        fake_numbers=f.phone_fake_numbers,
+        max_members_per_number=f.phone_max_members_per_number,
+        counts=phones_in_file,
     )
     outcomes["email"] = clean_emails(
         table, domain_typos=f.email_domain_typos, role_accounts=f.email_role_accounts, check_dns=check_dns
