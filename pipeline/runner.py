@@ -302,6 +302,7 @@ def process(
         lambda: deduplicate(kept, rules=rules, decisions=decisions, previous=previous),
         lambda r: r.result.table.height,
     )
+    del kept  # the golden records are a copy: the kept rows are done with
     golden, merge_map = deduped.result, deduped.merge_map
     today = options.reference_date or dt.date.today()
     as_of = as_of_date(golden.table, rules.scoring, today)

@@ -96,7 +96,10 @@ REASON_INPUTS = (
 
 def with_reasons(scored: pl.DataFrame) -> pl.DataFrame:
     """``reason`` for every pair, built once per distinct combination of the facts it names (millions of pairs
-    share a few thousand), then joined back; Categorical, so each pair holds a number, not its sentence."""
+    share a few thousand); Categorical, so each pair holds a number, not its sentence.
+
+    The facts of a pair are packed into one integer, and the sentences are mapped onto it: a join on the eleven
+    facts themselves copied them for every pair."""
     facts = scored.select(  # a similarity is named only for a near match (levels 1 and 2)
         *REASON_INPUTS[:-2],
         *[
@@ -106,12 +109,18 @@ def with_reasons(scored: pl.DataFrame) -> pl.DataFrame:
             for part in ("first", "last")
         ],
     )
-    distinct = facts.unique().with_columns(_reason().cast(pl.Categorical).alias("reason"))
-    return scored.with_columns(
-        facts.join(distinct, on=list(REASON_INPUTS), how="left", nulls_equal=True, maintain_order="left").get_column(
-            "reason"
-        )
+    code = pl.lit(0, pl.Int64)
+    for name in REASON_INPUTS:  # levels run -1..4 (null: 6), flags 0/1, similarities 0..100 (null: 101)
+        if name.startswith("__jw_"):
+            code = code * 102 + (pl.col(name) * 100).round().cast(pl.Int64).fill_null(101)
+        else:
+            code = code * 7 + (pl.col(name).cast(pl.Int64) + 1).fill_null(6)
+    facts = facts.with_columns(code.alias("__code"))
+    distinct = facts.unique("__code").with_columns(_reason().alias("reason"))
+    reason = facts.get_column("__code").replace_strict(
+        distinct.get_column("__code"), distinct.get_column("reason"), return_dtype=pl.Categorical
     )
+    return scored.with_columns(reason.alias("reason"))
 
 
 def _reason() -> pl.Expr:
@@ -230,7 +239,13 @@ def deduplicate(
             "u": {c: [round(float(x), 5) for x in model.u[c]] for c in COMPARISONS},
         }
         hard = pl.col("rule_two_ids") | pl.col("rule_birth_dates") | pl.col("rule_household")
-        scored = scored.join(person, on=["i", "j"], how="left", maintain_order="left").with_columns(
+        # a join would copy every column of millions of pairs for one column: only the decisions' column is joined
+        same = (
+            scored.select("i", "j").join(person, on=["i", "j"], how="left", maintain_order="left").get_column("same")
+            if person.height
+            else pl.repeat(None, scored.height, dtype=pl.Boolean, eager=True)
+        )
+        scored = scored.with_columns(same.alias("same")).with_columns(
             pl.when(pl.col("same"))
             .then(pl.lit("decided_same"))
             .when(~pl.col("same"))

@@ -146,6 +146,9 @@ def score_pairs(compared: pl.DataFrame, records: pl.DataFrame, model: Model) -> 
             i = compared.get_column("i").to_numpy()
             weight[exact] = np.log2(model.m[c][-1] / np.maximum(tf[i[exact]], _FLOOR))
         total += weight
-        out = out.with_columns(pl.Series(f"w_{c}", np.round(weight, 3)))
+        # 32-bit: three decimals need no more, and millions of pairs carry nine of these
+        out = out.with_columns(pl.Series(f"w_{c}", np.round(weight, 3).astype(np.float32)))
     prob = 1 / (1 + np.power(2.0, -np.clip(total, -60, 60)))
-    return out.with_columns(pl.Series("match_weight", np.round(total, 3)), pl.Series("match_probability", prob))
+    return out.with_columns(
+        pl.Series("match_weight", np.round(total, 3).astype(np.float32)), pl.Series("match_probability", prob)
+    )
