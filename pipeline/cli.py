@@ -97,6 +97,14 @@ def run(
         Path | None,
         typer.Option("--previous", help="Last run's output folder: the same members keep their golden_id."),
     ] = None,
+    chunk_rows: Annotated[
+        int,
+        typer.Option(
+            "--chunk-rows",
+            min=1,
+            help="Clean and validate this many rows at a time (less memory; the result is the same).",
+        ),
+    ] = 500_000,
     profile: Annotated[
         Path | None,
         typer.Option("--profile", help="Write a cProfile profile of the run (open with snakeviz or pstats)."),
@@ -125,6 +133,7 @@ def run(
             reference_date=_date(reference_date),
             decisions=decisions,
             previous=previous,
+            chunk_rows=chunk_rows,
         )
         progress = StageProgress(Console(stderr=True, quiet=quiet, highlight=False))
         if profile is not None:

@@ -124,7 +124,7 @@ class _Front:
     naive: pl.DataFrame  # the NAIVE_COLUMNS of every validated row: the club as the file shows it
     field_ledger: pl.DataFrame  # clean and validate
     quarantine_ledger: pl.DataFrame
-    stats: dict[str, dict[str, Any]]  # map, clean, validate, quarantine
+    stats: dict[str, Mapping[str, Any]]  # map, clean, validate, quarantine
 
 
 def _front(
@@ -234,7 +234,7 @@ def _phones_in_file(raw: RawTable, *, mapping: ColumnMapping, rules: Rules, size
 _SAME_IN_EVERY_CHUNK = frozenset({"mapped", "carried"})
 
 
-def _summed(stats: list[dict[str, Any]]) -> dict[str, Any]:
+def _summed(stats: list[Mapping[str, Any]]) -> dict[str, Any]:
     """One stage's figures for the whole file from its figures per chunk: counts add up (nested ones by key)."""
     out: dict[str, Any] = {}
     for figures in stats:
@@ -299,7 +299,7 @@ def process(
     deduped: DedupeOutcome = clock.run(
         "dedupe",
         kept.height,
-        lambda: deduplicate(kept, rules=rules, decisions=decisions, previous=previous),
+        partial(deduplicate, kept, rules=rules, decisions=decisions, previous=previous),
         lambda r: r.result.table.height,
     )
     del kept  # the golden records are a copy: the kept rows are done with

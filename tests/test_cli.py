@@ -43,6 +43,15 @@ def test_run_writes_every_output_and_accounts_for_every_row(tmp_path: Path) -> N
     assert rows == truth["source_row"].to_list()
 
 
+def test_chunk_rows_changes_memory_not_the_result(tmp_path: Path) -> None:
+    outs = {n: tmp_path / f"chunks_{n}" for n in (500_000, 700)}  # the sample's 2,000 rows: one chunk, three
+    for n, out in outs.items():
+        result = runner.invoke(app, ["run", str(SAMPLE), "--out", str(out), "--chunk-rows", str(n)])
+        assert result.exit_code == 0, result.output
+    for name in ("members_clean.csv", "merge_map.csv", "quarantine.csv", "ledger.csv"):
+        assert (outs[700] / name).read_bytes() == (outs[500_000] / name).read_bytes(), name
+
+
 def test_default_out_is_beside_the_input(tmp_path: Path) -> None:
     path = tmp_path / "club.csv"
     path.write_text("שם פרטי,טלפון נייד\nמשה,0547654329\n", encoding="utf-8")
