@@ -16,7 +16,6 @@ import polars as pl
 
 from pipeline import export, gates
 from pipeline import ledger as ledger_
-from pipeline.fields.phones import PHONE_COLUMNS
 from pipeline.ingest import RawTable, SourceInfo, read_member_file
 from pipeline.mapping import ColumnMapping, HeaderMatcher, map_columns, require_identifying
 from pipeline.rules import Rules
@@ -117,37 +116,34 @@ class _Clock:
 
 @dataclass(frozen=True)
 class _Front:
-    """What the stages before deduplication leave of some rows of the file."""
+    """What the stages between mapping and deduplication leave of some rows of the file."""
 
     kept: pl.DataFrame
     quarantined: pl.DataFrame
     naive: pl.DataFrame  # the NAIVE_COLUMNS of every validated row: the club as the file shows it
     field_ledger: pl.DataFrame  # clean and validate
     quarantine_ledger: pl.DataFrame
-    stats: dict[str, Mapping[str, Any]]  # map, clean, validate, quarantine
+    stats: dict[str, Mapping[str, Any]]  # clean, validate, quarantine
 
 
 def _front(
     raw: RawTable,
+    members: pl.DataFrame,
     *,
-    mapping: ColumnMapping,
     rules: Rules,
     options: RunOptions,
     clock: _Clock,
     part: str = "",
     phones: dict[str, pl.DataFrame] | None = None,
 ) -> _Front:
-    """Map, clean, validate and quarantine ``raw`` (the whole file, or a chunk of it with ``phones``, the
-    phone numbers of the whole file: see ``clean``)."""
-    conformed: StageResult = clock.run(
-        "map", raw.height, partial(conform, raw, mapping=mapping), lambda r: r.table.height, part=part
-    )
+    """Clean, validate and quarantine ``members`` (the mapped rows of ``raw``): the whole file, or a chunk of it
+    with ``phones``, the phone numbers of the whole file (see ``clean``)."""
     cleaned: StageResult = clock.run(
         "clean",
-        raw.height,
+        members.height,
         partial(
             clean,
-            conformed.table,
+            members,
             rules=rules,
             reference_date=options.reference_date,
             check_dns=options.check_dns,
@@ -158,7 +154,7 @@ def _front(
     )
     validated: StageResult = clock.run(
         "validate",
-        raw.height,
+        members.height,
         partial(validate, cleaned.table, rules=rules, reference_date=options.reference_date),
         lambda r: r.table.height,
         part=part,
@@ -166,7 +162,7 @@ def _front(
     field_ledger = ledger_.concat([cleaned.ledger, validated.ledger])
     kept, quarantined = clock.run(
         "quarantine",
-        raw.height,
+        members.height,
         partial(quarantine, validated.table, raw=raw, rules=rules, ledger=field_ledger),
         lambda r: r[0].table.height,
         part=part,
@@ -178,32 +174,30 @@ def _front(
         naive=validated.table.select(NAIVE_COLUMNS),
         field_ledger=field_ledger,
         quarantine_ledger=kept.ledger,
-        stats={"map": conformed.stats, "clean": cleaned.stats, "validate": validated.stats, "quarantine": kept.stats},
+        stats={"clean": cleaned.stats, "validate": validated.stats, "quarantine": kept.stats},
     )
 
 
-def _chunked_front(
-    raw: RawTable, *, mapping: ColumnMapping, rules: Rules, options: RunOptions, clock: _Clock
-) -> _Front:
+def _chunked_front(raw: RawTable, members: pl.DataFrame, *, rules: Rules, options: RunOptions, clock: _Clock) -> _Front:
     """``_front`` a chunk of rows at a time, so the stages' working memory is a chunk's, not the file's.
 
     The one thing a row's cleaning reads from other rows, how many rows share each phone number, is counted over
     the whole file first. The result equals one ``_front`` of the file."""
     size = max(options.chunk_rows, 1)
-    if raw.height <= size:
-        return _front(raw, mapping=mapping, rules=rules, options=options, clock=clock)
-    starts = range(0, raw.height, size)
+    if members.height <= size:
+        return _front(raw, members, rules=rules, options=options, clock=clock)
+    starts = range(0, members.height, size)
     phones = clock.run(
         "clean",
         0,
-        partial(_phones_in_file, raw, mapping=mapping, rules=rules, size=size),
+        partial(phone_counts, members, rules=rules, chunk_rows=size),
         lambda _: 0,
         part="(phone numbers of the whole file)",
     )
     parts = [
         _front(
             replace(raw, frame=raw.frame.slice(start, size)),
-            mapping=mapping,
+            members.slice(start, size),
             rules=rules,
             options=options,
             clock=clock,
@@ -222,27 +216,13 @@ def _chunked_front(
     )
 
 
-def _phones_in_file(raw: RawTable, *, mapping: ColumnMapping, rules: Rules, size: int) -> dict[str, pl.DataFrame]:
-    """Rows per phone number over the whole file, counted ``size`` rows at a time (see ``clean``)."""
-    whole = conform(raw, mapping=mapping).table  # a selection of the raw columns: no copy
-    counted = [phone_counts(whole.slice(start, size), rules=rules) for start in range(0, whole.height, size)]
-    return {
-        name: pl.concat([c[name] for c in counted]).group_by("e164").agg(pl.col("len").sum()) for name in PHONE_COLUMNS
-    }
-
-
-_SAME_IN_EVERY_CHUNK = frozenset({"mapped", "carried"})
-
-
 def _summed(stats: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """One stage's figures for the whole file from its figures per chunk: counts add up (nested ones by key)."""
+    """One stage's counts for the whole file from its counts per chunk (nested ones by key)."""
     out: dict[str, Any] = {}
     for figures in stats:
         for key, value in figures.items():
-            if key in _SAME_IN_EVERY_CHUNK:
-                out.setdefault(key, value)
-            elif isinstance(value, Mapping):
-                out[key] = _summed([out.get(key, {}), dict(value)])
+            if isinstance(value, Mapping):
+                out[key] = _summed([out.get(key, {}), value])
             else:
                 out[key] = out.get(key, 0) + value
     return out
@@ -263,18 +243,23 @@ def process(
     )
     mapping = map_columns(raw.headers, rules=rules.columns, overrides=options.overrides)
     require_identifying(mapping, path=path)
-    front = _chunked_front(raw, mapping=mapping, rules=rules, options=options, clock=clock)
+    # the mapped table is a selection of the raw columns (no copy): the whole file is mapped at once, and cleaned
+    # a chunk at a time
+    conformed: StageResult = clock.run(
+        "map", raw.height, partial(conform, raw, mapping=mapping), lambda r: r.table.height
+    )
+    front = _chunked_front(raw, conformed.table, rules=rules, options=options, clock=clock)
     short = ledger_.from_mask(
         raw.short_rows, pl.lit(True), field="*", code="csv-short-row", before=pl.lit(None), after=pl.lit(None)
     )
     ingest_ledger = ledger_.finish([short], severities=rules.checks.severity)
     source, rows_in, raw_headers = raw.source, raw.height, raw.headers
-    # the raw table is done with: letting it go here lowers the peak of deduplication by its size
-    del raw
+    # the raw and mapped tables are done with: letting them go here lowers the peak of deduplication by their size
+    map_stats = conformed.stats
+    del raw, conformed
     kept, quarantined, naive = front.kept, front.quarantined, front.naive
     kept_ledger = ledger_.concat([ingest_ledger, front.field_ledger, front.quarantine_ledger])
-    stats: dict[str, Any] = dict(front.stats)  # map, clean, validate, quarantine
-    map_stats = front.stats["map"]
+    stats: dict[str, Any] = {"map": map_stats, **front.stats}
     del front
     gate_figures = gates.figures(
         members=kept,

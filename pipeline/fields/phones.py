@@ -10,7 +10,7 @@ unique value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import phonenumbers
@@ -286,12 +286,18 @@ def _status(*, fake_numbers: Sequence[str]) -> pl.Expr:
 PHONE_COLUMNS = ("phone_mobile", "phone_other")
 
 
-def number_counts(frame: pl.DataFrame, /) -> dict[str, pl.DataFrame]:
-    """How many rows carry each number (``e164``, ``len``), per phone column of ``frame`` (hygiene-cleaned).
+def number_counts(frames: Iterable[pl.DataFrame], /) -> dict[str, pl.DataFrame]:
+    """How many rows carry each number (``e164``, ``len``), per phone column, over ``frames`` (hygiene-cleaned
+    chunks of one file, read one at a time).
 
-    A big file is cleaned a chunk of rows at a time; the counts of its chunks, summed, say which numbers the whole
-    file shares (``clean_phones(counts=...)``), so a chunk's verdict does not depend on where the chunk ends."""
-    return {name: parse_phones(frame.get_column(name)).group_by("e164").len() for name in PHONE_COLUMNS}
+    A big file is cleaned a chunk of rows at a time; these counts say which numbers the whole file shares
+    (``clean_phones(counts=...)``), so a chunk's verdict does not depend on where the chunk ends."""
+    counted = [
+        {name: parse_phones(f.get_column(name)).group_by("e164").len() for name in PHONE_COLUMNS} for f in frames
+    ]
+    return {
+        name: pl.concat([c[name] for c in counted]).group_by("e164").agg(pl.col("len").sum()) for name in PHONE_COLUMNS
+    }
 
 
 def clean_phones(
@@ -308,7 +314,7 @@ def clean_phones(
         frame: ``source_row``, ``phone_mobile``, ``phone_other`` (hygiene-cleaned strings).
         fake_numbers: national-format numbers known to be made up (rules).
         max_members_per_number: a valid number on more rows than this is flagged as shared (a branch phone).
-        counts: rows per number in the whole file when ``frame`` is a part of it (``number_counts``, summed);
+        counts: rows per number in the whole file when ``frame`` is a part of it (``number_counts``);
             default: counted in ``frame``.
     """
     parsed = {}

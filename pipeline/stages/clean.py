@@ -49,13 +49,15 @@ def output_columns(extra: list[str]) -> list[str]:
     return cols + extra
 
 
-def phone_counts(members: pl.DataFrame, /, *, rules: Rules) -> dict[str, pl.DataFrame]:
-    """Rows per phone number in ``members`` (a chunk of a file: summed over the chunks, ``clean`` takes them)."""
+def phone_counts(members: pl.DataFrame, /, *, rules: Rules, chunk_rows: int) -> dict[str, pl.DataFrame]:
+    """Rows per phone number in ``members`` (the whole file), worked out ``chunk_rows`` rows at a time: what
+    ``clean`` of one chunk of the file takes as ``phones_in_file``."""
     placeholders = list(rules.checks.placeholders)
-    phones = members.select(
-        "source_row", *[hygiene_column(members, c, placeholders=placeholders)[0].alias(c) for c in PHONE_COLUMNS]
+    chunks = (members.slice(start, chunk_rows) for start in range(0, members.height, chunk_rows))
+    return number_counts(
+        chunk.select(*[hygiene_column(chunk, c, placeholders=placeholders)[0].alias(c) for c in PHONE_COLUMNS])
+        for chunk in chunks
     )
-    return number_counts(phones)
 
 
 def clean(
@@ -69,8 +71,8 @@ def clean(
 ) -> StageResult:
     """Clean every canonical field of ``members`` (canonical String columns plus carried columns).
 
-    ``members`` may be one chunk of a file's rows: then ``phones_in_file`` (``phone_counts`` of every chunk, summed)
-    makes its result the rows a whole-file run gives (no other check reads other rows)."""
+    ``members`` may be one chunk of a file's rows: then ``phones_in_file`` (``phone_counts`` of the file) makes its
+    result the rows a whole-file run gives (no other check reads other rows)."""
     reference = reference_date or dt.date.today()
     extra = [c for c in members.columns if c not in FIELDS and c != "source_row" and not c.startswith("__")]
     hidden = [c for c in members.columns if c.startswith("__")]

@@ -28,6 +28,11 @@ def _plausible_id() -> pl.Expr:
     return ~pl.col("national_id_status").is_in(NOT_AN_IDENTITY).fill_null(False)
 
 
+def _id_like() -> pl.Expr:
+    """Five to nine digits and a plausible identity: the records the ID keys block on."""
+    return pl.col("national_id").str.contains(r"^\d{5,9}$") & _plausible_id()
+
+
 def _id_deletions(number: str) -> pl.Expr:
     """The nine numbers left when one digit is struck out of the nine-digit ID in column ``number`` (an integer
     column, computed once: an expression here would be worked out again for each of the nine), as integers.
@@ -46,8 +51,7 @@ def _chance_neighbours(table: pl.DataFrame) -> float:
     A number of L significant digits has about 9L neighbours one digit off; N distinct numbers fill 10^L of them.
     Israeli IDs (nine digits) at a million members: about 0.07, so the ID-typo key proposes real typos. FEBRL's
     seven-digit numbers at a million records: 3.6, so it would propose strangers and is skipped."""
-    id_like = KEY_EXPRS["national_id_typo"].is_not_null()
-    numbers = table.select(pl.col("__id_number").filter(id_like).unique()).to_series()
+    numbers = table.select(pl.col("__id_number").filter(_id_like()).unique()).to_series()
     if numbers.len() < 2:
         return 0.0
     digits = float(numbers.cast(pl.String).str.len_chars().median() or 9)  # type: ignore[arg-type]
@@ -101,7 +105,7 @@ def _key_exprs() -> dict[str, pl.Expr]:
     year = pl.col("birth_date").dt.year().cast(pl.String)
     names = pl.concat_str([pl.col("first_name_key"), pl.col("last_name_key")], separator="|")
     swapped = pl.concat_str([pl.col("last_name_key"), pl.col("first_name_key")], separator="|")
-    id_like = pl.col("national_id").str.contains(r"^\d{5,9}$") & _plausible_id()
+    id_like = _id_like()
 
     def with_birth_date(parts: list[pl.Expr]) -> pl.Expr:
         born = pl.col("birth_date").is_not_null()
