@@ -20,7 +20,8 @@ def main() -> None:
 
     rules = load_rules()
     t1 = time.perf_counter()
-    result = process(source, rules=rules)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result = process(source, rules=rules, options=RunOptions(spill_dir=out.parent))
     t2 = time.perf_counter()
     rss_process = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before any output is written
     write_outputs(result, out, options=RunOptions())

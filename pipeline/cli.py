@@ -124,6 +124,7 @@ def run(
     console = Console(stderr=False, quiet=quiet, highlight=False)
     with _errors(verbose):
         loaded = load_rules(rules)
+        target = out if out is not None else default_out(file)
         options = RunOptions(
             sheet=sheet,
             overrides=parse_overrides(map_ or []),
@@ -134,6 +135,8 @@ def run(
             decisions=decisions,
             previous=previous,
             chunk_rows=chunk_rows,
+            # a big file's ledger waits on the disk the output goes to, not in a temporary folder that may be memory
+            spill_dir=target.parent if target.parent.is_dir() else None,
         )
         progress = StageProgress(Console(stderr=True, quiet=quiet, highlight=False))
         if profile is not None:
@@ -146,8 +149,9 @@ def run(
         else:
             result = process(file, rules=loaded, options=options, progress=progress)
         print_mapping(console, result.mapping)
-        target = out if out is not None else default_out(file)
         files, report = write_outputs(result, target, options=options)
+        if result.spill is not None:  # the ledger is in the output now: its spill goes (on an error, with the result)
+            result.spill.cleanup()
         print_summary(console, report, out=str(target), files=files)
         if not result.accounted:  # a bug, never a data problem: refuse to call this run good
             raise RuntimeError("rows in != rows in the merge map + rows in quarantine")

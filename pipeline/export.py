@@ -108,8 +108,12 @@ def write_xlsx(frame: pl.DataFrame, path: Path, *, sheet: str) -> None:
                     write_string(r, c, str(value))
 
 
-def write_parquet(frame: pl.DataFrame, path: Path) -> None:
-    frame.write_parquet(path)
+def write_parquet(frame: pl.DataFrame | pl.LazyFrame, path: Path) -> None:
+    """A lazy frame (a ledger read from disk) is streamed, in order."""
+    if isinstance(frame, pl.LazyFrame):
+        frame.sink_parquet(path, maintain_order=True)
+    else:
+        frame.write_parquet(path)
 
 
 @contextlib.contextmanager

@@ -48,7 +48,7 @@ class GateResult:
 
 
 def figures(
-    *, members: pl.DataFrame, ledger: pl.DataFrame, rows_in: int, quarantined: int, complete_before: Mapping[str, int]
+    *, members: pl.DataFrame, ledger: pl.LazyFrame, rows_in: int, quarantined: int, complete_before: Mapping[str, int]
 ) -> dict[str, float]:
     """Every metric a gate can name, for one run (members: the kept, cleaned rows)."""
     kept = max(members.height, 1)
@@ -64,17 +64,24 @@ def figures(
             present = members.height - members.get_column(field).null_count()
             valid = int((members.get_column(status) == "valid").sum())
             out[f"valid_pct:{field}"] = round(100 * valid / max(present, 1), 3)
-    if "sms_consent" in complete_before and ledger.height:
-        missing = ledger.filter(pl.col("check") == "consent-missing", pl.col("field") == "sms_consent").height
+    # one pass over the ledger (a big file's is read from disk)
+    per_check = (
+        ledger.group_by("check")
+        .agg(
+            pl.col("source_row").n_unique().alias("rows"),
+            (pl.col("severity") == "error").sum().alias("errors"),
+            (pl.col("field") == "sms_consent").sum().alias("on_consent"),
+        )
+        .sort("check")
+        .collect()
+    )
+    if "sms_consent" in complete_before and per_check.height:
+        missing = int(per_check.filter(pl.col("check") == "consent-missing").get_column("on_consent").sum() or 0)
         out["complete_pct:sms_consent"] = round(100 * (rows_in - missing) / max(rows_in, 1), 3)
-    if ledger.height:
-        per_check = ledger.group_by("check").agg(pl.col("source_row").n_unique().alias("rows")).sort("check")
-        for code, n in per_check.iter_rows():
-            out[f"check_count:{code}"] = float(n)
-            out[f"check_pct:{code}"] = round(100 * n / max(rows_in, 1), 3)
-        out["errors"] = float(ledger.filter(pl.col("severity") == "error").height)
-    else:
-        out["errors"] = 0.0
+    for code, n in per_check.select("check", "rows").iter_rows():
+        out[f"check_count:{code}"] = float(n)
+        out[f"check_pct:{code}"] = round(100 * n / max(rows_in, 1), 3)
+    out["errors"] = float(per_check.get_column("errors").sum() or 0)
     out["duplicate_pct"] = round(100 * exact_duplicates(members) / kept, 3)
     return dict(sorted(out.items()))
 

@@ -126,6 +126,19 @@ def concat(ledgers: Iterable[pl.DataFrame]) -> pl.DataFrame:
     return first.merge_sorted(_by_row(pl.concat(rest, how="vertical")), key="source_row", maintain_order=True)
 
 
+def merged(ledgers: Iterable[pl.DataFrame | pl.LazyFrame]) -> pl.LazyFrame:
+    """``concat``, lazily, for a ledger too big to hold: a part may be a scan of the ledger spilled to disk a chunk
+    at a time. Each part must already be in row order (a spilled part is: its chunks are). Within a row, the
+    earlier part's entries come first, as in ``concat``."""
+    out: pl.LazyFrame | None = None
+    for part in ledgers:
+        if isinstance(part, pl.DataFrame) and part.height == 0:
+            continue
+        lazy = _by_row(part).lazy() if isinstance(part, pl.DataFrame) else part
+        out = lazy if out is None else out.merge_sorted(lazy, key="source_row", maintain_order=True)
+    return out if out is not None else empty().lazy()
+
+
 def _by_row(ledger: pl.DataFrame) -> pl.DataFrame:
     if ledger.get_column("source_row").is_sorted():
         return ledger

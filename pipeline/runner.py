@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import resource
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -58,6 +59,9 @@ class RunOptions:
     # the stages before deduplication take this many rows at a time: their working memory is a chunk's, not the
     # file's (the result is the same; a file of up to this many rows is one chunk)
     chunk_rows: int = 500_000
+    # where a file of more than one chunk spills its ledger while it runs (a temporary folder, removed with the
+    # result); the system's temporary folder by default, which can be in memory: the CLI spills beside the output
+    spill_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -77,12 +81,13 @@ class RunResult:
     members: pl.DataFrame  # golden records
     merge_map: pl.DataFrame
     quarantine: pl.DataFrame
-    ledger: pl.DataFrame
+    ledger: pl.LazyFrame  # lazy: a big file's ledger is read from disk (``spill``) by whatever needs it
     timings: tuple[StageTiming, ...]
     stats: Mapping[str, Mapping[str, Any]]
     raw_headers: tuple[str, ...] = ()
     pairs: pl.DataFrame = field(default_factory=pl.DataFrame)
     review: pl.DataFrame = field(default_factory=pl.DataFrame)
+    spill: tempfile.TemporaryDirectory[str] | None = None  # holds what ``ledger`` reads while the result lives
 
     @property
     def accounted(self) -> bool:
@@ -120,9 +125,8 @@ class _Front:
 
     kept: pl.DataFrame
     quarantined: pl.DataFrame
-    naive: pl.DataFrame  # the NAIVE_COLUMNS of every validated row: the club as the file shows it
-    field_ledger: pl.DataFrame  # clean and validate
-    quarantine_ledger: pl.DataFrame
+    naive: pl.LazyFrame  # the NAIVE_COLUMNS of every validated row: the club as the file shows it
+    ledger: pl.LazyFrame  # clean, validate and quarantine, in row order
     stats: dict[str, Mapping[str, Any]]  # clean, validate, quarantine
 
 
@@ -171,20 +175,25 @@ def _front(
         kept=kept.table,
         quarantined=quarantined,
         # a projection: shares the columns, drops the rest
-        naive=validated.table.select(NAIVE_COLUMNS),
-        field_ledger=field_ledger,
-        quarantine_ledger=kept.ledger,
+        naive=validated.table.select(NAIVE_COLUMNS).lazy(),
+        ledger=ledger_.concat([field_ledger, kept.ledger]).lazy(),
         stats={"clean": cleaned.stats, "validate": validated.stats, "quarantine": kept.stats},
     )
 
 
-def _chunked_front(raw: RawTable, members: pl.DataFrame, *, rules: Rules, options: RunOptions, clock: _Clock) -> _Front:
+def _chunked_front(
+    raw: RawTable, members: pl.DataFrame, *, rules: Rules, options: RunOptions, clock: _Clock, spill: Path | None
+) -> _Front:
     """``_front`` a chunk of rows at a time, so the stages' working memory is a chunk's, not the file's.
 
     The one thing a row's cleaning reads from other rows, how many rows share each phone number, is counted over
-    the whole file first. The result equals one ``_front`` of the file."""
+    the whole file first. The result equals one ``_front`` of the file.
+
+    Each chunk's ledger and before-cleansing figures are written to the folder ``spill`` as soon as the chunk is
+    done, and read back lazily: they are read once or twice at the end, and at ten million rows they are 5 GB
+    that deduplication would otherwise have to find room beside."""
     size = max(options.chunk_rows, 1)
-    if members.height <= size:
+    if members.height <= size or spill is None:
         return _front(raw, members, rules=rules, options=options, clock=clock)
     starts = range(0, members.height, size)
     phones = clock.run(
@@ -194,8 +203,9 @@ def _chunked_front(raw: RawTable, members: pl.DataFrame, *, rules: Rules, option
         lambda _: 0,
         part="(phone numbers of the whole file)",
     )
-    parts = [
-        _front(
+    kept, quarantined, stats, ledgers, naive = [], [], [], [], []
+    for k, start in enumerate(starts, start=1):
+        part = _front(
             replace(raw, frame=raw.frame.slice(start, size)),
             members.slice(start, size),
             rules=rules,
@@ -204,15 +214,20 @@ def _chunked_front(raw: RawTable, members: pl.DataFrame, *, rules: Rules, option
             part=f"{k}/{len(starts)}",
             phones=phones,
         )
-        for k, start in enumerate(starts, start=1)
-    ]
+        kept.append(part.kept)
+        quarantined.append(part.quarantined)
+        stats.append(part.stats)
+        ledgers.append(spill / f"ledger-{k:05d}.parquet")
+        naive.append(spill / f"naive-{k:05d}.parquet")
+        part.ledger.sink_parquet(ledgers[-1], maintain_order=True)
+        part.naive.sink_parquet(naive[-1], maintain_order=True)
+        del part
     return _Front(
-        kept=pl.concat([p.kept for p in parts]),
-        quarantined=pl.concat([p.quarantined for p in parts]),
-        naive=pl.concat([p.naive for p in parts]),
-        field_ledger=pl.concat([p.field_ledger for p in parts]),  # each in row order, and the chunks are too
-        quarantine_ledger=pl.concat([p.quarantine_ledger for p in parts]),
-        stats={stage: _summed([p.stats[stage] for p in parts]) for stage in parts[0].stats},
+        kept=pl.concat(kept),
+        quarantined=pl.concat(quarantined),
+        naive=pl.scan_parquet(naive),
+        ledger=pl.scan_parquet(ledgers),  # each in row order, and the chunks are too
+        stats={stage: _summed([s[stage] for s in stats]) for stage in stats[0]},
     )
 
 
@@ -248,7 +263,14 @@ def process(
     conformed: StageResult = clock.run(
         "map", raw.height, partial(conform, raw, mapping=mapping), lambda r: r.table.height
     )
-    front = _chunked_front(raw, conformed.table, rules=rules, options=options, clock=clock)
+    spill = (
+        tempfile.TemporaryDirectory(prefix=".cleanse-spill-", dir=options.spill_dir, ignore_cleanup_errors=True)
+        if raw.height > options.chunk_rows
+        else None
+    )
+    front = _chunked_front(
+        raw, conformed.table, rules=rules, options=options, clock=clock, spill=Path(spill.name) if spill else None
+    )
     short = ledger_.from_mask(
         raw.short_rows, pl.lit(True), field="*", code="csv-short-row", before=pl.lit(None), after=pl.lit(None)
     )
@@ -258,7 +280,7 @@ def process(
     map_stats = conformed.stats
     del raw, conformed
     kept, quarantined, naive = front.kept, front.quarantined, front.naive
-    kept_ledger = ledger_.concat([ingest_ledger, front.field_ledger, front.quarantine_ledger])
+    kept_ledger = ledger_.merged([ingest_ledger, front.ledger])
     stats: dict[str, Any] = {"map": map_stats, **front.stats}
     del front
     gate_figures = gates.figures(
@@ -269,7 +291,13 @@ def process(
         complete_before=map_stats.get("complete_before", {}),
     )
     result = partial(
-        RunResult, source=source, mapping=mapping, rows_in=rows_in, quarantine=quarantined, raw_headers=raw_headers
+        RunResult,
+        source=source,
+        mapping=mapping,
+        rows_in=rows_in,
+        quarantine=quarantined,
+        raw_headers=raw_headers,
+        spill=spill,
     )
     if options.stop_after == "quarantine":
         return result(
@@ -297,7 +325,7 @@ def process(
         lambda: enrich(golden.table, rules=rules, reference_date=today, as_of=as_of),
         lambda r: r.table.height,
     )
-    ledger = ledger_.concat([kept_ledger, golden.ledger, enriched.ledger])
+    ledger = ledger_.merged([kept_ledger, ledger_.concat([golden.ledger, enriched.ledger])])
     scored: StageResult = clock.run(
         "score",
         enriched.table.height,
@@ -305,7 +333,7 @@ def process(
         lambda r: r.table.height,
     )
     # before cleansing: every row of the file is a member, scored as the club would have scored it
-    before = club_figures(rfm_and_value(naive, s=rules.scoring, as_of=as_of), naive=True)
+    before = club_figures(rfm_and_value(naive.collect(), s=rules.scoring, as_of=as_of), naive=True)
     return result(
         members=scored.table,
         merge_map=merge_map,
@@ -326,7 +354,7 @@ def process(
     )
 
 
-def _with_titles(ledger: pl.DataFrame) -> pl.LazyFrame:
+def _with_titles(ledger: pl.LazyFrame) -> pl.LazyFrame:
     """The ledger as a person reads it: each code with its title in words (why), next to before and after.
 
     Lazy, and a map of the codes rather than a join: the CSV writer streams it, so the millions of before/after
@@ -334,7 +362,7 @@ def _with_titles(ledger: pl.DataFrame) -> pl.LazyFrame:
     from pipeline.catalogue import all_checks
 
     titles = {code: c.title for code, c in all_checks().items()}
-    return ledger.lazy().select(
+    return ledger.select(
         "source_row",
         "field",
         "check",

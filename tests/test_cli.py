@@ -50,6 +50,8 @@ def test_chunk_rows_changes_memory_not_the_result(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
     for name in ("members_clean.csv", "merge_map.csv", "quarantine.csv", "ledger.csv"):
         assert (outs[700] / name).read_bytes() == (outs[500_000] / name).read_bytes(), name
+    # three chunks spilled their ledgers beside the output while they ran; nothing of that is left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chunks_500000", "chunks_700"]
 
 
 def test_default_out_is_beside_the_input(tmp_path: Path) -> None:

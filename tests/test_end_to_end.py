@@ -4,6 +4,7 @@ input row is ever lost (rows in = rows in the merge map + rows in quarantine).""
 from __future__ import annotations
 
 import csv
+import gc
 import io
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def test_sample_file_nothing_lost_and_ledger_rows_exist(rules: Rules) -> None:
     assert set(result.quarantine["reason"]) <= {"empty-row", "no-identity", "csv-ragged-row"}
     assert result.quarantine.filter(pl.col("reason") == "empty-row").height >= 1
     rows = set(result.merge_map["source_row"]) | set(result.quarantine["source_row"])
-    assert set(result.ledger["source_row"]) <= rows
+    assert set(result.ledger.collect()["source_row"]) <= rows
 
 
 def test_quarantine_keeps_raw_values_and_reason(tmp_path: Path, rules: Rules) -> None:
@@ -81,7 +82,7 @@ def test_quarantine_keeps_raw_values_and_reason(tmp_path: Path, rules: Rules) ->
     assert q.filter(pl.col("source_row") == 3)["עיר"].item() == "תל אביב"
     assert q.filter(pl.col("source_row") == 5)["extra_fields"].item() == "עודף"
     assert result.members["first_name"].to_list() == ["משה"]
-    assert set(result.ledger.filter(pl.col("action") == "quarantined")["check"]) == {
+    assert set(result.ledger.filter(pl.col("action") == "quarantined").collect()["check"]) == {
         "no-identity",
         "empty-row",
         "csv-ragged-row",
@@ -231,5 +232,12 @@ def test_a_file_cleaned_in_chunks_gives_what_the_whole_file_gives(tmp_path: Path
     for name in ("members", "merge_map", "quarantine", "ledger", "pairs"):
         assert_frame_equal(getattr(chunked, name), getattr(whole, name), check_dtypes=True)
     assert dict(chunked.stats) == dict(whole.stats)
-    shared = whole.ledger.filter(pl.col("check") == "phone-shared-by-many")
+    shared = whole.ledger.filter(pl.col("check") == "phone-shared-by-many").collect()
     assert shared.height == 31
+    # the chunked run's ledger was read from disk, and the folder it was written to goes with the result
+    assert whole.spill is None and chunked.spill is not None
+    spill = Path(chunked.spill.name)
+    assert sorted(p.name for p in spill.glob("ledger-*.parquet")) == [f"ledger-{k:05d}.parquet" for k in range(1, 6)]
+    del chunked
+    gc.collect()
+    assert not spill.exists()

@@ -183,11 +183,13 @@ def _fields(result: RunResult) -> dict[str, dict[str, Any]]:
     rows had a value fixed, normalised (written in canonical form) or flagged. From the ledger."""
     by_field = result.mapping.by_field
     before: dict[str, int] = dict(result.stats.get("map", {}).get("complete_before", {}))
-    ledger = result.ledger.filter(pl.col("field") != "*")
-    counts: dict[tuple[str, str], int] = {}
-    if ledger.height:
-        per_action = ledger.group_by("field", "action").agg(pl.col("source_row").n_unique().alias("rows"))
-        counts = {(f, a): int(n) for f, a, n in per_action.iter_rows()}
+    per_action = (
+        result.ledger.filter(pl.col("field") != "*")
+        .group_by("field", "action")
+        .agg(pl.col("source_row").n_unique().alias("rows"))
+        .collect()
+    )
+    counts = {(f, a): int(n) for f, a, n in per_action.iter_rows()}
     members = result.members
     kept = max(members.height, 1)
     out: dict[str, dict[str, Any]] = {}
@@ -222,8 +224,6 @@ def _fields(result: RunResult) -> dict[str, dict[str, Any]]:
 
 def _checks(result: RunResult, *, show_pii: bool) -> list[dict[str, Any]]:
     ledger = result.ledger
-    if ledger.height == 0:
-        return []
     counts = (
         ledger.group_by("check", "severity", "action")
         .agg(pl.len().alias("count"), pl.col("field").unique().sort().alias("fields"))
@@ -233,9 +233,12 @@ def _checks(result: RunResult, *, show_pii: bool) -> list[dict[str, Any]]:
         )
         # problems first (by severity), then repairs, then mere reformatting; most frequent first within each
         .sort(["__a", "__s", "count", "check"], descending=[False, False, True, False])
+        .collect()
     )
+    if counts.height == 0:
+        return []
     # the examples first, then the masking: a few hundred values, not every value of a ledger of millions
-    examples = ledger.group_by("check", maintain_order=True).head(EXAMPLES_PER_CHECK)
+    examples = ledger.group_by("check", maintain_order=True).head(EXAMPLES_PER_CHECK).collect()
     shown = examples.with_columns(
         (pl.col("before") if show_pii else mask_by_field(pl.col("before"), pl.col("field"))).alias("before"),
         (pl.col("after") if show_pii else mask_by_field(pl.col("after"), pl.col("field"))).alias("after"),

@@ -200,14 +200,13 @@ def club_figures(table: pl.DataFrame, *, naive: bool) -> dict[str, Any]:
 
 
 def score(
-    members: pl.DataFrame, /, *, rules: Rules, ledger: pl.DataFrame, merge_map: pl.DataFrame, as_of: dt.date
+    members: pl.DataFrame, /, *, rules: Rules, ledger: pl.LazyFrame, merge_map: pl.DataFrame, as_of: dt.date
 ) -> StageResult:
     """RFM, value, churn and quality per golden record; the club's figures after cleansing in ``stats``."""
     s = rules.scoring
     table = rfm_and_value(members, s=s, as_of=as_of)
     flagged = (
-        ledger.lazy()
-        .filter(pl.col("action") == "flagged")
+        ledger.filter(pl.col("action") == "flagged")
         .select("source_row", "field")  # not the ledger's before and after: millions of strings
         .join(merge_map.lazy().select("source_row", "golden_id"), on="source_row", how="inner")
         .select("golden_id", "field")
