@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -273,8 +274,9 @@ def fitted() -> tuple[pl.DataFrame, object]:
     result = process(SAMPLE, rules=RULES, options=RunOptions(stop_after="quarantine"))
     records = result.members.sort("source_row").with_row_index("__i")
     pairs, _ = candidate_pairs(records)
-    levels = compare(records, pairs).select(pl.selectors.starts_with("lvl_")).to_numpy()
-    model = estimate_m(levels, estimate_u(records, sample=50_000, seed=1), iterations=30, records=records.height)
+    model = estimate_m(
+        compare(records, pairs), estimate_u(records, sample=50_000, seed=1), iterations=30, records=records.height
+    )
     return records, model
 
 
@@ -290,6 +292,21 @@ def test_pair_scores_are_symmetric(fitted: tuple[pl.DataFrame, object], i: int, 
     b = score_pairs(compare(records, backward), records, model)  # type: ignore[arg-type]
     assert a.select(pl.selectors.starts_with("lvl_")).row(0) == b.select(pl.selectors.starts_with("lvl_")).row(0)
     assert a["match_probability"][0] == pytest.approx(b["match_probability"][0], rel=1e-9)
+
+
+def test_pairs_scored_in_slices_score_as_in_one(
+    fitted: tuple[pl.DataFrame, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.stages.dedupe import model as model_
+
+    records, model = fitted
+    compared = compare(records, candidate_pairs(records)[0])
+    whole = score_pairs(compared, records, model)  # type: ignore[arg-type]
+    monkeypatch.setattr(model_, "SCORE_CHUNK_PAIRS", 97)  # slices that end anywhere, the last one short
+    assert compared.height > 10 * 97
+    assert_frame_equal(score_pairs(compared, records, model), whole)  # type: ignore[arg-type]
+    # the name weights read the frequency of each pair's own name: the slices must not shift them
+    assert whole.get_column("w_last_name").n_unique() > 20
 
 
 def test_review_round_trip(tmp_path: Path) -> None:

@@ -227,8 +227,7 @@ def deduplicate(
         model_stats: dict[str, object] = {"pairs": 0}
     else:
         u = estimate_u(records, sample=d.u_sample_pairs, seed=d.seed, encoded=encoded)
-        levels = compared.select([f"lvl_{c}" for c in COMPARISONS]).to_numpy()
-        model = estimate_m(levels, u, iterations=d.em_iterations, records=n)
+        model = estimate_m(compared, u, iterations=d.em_iterations, records=n)
         scored = score_pairs(compared, records, model)
         model_stats = {
             "pairs": scored.height,

@@ -56,8 +56,22 @@ def estimate_u(
     return u
 
 
-def estimate_m(levels: np.ndarray, u: dict[str, np.ndarray], *, iterations: int, records: int) -> Model:
-    """EM on the candidate pairs for m and the prior.
+def level_counts(compared: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct level vectors among the pairs (one row each, in the order of their codes) and how many pairs
+    have each: a few thousand rows, counted by polars without a matrix of the millions of pairs."""
+    names = list(COMPARISONS)
+    radix = max(COMPARISONS.values()) + 1  # levels run from -1, so level + 1 is one digit in this base
+    code = pl.sum_horizontal([(pl.col(f"lvl_{c}").cast(pl.Int64) + 1) * radix**k for k, c in enumerate(names)]).alias(
+        "code"
+    )
+    counted = compared.select(code).group_by("code").len().sort("code")
+    codes = counted.get_column("code").to_numpy()
+    levels = ((codes[:, None] // radix ** np.arange(len(names), dtype=np.int64)) % radix - 1).astype(np.int8)
+    return levels, counted.get_column("len").to_numpy()
+
+
+def estimate_m(compared: pl.DataFrame, u: dict[str, np.ndarray], *, iterations: int, records: int) -> Model:
+    """EM on the candidate pairs (``compared``, with their ``lvl_`` columns) for m and the prior.
 
     Every candidate pair agrees on some blocking key, so with u fixed at its random-pair value nothing could
     explain a non-matching candidate and the fit collapses (prior -> 1). The non-match class therefore gets its
@@ -70,14 +84,11 @@ def estimate_m(levels: np.ndarray, u: dict[str, np.ndarray], *, iterations: int,
     and merge any two namesakes.
     """
     names = list(COMPARISONS)
-    n_pairs = len(levels)
+    n_pairs = compared.height
     # levels are discrete: EM over the distinct level vectors, each weighted by how many pairs share it, is the
     # same fit as over every pair, in a few thousand rows instead of millions
-    radix = max(COMPARISONS.values()) + 1  # levels run from -1, so level + 1 is one digit in this base
-    code = (levels.astype(np.int64) + 1) @ (radix ** np.arange(len(names), dtype=np.int64))
-    codes, weight = np.unique(code, return_counts=True)
-    levels = ((codes[:, None] // radix ** np.arange(len(names), dtype=np.int64)) % radix - 1).astype(np.int8)
-    weight = weight.astype(float)
+    levels, count = level_counts(compared)
+    weight = count.astype(float)
     m = {c: np.linspace(0.05, 1.0, COMPARISONS[c]) ** 3 for c in names}
     m = {c: v / v.sum() for c, v in m.items()}
     u_class = {c: u[c].copy() for c in names}
@@ -113,42 +124,58 @@ def estimate_m(levels: np.ndarray, u: dict[str, np.ndarray], *, iterations: int,
     return Model(m=m, u=u, prior=global_prior, candidate_prior=prior, iterations=done)
 
 
+SCORE_CHUNK_PAIRS = 2_000_000
+
+
 def score_pairs(compared: pl.DataFrame, records: pl.DataFrame, model: Model) -> pl.DataFrame:
-    """Match weight per comparison, total weight and probability for every pair (term-frequency adjusted)."""
-    levels = _levels(compared)
-    out = compared
-    total = np.full(len(levels), np.log2(model.prior / (1 - model.prior)))
+    """Match weight per comparison, total weight and probability for every pair (term-frequency adjusted).
+
+    The pairs are scored a slice at a time: the working arrays (a float per pair for each step of each field's
+    weight) are a slice's, not tens of millions of pairs' (several GB at ten million members)."""
     n = max(records.height, 1)
+    exact_weight = {}  # per record: the weight of agreeing exactly on its name, by how common the name is
+    for c in ("first_name", "last_name"):
+        key = f"{c}_key"
+        # the chance that another random record has this name: leave-one-out, shrunk towards the average
+        chance = float(model.u[c][-1])
+        freq = (
+            records.group_by(key)
+            .len()
+            .with_columns(((pl.col("len") - 1 + _PSEUDO_RECORDS * chance) / (n - 1 + _PSEUDO_RECORDS)).alias("tf"))
+        )
+        tf = (
+            records.select("__i", key)
+            .join(freq, on=key, how="left")
+            .sort("__i")
+            .get_column("tf")
+            .fill_null(1 / n)
+            .to_numpy()
+        )
+        exact_weight[c] = np.log2(model.m[c][-1] / np.maximum(tf, _FLOOR))
+    if compared.height <= SCORE_CHUNK_PAIRS:
+        return _score_slice(compared, model, exact_weight)
+    return pl.concat([_score_slice(part, model, exact_weight) for part in compared.iter_slices(SCORE_CHUNK_PAIRS)])
+
+
+def _score_slice(compared: pl.DataFrame, model: Model, exact_weight: dict[str, np.ndarray]) -> pl.DataFrame:
+    levels = _levels(compared)
+    weights = {}
+    total = np.full(len(levels), np.log2(model.prior / (1 - model.prior)))
     for k, c in enumerate(COMPARISONS):
         lv = levels[:, k]
         weight = np.zeros(len(lv))
         ok = lv >= 0
         weight[ok] = np.log2(model.m[c][lv[ok]] / model.u[c][lv[ok]])
-        if c in ("first_name", "last_name"):  # how common the agreeing name is, instead of the average
-            key = f"{c}_key"
-            # the chance that another random record has this name: leave-one-out, shrunk towards the average
-            chance = float(model.u[c][-1])
-            freq = (
-                records.group_by(key)
-                .len()
-                .with_columns(((pl.col("len") - 1 + _PSEUDO_RECORDS * chance) / (n - 1 + _PSEUDO_RECORDS)).alias("tf"))
-            )
-            tf = (
-                records.select("__i", key)
-                .join(freq, on=key, how="left")
-                .sort("__i")
-                .get_column("tf")
-                .fill_null(1 / n)
-                .to_numpy()
-            )
+        if c in exact_weight:  # how common the agreeing name is, instead of the average
             # in straight order the agreeing value is the same on both sides, so its frequency is symmetric
             exact = (lv == COMPARISONS[c] - 1) & ~compared.get_column("__swap").to_numpy()
-            i = compared.get_column("i").to_numpy()
-            weight[exact] = np.log2(model.m[c][-1] / np.maximum(tf[i[exact]], _FLOOR))
+            weight[exact] = exact_weight[c][compared.get_column("i").to_numpy()[exact]]
         total += weight
         # 32-bit: three decimals need no more, and millions of pairs carry nine of these
-        out = out.with_columns(pl.Series(f"w_{c}", np.round(weight, 3).astype(np.float32)))
+        weights[f"w_{c}"] = np.round(weight, 3).astype(np.float32)
     prob = 1 / (1 + np.power(2.0, -np.clip(total, -60, 60)))
-    return out.with_columns(
-        pl.Series("match_weight", np.round(total, 3).astype(np.float32)), pl.Series("match_probability", prob)
+    return compared.with_columns(
+        *[pl.Series(name, w) for name, w in weights.items()],
+        pl.Series("match_weight", np.round(total, 3).astype(np.float32)),
+        pl.Series("match_probability", prob),
     )
