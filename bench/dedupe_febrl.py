@@ -68,7 +68,7 @@ def run_cleanse(frame: pl.DataFrame, work: Path) -> dict[str, object]:
         on="source_row",
     )
     ids = dict(zip(rows["source_row"], rows["rec_id"], strict=True))
-    scored = result.pairs.filter(pl.col("band") == "merge")
+    scored = result.pairs.filter(pl.col("band") == "merge").collect()
     pairwise = {
         tuple(sorted((ids[a], ids[b])))
         for a, b in scored.select("source_row_a", "source_row_b").iter_rows()
@@ -78,7 +78,10 @@ def run_cleanse(frame: pl.DataFrame, work: Path) -> dict[str, object]:
     # pairs the hard rules refuse whatever their score (band "never"): twins, parent and child, two valid IDs
     never = {
         tuple(sorted((ids[a], ids[b])))
-        for a, b in result.pairs.filter(pl.col("band") == "never").select("source_row_a", "source_row_b").iter_rows()
+        for a, b in result.pairs.filter(pl.col("band") == "never")
+        .select("source_row_a", "source_row_b")
+        .collect()
+        .iter_rows()
         if a in ids and b in ids
     }
     return {

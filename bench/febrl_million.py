@@ -171,13 +171,14 @@ def run_cleanse(path: Path, work: Path) -> dict[str, object]:
     }
 
 
-def _rec_pairs(path: Path, merge_map: pl.DataFrame, pairs: pl.DataFrame) -> dict[str, pl.DataFrame]:
+def _rec_pairs(path: Path, merge_map: pl.DataFrame, pairs: pl.LazyFrame) -> dict[str, pl.DataFrame]:
     """Merged pairs and cluster pairs in the data's own record ids."""
     ids = pl.read_parquet(path, columns=["rec_id"]).with_row_index("source_row", offset=2)  # row 1: the header
     ids = ids.with_columns(pl.col("source_row").cast(pl.Int64))
     mm = merge_map.join(ids, on="source_row")
     merged = (
         pairs.filter(pl.col("band") == "merge")
+        .collect()
         .join(ids.rename({"source_row": "source_row_a", "rec_id": "x"}), on="source_row_a")
         .join(ids.rename({"source_row": "source_row_b", "rec_id": "y"}), on="source_row_b")
         .select("x", "y")

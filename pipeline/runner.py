@@ -85,7 +85,7 @@ class RunResult:
     timings: tuple[StageTiming, ...]
     stats: Mapping[str, Mapping[str, Any]]
     raw_headers: tuple[str, ...] = ()
-    pairs: pl.DataFrame = field(default_factory=pl.DataFrame)
+    pairs: pl.LazyFrame = field(default_factory=pl.LazyFrame)  # lazy: a big file's are read from disk (``spill``)
     review: pl.DataFrame = field(default_factory=pl.DataFrame)
     spill: tempfile.TemporaryDirectory[str] | None = None  # holds what ``ledger`` reads while the result lives
 
@@ -312,7 +312,14 @@ def process(
     deduped: DedupeOutcome = clock.run(
         "dedupe",
         kept.height,
-        partial(deduplicate, kept, rules=rules, decisions=decisions, previous=previous),
+        partial(
+            deduplicate,
+            kept,
+            rules=rules,
+            decisions=decisions,
+            previous=previous,
+            spill=Path(spill.name) if spill else None,
+        ),
         lambda r: r.result.table.height,
     )
     del kept  # the golden records are a copy: the kept rows are done with
@@ -434,7 +441,7 @@ def write_outputs(
         if result.members.height <= options.xlsx_max_rows:
             put("members_clean.xlsx", lambda p: export.write_xlsx(result.members, p, sheet="members"))
         put("merge_map.csv", lambda p: export.write_csv(result.merge_map, p))
-        if result.pairs.width:
+        if result.pairs.collect_schema().len():
             put("pairs.parquet", lambda p: export.write_parquet(result.pairs, p))
         if result.review.width:
             put("review.xlsx", lambda p: export.write_xlsx(result.review, p, sheet="review"))

@@ -59,7 +59,7 @@ def test_sample_ground_truth_f1() -> None:
     assert result.members.height < result.merge_map.height  # duplicates were merged
     reasons = result.merge_map.filter(pl.col("reason") != "single record")["reason"]
     assert (reasons.str.count_matches(", ") >= 1).all()  # every merge names at least two agreeing facts
-    proposed_by = set(result.pairs["blocking_keys"].cast(pl.String).str.split(";").explode().to_list())
+    proposed_by = set(result.pairs.collect()["blocking_keys"].cast(pl.String).str.split(";").explode().to_list())
     assert {"phone", "national_id", "name"} <= proposed_by <= set(RULES.dedupe.keys)
     assert reasons.str.contains("same phone|same ID number|same e-mail").mean() > 0.9
 

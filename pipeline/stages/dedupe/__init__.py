@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import polars as pl
 
@@ -74,7 +75,7 @@ REVIEW_FIELDS = (
 class DedupeOutcome:
     result: StageResult
     merge_map: pl.DataFrame
-    pairs: pl.DataFrame
+    pairs: pl.LazyFrame  # every scored pair; read from disk when the stage was given a folder to spill to
     review: pl.DataFrame
     stats: dict[str, object] = field(default_factory=dict)
 
@@ -194,11 +195,16 @@ def deduplicate(
     rules: Rules,
     decisions: pl.DataFrame | None = None,
     previous: pl.DataFrame | None = None,
+    spill: Path | None = None,
 ) -> DedupeOutcome:
     """Golden records from the kept members (``source_row`` plus cleaned fields).
 
     With ``previous`` (last run's ``members_clean``), its golden records take part in matching as identity-only
     records, so unchanged members keep their ``golden_id``; they never contribute values to survivorship.
+
+    With ``spill``, a folder, the scored pairs are written there as soon as they are scored, and only the pairs
+    that merge stay in memory: at ten million members the pairs are 40 million rows, and survivorship copies
+    every record beside them.
     """
     d: DedupeRules = rules.dedupe
     if previous is not None:
@@ -222,6 +228,8 @@ def deduplicate(
         pairs = pl.concat([pairs, extra.with_columns(pl.lit(DECISION_BIT, pl.UInt32).alias("keys"))])
     encoded = encode(records) if pairs.height else None  # once, for the candidate pairs and the random pairs
     compared = compare(records, pairs, encoded=encoded) if pairs.height else None
+    candidates = pairs.height
+    del pairs  # compared holds them
     if compared is None or compared.height == 0:
         scored = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64})
         model_stats: dict[str, object] = {"pairs": 0}
@@ -264,8 +272,22 @@ def deduplicate(
             .alias("band"),
         )
         scored = with_reasons(scored)
-    del encoded  # the coded records: the pairs are scored
-    edges = scored.filter(pl.col("band").is_in(["merge", "decided_same"])) if scored.height else scored
+    del encoded, compared  # the coded records and the comparisons: the pairs are scored
+    review = _review(scored, records) if scored.height else pl.DataFrame()
+    bands = dict(scored.group_by("band").len().iter_rows()) if scored.height else {}
+    edges = (
+        scored.filter(pl.col("band").is_in(["merge", "decided_same"])).select("i", "j", "match_probability", "reason")
+        if scored.height
+        else scored
+    )
+    pairs_out = _pairs_output(scored, records, d.keys) if scored.height else pl.DataFrame()
+    del scored
+    if spill is not None and pairs_out.height:
+        pairs_out.write_parquet(spill / "pairs.parquet")
+        pairs_lazy = pl.scan_parquet(spill / "pairs.parquet")
+    else:
+        pairs_lazy = pairs_out.lazy()
+    del pairs_out
     labels, refused = cluster(
         n,
         edges.select("i", "j", "match_probability")
@@ -331,7 +353,6 @@ def deduplicate(
             after=pl.col("golden_id"),
         )
     ]
-    review = _review(scored, records) if scored.height else pl.DataFrame()
     if review.height:
         entries.append(
             ledger_.from_flags(
@@ -342,12 +363,10 @@ def deduplicate(
                 after=pl.col("source_row_b"),
             )
         )
-    pairs_out = _pairs_output(scored, records, d.keys) if scored.height else pl.DataFrame()
-    bands = dict(scored.group_by("band").len().iter_rows()) if scored.height else {}
     stats = {
         "rows_in": n,
         "rows_out": table.height,
-        "candidate_pairs": pairs.height,
+        "candidate_pairs": candidates,
         "pairs_by_key": key_stats,
         "bands": bands,
         "refused_by_constraints": refused,
@@ -356,7 +375,7 @@ def deduplicate(
         "identity": identity,
     }
     result = StageResult(table=table, ledger=ledger_.finish(entries, severities=rules.checks.severity), stats=stats)
-    return DedupeOutcome(result=result, merge_map=merge_map, pairs=pairs_out, review=review, stats=stats)
+    return DedupeOutcome(result=result, merge_map=merge_map, pairs=pairs_lazy, review=review, stats=stats)
 
 
 def _pairs_output(scored: pl.DataFrame, records: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
