@@ -109,11 +109,9 @@ def write_xlsx(frame: pl.DataFrame, path: Path, *, sheet: str) -> None:
 
 
 def write_parquet(frame: pl.DataFrame | pl.LazyFrame, path: Path) -> None:
-    """A lazy frame (a ledger read from disk) is streamed, in order."""
-    if isinstance(frame, pl.LazyFrame):
-        frame.sink_parquet(path, maintain_order=True)
-    else:
-        frame.write_parquet(path)
+    """Streamed, in order, a batch of rows at a time: ``DataFrame.write_parquet`` held 10M members' encoded
+    columns at once (about 7 GB over the table itself); a lazy frame may be a ledger read from disk."""
+    frame.lazy().sink_parquet(path, maintain_order=True)
 
 
 @contextlib.contextmanager

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import polars as pl
 
+from pipeline import ledger as ledger_
 from pipeline.errors import InputError
 
 Outcome = Literal["pass", "warn", "fail", "skip"]
@@ -64,16 +65,19 @@ def figures(
             present = members.height - members.get_column(field).null_count()
             valid = int((members.get_column(status) == "valid").sum())
             out[f"valid_pct:{field}"] = round(100 * valid / max(present, 1), 3)
-    # one pass over the ledger (a big file's is read from disk)
-    per_check = (
-        ledger.group_by("check")
-        .agg(
+    # a range of rows at a time (a big file's ledger is read from disk): the counts add up over the ranges
+    parts = [
+        part.group_by("check").agg(
             pl.col("source_row").n_unique().alias("rows"),
             (pl.col("severity") == "error").sum().alias("errors"),
             (pl.col("field") == "sms_consent").sum().alias("on_consent"),
         )
-        .sort("check")
-        .collect()
+        for part in ledger_.by_rows(ledger)
+    ]
+    per_check = (
+        pl.concat(parts).group_by("check").agg(pl.col("rows", "errors", "on_consent").sum()).sort("check")
+        if parts
+        else pl.DataFrame(schema={"check": pl.String, "rows": pl.UInt32, "errors": pl.UInt32, "on_consent": pl.UInt32})
     )
     if "sms_consent" in complete_before and per_check.height:
         missing = int(per_check.filter(pl.col("check") == "consent-missing").get_column("on_consent").sum() or 0)

@@ -11,7 +11,7 @@ strings as a string column does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import polars as pl
 
@@ -137,6 +137,24 @@ def merged(ledgers: Iterable[pl.DataFrame | pl.LazyFrame]) -> pl.LazyFrame:
         lazy = _by_row(part).lazy() if isinstance(part, pl.DataFrame) else part
         out = lazy if out is None else out.merge_sorted(lazy, key="source_row", maintain_order=True)
     return out if out is not None else empty().lazy()
+
+
+PART_ROWS = 500_000
+
+
+def by_rows(ledger: pl.LazyFrame, *, rows: int | None = None) -> Iterator[pl.DataFrame]:
+    """The ledger ``rows`` source rows at a time, in order. Every entry of a row is in one part, so counts of
+    distinct rows add up over the parts.
+
+    A big file's ledger is on disk: tens of millions of entries. A query over all of them at once holds them all
+    (a count of distinct rows per field held 3.3 GB of a 10M-row file's ledger, the first examples of each check
+    6.7 GB); a query per part holds a part's worth (0.6 GB for all 20)."""
+    lo, hi = ledger.select(pl.col("source_row").min(), pl.col("source_row").max().alias("hi")).collect().row(0)
+    if lo is None:
+        return
+    step = rows or PART_ROWS
+    for start in range(lo, hi + 1, step):
+        yield ledger.filter(pl.col("source_row").is_between(start, start + step - 1)).collect()
 
 
 def _by_row(ledger: pl.DataFrame) -> pl.DataFrame:

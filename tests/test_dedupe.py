@@ -297,14 +297,19 @@ def test_pair_scores_are_symmetric(fitted: tuple[pl.DataFrame, object], i: int, 
 def test_pairs_scored_in_slices_score_as_in_one(
     fitted: tuple[pl.DataFrame, object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import pipeline.stages.dedupe as dedupe_
     from pipeline.stages.dedupe import model as model_
 
     records, model = fitted
     compared = compare(records, candidate_pairs(records)[0])
     whole = score_pairs(compared, records, model)  # type: ignore[arg-type]
+    reasons = dedupe_.with_reasons(whole).get_column("reason").cast(pl.String)
     monkeypatch.setattr(model_, "SCORE_CHUNK_PAIRS", 97)  # slices that end anywhere, the last one short
+    monkeypatch.setattr(dedupe_, "SCORE_CHUNK_PAIRS", 97)
     assert compared.height > 10 * 97
     assert_frame_equal(score_pairs(compared, records, model), whole)  # type: ignore[arg-type]
+    assert dedupe_.with_reasons(whole).get_column("reason").cast(pl.String).to_list() == reasons.to_list()
+    assert reasons.n_unique() > 20
     # the name weights read the frequency of each pair's own name: the slices must not shift them
     assert whole.get_column("w_last_name").n_unique() > 20
 

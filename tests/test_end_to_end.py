@@ -211,7 +211,11 @@ def test_sample_output_carries_enrichment_and_club_figures(tmp_path: Path) -> No
     assert set(club["after"]["segments"]) >= {"Champions", "Lost", "No purchases"}
 
 
-def test_a_file_cleaned_in_chunks_gives_what_the_whole_file_gives(tmp_path: Path, rules: Rules) -> None:
+def test_a_file_cleaned_in_chunks_gives_what_the_whole_file_gives(
+    tmp_path: Path, rules: Rules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline import ledger as ledger_
+    from pipeline.report import build_report
     from sample_data.generate import HEADERS, generate, to_frame
 
     records, _ = generate(1000, seed=5)
@@ -226,12 +230,21 @@ def test_a_file_cleaned_in_chunks_gives_what_the_whole_file_gives(tmp_path: Path
     path = tmp_path / "members.parquet"
     frame.write_parquet(path)
     whole = process(path, rules=rules)
+    whole_report = build_report(whole, show_pii=False, xlsx_max_rows=50_000)
+    # the chunked run also reads its ledger (gates, scores, report) 150 source rows at a time: counts of distinct
+    # rows must add up over the ranges, and each check's examples must be the first in the file
+    monkeypatch.setattr(ledger_, "PART_ROWS", 150)
     chunked = process(path, rules=rules, options=RunOptions(chunk_rows=200))
+    chunked_report = build_report(chunked, show_pii=False, xlsx_max_rows=50_000)
 
     assert [t.rows_in for t in chunked.timings if t.stage == "validate"] == [1000]
     for name in ("members", "merge_map", "quarantine", "ledger", "pairs"):
         assert_frame_equal(getattr(chunked, name), getattr(whole, name), check_dtypes=True)
     assert dict(chunked.stats) == dict(whole.stats)
+    assert len(list(ledger_.by_rows(chunked.ledger))) == 7
+    for key in set(whole_report) - {"stages"}:
+        assert chunked_report[key] == whole_report[key], key
+    assert sum(c["count"] > 3 and len(c["examples"]) == 3 for c in whole_report["checks"]) > 5
     shared = whole.ledger.filter(pl.col("check") == "phone-shared-by-many").collect()
     assert shared.height == 31
     # the chunked run's ledger was read from disk, and the folder it was written to goes with the result

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from pipeline import __version__
+from pipeline import ledger as ledger_
 from pipeline.catalogue import CATALOGUE
 from pipeline.fields import FIELDS
 from pipeline.privacy import mask_by_field
@@ -183,13 +184,15 @@ def _fields(result: RunResult) -> dict[str, dict[str, Any]]:
     rows had a value fixed, normalised (written in canonical form) or flagged. From the ledger."""
     by_field = result.mapping.by_field
     before: dict[str, int] = dict(result.stats.get("map", {}).get("complete_before", {}))
-    per_action = (
-        result.ledger.filter(pl.col("field") != "*")
-        .group_by("field", "action")
-        .agg(pl.col("source_row").n_unique().alias("rows"))
-        .collect()
-    )
-    counts = {(f, a): int(n) for f, a, n in per_action.iter_rows()}
+    counts: dict[tuple[str, str], int] = {}
+    for part in ledger_.by_rows(result.ledger):  # distinct rows add up over the parts
+        per_action = (
+            part.filter(pl.col("field") != "*")
+            .group_by("field", "action")
+            .agg(pl.col("source_row").n_unique().alias("rows"))
+        )
+        for f, a, n in per_action.iter_rows():
+            counts[(f, a)] = counts.get((f, a), 0) + int(n)
     members = result.members
     kept = max(members.height, 1)
     out: dict[str, dict[str, Any]] = {}
@@ -223,22 +226,27 @@ def _fields(result: RunResult) -> dict[str, dict[str, Any]]:
 
 
 def _checks(result: RunResult, *, show_pii: bool) -> list[dict[str, Any]]:
-    ledger = result.ledger
+    # a range of rows at a time (a big file's ledger is read from disk): per part, the entries per check and
+    # field, and each check's first examples; then the same over the parts
+    tallies, firsts = [], []
+    for part in ledger_.by_rows(result.ledger):
+        tallies.append(part.group_by("check", "severity", "action", "field").len())
+        firsts.append(part.group_by("check", maintain_order=True).head(EXAMPLES_PER_CHECK))
+    if not tallies:
+        return []
     counts = (
-        ledger.group_by("check", "severity", "action")
-        .agg(pl.len().alias("count"), pl.col("field").unique().sort().alias("fields"))
+        pl.concat(tallies)
+        .group_by("check", "severity", "action")
+        .agg(pl.col("len").sum().alias("count"), pl.col("field").unique().sort().alias("fields"))
         .with_columns(
             pl.col("action").replace_strict(_ACTION_ORDER, default=9, return_dtype=pl.Int8).alias("__a"),
             pl.col("severity").replace_strict(_SEVERITY_ORDER, default=9, return_dtype=pl.Int8).alias("__s"),
         )
         # problems first (by severity), then repairs, then mere reformatting; most frequent first within each
         .sort(["__a", "__s", "count", "check"], descending=[False, False, True, False])
-        .collect()
     )
-    if counts.height == 0:
-        return []
     # the examples first, then the masking: a few hundred values, not every value of a ledger of millions
-    examples = ledger.group_by("check", maintain_order=True).head(EXAMPLES_PER_CHECK).collect()
+    examples = pl.concat(firsts).group_by("check", maintain_order=True).head(EXAMPLES_PER_CHECK)
     shown = examples.with_columns(
         (pl.col("before") if show_pii else mask_by_field(pl.col("before"), pl.col("field"))).alias("before"),
         (pl.col("after") if show_pii else mask_by_field(pl.col("after"), pl.col("field"))).alias("after"),

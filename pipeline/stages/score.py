@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from pipeline import ledger as ledger_
 from pipeline.rules import Rules, ScoringRules
 from pipeline.stages import StageResult
 
@@ -205,14 +206,18 @@ def score(
     """RFM, value, churn and quality per golden record; the club's figures after cleansing in ``stats``."""
     s = rules.scoring
     table = rfm_and_value(members, s=s, as_of=as_of)
-    flagged = (
-        ledger.filter(pl.col("action") == "flagged")
-        .select("source_row", "field")  # not the ledger's before and after: millions of strings
-        .join(merge_map.lazy().select("source_row", "golden_id"), on="source_row", how="inner")
-        .select("golden_id", "field")
-        .unique()
-        .collect()
-    )
+    golden_ids = merge_map.select("source_row", "golden_id")
+    flagged = pl.concat(
+        [  # a range of rows at a time: a big file's ledger is read from disk
+            part.filter(pl.col("action") == "flagged")
+            .select("source_row", "field")
+            .join(golden_ids, on="source_row", how="inner")
+            .select("golden_id", "field")
+            .unique()
+            for part in ledger_.by_rows(ledger)
+        ]
+        or [pl.DataFrame(schema={"golden_id": pl.String, "field": ledger_.WORD})]
+    ).unique()
     table = quality_score(table, s=s, flagged=flagged)
     figures = club_figures(table, naive=False)
     grades = table.group_by("quality_grade").len().sort("quality_grade")

@@ -21,7 +21,7 @@ from pipeline.stages.dedupe.blocking import DECISION_BIT, candidate_pairs, key_n
 from pipeline.stages.dedupe.cluster import cluster
 from pipeline.stages.dedupe.compare import COMPARISONS, compare, encode
 from pipeline.stages.dedupe.identity import stable_ids, with_previous
-from pipeline.stages.dedupe.model import estimate_m, estimate_u, score_pairs
+from pipeline.stages.dedupe.model import SCORE_CHUNK_PAIRS, estimate_m, estimate_u, score_pairs
 from pipeline.stages.dedupe.survive import golden_records
 
 check(
@@ -100,28 +100,37 @@ def with_reasons(scored: pl.DataFrame) -> pl.DataFrame:
     share a few thousand); Categorical, so each pair holds a number, not its sentence.
 
     The facts of a pair are packed into one integer, and the sentences are mapped onto it: a join on the eleven
-    facts themselves copied them for every pair."""
-    facts = scored.select(  # a similarity is named only for a near match (levels 1 and 2)
-        *REASON_INPUTS[:-2],
-        *[
-            pl.when(pl.col(f"lvl_{part}_name").is_in([1, 2]))
-            .then(pl.col(f"__jw_{part}").round(2))
-            .alias(f"__jw_{part}")
-            for part in ("first", "last")
-        ],
+    facts themselves copied them for every pair. The codes are made a slice of pairs at a time, so the working
+    columns are a slice's (each step of the packing is a column of 64-bit integers)."""
+    codes, distinct = [], []
+    for part in scored.iter_slices(SCORE_CHUNK_PAIRS):
+        facts = part.select(  # a similarity is named only for a near match (levels 1 and 2)
+            *REASON_INPUTS[:-2],
+            *[
+                pl.when(pl.col(f"lvl_{name}_name").is_in([1, 2]))
+                .then(pl.col(f"__jw_{name}").round(2))
+                .alias(f"__jw_{name}")
+                for name in ("first", "last")
+            ],
+        ).with_columns(_fact_code().alias("__code"))
+        codes.append(facts.get_column("__code"))
+        distinct.append(facts.unique("__code"))
+    sentences = pl.concat(distinct).unique("__code").with_columns(_reason().alias("reason"))
+    reason = pl.concat(codes, rechunk=True).replace_strict(
+        sentences.get_column("__code"), sentences.get_column("reason"), return_dtype=pl.Categorical
     )
+    return scored.with_columns(reason.alias("reason"))
+
+
+def _fact_code() -> pl.Expr:
+    """The facts ``_reason`` reads, packed into one integer (one value per distinct combination)."""
     code = pl.lit(0, pl.Int64)
     for name in REASON_INPUTS:  # levels run -1..4 (null: 6), flags 0/1, similarities 0..100 (null: 101)
         if name.startswith("__jw_"):
             code = code * 102 + (pl.col(name) * 100).round().cast(pl.Int64).fill_null(101)
         else:
             code = code * 7 + (pl.col(name).cast(pl.Int64) + 1).fill_null(6)
-    facts = facts.with_columns(code.alias("__code"))
-    distinct = facts.unique("__code").with_columns(_reason().alias("reason"))
-    reason = facts.get_column("__code").replace_strict(
-        distinct.get_column("__code"), distinct.get_column("reason"), return_dtype=pl.Categorical
-    )
-    return scored.with_columns(reason.alias("reason"))
+    return code
 
 
 def _reason() -> pl.Expr:
