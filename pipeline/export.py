@@ -15,7 +15,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -61,6 +61,19 @@ def write_csv(frame: pl.DataFrame | pl.LazyFrame, path: Path) -> None:
     UTF-8 with BOM: Excel opens Hebrew correctly only with it; polars, pandas and csv readers accept it.
     """
     safe_frame(_flatten(frame.lazy())).sink_csv(path, include_bom=True, maintain_order=True)
+
+
+def write_csv_parts(parts: Iterable[pl.LazyFrame], path: Path, *, empty: pl.LazyFrame) -> None:
+    """``write_csv`` of the parts one after another, each collected alone: a part's memory, whatever the whole.
+    (A sink of ten million members' ledger, 7.6 GB of CSV, held 7.7 GB: the engine ran ahead of the writer.)
+    With no parts, ``empty`` gives the header."""
+    with open(path, "wb") as out:
+        first = True
+        for part in parts:
+            safe_frame(_flatten(part)).collect().write_csv(out, include_header=first, include_bom=first)
+            first = False
+        if first:
+            safe_frame(_flatten(empty)).collect().write_csv(out, include_bom=True)
 
 
 def write_xlsx(frame: pl.DataFrame, path: Path, *, sheet: str) -> None:

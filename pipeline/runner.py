@@ -446,8 +446,15 @@ def write_outputs(
         if result.review.width:
             put("review.xlsx", lambda p: export.write_xlsx(result.review, p, sheet="review"))
         put("quarantine.csv", lambda p: export.write_csv(result.quarantine, p))
-        put("ledger.csv", lambda p: export.write_csv(_with_titles(result.ledger), p))
-        put("ledger.parquet", lambda p: export.write_parquet(result.ledger, p))
+        # a range of source rows at a time: a big file's ledger is tens of millions of entries on disk
+        parts = ledger_.ranges(result.ledger)
+        put(
+            "ledger.csv",
+            lambda p: export.write_csv_parts(
+                [_with_titles(part) for part in parts], p, empty=_with_titles(ledger_.empty().lazy())
+            ),
+        )
+        put("ledger.parquet", lambda p: export.write_parquet(pl.concat(parts) if parts else ledger_.empty(), p))
         put("report.json", lambda p: p.write_text(_json(report), encoding="utf-8"))
         put("report.html", lambda p: p.write_text(render_html(report), encoding="utf-8"))
     return written, report
