@@ -63,17 +63,13 @@ def write_csv(frame: pl.DataFrame | pl.LazyFrame, path: Path) -> None:
     safe_frame(_flatten(frame.lazy())).sink_csv(path, include_bom=True, maintain_order=True)
 
 
-def write_csv_parts(parts: Iterable[pl.LazyFrame], path: Path, *, empty: pl.LazyFrame) -> None:
-    """``write_csv`` of the parts one after another, each collected alone: a part's memory, whatever the whole.
-    (A sink of ten million members' ledger, 7.6 GB of CSV, held 7.7 GB: the engine ran ahead of the writer.)
-    With no parts, ``empty`` gives the header."""
+def write_csv_parts(parts: Iterable[pl.LazyFrame], path: Path) -> None:
+    """``write_csv`` of the parts one after another (at least one), each collected alone: a part's memory,
+    whatever the whole. (A sink of ten million members' ledger, 7.6 GB of CSV, held 7.7 GB: the engine ran ahead
+    of the writer.)"""
     with open(path, "wb") as out:
-        first = True
-        for part in parts:
-            safe_frame(_flatten(part)).collect().write_csv(out, include_header=first, include_bom=first)
-            first = False
-        if first:
-            safe_frame(_flatten(empty)).collect().write_csv(out, include_bom=True)
+        for k, part in enumerate(parts):
+            safe_frame(_flatten(part)).collect().write_csv(out, include_header=k == 0, include_bom=k == 0)
 
 
 def write_xlsx(frame: pl.DataFrame, path: Path, *, sheet: str) -> None:
@@ -122,8 +118,7 @@ def write_xlsx(frame: pl.DataFrame, path: Path, *, sheet: str) -> None:
 
 
 def write_parquet(frame: pl.DataFrame | pl.LazyFrame, path: Path) -> None:
-    """Streamed, in order, a batch of rows at a time: ``DataFrame.write_parquet`` held 10M members' encoded
-    columns at once (about 7 GB over the table itself); a lazy frame may be a ledger read from disk."""
+    """Streamed, in order, a batch of rows at a time (a lazy frame may be a ledger read from disk)."""
     frame.lazy().sink_parquet(path, maintain_order=True)
 
 

@@ -74,11 +74,7 @@ def figures(
         )
         for part in ledger_.by_rows(ledger)
     ]
-    per_check = (
-        pl.concat(parts).group_by("check").agg(pl.col("rows", "errors", "on_consent").sum()).sort("check")
-        if parts
-        else pl.DataFrame(schema={"check": pl.String, "rows": pl.UInt32, "errors": pl.UInt32, "on_consent": pl.UInt32})
-    )
+    per_check = pl.concat(parts).group_by("check").agg(pl.col("rows", "errors", "on_consent").sum()).sort("check")
     if "sms_consent" in complete_before and per_check.height:
         missing = int(per_check.filter(pl.col("check") == "consent-missing").get_column("on_consent").sum() or 0)
         out["complete_pct:sms_consent"] = round(100 * (rows_in - missing) / max(rows_in, 1), 3)

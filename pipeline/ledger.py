@@ -154,10 +154,11 @@ def by_rows(ledger: pl.LazyFrame, *, rows: int | None = None) -> Iterator[pl.Dat
 
 
 def ranges(ledger: pl.LazyFrame, *, rows: int | None = None) -> list[pl.LazyFrame]:
-    """The ledger as lazy parts of ``rows`` source rows each, in order (see ``by_rows``)."""
+    """The ledger as lazy parts of ``rows`` source rows each, in order (see ``by_rows``); an empty ledger is one
+    empty part."""
     lo, hi = ledger.select(pl.col("source_row").min(), pl.col("source_row").max().alias("hi")).collect().row(0)
     if lo is None:
-        return []
+        return [ledger]
     step = rows or PART_ROWS
     return [
         ledger.filter(pl.col("source_row").is_between(start, start + step - 1)) for start in range(lo, hi + 1, step)

@@ -63,6 +63,10 @@ class RunOptions:
     # result); the system's temporary folder by default, which can be in memory: the CLI spills beside the output
     spill_dir: Path | None = None
 
+    def __post_init__(self) -> None:
+        if self.chunk_rows < 1:
+            raise ValueError(f"chunk_rows must be at least 1, not {self.chunk_rows}")
+
 
 @dataclass(frozen=True)
 class StageTiming:
@@ -87,7 +91,7 @@ class RunResult:
     raw_headers: tuple[str, ...] = ()
     pairs: pl.LazyFrame = field(default_factory=pl.LazyFrame)  # lazy: a big file's are read from disk (``spill``)
     review: pl.DataFrame = field(default_factory=pl.DataFrame)
-    spill: tempfile.TemporaryDirectory[str] | None = None  # holds what ``ledger`` reads while the result lives
+    spill: _Spill | None = None  # holds what ``ledger`` and ``pairs`` read while the result lives
 
     @property
     def accounted(self) -> bool:
@@ -181,20 +185,37 @@ def _front(
     )
 
 
+class _Spill:
+    """A temporary folder where a file of more than one chunk parks what is read only at the end (the ledger,
+    the before-cleansing figures, the scored pairs): at ten million rows that is 5 GB the stages between would
+    otherwise have to find room beside. Removed with the result that holds it, or by ``cleanup``."""
+
+    def __init__(self, parent: Path | None) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix=".cleanse-spill-", dir=parent, ignore_cleanup_errors=True)
+        self.path = Path(self._folder.name)
+
+    def park(self, frame: pl.DataFrame | pl.LazyFrame, name: str) -> pl.LazyFrame:
+        """``frame`` written to the folder, and read back lazily."""
+        path = self.path / f"{name}.parquet"
+        frame.lazy().sink_parquet(path, maintain_order=True)
+        return pl.scan_parquet(path)
+
+    def cleanup(self) -> None:
+        self._folder.cleanup()
+
+
 def _chunked_front(
-    raw: RawTable, members: pl.DataFrame, *, rules: Rules, options: RunOptions, clock: _Clock, spill: Path | None
+    raw: RawTable, members: pl.DataFrame, *, rules: Rules, options: RunOptions, clock: _Clock, spill: _Spill | None
 ) -> _Front:
-    """``_front`` a chunk of rows at a time, so the stages' working memory is a chunk's, not the file's.
+    """``_front`` a chunk of rows at a time when there is a ``spill`` (the file is more than one chunk), so the
+    stages' working memory is a chunk's, not the file's; each chunk's ledger and before-cleansing figures are
+    parked as soon as the chunk is done.
 
     The one thing a row's cleaning reads from other rows, how many rows share each phone number, is counted over
-    the whole file first. The result equals one ``_front`` of the file.
-
-    Each chunk's ledger and before-cleansing figures are written to the folder ``spill`` as soon as the chunk is
-    done, and read back lazily: they are read once or twice at the end, and at ten million rows they are 5 GB
-    that deduplication would otherwise have to find room beside."""
-    size = max(options.chunk_rows, 1)
-    if members.height <= size or spill is None:
+    the whole file first. The result equals one ``_front`` of the file."""
+    if spill is None:
         return _front(raw, members, rules=rules, options=options, clock=clock)
+    size = options.chunk_rows
     starts = range(0, members.height, size)
     phones = clock.run(
         "clean",
@@ -217,16 +238,14 @@ def _chunked_front(
         kept.append(part.kept)
         quarantined.append(part.quarantined)
         stats.append(part.stats)
-        ledgers.append(spill / f"ledger-{k:05d}.parquet")
-        naive.append(spill / f"naive-{k:05d}.parquet")
-        part.ledger.sink_parquet(ledgers[-1], maintain_order=True)
-        part.naive.sink_parquet(naive[-1], maintain_order=True)
+        ledgers.append(spill.park(part.ledger, f"ledger-{k:05d}"))
+        naive.append(spill.park(part.naive, f"naive-{k:05d}"))
         del part
     return _Front(
         kept=pl.concat(kept),
         quarantined=pl.concat(quarantined),
-        naive=pl.scan_parquet(naive),
-        ledger=pl.scan_parquet(ledgers),  # each in row order, and the chunks are too
+        naive=pl.concat(naive),
+        ledger=pl.concat(ledgers),  # each in row order, and the chunks are too
         stats={stage: _summed([s[stage] for s in stats]) for stage in stats[0]},
     )
 
@@ -263,14 +282,8 @@ def process(
     conformed: StageResult = clock.run(
         "map", raw.height, partial(conform, raw, mapping=mapping), lambda r: r.table.height
     )
-    spill = (
-        tempfile.TemporaryDirectory(prefix=".cleanse-spill-", dir=options.spill_dir, ignore_cleanup_errors=True)
-        if raw.height > options.chunk_rows
-        else None
-    )
-    front = _chunked_front(
-        raw, conformed.table, rules=rules, options=options, clock=clock, spill=Path(spill.name) if spill else None
-    )
+    spill = _Spill(options.spill_dir) if raw.height > options.chunk_rows else None
+    front = _chunked_front(raw, conformed.table, rules=rules, options=options, clock=clock, spill=spill)
     short = ledger_.from_mask(
         raw.short_rows, pl.lit(True), field="*", code="csv-short-row", before=pl.lit(None), after=pl.lit(None)
     )
@@ -318,7 +331,7 @@ def process(
             rules=rules,
             decisions=decisions,
             previous=previous,
-            spill=Path(spill.name) if spill else None,
+            park=spill.park if spill else None,
         ),
         lambda r: r.result.table.height,
     )
@@ -448,13 +461,8 @@ def write_outputs(
         put("quarantine.csv", lambda p: export.write_csv(result.quarantine, p))
         # a range of source rows at a time: a big file's ledger is tens of millions of entries on disk
         parts = ledger_.ranges(result.ledger)
-        put(
-            "ledger.csv",
-            lambda p: export.write_csv_parts(
-                [_with_titles(part) for part in parts], p, empty=_with_titles(ledger_.empty().lazy())
-            ),
-        )
-        put("ledger.parquet", lambda p: export.write_parquet(pl.concat(parts) if parts else ledger_.empty(), p))
+        put("ledger.csv", lambda p: export.write_csv_parts([_with_titles(part) for part in parts], p))
+        put("ledger.parquet", lambda p: export.write_parquet(pl.concat(parts), p))
         put("report.json", lambda p: p.write_text(_json(report), encoding="utf-8"))
         put("report.html", lambda p: p.write_text(render_html(report), encoding="utf-8"))
     return written, report

@@ -249,7 +249,7 @@ def test_a_file_cleaned_in_chunks_gives_what_the_whole_file_gives(
     assert shared.height == 31
     # the chunked run's ledger was read from disk, and the folder it was written to goes with the result
     assert whole.spill is None and chunked.spill is not None
-    spill = Path(chunked.spill.name)
+    spill = chunked.spill.path
     assert sorted(p.name for p in spill.glob("ledger-*.parquet")) == [f"ledger-{k:05d}.parquet" for k in range(1, 6)]
     del chunked
     gc.collect()

@@ -77,3 +77,18 @@ def test_atomic_folder_refuses_a_foreign_folder(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not written by cleanse"), atomic_folder(tmp_path / "mine"):
         pass
     assert (tmp_path / "mine" / "thesis.docx").read_text() == "precious"
+
+
+def test_csv_written_in_parts_is_the_csv_written_whole(tmp_path: Path) -> None:
+    from pipeline import ledger as ledger_
+    from pipeline.export import write_csv_parts
+
+    frame = pl.DataFrame({"source_row": [2, 2, 3, 5, 9, 9], "before": ["=1+1", "a,b", "שלום", None, "x", "y"]})
+    write_csv(frame, tmp_path / "whole.csv")
+    parts = ledger_.ranges(frame.lazy(), rows=3)  # rows 2-4, 5-7, 8-10
+    assert [p.collect().height for p in parts] == [3, 1, 2]
+    write_csv_parts(parts, tmp_path / "parts.csv")
+    assert (tmp_path / "parts.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()  # one BOM, one header
+    # nothing in the ledger: one empty part, and the file is the header alone
+    write_csv_parts(ledger_.ranges(frame.lazy().head(0)), tmp_path / "empty.csv")
+    assert (tmp_path / "empty.csv").read_bytes() == "\ufeffsource_row,before\n".encode()

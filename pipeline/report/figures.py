@@ -6,6 +6,7 @@ in examples is masked unless ``show_pii``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -25,8 +26,37 @@ _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 EXAMPLES_PER_CHECK = 3
 
 
+@dataclass(frozen=True)
+class _Tally:
+    """What the report reads of the ledger."""
+
+    rows: dict[tuple[str, str], int]  # (field, action) -> distinct source rows
+    entries: pl.DataFrame  # check, severity, action, field -> entries (len), one row per part and combination
+    examples: pl.DataFrame  # each check's first entries, in ledger order
+
+
+def _tally(ledger: pl.LazyFrame) -> _Tally:
+    """One pass over the ledger, a range of rows at a time (a big file's is tens of millions of entries on disk).
+    Every entry of a row is in one range, so counts of distinct rows add up over the ranges."""
+    rows: dict[tuple[str, str], int] = {}
+    entries, firsts = [], []
+    for part in ledger_.by_rows(ledger):
+        per_action = (
+            part.filter(pl.col("field") != "*")
+            .group_by("field", "action")
+            .agg(pl.col("source_row").n_unique().alias("rows"))
+        )
+        for f, a, n in per_action.iter_rows():
+            rows[(f, a)] = rows.get((f, a), 0) + int(n)
+        entries.append(part.group_by("check", "severity", "action", "field").len())
+        firsts.append(part.group_by("check", maintain_order=True).head(EXAMPLES_PER_CHECK))
+    examples = pl.concat(firsts).group_by("check", maintain_order=True).head(EXAMPLES_PER_CHECK)
+    return _Tally(rows=rows, entries=pl.concat(entries), examples=examples)
+
+
 def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: int | None = None) -> dict[str, Any]:
     golden = result.members.height
+    tally = _tally(result.ledger)
     kept_rows = result.merge_map.height
     report: dict[str, Any] = {
         "schema": "cleanse.report",
@@ -58,8 +88,8 @@ def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: in
             "quality_grade": _grade(result),
         },
         "quarantine": _quarantine(result),
-        "fields": _fields(result),
-        "checks": _checks(result, show_pii=show_pii),
+        "fields": _fields(result, tally),
+        "checks": _checks(tally, show_pii=show_pii),
         "stages": [
             {
                 "stage": t.stage,
@@ -179,20 +209,12 @@ STATUS_COLUMNS = {
 }
 
 
-def _fields(result: RunResult) -> dict[str, dict[str, Any]]:
+def _fields(result: RunResult, tally: _Tally) -> dict[str, dict[str, Any]]:
     """Per canonical field in the file (or derived by cleaning): completeness before and after, and how many
     rows had a value fixed, normalised (written in canonical form) or flagged. From the ledger."""
     by_field = result.mapping.by_field
     before: dict[str, int] = dict(result.stats.get("map", {}).get("complete_before", {}))
-    counts: dict[tuple[str, str], int] = {}
-    for part in ledger_.by_rows(result.ledger):  # distinct rows add up over the parts
-        per_action = (
-            part.filter(pl.col("field") != "*")
-            .group_by("field", "action")
-            .agg(pl.col("source_row").n_unique().alias("rows"))
-        )
-        for f, a, n in per_action.iter_rows():
-            counts[(f, a)] = counts.get((f, a), 0) + int(n)
+    counts = tally.rows
     members = result.members
     kept = max(members.height, 1)
     out: dict[str, dict[str, Any]] = {}
@@ -225,18 +247,9 @@ def _fields(result: RunResult) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _checks(result: RunResult, *, show_pii: bool) -> list[dict[str, Any]]:
-    # a range of rows at a time (a big file's ledger is read from disk): per part, the entries per check and
-    # field, and each check's first examples; then the same over the parts
-    tallies, firsts = [], []
-    for part in ledger_.by_rows(result.ledger):
-        tallies.append(part.group_by("check", "severity", "action", "field").len())
-        firsts.append(part.group_by("check", maintain_order=True).head(EXAMPLES_PER_CHECK))
-    if not tallies:
-        return []
+def _checks(tally: _Tally, *, show_pii: bool) -> list[dict[str, Any]]:
     counts = (
-        pl.concat(tallies)
-        .group_by("check", "severity", "action")
+        tally.entries.group_by("check", "severity", "action")
         .agg(pl.col("len").sum().alias("count"), pl.col("field").unique().sort().alias("fields"))
         .with_columns(
             pl.col("action").replace_strict(_ACTION_ORDER, default=9, return_dtype=pl.Int8).alias("__a"),
@@ -246,8 +259,7 @@ def _checks(result: RunResult, *, show_pii: bool) -> list[dict[str, Any]]:
         .sort(["__a", "__s", "count", "check"], descending=[False, False, True, False])
     )
     # the examples first, then the masking: a few hundred values, not every value of a ledger of millions
-    examples = pl.concat(firsts).group_by("check", maintain_order=True).head(EXAMPLES_PER_CHECK)
-    shown = examples.with_columns(
+    shown = tally.examples.with_columns(
         (pl.col("before") if show_pii else mask_by_field(pl.col("before"), pl.col("field"))).alias("before"),
         (pl.col("after") if show_pii else mask_by_field(pl.col("after"), pl.col("field"))).alias("after"),
     )

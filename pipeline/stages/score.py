@@ -216,7 +216,6 @@ def score(
             .unique()
             for part in ledger_.by_rows(ledger)
         ]
-        or [pl.DataFrame(schema={"golden_id": pl.String, "field": ledger_.WORD})]
     ).unique()
     table = quality_score(table, s=s, flagged=flagged)
     figures = club_figures(table, naive=False)

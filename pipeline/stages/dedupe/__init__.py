@@ -7,9 +7,8 @@ rapidfuzz batch functions), scoring (Fellegi-Sunter weights, EM-estimated, term-
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import polars as pl
 
@@ -19,7 +18,7 @@ from pipeline.rules import DedupeRules, Rules
 from pipeline.stages import StageResult
 from pipeline.stages.dedupe.blocking import DECISION_BIT, candidate_pairs, key_names
 from pipeline.stages.dedupe.cluster import cluster
-from pipeline.stages.dedupe.compare import COMPARISONS, compare, encode
+from pipeline.stages.dedupe.compare import COMPARISONS, compare, encode, in_slices
 from pipeline.stages.dedupe.identity import stable_ids, with_previous
 from pipeline.stages.dedupe.model import SCORE_CHUNK_PAIRS, estimate_m, estimate_u, score_pairs
 from pipeline.stages.dedupe.survive import golden_records
@@ -102,35 +101,32 @@ def with_reasons(scored: pl.DataFrame) -> pl.DataFrame:
     The facts of a pair are packed into one integer, and the sentences are mapped onto it: a join on the eleven
     facts themselves copied them for every pair. The codes are made a slice of pairs at a time, so the working
     columns are a slice's (each step of the packing is a column of 64-bit integers)."""
-    codes, distinct = [], []
-    for part in scored.iter_slices(SCORE_CHUNK_PAIRS):
-        facts = part.select(  # a similarity is named only for a near match (levels 1 and 2)
-            *REASON_INPUTS[:-2],
-            *[
-                pl.when(pl.col(f"lvl_{name}_name").is_in([1, 2]))
-                .then(pl.col(f"__jw_{name}").round(2))
-                .alias(f"__jw_{name}")
-                for name in ("first", "last")
-            ],
-        ).with_columns(_fact_code().alias("__code"))
-        codes.append(facts.get_column("__code"))
-        distinct.append(facts.unique("__code"))
-    sentences = pl.concat(distinct).unique("__code").with_columns(_reason().alias("reason"))
-    reason = pl.concat(codes, rechunk=True).replace_strict(
+    code = in_slices(scored, SCORE_CHUNK_PAIRS, lambda part: _facts(part).select("__code")).get_column("__code")
+    sentences = _facts(scored[code.arg_unique()]).with_columns(_reason().alias("reason"))
+    reason = code.replace_strict(
         sentences.get_column("__code"), sentences.get_column("reason"), return_dtype=pl.Categorical
     )
     return scored.with_columns(reason.alias("reason"))
 
 
-def _fact_code() -> pl.Expr:
-    """The facts ``_reason`` reads, packed into one integer (one value per distinct combination)."""
+def _facts(scored: pl.DataFrame) -> pl.DataFrame:
+    """The facts ``_reason`` reads, and ``__code``: them packed into one integer (one per distinct combination)."""
+    facts = scored.select(  # a similarity is named only for a near match (levels 1 and 2)
+        *REASON_INPUTS[:-2],
+        *[
+            pl.when(pl.col(f"lvl_{name}_name").is_in([1, 2]))
+            .then(pl.col(f"__jw_{name}").round(2))
+            .alias(f"__jw_{name}")
+            for name in ("first", "last")
+        ],
+    )
     code = pl.lit(0, pl.Int64)
     for name in REASON_INPUTS:  # levels run -1..4 (null: 6), flags 0/1, similarities 0..100 (null: 101)
         if name.startswith("__jw_"):
             code = code * 102 + (pl.col(name) * 100).round().cast(pl.Int64).fill_null(101)
         else:
             code = code * 7 + (pl.col(name).cast(pl.Int64) + 1).fill_null(6)
-    return code
+    return facts.with_columns(code.alias("__code"))
 
 
 def _reason() -> pl.Expr:
@@ -204,16 +200,16 @@ def deduplicate(
     rules: Rules,
     decisions: pl.DataFrame | None = None,
     previous: pl.DataFrame | None = None,
-    spill: Path | None = None,
+    park: Callable[[pl.DataFrame, str], pl.LazyFrame] | None = None,
 ) -> DedupeOutcome:
     """Golden records from the kept members (``source_row`` plus cleaned fields).
 
     With ``previous`` (last run's ``members_clean``), its golden records take part in matching as identity-only
     records, so unchanged members keep their ``golden_id``; they never contribute values to survivorship.
 
-    With ``spill``, a folder, the scored pairs are written there as soon as they are scored, and only the pairs
-    that merge stay in memory: at ten million members the pairs are 40 million rows, and survivorship copies
-    every record beside them.
+    With ``park`` (the runner's: it writes a frame to disk and gives it back lazily), the scored pairs are parked
+    as soon as they are scored, and only the pairs that merge stay in memory: at ten million members the pairs
+    are 40 million rows, and survivorship copies every record beside them.
     """
     d: DedupeRules = rules.dedupe
     if previous is not None:
@@ -291,11 +287,7 @@ def deduplicate(
     )
     pairs_out = _pairs_output(scored, records, d.keys) if scored.height else pl.DataFrame()
     del scored
-    if spill is not None and pairs_out.height:
-        pairs_out.write_parquet(spill / "pairs.parquet")
-        pairs_lazy = pl.scan_parquet(spill / "pairs.parquet")
-    else:
-        pairs_lazy = pairs_out.lazy()
+    pairs_lazy = park(pairs_out, "pairs") if park is not None and pairs_out.height else pairs_out.lazy()
     del pairs_out
     labels, refused = cluster(
         n,

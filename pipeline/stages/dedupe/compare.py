@@ -13,6 +13,7 @@ digit off or two swapped, 0 different.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -222,6 +223,14 @@ def encode(records: pl.DataFrame) -> Encoded:
 CHUNK_PAIRS = 500_000
 
 
+def in_slices(frame: pl.DataFrame, rows: int, fn: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
+    """``fn`` of ``frame`` a slice of ``rows`` at a time, concatenated: the working memory of ``fn`` is a slice's,
+    not that of tens of millions of pairs."""
+    if frame.height <= rows:
+        return fn(frame)
+    return pl.concat([fn(part) for part in frame.iter_slices(rows)])
+
+
 def compare(records: pl.DataFrame, pairs: pl.DataFrame, *, encoded: Encoded | None = None) -> pl.DataFrame:
     """Pairs with one ``lvl_<field>`` column per comparison, plus the facts the hard rules need.
 
@@ -230,9 +239,7 @@ def compare(records: pl.DataFrame, pairs: pl.DataFrame, *, encoded: Encoded | No
     a caller that compares several sets of pairs of the same records.
     """
     coded, values, facts = encoded or encode(records)
-    if pairs.height <= CHUNK_PAIRS:
-        return _compare(coded, pairs, values, facts)
-    return pl.concat([_compare(coded, chunk, values, facts) for chunk in pairs.iter_slices(CHUNK_PAIRS)])
+    return in_slices(pairs, CHUNK_PAIRS, lambda chunk: _compare(coded, chunk, values, facts))
 
 
 def _compare(

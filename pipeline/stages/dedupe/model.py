@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from pipeline.stages.dedupe.compare import COMPARISONS, Encoded, compare
+from pipeline.stages.dedupe.compare import COMPARISONS, Encoded, compare, in_slices
 
 _FLOOR = 1e-4
 # What a small file cannot tell: u is smoothed towards "random records disagree" with this many pseudo-pairs, and a
@@ -152,9 +152,7 @@ def score_pairs(compared: pl.DataFrame, records: pl.DataFrame, model: Model) -> 
             .to_numpy()
         )
         exact_weight[c] = np.log2(model.m[c][-1] / np.maximum(tf, _FLOOR))
-    if compared.height <= SCORE_CHUNK_PAIRS:
-        return _score_slice(compared, model, exact_weight)
-    return pl.concat([_score_slice(part, model, exact_weight) for part in compared.iter_slices(SCORE_CHUNK_PAIRS)])
+    return in_slices(compared, SCORE_CHUNK_PAIRS, lambda part: _score_slice(part, model, exact_weight))
 
 
 def _score_slice(compared: pl.DataFrame, model: Model, exact_weight: dict[str, np.ndarray]) -> pl.DataFrame:
