@@ -86,8 +86,9 @@ def _assemble(path: Path, rows: int, fmt: str, seed: int) -> None:
 def measure(path: Path) -> dict[str, object]:
     out = OUT / path.stem
     t = time.perf_counter()
+    # stderr is passed through: a failed run says why (a 10M run once stopped on a full disk, and said nothing)
     done = subprocess.run(
-        [sys.executable, "-m", "bench.one", str(path), str(out)], check=True, capture_output=True, text=True
+        [sys.executable, "-m", "bench.one", str(path), str(out)], check=True, stdout=subprocess.PIPE, text=True
     )
     figures: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     figures["process_s"] = time.perf_counter() - t
