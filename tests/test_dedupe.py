@@ -503,3 +503,52 @@ def test_clustering_fast_path_agrees_with_the_greedy_on_every_edge(
 
     assert partition({x: int(labels[x]) for x in range(n)}) == partition(roots)
     assert refused == greedy_refused
+
+
+def _typed_with_a_slip(draw: st.DrawFn) -> tuple[dt.date, dt.date]:
+    """A birth date, and the date one slip of typing (or none) makes of it: a digit changed, two neighbouring
+    digits swapped, day and month swapped, or a different date altogether."""
+    a = draw(st.dates(dt.date(1900, 1, 1), dt.date(2029, 12, 31)))
+    text = list(a.strftime("%Y%m%d"))
+    slip = draw(st.sampled_from(["digit", "neighbours", "day_month", "other"]))
+    k = draw(st.integers(0, 6))
+    if slip == "digit":
+        text[k] = str(draw(st.integers(0, 9)))
+    elif slip == "neighbours":
+        text[k], text[k + 1] = text[k + 1], text[k]
+    elif slip == "day_month":
+        text[4:8] = text[6:8] + text[4:6]
+    try:
+        b = dt.datetime.strptime("".join(text), "%Y%m%d").date()
+    except ValueError:
+        b = draw(st.dates(dt.date(1900, 1, 1), dt.date(2029, 12, 31)))
+    if slip == "other":
+        b = draw(st.dates(dt.date(1900, 1, 1), dt.date(2029, 12, 31)))
+    return a, b
+
+
+@settings(max_examples=300, deadline=None)
+@given(pairs=st.lists(st.composite(_typed_with_a_slip)(), min_size=1, max_size=40))
+def test_a_birth_date_typo_is_the_same_to_comparison_and_to_clustering(pairs: list[tuple[dt.date, dt.date]]) -> None:
+    """Comparison (whole columns) and clustering (per edge) must agree on which two different dates one slip of
+    typing makes, or clustering would split what comparison merged."""
+    from pipeline.stages.dedupe.cluster import _dates_compatible
+    from pipeline.stages.dedupe.compare import birth_date_typo, yyyymmdd
+
+    pairs = [(a, b) for a, b in pairs if a != b]  # both read a typo only where the dates differ
+    frame = pl.DataFrame({"a": [a for a, _ in pairs], "b": [b for _, b in pairs]}, schema={"a": pl.Date, "b": pl.Date})
+    typo = frame.select(birth_date_typo(yyyymmdd(pl.col("a")), yyyymmdd(pl.col("b")))).to_series().to_list()
+    assert typo == [_dates_compatible(a, b) for a, b in pairs]
+
+
+def test_two_neighbouring_digits_swapped_in_a_birth_date_are_a_typo_not_two_people() -> None:
+    from pipeline.stages.dedupe.compare import birth_date_typo, yyyymmdd
+
+    frame = pl.DataFrame(
+        {
+            "a": [dt.date(1933, 1, 22), dt.date(1957, 10, 24), dt.date(1980, 3, 4), dt.date(1964, 1, 21)],
+            "b": [dt.date(1933, 2, 12), dt.date(1957, 12, 4), dt.date(1908, 3, 4), dt.date(1970, 3, 9)],
+        }
+    )
+    typo = birth_date_typo(yyyymmdd(pl.col("a")), yyyymmdd(pl.col("b")))
+    assert frame.select(typo).to_series().to_list() == [True, True, True, False]

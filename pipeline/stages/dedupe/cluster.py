@@ -11,7 +11,7 @@ import polars as pl
 from rapidfuzz.distance import OSA
 
 from pipeline.fields.ids import nine_digits
-from pipeline.stages.dedupe.compare import birth_date_typo
+from pipeline.stages.dedupe.compare import birth_date_typo, yyyymmdd
 
 
 def _dates_compatible(a: dt.date, b: dt.date) -> bool:
@@ -19,8 +19,10 @@ def _dates_compatible(a: dt.date, b: dt.date) -> bool:
         return True
     if a.year == b.year and a.day == b.month and a.month == b.day:
         return True
-    sa, sb = a.strftime("%Y%m%d"), b.strftime("%Y%m%d")
-    return sum(x != y for x, y in zip(sa, sb, strict=True)) == 1
+    # one digit off or two neighbouring digits swapped: an optimal string alignment distance of one between two
+    # texts of one length
+    ymd = lambda d: f"{d.year:04d}{d.month:02d}{d.day:02d}"  # noqa: E731 (strftime drops a year's leading zeros)
+    return OSA.distance(ymd(a), ymd(b)) <= 1
 
 
 def _components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -80,8 +82,8 @@ def _mixed(facts: pl.DataFrame) -> pl.Series:
     """Components (``__c``) that could break a constraint: two valid ID numbers, or two birth dates that are not
     one typo apart (``birth_date_typo``, on every pair of a component's distinct dates)."""
     two_ids = facts.group_by("__c").agg(pl.col("valid_id").drop_nulls().n_unique() > 1).filter(pl.col("valid_id"))
-    dates = facts.select("__c", "birth_date").drop_nulls().unique()
-    a, b = pl.col("birth_date"), pl.col("birth_date_b")
+    dates = facts.select("__c", yyyymmdd(pl.col("birth_date")).alias("ymd")).drop_nulls().unique()
+    a, b = pl.col("ymd"), pl.col("ymd_b")
     clash = dates.join(dates, on="__c", suffix="_b").filter(a < b).filter(~birth_date_typo(a, b)).select("__c")
     return pl.concat([two_ids.select("__c"), clash]).unique().get_column("__c")
 

@@ -71,14 +71,25 @@ def _name_facts(values: pl.Series, names: pl.DataFrame) -> pl.DataFrame:
     return facts.select("code", pl.col("canon").fill_null([]), skeleton_lists(facts.get_column("name")).alias("skel"))
 
 
-def birth_date_typo(a: pl.Expr, b: pl.Expr) -> pl.Expr:
-    """Two different birth dates that one slip of typing makes: day and month swapped, or one digit of YYYYMMDD
-    off, on whole columns. (Clustering's ``_dates_compatible`` says the same per edge; a property test holds the
-    two together.)"""
-    ymd = lambda d: d.dt.year().cast(pl.Int32) * 10_000 + d.dt.month().cast(pl.Int32) * 100 + d.dt.day()  # noqa: E731
-    digits_off = pl.sum_horizontal([((ymd(a) // 10**k % 10) != (ymd(b) // 10**k % 10)).cast(pl.Int8) for k in range(8)])
-    swapped = (a.dt.year() == b.dt.year()) & (a.dt.day() == b.dt.month()) & (a.dt.month() == b.dt.day())
-    return swapped | (digits_off == 1)
+def yyyymmdd(date: pl.Expr) -> pl.Expr:
+    """A date as the integer YYYYMMDD, the digits a person types."""
+    return date.dt.year().cast(pl.Int32) * 10_000 + date.dt.month().cast(pl.Int32) * 100 + date.dt.day()
+
+
+def birth_date_typo(x: pl.Expr, y: pl.Expr) -> pl.Expr:
+    """Two different birth dates (as ``yyyymmdd`` integers) that one slip of typing makes: day and month swapped,
+    one digit off, or two neighbouring digits swapped (1933-01-22 typed 1933-02-12), on whole columns. Give it
+    columns, not ``yyyymmdd`` of a date column: each digit reads them several times, and an eager frame works an
+    expression out again at each use. (Clustering's ``_dates_compatible`` says the same per edge; a property test
+    holds the two together.)"""
+    dx = [x // 10**k % 10 for k in range(8)]
+    dy = [y // 10**k % 10 for k in range(8)]
+    digits_off = pl.sum_horizontal([(a != b).cast(pl.Int8) for a, b in zip(dx, dy, strict=True)])
+    neighbours_swapped = pl.any_horizontal(
+        [(dx[k] != dy[k]) & (dx[k] == dy[k + 1]) & (dx[k + 1] == dy[k]) for k in range(7)]
+    )
+    day_month_swapped = (x // 10_000 == y // 10_000) & (x % 100 == y // 100 % 100) & (x // 100 % 100 == y % 100)
+    return day_month_swapped | (digits_off == 1) | ((digits_off == 2) & neighbours_swapped)
 
 
 def _codes(*columns: pl.Series) -> tuple[list[pl.Series], pl.Series]:
@@ -338,6 +349,8 @@ def _compare(
     )
     zip_close = _pairwise_codes(p["zip_a"], p["zip_b"], values["zip"], OSA.distance, empty_read=False, cutoff=1) <= 1
     p = p.with_columns(
+        yyyymmdd(da).alias("__ymd_a"),
+        yyyymmdd(db).alias("__ymd_b"),
         pl.Series("__mobile_off", mobile_off),
         pl.Series("__email_jw", email_jw),
         pl.Series("__id_close", id_close),
@@ -353,7 +366,7 @@ def _compare(
         .then(-1)
         .when(da == db)
         .then(2)
-        .when(birth_date_typo(da, db))
+        .when(birth_date_typo(pl.col("__ymd_a"), pl.col("__ymd_b")))
         .then(1)
         .otherwise(0)
         .alias("lvl_birth_date"),
