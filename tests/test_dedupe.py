@@ -260,6 +260,23 @@ def test_address_and_birth_date_propose_a_member_whose_names_both_changed() -> N
     assert proposed(records, "address_birth_date") == {(0, 1)}
 
 
+def test_locality_and_birth_date_propose_a_member_whose_names_and_street_both_changed() -> None:
+    # FEBRL3 rec-1669: both names mistyped beyond every name key, the street mistyped, the zip changed; only the
+    # locality and the birth date are left as they were
+    born = dt.date(1994, 9, 14)
+    records = key_records(
+        {
+            "first_name": ["Noa", "Noah", "Noa"],
+            "last_name": ["Homa Nn", "Homahnn", "Homann"],
+            "street": ["cowper svgreet", "cowper street", "cowper street"],
+            "zip": ["3556", "3551", "3551"],
+            "city": ["toorak", "toorak", "malvern"],
+        },
+        [born, born, dt.date(1994, 9, 15)],
+    )
+    assert proposed(records, "address_birth_date") == {(0, 1)}  # one locality and one birth date, not either alone
+
+
 def test_comparison_budget_keeps_pairs_linear() -> None:
     from pipeline.stages.dedupe.blocking import _cap_for_budget
 

@@ -137,8 +137,9 @@ def _key_exprs() -> dict[str, pl.Expr]:
         # either name, in either field, with the birth date: a member whose names are swapped *and* mistyped
         "name_part_birth_date": with_birth_date([pl.col("first_name_key"), pl.col("last_name_key")]),
         "national_id_typo": pl.when(id_like).then(_id_deletions("__id_number")),
-        # where the member lives and when they were born: both names changed or mistyped beyond a key
-        "address_birth_date": with_birth_date([pl.col("zip"), pl.col("street")]),
+        # where the member lives and when they were born: both names changed or mistyped beyond a key (and the
+        # locality alone for a street mistyped too)
+        "address_birth_date": with_birth_date([pl.col("zip"), pl.col("street"), pl.col("city")]),
         "name": _listed([names, swapped]),
         "zip_house": _listed([pl.concat_str([pl.col("zip"), pl.col("house_number")], separator="|")]),
         "name_city": _listed(
