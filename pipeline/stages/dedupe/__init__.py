@@ -56,6 +56,7 @@ DECISION_WORDS = {
     "לא": False,
     "שונה": False,
 }
+BANDS = ("decided_same", "decided_different", "never", "merge", "review", "apart")
 REVIEW_FIELDS = (
     "first_name",
     "last_name",
@@ -99,14 +100,16 @@ def with_reasons(scored: pl.DataFrame) -> pl.DataFrame:
     share a few thousand); Categorical, so each pair holds a number, not its sentence.
 
     The facts of a pair are packed into one integer, and the sentences are mapped onto it: a join on the eleven
-    facts themselves copied them for every pair. The codes are made a slice of pairs at a time, so the working
-    columns are a slice's (each step of the packing is a column of 64-bit integers)."""
+    facts themselves copied them for every pair. The codes are made, and mapped to their sentence's number, a
+    slice of pairs at a time, so the working columns are a slice's (each step of the packing is a column of 64-bit
+    integers; mapping all 40 million codes of ten million members at once held 0.9 GB)."""
     code = in_slices(scored, SCORE_CHUNK_PAIRS, lambda part: _facts(part).select("__code")).get_column("__code")
     sentences = _facts(scored[code.arg_unique()]).with_columns(_reason().alias("reason"))
-    reason = code.replace_strict(
-        sentences.get_column("__code"), sentences.get_column("reason"), return_dtype=pl.Categorical
+    number = pl.col("__code").replace_strict(
+        sentences.get_column("__code"), pl.int_range(sentences.height, dtype=pl.UInt32, eager=True)
     )
-    return scored.with_columns(reason.alias("reason"))
+    index = in_slices(code.to_frame(), SCORE_CHUNK_PAIRS, lambda part: part.select(number)).to_series()
+    return scored.with_columns(sentences.get_column("reason").cast(pl.Categorical).gather(index).alias("reason"))
 
 
 def _facts(scored: pl.DataFrame) -> pl.DataFrame:
@@ -257,27 +260,29 @@ def deduplicate(
             if person.height
             else pl.repeat(None, scored.height, dtype=pl.Boolean, eager=True)
         )
-        scored = scored.with_columns(same.alias("same")).with_columns(
+        del encoded, compared  # the coded records, and the comparisons the scored pairs do not share
+        scored = scored.with_columns(same.alias("same"))
+        # each pair's band by its number in BANDS, then the band's name gathered by that number: a column of
+        # names made by `when` is a text per pair (1.8 GB for 40 million pairs) before it becomes Categorical
+        band = scored.select(
             pl.when(pl.col("same"))
-            .then(pl.lit("decided_same"))
+            .then(BANDS.index("decided_same"))
             .when(~pl.col("same"))
-            .then(pl.lit("decided_different"))
+            .then(BANDS.index("decided_different"))
             .when(hard)
-            .then(pl.lit("never"))
+            .then(BANDS.index("never"))
             # names and places alone are not identity (a household, a namesake): a person decides
             .when(
                 (pl.col("match_probability") >= d.merge) & _identifier_agrees()
                 | (pl.col("match_probability") >= d.merge_without_identifier)
             )
-            .then(pl.lit("merge"))
+            .then(BANDS.index("merge"))
             .when(pl.col("match_probability") >= d.review)
-            .then(pl.lit("review"))
-            .otherwise(pl.lit("apart"))
-            .cast(pl.Categorical)
-            .alias("band"),
-        )
-        scored = with_reasons(scored)
-    del encoded, compared  # the coded records and the comparisons: the pairs are scored
+            .then(BANDS.index("review"))
+            .otherwise(BANDS.index("apart"))
+            .cast(pl.UInt32)
+        ).to_series()
+        scored = with_reasons(scored.with_columns(pl.Series(BANDS, dtype=pl.Categorical).gather(band).alias("band")))
     review = _review(scored, records) if scored.height else pl.DataFrame()
     bands = dict(scored.group_by("band").len().iter_rows()) if scored.height else {}
     edges = (
