@@ -51,14 +51,21 @@ def cluster_pairs(labels: pl.DataFrame, key: str, cluster: str) -> set[tuple[str
     return out
 
 
-def run_cleanse(frame: pl.DataFrame, work: Path) -> dict[str, object]:
+def run_cleanse(frame: pl.DataFrame, work: Path, *, hard_rules: bool = True) -> dict[str, object]:
+    """cleanse with the benchmark's rules; ``hard_rules=False`` leaves every "never merge" rule out (a diagnostic:
+    what the model alone finds, not a configuration for a club)."""
+    import dataclasses
+
     from pipeline.rules import load_rules
     from pipeline.runner import process
 
     path = work / "febrl.csv"
     frame.drop("entity").write_csv(path)
     t0 = time.perf_counter()
-    result = process(path, rules=load_rules(RULES))
+    rules = load_rules(RULES)
+    if not hard_rules:
+        rules = dataclasses.replace(rules, dedupe=dataclasses.replace(rules.dedupe, hard_rules=()))
+    result = process(path, rules=rules)
     seconds = time.perf_counter() - t0
     dedupe_s = next(t.seconds for t in result.timings if t.stage == "dedupe")
     rows = result.merge_map.join(
@@ -180,7 +187,10 @@ def main(argv: list[str] | None = None) -> None:
     for name in args.sets.split(","):
         frame = febrl(name)
         truth = true_pairs(frame)
-        runs = {"cleanse": run_cleanse(frame, work)}
+        runs = {
+            "cleanse": run_cleanse(frame, work),
+            "cleanse, hard rules left out": run_cleanse(frame, work, hard_rules=False),
+        }
         if not args.no_splink:
             try:
                 runs["splink"] = run_splink(frame)

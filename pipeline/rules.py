@@ -127,6 +127,12 @@ BLOCKING_KEYS = (  # in the order they spend the comparison budget; pipeline.sta
 )
 
 
+# the "never merge" rules (``dedupe.yaml`` ``hard_rules``): two different valid ID numbers; clearly different birth
+# dates (not one typo apart) under no shared ID number; a household (a shared phone or address) with different
+# first names under no shared ID number
+HARD_RULES = ("two_ids", "birth_dates", "household")
+
+
 @dataclass(frozen=True)
 class DedupeRules:
     """Deduplication parameters (``dedupe.yaml``)."""
@@ -137,6 +143,7 @@ class DedupeRules:
     merge: float = 0.95
     merge_without_identifier: float = 0.999
     review: float = 0.60
+    hard_rules: tuple[str, ...] = HARD_RULES
     u_sample_pairs: int = 200_000
     em_iterations: int = 30
     seed: int = 1
@@ -438,8 +445,13 @@ def _check_gates(check: _Checker, doc: _Doc, data: Any) -> None:
 
 
 def _check_dedupe(check: _Checker, doc: _Doc, data: Any) -> None:
-    if not check.keys(doc, data, (), ["replace", "blocking", "thresholds", "model", "survivorship"]):
+    if not check.keys(doc, data, (), ["replace", "blocking", "thresholds", "hard_rules", "model", "survivorship"]):
         return
+    hard = data.get("hard_rules", [])
+    if check.typed(doc, hard, ("hard_rules",), list, "a list of rule names"):
+        for i, rule in enumerate(hard):
+            if rule not in HARD_RULES:
+                check.add(doc, ("hard_rules", i), f"unknown hard rule {rule!r}{_nearest(str(rule), list(HARD_RULES))}")
     blocking = data.get("blocking", {}) or {}
     if check.keys(doc, blocking, ("blocking",), ["max_block_size", "max_pairs_per_record", "keys"]):
         if "max_pairs_per_record" in blocking:
@@ -643,6 +655,7 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> Rules:
         merge=float(thresholds.get("merge", 0.95)),
         merge_without_identifier=float(thresholds.get("merge_without_identifier", 0.999)),
         review=float(thresholds.get("review", 0.60)),
+        hard_rules=tuple(str(r) for r in dd.get("hard_rules", HARD_RULES) or ()),
         u_sample_pairs=int(model.get("u_sample_pairs", 200_000)),
         em_iterations=int(model.get("em_iterations", 30)),
         seed=int(model.get("seed", 1)),

@@ -13,7 +13,7 @@ from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.rules import load_rules
+from pipeline.rules import HARD_RULES, Rules, load_rules
 from pipeline.runner import RunOptions, process
 from pipeline.stages.dedupe.blocking import KEY_COLUMNS, candidate_pairs
 from pipeline.stages.dedupe.compare import compare
@@ -27,10 +27,10 @@ HEADER = (
 )
 
 
-def run_rows(tmp_path: Path, rows: list[str]) -> pl.DataFrame:
+def run_rows(tmp_path: Path, rows: list[str], rules: Rules = RULES) -> pl.DataFrame:
     path = tmp_path / "m.csv"
     path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
-    result = process(path, rules=RULES, options=RunOptions(reference_date=dt.date(2026, 11, 22)))
+    result = process(path, rules=rules, options=RunOptions(reference_date=dt.date(2026, 11, 22)))
     assert result.accounted
     return result.merge_map
 
@@ -120,6 +120,46 @@ def test_two_valid_id_numbers_never_merge(tmp_path: Path) -> None:
         ],
     )
     assert groups(mm) == [[2], [3]]
+
+
+@pytest.mark.parametrize(
+    ("rule", "rows"),
+    [
+        (
+            "household",
+            [
+                "1,נועה,לוי,,054-7654329,,,12/03/2005,חיפה,הרצל,5,,,,,",
+                "2,מאיה,לוי,,054-7654329,,,12/03/2005,חיפה,הרצל,5,,,,,",
+            ],
+        ),
+        (
+            "birth_dates",
+            [
+                "1,דוד,כהן,,054-7654329,,david@gmail.com,12/03/1960,חיפה,הרצל,5,,,,,",
+                "2,דוד,כהן,,054-7654329,,david@gmail.com,07/09/1990,חיפה,הרצל,5,,,,,",
+            ],
+        ),
+        (
+            "two_ids",
+            [
+                "1,משה,כהן,039337423,054-7654329,,moshe@gmail.com,12/03/1980,חיפה,,,,,,,",
+                "2,משה,כהן,231740705,054-7654329,,moshe@gmail.com,12/03/1980,חיפה,,,,,,,",
+            ],
+        ),
+    ],
+)
+def test_a_hard_rule_left_out_of_the_rules_no_longer_keeps_a_pair_apart(
+    tmp_path: Path, rule: str, rows: list[str]
+) -> None:
+    """Each pair of the hard-rule tests above is kept apart by its rule alone: with the rule left out of
+    ``hard_rules`` (a file of one club's choosing, such as a business file with no households) it merges."""
+    assert groups(run_rows(tmp_path, rows)) == [[2], [3]]
+    (tmp_path / "rules").mkdir()
+    kept = [r for r in HARD_RULES if r != rule]
+    (tmp_path / "rules" / "dedupe.yaml").write_text(f"hard_rules: [{', '.join(kept)}]\n", encoding="utf-8")
+    rules = load_rules(tmp_path / "rules")
+    assert rules.dedupe.hard_rules == tuple(kept)
+    assert groups(run_rows(tmp_path, rows, rules)) == [[2, 3]]
 
 
 def test_id_one_typo_apart_is_one_person_despite_birth_dates(tmp_path: Path) -> None:

@@ -74,6 +74,25 @@ def test_every_section_and_no_external_requests(reports: dict[str, Path]) -> Non
     assert html.count("<svg") >= 4
 
 
+def test_report_says_how_duplicates_were_found(reports: dict[str, Path]) -> None:
+    from pipeline.rules import load_rules
+
+    report = json.loads((reports["masked"] / "report.json").read_text(encoding="utf-8"))
+    matching = report["duplicates"]["matching"]
+    rules = load_rules().dedupe
+    assert [k["key"] for k in matching["keys"]] == list(rules.keys)
+    # each candidate pair is new to exactly one key (the first that proposed it), and is decided exactly once
+    assert sum(k["new_pairs"] for k in matching["keys"]) == matching["candidate_pairs"] > 0
+    assert sum(matching["bands"].values()) == matching["candidate_pairs"]
+    assert matching["bands"]["merge"] > 0
+    assert list(matching["hard_rules"]) == list(rules.hard_rules)
+    assert matching["bands"].get("never", 0) <= sum(matching["hard_rules"].values())
+    pairs = pl.read_parquet(reports["masked"] / "pairs.parquet")
+    assert pairs.height == matching["candidate_pairs"]
+    html = (reports["masked"] / "report.html").read_text(encoding="utf-8")
+    assert "How they were found" in html and "<code>national_id_typo</code>" in html
+
+
 def test_report_json_schema(reports: dict[str, Path]) -> None:
     report = json.loads((reports["masked"] / "report.json").read_text(encoding="utf-8"))
     assert (report["schema"], report["schema_version"]) == ("cleanse.report", 1)

@@ -73,6 +73,20 @@ def test_bad_values_are_reported(tmp_path: Path, text: str, message: str) -> Non
         load_rules(path)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("hard_rules: [two_ids, househld]\n", r"unknown hard rule 'househld'.*did you mean 'household'"),
+        ("hard_rules: household\n", "must be a list of rule names"),
+    ],
+)
+def test_bad_hard_rules_are_reported(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "dedupe.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RulesError, match=message):
+        load_rules(path)
+
+
 def test_unknown_file_name_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "mystery.yaml"
     path.write_text("foo: 1\n", encoding="utf-8")

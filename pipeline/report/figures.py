@@ -6,6 +6,7 @@ in examples is masked unless ``show_pii``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -141,6 +142,32 @@ def _duplicates(result: RunResult) -> dict[str, Any]:
             {"golden_id": r["golden_id"], "source_rows": r["source_row"], "reason": r["reason"]}
             for r in merged.head(20).iter_rows(named=True)
         ],
+        "matching": _matching(result.stats.get("dedupe", {})),
+    }
+
+
+def _matching(stats: Mapping[str, Any]) -> dict[str, Any]:
+    """How the duplicates were found: pairs each blocking key proposed (and the blocks it skipped as too large),
+    pairs per band, and pairs each "never merge" rule kept apart."""
+    keys = []
+    for key, k in (stats.get("pairs_by_key") or {}).items():
+        skipped = k.get("skipped_chance_neighbours_per_number")
+        keys.append(
+            {
+                "key": key,
+                "pairs": int(k.get("pairs", 0)),
+                "new_pairs": int(k.get("new_pairs", 0)),
+                "capped_blocks": int(k.get("capped_blocks", 0)),
+                "capped_records": int(k.get("capped_records", 0)),
+                **({"skipped_chance_neighbours_per_number": skipped} if skipped is not None else {}),
+            }
+        )
+    return {
+        "candidate_pairs": int(stats.get("candidate_pairs", 0)),
+        "keys": keys,
+        "bands": {str(b): int(n) for b, n in (stats.get("bands") or {}).items()},
+        "hard_rules": {str(r): int(n) for r, n in (stats.get("hard_rules") or {}).items()},
+        "cluster_links_refused": int(stats.get("refused_by_constraints", 0)),
     }
 
 

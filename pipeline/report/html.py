@@ -5,6 +5,7 @@ Rendered only from the report dict, so the page and ``report.json`` can never di
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
@@ -141,6 +142,7 @@ def render_html(report: dict[str, Any]) -> str:
         add("</table>")
     else:
         add("<p>No rows were merged: every kept row is its own member record.</p>")
+    _matching(add, dup.get("matching") or {})
     add("</section>")
 
     q = report.get("quality") or {}
@@ -233,3 +235,35 @@ def render_html(report: dict[str, Any]) -> str:
     add(f'<p class="sub">cleanse {escape(report["tool_version"])}, report schema {report["schema_version"]}</p>')
     add("</main></body></html>\n")
     return "".join(parts)
+
+
+def _matching(add: Callable[[str], None], matching: dict[str, Any]) -> None:
+    """How the duplicates were found: pairs per blocking key, per band, and those the hard rules kept apart."""
+    if not matching.get("keys"):
+        return
+    add(
+        f"<h3>How they were found</h3><p class=sub>{_num(matching['candidate_pairs'])} candidate pairs were "
+        "compared. Each blocking key proposes the pairs that share its value; a block too large for the comparison "
+        "budget is skipped and counted here.</p>"
+        "<table><tr><th>Blocking key</th><th>Pairs proposed</th><th>Of them new</th><th>Blocks skipped</th>"
+        "<th>Records in skipped blocks</th></tr>"
+    )
+    for k in matching["keys"]:
+        skipped = k.get("skipped_chance_neighbours_per_number")
+        why = (
+            f"<br><span class=ex>skipped: each number is a typo of {skipped} others by chance</span>" if skipped else ""
+        )
+        add(
+            f"<tr><td><code>{escape(k['key'])}</code>{why}</td><td class=num>{_num(k['pairs'])}</td>"
+            f"<td class=num>{_num(k['new_pairs'])}</td><td class=num>{_num(k['capped_blocks'])}</td>"
+            f"<td class=num>{_num(k['capped_records'])}</td></tr>"
+        )
+    add("</table>")
+    bands = ", ".join(f"{escape(b)} {_num(n)}" for b, n in matching.get("bands", {}).items())
+    rules = ", ".join(f"{escape(r)} {_num(n)}" for r, n in matching.get("hard_rules", {}).items())
+    add(f"<p class=sub>Pairs by decision: {bands or 'none'}.</p>")
+    add(
+        f"<p class=sub>Pairs a &ldquo;never merge&rdquo; rule held apart (one pair may break several): "
+        f"{rules or 'no rule applied'}; links refused inside clusters: {_num(matching.get('cluster_links_refused'))}."
+        "</p>"
+    )

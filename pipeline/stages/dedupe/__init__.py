@@ -253,7 +253,7 @@ def deduplicate(
             "m": {c: [round(float(x), 4) for x in model.m[c]] for c in COMPARISONS},
             "u": {c: [round(float(x), 5) for x in model.u[c]] for c in COMPARISONS},
         }
-        hard = pl.col("rule_two_ids") | pl.col("rule_birth_dates") | pl.col("rule_household")
+        hard = pl.any_horizontal(pl.lit(False), *[pl.col(f"rule_{rule}") for rule in d.hard_rules])
         # a join would copy every column of millions of pairs for one column: only the decisions' column is joined
         same = (
             scored.select("i", "j").join(person, on=["i", "j"], how="left", maintain_order="left").get_column("same")
@@ -285,6 +285,8 @@ def deduplicate(
         scored = with_reasons(scored.with_columns(pl.Series(BANDS, dtype=pl.Categorical).gather(band).alias("band")))
     review = _review(scored, records) if scored.height else pl.DataFrame()
     bands = dict(scored.group_by("band").len().iter_rows()) if scored.height else {}
+    # pairs each "never merge" rule held (one pair may break several), of the rules the run applied
+    held = {rule: int(scored.get_column(f"rule_{rule}").sum()) if scored.height else 0 for rule in d.hard_rules}
     edges = (
         scored.filter(pl.col("band").is_in(["merge", "decided_same"])).select("i", "j", "match_probability", "reason")
         if scored.height
@@ -300,6 +302,7 @@ def deduplicate(
         if edges.height
         else pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64}),
         records,
+        hard_rules=d.hard_rules,
     )
     records = records.with_columns(pl.Series("__cluster", labels, dtype=pl.UInt32))
     current = records.filter(pl.col("source_row") > 0).drop("__prev_id", strict=False)
@@ -375,6 +378,7 @@ def deduplicate(
         "candidate_pairs": candidates,
         "pairs_by_key": key_stats,
         "bands": bands,
+        "hard_rules": held,
         "refused_by_constraints": refused,
         "model": model_stats,
         "clusters_merged": int((merge_map.group_by("golden_id").len().get_column("len") > 1).sum()),

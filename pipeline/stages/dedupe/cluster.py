@@ -5,12 +5,14 @@ apart), into one cluster is skipped. So one bad link cannot join two people thro
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 import numpy as np
 import polars as pl
 from rapidfuzz.distance import OSA
 
 from pipeline.fields.ids import nine_digits
+from pipeline.rules import HARD_RULES
 from pipeline.stages.dedupe.compare import birth_date_typo, yyyymmdd
 
 
@@ -45,10 +47,14 @@ def _components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         label = nxt
 
 
-def cluster(n: int, edges: pl.DataFrame, records: pl.DataFrame) -> tuple[np.ndarray, int]:
+def cluster(
+    n: int, edges: pl.DataFrame, records: pl.DataFrame, *, hard_rules: Collection[str] = HARD_RULES
+) -> tuple[np.ndarray, int]:
     """Component label per record (``0..n-1``) and how many edges the constraints refused.
 
     ``edges``: ``i``, ``j``, ``match_probability`` (already above the merge threshold or decided by a person).
+    ``hard_rules``: those of the rules that hold for a cluster as for a pair (``two_ids``, ``birth_dates``); a rule
+    left out is a fact left out (no valid ID, no birth date), so no edge is refused for it.
 
     A component whose records hold at most one valid ID number, and whose birth dates are all one typo apart,
     cannot break a constraint, so adding its edges one by one would accept them all: it is the cluster, found for
@@ -61,8 +67,10 @@ def cluster(n: int, edges: pl.DataFrame, records: pl.DataFrame) -> tuple[np.ndar
     facts = records.select(
         "__i",
         nine_digits(pl.col("national_id")),
-        pl.when(pl.col("national_id_status") == "valid").then(pl.col("national_id")).alias("valid_id"),
-        "birth_date",
+        pl.when((pl.col("national_id_status") == "valid") & ("two_ids" in hard_rules))
+        .then(pl.col("national_id"))
+        .alias("valid_id"),
+        pl.when("birth_dates" in hard_rules).then(pl.col("birth_date")).alias("birth_date"),
     ).filter(pl.col("__i").is_in(on_edge.implode()))
     facts = facts.with_columns(pl.Series("__c", component[facts.get_column("__i").to_numpy()]))
     mixed = _mixed(facts)
