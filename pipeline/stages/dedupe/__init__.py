@@ -287,8 +287,11 @@ def deduplicate(
     bands = dict(scored.group_by("band").len().iter_rows()) if scored.height else {}
     # pairs each "never merge" rule held (one pair may break several), of the rules the run applied
     held = {rule: int(scored.get_column(f"rule_{rule}").sum()) if scored.height else 0 for rule in d.hard_rules}
+    # the four columns first, then the filter: a filter copies every column it carries (a third of 40M pairs merge)
     edges = (
-        scored.filter(pl.col("band").is_in(["merge", "decided_same"])).select("i", "j", "match_probability", "reason")
+        scored.select("i", "j", "match_probability", "reason", "band")
+        .filter(pl.col("band").is_in(["merge", "decided_same"]))
+        .drop("band")
         if scored.height
         else scored
     )
@@ -426,7 +429,9 @@ def _review(scored: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
     if todo.height == 0:
         return pl.DataFrame(schema={"source_row_a": pl.Int64, "source_row_b": pl.Int64, "decision": pl.String})
     cols = [c for c in REVIEW_FIELDS if c in records.columns]
-    side = records.filter(pl.col("source_row") > 0).select(
+    # only the records under review (a few thousand of ten million) are cast to text and joined
+    under_review = pl.concat([todo.get_column("i"), todo.get_column("j")]).unique().implode()
+    side = records.filter((pl.col("source_row") > 0) & pl.col("__i").is_in(under_review)).select(
         "__i", "source_row", *[pl.col(c).cast(pl.String) for c in cols]
     )
     agreed = [pl.when(pl.col(f"lvl_{c}") >= (COMPARISONS[c] - 1)).then(pl.lit(c)) for c in COMPARISONS]
