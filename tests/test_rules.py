@@ -58,30 +58,18 @@ def test_bad_yaml_names_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("name", "text", "message"),
     [
-        ("fuzzy_threshold: 20\n", "between 50 and 100"),
-        ("fuzzy_threshold: high\n", "must be a number"),
-        ("fields:\n  citty: [x]\n", "did you mean 'city'"),
-        ("fields:\n  city: x\n", "must be a list"),
+        ("columns", "fuzzy_threshold: 20\n", "between 50 and 100"),
+        ("columns", "fuzzy_threshold: high\n", "must be a number"),
+        ("columns", "fields:\n  citty: [x]\n", "did you mean 'city'"),
+        ("columns", "fields:\n  city: x\n", "must be a list"),
+        ("dedupe", "hard_rules: [two_ids, househld]\n", r"unknown hard rule 'househld'.*did you mean 'household'"),
+        ("dedupe", "hard_rules: household\n", "must be a list of rule names"),
     ],
 )
-def test_bad_values_are_reported(tmp_path: Path, text: str, message: str) -> None:
-    path = tmp_path / "columns.yaml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(RulesError, match=message):
-        load_rules(path)
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("hard_rules: [two_ids, househld]\n", r"unknown hard rule 'househld'.*did you mean 'household'"),
-        ("hard_rules: household\n", "must be a list of rule names"),
-    ],
-)
-def test_bad_hard_rules_are_reported(tmp_path: Path, text: str, message: str) -> None:
-    path = tmp_path / "dedupe.yaml"
+def test_bad_values_are_reported(tmp_path: Path, name: str, text: str, message: str) -> None:
+    path = tmp_path / f"{name}.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(RulesError, match=message):
         load_rules(path)
