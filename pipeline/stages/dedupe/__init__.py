@@ -14,7 +14,7 @@ import polars as pl
 
 from pipeline import ledger as ledger_
 from pipeline.catalogue import check
-from pipeline.rules import DedupeRules, Rules
+from pipeline.rules import HARD_RULES, DedupeRules, Rules
 from pipeline.stages import StageResult
 from pipeline.stages.dedupe.blocking import DECISION_BIT, candidate_pairs, key_names
 from pipeline.stages.dedupe.cluster import cluster
@@ -413,9 +413,7 @@ def _pairs_output(scored: pl.DataFrame, records: pl.DataFrame, keys: Sequence[st
         "match_probability",
         "band",
         "reason",
-        "rule_two_ids",
-        "rule_birth_dates",
-        "rule_household",
+        *[f"rule_{rule}" for rule in HARD_RULES],  # every rule's verdict, whether or not the run applied it
     )
     a, b = pl.col("source_row_a").diff(), pl.col("source_row_b").diff()
     if not out.select(((a > 0) | (a == 0) & (b > 0)).fill_null(True).all()).item():

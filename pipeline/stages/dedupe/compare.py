@@ -22,6 +22,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
 from pipeline.fields.ids import NOT_AN_IDENTITY, nine_digits
+from pipeline.rules import HARD_RULES
 from pipeline.stages.dedupe.names import given_name_table, skeleton_lists
 
 COMPARISONS: dict[str, int] = {  # field -> number of levels (0..n-1)
@@ -455,8 +456,6 @@ def _compare(
         "__swap",
         "__jw_first",
         "__jw_last",
-        "rule_two_ids",
-        "rule_birth_dates",
-        "rule_household",
+        *[f"rule_{rule}" for rule in HARD_RULES],  # the names the rules file gives them
     ]
     return p.select(keep).with_columns([pl.col(f"lvl_{c}").cast(pl.Int8) for c in COMPARISONS])
