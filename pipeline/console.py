@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.status import Status
 from rich.table import Table
 
@@ -116,4 +117,6 @@ def print_scrub(console: Console, summary: dict[str, Any], *, out: str) -> None:
         table.add_row(f"  removed: {reason.replace('_', ' ')}", f"{n:,}")
     table.add_row("on the send list", f"{summary['sent']:,}")
     console.print(table)
+    for warning in summary.get("warnings", []):
+        console.print(f"[bold red]WARNING:[/] {escape(warning)}")
     console.print(f"Send list in [bold]{out}[/]; the summary beside it")
