@@ -99,7 +99,14 @@ def _suppression_from(values: pl.Series) -> Suppression:
         v.str.contains(r"^\d(?:\.\d+)?[eE]\+?\d{1,2}$").alias("excel_sci"),  # 5.47654329E+08
         digits.alias("digits"),
     )
-    phones_in = cells.filter((pl.col("numeric") & (pl.col("digits") >= 7)) | pl.col("excel_sci"))
+    # bare digits go to phonenumbers only in a shape an Israeli number can have (its zero lost or not): the
+    # library's per-value long tail would otherwise read every ID number of a 500k-row list one by one
+    bare = numeric.str.contains(r"^\d+$")
+    phone_shape = numeric.str.contains(r"^(?:0?[57]\d{8}|0?[2-489]\d{7}|(?:00)?972[2-9]\d{7,8})$")
+    cells = cells.with_columns((~bare | phone_shape).alias("phone_shape"))
+    phones_in = cells.filter(
+        (pl.col("numeric") & (pl.col("digits") >= 7) & pl.col("phone_shape")) | pl.col("excel_sci")
+    )
     phones = parse_phones(phones_in.get_column("v")).get_column("e164").drop_nulls()
     emails_in = cells.filter(pl.col("at")).select("source_row", pl.col("v").alias("email"))
     emails = clean_emails(emails_in)
