@@ -1,10 +1,11 @@
 """Scrubbing a send list before a campaign: one row per reachable address, for one channel.
 
 Built on the scored golden records: a member is sent to only with a valid, non-fake address for the channel,
-consent for it (SMS and e-mail: the anti-spam law), not deceased, not on any suppression list, and not sharing
+consent for it (SMS and e-mail: the anti-spam law), not deceased, not under the club's minimum age, within every
+filter (a filter on an unknown value keeps no one), not on any suppression list, and not sharing
 the address with a record that opted out (an opt-out anywhere beats a consent elsewhere). The same address is
 never listed twice. Every member left out is counted under its reason, so the marketer sees what missing
-consent costs.
+consent costs; an empty list, or a reason that took almost everyone, is a warning.
 """
 
 from __future__ import annotations
