@@ -112,7 +112,9 @@ def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: in
             "histogram": result.stats.get("score", {}).get("quality_histogram", {}),
         },
         "notes": _notes(result, xlsx_max_rows),
+        "decisions": _decisions(result),
     }
+    report["warnings"] = _warnings(report)
     return report
 
 
@@ -206,6 +208,36 @@ def _funnels(members: pl.DataFrame) -> dict[str, list[list[Any]]]:
         ]
         for channel, chain in steps.items()
     }
+
+
+def _decisions(result: RunResult) -> dict[str, Any]:
+    """What became of a person's review decisions (``--decisions``): applied, ignored with the reason, undecided,
+    words not understood, rows that could not be read. Empty without ``--decisions``."""
+    return dict(result.stats.get("dedupe", {}).get("decisions", {}) or {})
+
+
+def _warnings(report: Mapping[str, Any]) -> list[str]:
+    """What the user must not miss: decisions that were not applied."""
+    d = report.get("decisions") or {}
+    ignored, unknown, unreadable = d.get("ignored") or {}, d.get("unknown_words") or {}, d.get("unreadable", 0)
+    if not (ignored or unknown or unreadable):
+        return []
+    parts = []
+    if ignored:
+        parts.append(
+            f"{sum(ignored.values()):,} ignored, not applied ("
+            + ", ".join(f"{w}: {n:,}" for w, n in ignored.items())
+            + ")"
+        )
+    if unknown:
+        words = ", ".join(f"{word!r} ×{n}" for word, n in unknown.items())
+        parts.append(f"{sum(unknown.values()):,} with a decision word not understood ({words}; use same or different)")
+    if unreadable:
+        first = d.get("unreadable_rows") or []
+        shown = "; ".join(f"row {r['row']}: {r['why']}" for r in first[:3])
+        parts.append(f"{unreadable:,} unreadable ({shown}{'; ...' if unreadable > len(first[:3]) else ''})")
+    decided = sum((d.get("applied") or {}).values())
+    return [f"decisions: {decided:,} applied; " + "; ".join(parts)]
 
 
 def _club(result: RunResult) -> dict[str, Any]:
