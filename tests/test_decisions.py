@@ -261,6 +261,8 @@ def test_read_decisions_counts_what_it_cannot_use() -> None:
             (2, 3, "100", "200", FP[0], FP[1], "Same "),
             (2, 3, "100", "200", FP[0], FP[1], "maybe"),
             (2, 3, "100", "200", FP[0], FP[1], "?"),
+            (2, 3, "100", "200", FP[0], FP[1], "052-1234567"),  # personal data typed in the wrong column
+            (2, 3, "100", "200", FP[0], FP[1], "dana@gmail.com"),
             (2, 3, "100", "200", FP[0], FP[1], ""),
             (2, 3, "100", "200", FP[0], FP[1], None),
             ("two", 3, "100", "200", FP[0], FP[1], "same"),
@@ -269,12 +271,12 @@ def test_read_decisions_counts_what_it_cannot_use() -> None:
             ("2.0", "3", "100", "200", FP[0].upper(), FP[1], "different"),  # as a spreadsheet may give them back
         )
     )
-    assert decisions.table.select("row", "source_row_a", "same").rows() == [(2, 2, True), (10, 2, False)]
+    assert decisions.table.select("row", "source_row_a", "same").rows() == [(2, 2, True), (12, 2, False)]
     assert decisions.table.get_column("fingerprint_a").to_list() == [FP[0], FP[0]]
-    assert decisions.unknown_words == {"maybe": 1, "?": 1}
+    assert decisions.unknown_words == {"(a phone, ID or e-mail)": 2, "maybe": 1, "?": 1}
     assert decisions.undecided == 2
-    assert [r for r, _ in decisions.unreadable] == [7, 8, 9]
-    assert decisions.rows == 9
+    assert [r for r, _ in decisions.unreadable] == [9, 10, 11]
+    assert decisions.rows == 11
 
 
 def test_read_decisions_refuses_a_file_without_fingerprints() -> None:

@@ -11,6 +11,7 @@ otherwise it is ignored and counted with its reason, never applied to whatever t
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,9 +149,17 @@ def read_decisions(frame: pl.DataFrame) -> Decisions:
         table=known.filter(pl.col("why").is_null()).drop("word", "why"),
         rows=frame.height,
         undecided=words.height - decided.height,
-        unknown_words=dict(Counter(unknown.get_column("word").to_list()).most_common()),
+        unknown_words=dict(Counter(_shown(w) for w in unknown.get_column("word").to_list()).most_common()),
         unreadable=tuple(bad.select("row", "why").iter_rows()),
     )
+
+
+def _shown(word: str) -> str:
+    """A word from the decision column as the report and the summary name it: not a phone, ID or e-mail someone
+    typed there by mistake (reports never show those), and not a whole note."""
+    if "@" in word or re.search(r"\d{5}", re.sub(r"[\s-]", "", word)):
+        return "(a phone, ID or e-mail)"
+    return word if len(word) <= 30 else word[:29] + "…"
 
 
 def locate(decisions: Decisions, records: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
