@@ -223,7 +223,7 @@ def check(
                 json.dumps(
                     {
                         "schema": "cleanse.check",
-                        "schema_version": 1,
+                        "schema_version": gates_.CHECK_SCHEMA_VERSION,
                         "file": str(file),
                         "gates": values,
                         "results": [

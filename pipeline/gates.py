@@ -23,8 +23,9 @@ from pipeline.errors import InputError
 from pipeline.report.figures import SCHEMA_VERSION as REPORT_SCHEMA_VERSION
 
 Outcome = Literal["pass", "warn", "fail", "skip"]
+CHECK_SCHEMA_VERSION = 1  # of the figures `cleanse check --report` writes (schema "cleanse.check")
 # the reports a baseline may be, and the schema_version of each this cleanse reads
-BASELINE_SCHEMAS = {"cleanse.report": REPORT_SCHEMA_VERSION, "cleanse.check": 1}
+BASELINE_SCHEMAS = {"cleanse.report": REPORT_SCHEMA_VERSION, "cleanse.check": CHECK_SCHEMA_VERSION}
 # metrics counted from the ledger: absent means none of the rows has the problem (0), in a run and in a baseline
 COUNTED_METRICS = ("check_pct", "check_count")
 STATUS_FIELDS = {
