@@ -530,8 +530,10 @@ def test_clustering_fast_path_agrees_with_the_greedy_on_every_edge(
         schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64},
     ).unique(["i", "j"], keep="first", maintain_order=True)
     cannot = pl.DataFrame(
-        {"i": [min(a, b) for a, b in apart if a < n and b < n and a != b],
-         "j": [max(a, b) for a, b in apart if a < n and b < n and a != b]},
+        {
+            "i": [min(a, b) for a, b in apart if a < n and b < n and a != b],
+            "j": [max(a, b) for a, b in apart if a < n and b < n and a != b],
+        },
         schema={"i": pl.UInt32, "j": pl.UInt32},
     ).unique()
     labels, refused = cluster(n, frame, cannot)
@@ -619,8 +621,10 @@ def test_a_third_record_cannot_chain_two_people_apart(tmp_path: Path) -> None:
         return pairs.with_columns(
             pl.lit(0.01).alias("match_probability"),
             *[pl.lit(False).alias(f"rule_{r}") for r in HARD_RULES],
-            *[pl.lit(v, pl.Int8).alias(f"lvl_{c}") for c, v in
-              {"national_id": -1, "phone": 0, "email": -1, "birth_date": 0}.items()],
+            *[
+                pl.lit(v, pl.Int8).alias(f"lvl_{c}")
+                for c, v in {"national_id": -1, "phone": 0, "email": -1, "birth_date": 0}.items()
+            ],
         )
 
     edges = pl.DataFrame(

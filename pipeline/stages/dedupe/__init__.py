@@ -18,9 +18,9 @@ from pipeline.rules import HARD_RULES, DedupeRules, Rules
 from pipeline.stages import StageResult
 from pipeline.stages.dedupe.blocking import DECISION_BIT, candidate_pairs, key_names
 from pipeline.stages.dedupe.cluster import cannot_links, cluster
-from pipeline.stages.dedupe.compare import COMPARISONS, compare, encode, in_slices
+from pipeline.stages.dedupe.compare import COMPARISONS, Encoded, compare, encode, in_slices
 from pipeline.stages.dedupe.identity import stable_ids, with_previous
-from pipeline.stages.dedupe.model import SCORE_CHUNK_PAIRS, estimate_m, estimate_u, score_pairs
+from pipeline.stages.dedupe.model import SCORE_CHUNK_PAIRS, Model, estimate_m, estimate_u, score_pairs
 from pipeline.stages.dedupe.survive import golden_records
 
 check(
@@ -308,11 +308,10 @@ def deduplicate(
     # records that edges could chain are compared directly, as the candidate pairs were
     cannot, unchecked = (None, 0)
     if model is not None:  # no model: no pair was scored, so there are no edges
-        fitted = model
         cannot, unchecked = cannot_links(
             n,
             links,
-            score=lambda pairs: score_pairs(compare(records, pairs, encoded=encoded), records, fitted),
+            score=_scorer(records, encoded, model),
             hard_rules=d.hard_rules,
             review=d.review,
         )
@@ -401,6 +400,11 @@ def deduplicate(
     }
     result = StageResult(table=table, ledger=ledger_.finish(entries, severities=rules.checks.severity), stats=stats)
     return DedupeOutcome(result=result, merge_map=merge_map, pairs=pairs_lazy, review=review, stats=stats)
+
+
+def _scorer(records: pl.DataFrame, encoded: Encoded | None, model: Model) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    """Pairs of ``records`` compared and scored as the candidate pairs were."""
+    return lambda pairs: score_pairs(compare(records, pairs, encoded=encoded), records, model)
 
 
 def _pairs_output(scored: pl.DataFrame, records: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:

@@ -448,16 +448,14 @@ def _compare(
         # every single-digit typo, so such a pair is one number typed twice): a different birth date under them is
         # a typing error too; so is one weeks or months off on records that share an e-mail or a mobile (a
         # grandfather and grandson of one name, decades apart, stay two people whatever they share)
-        (
-            (pl.col("lvl_birth_date") == 0)
-            & (pl.col("lvl_national_id") < 1)
-            & ~(months_apart & shared_personal)
-        ).alias("rule_birth_dates"),
+        ((pl.col("lvl_birth_date") == 0) & (pl.col("lvl_national_id") < 1) & ~(months_apart & shared_personal)).alias(
+            "rule_birth_dates"
+        ),
         # twins, siblings, a parent and child: one last name, birth date or address, but two first names and no
         # ID number or e-mail of one person
-        (
-            (pl.col("lvl_first_name") == 0) & (pl.col("lvl_national_id") < 1) & (pl.col("lvl_email") < 2)
-        ).alias("rule_first_names"),
+        ((pl.col("lvl_first_name") == 0) & (pl.col("lvl_national_id") < 1) & (pl.col("lvl_email") < 2)).alias(
+            "rule_first_names"
+        ),
         (
             (pl.col("__shared_phone") | pl.col("__same_address"))
             & (pl.col("lvl_first_name") == 0)
