@@ -244,7 +244,7 @@ def deduplicate(
         model = None
     else:
         u = estimate_u(records, sample=d.u_sample_pairs, seed=d.seed, encoded=encoded)
-        model = estimate_m(compared, u, iterations=d.em_iterations, records=n)
+        model = estimate_m(compared, u, iterations=d.em_iterations, records=max(n, d.prior_records))
         scored = score_pairs(compared, records, model)
         model_stats = {
             "pairs": scored.height,
