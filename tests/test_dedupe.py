@@ -706,3 +706,28 @@ def test_a_pair_is_decided_alike_in_a_small_file_and_in_the_sample(tmp_path: Pat
         pairs = result.pairs.filter((pl.col("source_row_a") == last - 1) & (pl.col("source_row_b") == last))
         bands.append(pairs.collect().get_column("band").cast(pl.String).item())
     assert set(bands) <= {"review", "apart"}
+
+
+@pytest.mark.parametrize(
+    ("first_a", "first_b", "alias"),
+    [
+        ("Sarah", "Shira", False),  # one skeleton, SR, but two names
+        ("שרה", "שירה", False),
+        ("Moshe", "משה", True),  # across scripts the vowels are not written alike: the skeleton is the evidence
+        ("Chaim", "Haim", True),
+        ("יוסי", "Yosef", True),  # the nickname table
+    ],
+)
+def test_given_names_that_share_only_two_consonants_are_not_one_name(
+    tmp_path: Path, first_a: str, first_b: str, alias: bool
+) -> None:
+    _, pairs = dedupe_of(
+        tmp_path,
+        [
+            f"1,{first_a},Levi,,054-7654329,,,12/03/1990,Haifa,,,,,,,",
+            f"2,{first_b},Levi,,054-7654329,,,12/03/1990,Haifa,,,,,,,",
+        ],
+    )
+    level = pairs.get_column("lvl_first_name").item()
+    assert (level == 3) is alias
+    assert ("nickname or transliteration" in str(pairs.get_column("reason").item())) is alias
