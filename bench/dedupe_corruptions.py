@@ -121,7 +121,10 @@ def build(people: int, *, seed: int = 19) -> tuple[pl.DataFrame, pl.DataFrame]:
         roll = g.r.random()
         if roll < 0.30:
             kind = DUPLICATE_CLASSES[int(roll / 0.30 * len(DUPLICATE_CLASSES))]
-            records += [_clean(g, p), _duplicate(g, p, kind)]
+            first = _clean(g, p)
+            if kind == "birth_weeks":  # the class is one e-mail on both records
+                first["email"] = f"{p.email_local}@{p.domain}"
+            records += [first, _duplicate(g, p, kind)]
             truth += [(pid, kind), (pid, kind)]
             pid += 1
         elif roll < 0.45:
