@@ -123,6 +123,7 @@ BLOCKING_KEYS = (  # in the order they spend the comparison budget; pipeline.sta
     "last_name_street",
     "zip_house",
     "address_birth_date",
+    "birth_date",
     "national_id_typo",
 )
 

@@ -731,3 +731,14 @@ def test_given_names_that_share_only_two_consonants_are_not_one_name(
     level = pairs.get_column("lvl_first_name").item()
     assert (level == 3) is alias
     assert ("nickname or transliteration" in str(pairs.get_column("reason").item())) is alias
+
+
+def test_the_birth_date_alone_proposes_a_member_whose_names_and_address_all_changed_but_only_in_small_blocks() -> None:
+    born = dt.date(1977, 5, 14)
+    given = {
+        "first_name": ["דנה", "Dana", "רון", *[f"שם{i}" for i in range(9)]],
+        "last_name": ["כהן", "Kahanovich", "לוי", *["לוי"] * 9],
+    }
+    given |= {"first_name_key": given["first_name"], "last_name_key": given["last_name"]}
+    dates = [born, born, dt.date(1980, 1, 1), *[dt.date(1990, 2, 2)] * 9]
+    assert proposed(key_records(given, dates), "birth_date") == {(0, 1)}  # nine records of one date: too common
