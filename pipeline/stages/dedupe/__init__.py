@@ -17,11 +17,11 @@ from pipeline.catalogue import check
 from pipeline.rules import HARD_RULES, DedupeRules, Rules
 from pipeline.stages import StageResult
 from pipeline.stages.dedupe.blocking import DECISION_BIT, candidate_pairs, key_names
-from pipeline.stages.dedupe.cluster import cluster
-from pipeline.stages.dedupe.compare import COMPARISONS, compare, encode, in_slices
+from pipeline.stages.dedupe.cluster import cannot_links, cluster
+from pipeline.stages.dedupe.compare import COMPARISONS, Encoded, compare, encode, in_slices
 from pipeline.stages.dedupe.decisions import Decisions, fingerprints, has_member_numbers, locate
 from pipeline.stages.dedupe.identity import stable_ids, with_previous
-from pipeline.stages.dedupe.model import SCORE_CHUNK_PAIRS, estimate_m, estimate_u, score_pairs
+from pipeline.stages.dedupe.model import SCORE_CHUNK_PAIRS, Model, estimate_m, estimate_u, score_pairs
 from pipeline.stages.dedupe.survive import golden_records
 
 check(
@@ -199,9 +199,10 @@ def deduplicate(
     if compared is None or compared.height == 0:
         scored = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64})
         model_stats: dict[str, object] = {"pairs": 0}
+        model = None
     else:
         u = estimate_u(records, sample=d.u_sample_pairs, seed=d.seed, encoded=encoded)
-        model = estimate_m(compared, u, iterations=d.em_iterations, records=n)
+        model = estimate_m(compared, u, iterations=d.em_iterations, records=max(n, d.prior_records))
         scored = score_pairs(compared, records, model)
         model_stats = {
             "pairs": scored.height,
@@ -218,7 +219,7 @@ def deduplicate(
             if person.height
             else pl.repeat(None, scored.height, dtype=pl.Boolean, eager=True)
         )
-        del encoded, compared  # the coded records, and the comparisons the scored pairs do not share
+        del compared  # the comparisons the scored pairs do not share (the coded records serve clustering)
         scored = scored.with_columns(same.alias("same"))
         # each pair's band by its number in BANDS, then the band's name gathered by that number: a column of
         # names made by `when` is a text per pair (1.8 GB for 40 million pairs) before it becomes Categorical
@@ -257,14 +258,23 @@ def deduplicate(
     del scored
     pairs_lazy = park(pairs_out, "pairs") if park is not None and pairs_out.height else pairs_out.lazy()
     del pairs_out
-    labels, refused = cluster(
-        n,
+    links = (
         edges.select("i", "j", "match_probability")
         if edges.height
-        else pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64}),
-        records,
-        hard_rules=d.hard_rules,
+        else pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64})
     )
+    # records that edges could chain are compared directly, as the candidate pairs were
+    cannot, unchecked = (None, 0)
+    if model is not None:  # no model: no pair was scored, so there are no edges
+        cannot, unchecked = cannot_links(
+            n,
+            links,
+            score=_scorer(records, encoded, model),
+            hard_rules=d.hard_rules,
+            review=d.review,
+        )
+    del encoded
+    labels, refused = cluster(n, links, cannot)
     records = records.with_columns(pl.Series("__cluster", labels, dtype=pl.UInt32))
     current = records.filter(pl.col("source_row") > 0).drop("__prev_id", strict=False)
     golden = golden_records(current, rules=d.survivorship, default=d.survivorship_default)
@@ -341,6 +351,7 @@ def deduplicate(
         "bands": bands,
         "hard_rules": held,
         "refused_by_constraints": refused,
+        "components_too_large_to_check": unchecked,
         "model": model_stats,
         "clusters_merged": int((merge_map.group_by("golden_id").len().get_column("len") > 1).sum()),
         "identity": identity,
@@ -348,6 +359,11 @@ def deduplicate(
     }
     result = StageResult(table=table, ledger=ledger_.finish(entries, severities=rules.checks.severity), stats=stats)
     return DedupeOutcome(result=result, merge_map=merge_map, pairs=pairs_lazy, review=review, stats=stats)
+
+
+def _scorer(records: pl.DataFrame, encoded: Encoded | None, model: Model) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    """Pairs of ``records`` compared and scored as the candidate pairs were."""
+    return lambda pairs: score_pairs(compare(records, pairs, encoded=encoded), records, model)
 
 
 def _pairs_output(scored: pl.DataFrame, records: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
