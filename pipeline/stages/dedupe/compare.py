@@ -292,7 +292,8 @@ def _compare(
     f_x = _pairwise_codes(p["first_a"], p["last_b"], names, jw)
     l_x = _pairwise_codes(p["last_a"], p["first_b"], names, jw)
     shared = {
-        (x, y): _shared_lists(p[f"{x}_a"], p[f"{y}_b"], facts, given=x == "first")
+        # a given name on either side: the cross pairs are strict in both orders, so scores stay symmetric
+        (x, y): _shared_lists(p[f"{x}_a"], p[f"{y}_b"], facts, given="first" in (x, y))
         for x, y in (("first", "first"), ("last", "last"), ("first", "last"), ("last", "first"))
     }
     p = p.with_columns(
