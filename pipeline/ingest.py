@@ -246,6 +246,15 @@ def _too_wide(width: int, max_columns: int, path: Path, what: str = "header") ->
         )
 
 
+def _too_many_cells(cells: int, max_cells: int, path: Path, sheet: str) -> None:
+    if cells > max_cells:
+        raise InputError(
+            f"sheet {sheet!r} spans {cells:,} cells, more than the {max_cells:,} a member file may have (rules: "
+            "checks.yaml max_cells)",
+            path=path,
+        )
+
+
 def _grid_to_table(grid: pl.DataFrame, *, header_index: int, row_numbers: pl.Series, source: SourceInfo) -> RawTable:
     """A header-less grid of strings -> RawTable, taking row ``header_index`` as the header."""
     header_cells = [grid[header_index, i] for i in range(grid.width)]
@@ -299,12 +308,7 @@ def _read_excel(
         if spans is None:
             return
         _too_wide(spans.columns, max_columns, path, what=f"sheet {name!r}")
-        if spans.cells > max_cells:
-            raise InputError(
-                f"sheet {name!r} spans {spans.cells:,} cells, more than the {max_cells:,} a member file may have (rules: "
-                "checks.yaml max_cells); is it the right file?",
-                path=path,
-            )
+        _too_many_cells(spans.cells, max_cells, path, name)
 
     def load(name: str) -> Any:
         refuse_bomb(name)
@@ -316,12 +320,7 @@ def _read_excel(
 
     def grid_of(name: str, loaded: Any) -> pl.DataFrame:
         _too_wide(loaded.width, max_columns, path, what=f"sheet {name!r}")
-        if loaded.width * loaded.total_height > max_cells:
-            raise InputError(
-                f"sheet {name!r} spans {loaded.width * loaded.total_height:,} cells, more than the {max_cells:,} a "
-                "member file may have (rules: checks.yaml max_cells)",
-                path=path,
-            )
+        _too_many_cells(loaded.width * loaded.total_height, max_cells, path, name)
         try:
             return loaded.to_polars()
         except Exception as exc:

@@ -38,6 +38,33 @@ class _BoundedLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+def _check_flow_depth(text: str) -> None:
+    """Refuse ``[[[[...`` (or ``{{{{...``) nested beyond MAX_DEPTH before PyYAML's scanner sees it: with
+    thousands of open brackets its look-ahead for simple keys costs n² steps (a second at 5,000) before the
+    composer's limit is reached. Brackets inside quotes and comments are skipped."""
+    depth, quote = 0, ""
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        for ch in line:
+            if quote:
+                if ch == quote:
+                    quote = ""
+            elif ch in "\"'":
+                quote = ch
+            elif ch == "#":
+                break
+            elif ch in "[{":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise YAMLLimitError(
+                        problem=f"nested more than {MAX_DEPTH} levels deep",
+                        problem_mark=yaml.Mark("<rules>", 0, line_number - 1, 0, None, 0),
+                    )
+            elif ch in "]}":
+                depth = max(depth - 1, 0)
+        if depth == 0:
+            quote = ""  # a quote does not run past a line outside brackets in a rules file
+
+
 def _children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
@@ -83,6 +110,7 @@ def load(text: str) -> tuple[yaml.Node | None, Any]:
         yaml.YAMLError: the text is not YAML, or is nested or aliased beyond a rules file's needs
             (:class:`YAMLLimitError`, with the line where it happens).
     """
+    _check_flow_depth(text)
     loader = _BoundedLoader(text)
     try:
         node = loader.get_single_node()
