@@ -416,7 +416,7 @@ def sniff_delimiter(lines: Sequence[str], *, score_header: HeaderScorer | None =
     return best
 
 
-def _split_records(text: str, delim: str, *, width: int) -> tuple[pl.Series, pl.Series, pl.Series | None]:
+def _split_records(text: str, delim: str) -> tuple[pl.Series, pl.Series, pl.Series | None]:
     """(fields as List[String], first line number, raw line of a broken record or null) for every record.
 
     Lines without a quote character are split by polars over the whole column; only quoted lines go through
@@ -428,7 +428,7 @@ def _split_records(text: str, delim: str, *, width: int) -> tuple[pl.Series, pl.
         lines = lines.slice(0, lines.len() - 1)
     quotes = lines.str.count_matches('"', literal=True)
     if (quotes % 2 == 1).any() or _UNIT in text:
-        return _split_with_csv(lines, delim, width=width)
+        return _split_with_csv(lines, delim)
     # Unquoted lines are split by polars; quoted ones are parsed by csv and re-joined with a separator that
     # cannot occur in the text, so that one vectorised split handles every line.
     joined = lines.str.replace_all(delim, _UNIT, literal=True)
@@ -436,7 +436,7 @@ def _split_records(text: str, delim: str, *, width: int) -> tuple[pl.Series, pl.
     if quoted.any():
         parsed = [_UNIT.join(row) for row in csv.reader(lines.filter(quoted).to_list(), delimiter=delim)]
         if len(parsed) != int(quoted.sum()):  # a quote opened mid-field ran on into the next quoted line
-            return _split_with_csv(lines, delim, width=width)
+            return _split_with_csv(lines, delim)
         patch = pl.DataFrame({"i": quoted.arg_true(), "parsed": pl.Series(parsed, dtype=pl.String)})
         joined = (
             pl.DataFrame({"line": joined})
@@ -451,8 +451,8 @@ def _split_records(text: str, delim: str, *, width: int) -> tuple[pl.Series, pl.
     return fields, numbers, None
 
 
-def _split_with_csv(lines: pl.Series, delim: str, *, width: int) -> tuple[pl.Series, pl.Series, pl.Series | None]:
-    records = split_with_csv(lines.to_list(), delimiter=delim, width=width)
+def _split_with_csv(lines: pl.Series, delim: str) -> tuple[pl.Series, pl.Series, pl.Series | None]:
+    records = split_with_csv(lines.to_list(), delimiter=delim)
     broken = (
         pl.Series(RAW_LINE, records.broken, dtype=pl.String) if any(b is not None for b in records.broken) else None
     )
@@ -461,14 +461,6 @@ def _split_with_csv(lines: pl.Series, delim: str, *, width: int) -> tuple[pl.Ser
         pl.Series("source_row", records.starts, dtype=pl.Int64),
         broken,
     )
-
-
-def _header_width(head: list[str], delim: str, score_header: HeaderScorer) -> int:
-    """The header's number of fields, from the first lines each read alone (a header is one line)."""
-    rows: list[list[str | None]] = [
-        [c or None for c in next(csv.reader([ln], delimiter=delim), [])] for ln in head[:HEADER_SEARCH_ROWS]
-    ]
-    return len(rows[_find_header(rows, score_header)]) if rows else 0
 
 
 def _read_text(path: Path, *, score_header: HeaderScorer, max_columns: int) -> RawTable:
@@ -482,7 +474,7 @@ def _read_text(path: Path, *, score_header: HeaderScorer, max_columns: int) -> R
     head = text[:200_000].splitlines()
     delim = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(head, score_header=score_header)
     try:
-        fields, numbers, broken = _split_records(text, delim, width=_header_width(head, delim, score_header))
+        fields, numbers, broken = _split_records(text, delim)
     except InputError as exc:
         raise InputError(exc.message, path=path) from exc
 
@@ -525,9 +517,6 @@ def _read_text(path: Path, *, score_header: HeaderScorer, max_columns: int) -> R
         .otherwise(pl.col(EXTRA_FIELDS))
         .alias(EXTRA_FIELDS)
     )
-    frame, trailing = _drop_trailing_blank(
-        frame, [*names, EXTRA_FIELDS, *([RAW_LINE] if broken is not None else [])], unit="line"
-    )
     frame, skipped = _drop_repeated_headers(frame, names=names, header_cells=header_cells)
     short = frame.filter((pl.col(FIELD_COUNT) > 1) & (pl.col(FIELD_COUNT) < width))
     if broken is not None:
@@ -547,7 +536,7 @@ def _read_text(path: Path, *, score_header: HeaderScorer, max_columns: int) -> R
         encoding=decoded.encoding,
         delimiter=kind,
         header_row=int(numbers[idx]),
-        notes=(*notes, *trailing),
+        notes=tuple(notes),
     )
     return RawTable(frame=frame, headers=tuple(names), source=source, short_rows=short, skipped=skipped)
 

@@ -7,9 +7,11 @@ Latin letters inside one word (``Josי``, ``Pיrez``) are Windows-1252's accents
 is mostly Windows-1255 with a few UTF-8 lines (two exports pasted together) is decoded line by line, and says so.
 
 Records: well-formed files are split by polars over whole columns (see ``ingest``); only files with a quote left
-open at the end of some line go through Python's csv module, here, record by record. A record that would run
-over the header's width by taking in the next lines, or that runs to the end of the file, has a broken quote:
-its first line is set apart whole (it is quarantined with its raw text) and reading goes on from the next line.
+open at the end of some line go through Python's csv module, here, record by record. A record spanning lines
+whose quote closes where no CSV writer closes one (the open quote swallowed the lines after it until some quote
+inside a later field, ``ת"א``, ended it: the record overflows the header), or that runs to the end of the file,
+has a broken quote: its first line is set apart whole (it is quarantined with its raw text) and reading goes on
+from the next line.
 """
 
 from __future__ import annotations
@@ -187,11 +189,12 @@ class Records:
     broken: list[str | None]
 
 
-def split_with_csv(lines: list[str], *, delimiter: str, width: int) -> Records:
+def split_with_csv(lines: list[str], *, delimiter: str) -> Records:
     """Records of ``lines`` (without line ends) through Python's csv, a broken quote costing one line.
 
-    A record that spans lines is broken when it has more fields than ``width`` (the header's) or runs to the end
-    of the file: the quote left open on its first line took in the lines after it. That line becomes a record of
+    A record that spans lines is broken when a quote in it closes where no CSV writer would close one (see
+    ``_closes_cleanly``), or when it runs to the end of the file: the quote left open on its first line took in
+    the lines after it. That line becomes a record of
     its own (its fields as the line alone reads, the raw line kept) and reading starts again on the next line.
     """
     rows: list[list[str]] = []
@@ -211,7 +214,7 @@ def split_with_csv(lines: list[str], *, delimiter: str, width: int) -> Records:
             except csv.Error as exc:  # not raised with the default dialect; kept one line all the same
                 raise InputError(f"CSV cannot be parsed at line {start + 1}: {exc}") from exc
             end = fed.next - 1
-            if fed.ended or (end > start and len(row) > width):
+            if fed.ended or (end > start and not _closes_cleanly(lines[start : end + 1], delimiter)):
                 rows.append(next(csv.reader([lines[start]], delimiter=delimiter), []))
                 starts.append(start + 1)
                 broken.append(lines[start])
@@ -221,6 +224,18 @@ def split_with_csv(lines: list[str], *, delimiter: str, width: int) -> Records:
             starts.append(start + 1)
             broken.append(None)
     return Records(rows, starts, broken)
+
+
+def _closes_cleanly(lines: list[str], delimiter: str) -> bool:
+    """Whether a record spanning ``lines`` is one a CSV writer makes: every quoted field closed by a quote that a
+    delimiter or the line's end follows. A quote left open swallows the next lines until some quote closes it,
+    and that one is almost always inside a later field (``ת"א``, ``"name"``): csv's strict mode refuses it."""
+    try:
+        for _ in csv.reader([line + "\n" for line in lines], delimiter=delimiter, strict=True):
+            pass
+    except csv.Error:
+        return False
+    return True
 
 
 class _Feed:

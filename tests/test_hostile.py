@@ -59,6 +59,17 @@ def test_unclosed_quote_costs_one_line_and_reading_goes_on(rules: Rules, tmp_pat
     assert kept.get_column("last_name").str.contains("052").sum() == 0  # no phone swallowed into a name
 
 
+def test_a_quote_closed_inside_a_later_field_still_costs_one_line(rules: Rules, tmp_path: Path) -> None:
+    # the open quote on line 4 runs on until the gershayim of ת"א on line 7 closes it: the record would overflow
+    text = HEADER + members(2) + '1003,"רון,לוי,0521201003,חיפה\n' + members(2, 1004) + '1006,דן,כהן,0521201006,ת"א\n'
+    path = tmp_path / "gershayim.csv"
+    path.write_text(text + members(2, 1007), encoding="utf-8")
+    raw = read(path, rules)
+    assert raw.frame.get_column("source_row").to_list() == [2, 3, 4, 5, 6, 7, 8, 9]
+    assert raw.frame.get_column("__raw_line").to_list()[2] == '1003,"רון,לוי,0521201003,חיפה'
+    assert raw.frame.get_column("עיר").to_list()[5] == 'ת"א'
+
+
 def test_unclosed_quote_on_the_last_line_is_quarantined(rules: Rules, tmp_path: Path) -> None:
     path = tmp_path / "last.csv"
     path.write_text(HEADER + members(5) + '1006,משה,"כהן,0521201006,חיפה\n', encoding="utf-8")
