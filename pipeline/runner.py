@@ -271,6 +271,8 @@ def process(
     """Read, map, clean and quarantine a member file, and build its golden records. Writes nothing."""
     options = options or RunOptions()
     clock = _Clock(progress or _Silent())
+    # a transactions file that cannot be used stops the run before the work starts
+    purchases = read_transactions(options.transactions, as_of=options.reference_date) if options.transactions else None
     matcher = HeaderMatcher(rules.columns)
     raw: RawTable = clock.run(
         "ingest",
@@ -325,7 +327,6 @@ def process(
         )
     decisions = _read_decisions(options.decisions) if options.decisions else None
     previous = _read_previous(options.previous) if options.previous else None
-    purchases = read_transactions(options.transactions, as_of=options.reference_date) if options.transactions else None
     member_ids = kept.select("source_row", "member_id") if purchases else None
     deduped: DedupeOutcome = clock.run(
         "dedupe",

@@ -210,7 +210,7 @@ def fit_spend(n: np.ndarray, m: np.ndarray) -> SpendFit:
 def p_alive(fit: PurchaseFit, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
     """P(the member has not dropped out by T)."""
     r, alpha, a, b = fit.r, fit.alpha, fit.a, fit.b
-    ratio = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + t_x)))
+    ratio = np.exp(np.minimum((r + x) * (np.log(alpha + T) - np.log(alpha + t_x)), 700.0))  # inf -> p_alive 0
     if fit.model == "mbgnbd":
         return 1.0 / (1.0 + a / (b + x) * ratio)
     odds = np.where(x > 0, a / np.maximum(b + x - 1, 1e-12) * ratio, 0.0)
@@ -467,7 +467,7 @@ def customer_value(
             "mean_spend_per_purchase": round(spend.mean, 2),
         }
     for w in warnings:
-        log.warning(w)
+        log.info(w)
     return out, ValueModel(purchases, spend, tuple(warnings), MappingProxyType(stats))
 
 
