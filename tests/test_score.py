@@ -241,3 +241,30 @@ def test_club_figures_before_are_naive() -> None:
         "total_spend": 400.0,
         "reach": {"sms": 2, "email": 1},
     }
+
+
+def test_score_never_feeds_a_flagged_purchase_date_to_the_value_model() -> None:
+    from pipeline import ledger as ledger_
+    from pipeline.stages.score import score
+
+    frame = club(600).with_columns(
+        pl.format("G{}", pl.int_range(pl.len())).alias("golden_id"), pl.lit("+972521234567").alias("phone_mobile")
+    )
+    merge_map = frame.select(pl.int_range(2, pl.len() + 2).alias("source_row"), "golden_id")
+    # cleaning flagged the last purchase date of the member on row 2 (a date in the future, say)
+    flagged = ledger_.finish(
+        [
+            ledger_.from_mask(
+                merge_map.head(1),
+                pl.lit(True),
+                field="last_purchase_date",
+                code="date-in-future",
+                before=pl.lit("2099-01-01"),
+                after=pl.lit("2099-01-01"),
+            )
+        ],
+        severities={},
+    )
+    out = score(frame, rules=RULES, ledger=flagged.lazy(), merge_map=merge_map, as_of=AS_OF).table
+    assert out["value_history"][0] == "flagged" and out["clv"][0] is None
+    assert (out["value_history"][1:] == "ok").all()
