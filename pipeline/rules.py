@@ -97,6 +97,7 @@ class ScoringRules:
     clv_horizon_months: int = 36
     discount_rate_annual: float = 0.10
     min_repeat_buyers: int = 200
+    fit_members_max: int = 250_000
     churn_horizon_days: int = 90
     churn_high_below: float = 0.15
     churn_medium_below: float = 0.40
@@ -368,6 +369,7 @@ _SCORING_SPEC: dict[str, Any] = {
         "discount_rate_annual": "number",
         "margin": "number",
         "min_repeat_buyers": "int",
+        "fit_members_max": "int",
         "min_tenure_years": "number",
     },
     "churn": {
@@ -679,6 +681,7 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> Rules:
         clv_horizon_months=int(sget("value", "clv_horizon_months", default=36)),
         discount_rate_annual=float(sget("value", "discount_rate_annual", default=0.10)),
         min_repeat_buyers=int(sget("value", "min_repeat_buyers", default=200)),
+        fit_members_max=int(sget("value", "fit_members_max", default=250_000)),
         churn_horizon_days=int(sget("churn", "horizon_days", default=90)),
         churn_high_below=float(sget("churn", "high_below", default=0.15)),
         churn_medium_below=float(sget("churn", "medium_below", default=0.40)),

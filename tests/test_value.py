@@ -272,3 +272,24 @@ def test_a_transactions_file_without_an_amount_column_is_refused(tmp_path: Path)
     path.write_text("member,date\n1,2025-01-01\n", encoding="utf-8")
     with pytest.raises(InputError, match="no amount column"):
         read_transactions(path)
+
+
+def test_a_big_club_is_fitted_on_a_seeded_sample_and_every_member_forecast() -> None:
+    x, t_x, T = simulate(3000, r=0.5, alpha=5.0, a=0.8, b=2.5, seed=5)
+    first = np.datetime64(AS_OF) - np.rint(T * 7).astype("timedelta64[D]")
+    frame = pl.DataFrame(
+        {
+            "purchase_count": (x + 1).astype(np.int64),
+            "total_spend": 50.0 * (x + 1),
+            "join_date": first,
+            "last_purchase_date": first + np.rint(t_x * 7).astype("timedelta64[D]"),
+        }
+    ).with_columns(pl.col("join_date").cast(pl.Date), pl.col("last_purchase_date").cast(pl.Date))
+    rules = replace(S, fit_members_max=1000, min_repeat_buyers=50)
+    out, model = v.customer_value(frame, s=rules, as_of=AS_OF)
+    again, _ = v.customer_value(frame, s=rules, as_of=AS_OF)
+    assert model.purchases is not None and model.purchases.members == 1000
+    assert model.stats["purchase_model"]["members_forecast"] == 3000
+    assert out["clv"].null_count() == 0 and out.equals(again)  # the sample is seeded: same file, same answer
+    whole = v.fit_purchases(x, t_x, T)
+    assert model.purchases.r == pytest.approx(whole.r, rel=0.25)
