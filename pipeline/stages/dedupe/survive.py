@@ -19,6 +19,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "phone_other": ("phone_other", "phone_other_type", "phone_other_status"),
     "email": ("email", "email_status", "email_domain"),
     "city": ("city", "city_district", "city_code"),
+    "street": ("street", "street_code", "street_status", "house_number"),
 }
 _STATUS = {
     "national_id": "national_id_status",
