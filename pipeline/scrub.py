@@ -18,7 +18,7 @@ from typing import Literal
 import polars as pl
 
 from pipeline.errors import InputError
-from pipeline.fields.emails import clean_emails
+from pipeline.fields.emails import clean_emails, email_match_key
 from pipeline.fields.ids import clean_national_ids
 from pipeline.fields.phones import parse_phones
 from pipeline.ingest import read_member_file
@@ -81,7 +81,8 @@ def _values_to_suppression(values: list[str]) -> Suppression:
     )
     phones = parse_phones(cells.get_column("v")).get_column("e164").drop_nulls()
     emails = clean_emails(cells.rename({"v": "email"}))
-    valid_emails = emails.columns["email"].filter(emails.columns["email_status"] != "invalid").str.to_lowercase()
+    valid = emails.columns["email"].filter(emails.columns["email_status"] != "invalid")
+    valid_emails = pl.select(email_match_key(pl.lit(valid))).to_series()  # Gmail dots and +tags ignored
     ids = clean_national_ids(cells.rename({"v": "national_id"}))
     valid_ids = ids.columns["national_id"].filter(ids.columns["national_id_status"].is_in(["valid", "fake", "company"]))
     return Suppression(
@@ -141,7 +142,7 @@ def scrub(
     suppressed = (
         pl.col("phone_mobile").is_in(list(suppression.phones)).fill_null(False)
         | pl.col("phone_other").is_in(list(suppression.phones)).fill_null(False)
-        | pl.col("email").str.to_lowercase().is_in(list(suppression.emails)).fill_null(False)
+        | email_match_key(pl.col("email")).is_in(list(suppression.emails)).fill_null(False)
         | pl.col("national_id").is_in(list(suppression.national_ids)).fill_null(False)
     )
     keep_filter: pl.Expr = pl.lit(True)
