@@ -200,6 +200,39 @@ def test_survivorship(tmp_path: Path) -> None:
     assert row["email"] == "moshe@gmail.com"
 
 
+def test_survivor_is_never_a_flagged_value(tmp_path: Path) -> None:
+    """The more recent record (row 3) holds a future birth date, an unknown locality, a street its locality does
+    not have and an e-mail with a fixable case only; the golden record takes the sound values of row 2 however the
+    rules rank recency."""
+    path = tmp_path / "m.csv"
+    path.write_text(
+        HEADER
+        + "\n".join(
+            [
+                "1,משה,כהן,039337423,054-7654329,,moshe@gmail.com,05/06/1973,חיפה,הרצל,5,01/01/2019,01/06/2023,3,300,כן",
+                "2,משה,כהן,039337423,054-7654329,,moshe@gmail,05/06/2033,חיפא-שבע-לא,רחוב לא קיים,7,"
+                "01/01/2021,01/02/2025,2,200,כן",
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    result = process(path, rules=RULES)
+    assert result.members.height == 1
+    row = result.members.row(0, named=True)
+    assert row["birth_date"] == dt.date(1973, 6, 5)  # not the flagged 2033-06-05
+    assert (row["city"], row["city_code"]) == ("חיפה", "4000")
+    assert (row["street"], row["street_status"], row["house_number"]) == ("הרצל", "known", "5")
+    assert (row["email"], row["email_status"]) == ("moshe@gmail.com", "valid")
+
+
+def test_implausible_birth_date_alone_leaves_the_golden_value_empty(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text(HEADER + "1,משה,כהן,039337423,054-7654329,,,05/06/2033,חיפה,,,,,,,\n", encoding="utf-8")
+    row = process(path, rules=RULES).members.row(0, named=True)
+    assert row["birth_date"] is None
+
+
 def key_records(given: dict[str, list[str | None]], birth_dates: list[dt.date | None] | None = None) -> pl.DataFrame:
     """Records with only the columns blocking reads; ``given`` fills some, the rest are empty."""
     n = len(next(iter(given.values())))
