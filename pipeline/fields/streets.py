@@ -4,7 +4,8 @@ The house number is split off first (``הרצל 12א`` -> ``הרצל`` and ``12�
 street of the locality), then the street is looked up with the prefixes people add or leave out (``רח'``,
 ``רחוב``, ``שד'``, ``שדרות``) ignored on both sides, and typos are fixed only within that locality's list
 (rapidfuzz): a typo is never "fixed" into a street of another town. Per-value work runs once per distinct
-(locality, street) pair: a file of a million rows holds a few thousand.
+(locality, street name) pair, and typos are matched in one rapidfuzz batch per locality: a file of a million rows
+holds a few thousand pairs.
 """
 
 from __future__ import annotations
@@ -92,23 +93,50 @@ def locality_streets(code: str) -> LocalityStreets | None:
     return LocalityStreets(names, tuple(str(c) for c in rows.get_column("street_code").to_list()), index)
 
 
-def _match(code: str | None, name: str, whole: str, threshold: float) -> tuple[str | None, str | None, str]:
-    """(official name, street code, status) of one distinct (locality, street) pair."""
-    streets = locality_streets(code) if code else None
+def _lookup(streets: LocalityStreets, text: str) -> int | None:
+    for key in (street_key(text), place_key(text)):
+        if key in streets.index:
+            return streets.index[key]
+    return None
+
+
+def _match_locality(code: str, names: list[str], threshold: float) -> list[tuple[str | None, str | None, str]]:
+    """(official name, street code, status) of each distinct street name of one locality: exact key, else the
+    best rapidfuzz match among that locality's streets (one batch per locality)."""
+    streets = locality_streets(code)
     if streets is None:
-        return None, None, "unknown"
-    for text in (whole, name):
-        for key in (street_key(text), place_key(text)):
-            if key in streets.index:
-                i = streets.index[key]
-                return streets.names[i], streets.codes[i], "known"
-    key = street_key(name)
-    if len(key) >= 3:
-        best = process.extractOne(key, list(streets.index), scorer=fuzz.ratio, score_cutoff=threshold)
-        if best is not None:
-            i = streets.index[best[0]]
-            return streets.names[i], streets.codes[i], "fixed"
-    return None, None, "unknown"
+        return [(None, None, "unknown")] * len(names)
+    found: list[tuple[str | None, str | None, str]] = []
+    todo: list[int] = []
+    for n, name in enumerate(names):
+        i = _lookup(streets, name)
+        if i is None:
+            todo.append(n)
+            found.append((None, None, "unknown"))
+        else:
+            found.append((streets.names[i], streets.codes[i], "known"))
+    todo = [n for n in todo if len(street_key(names[n])) >= 3]
+    if todo:
+        choices = list(streets.index)
+        scores = process.cdist(
+            [street_key(names[n]) for n in todo], choices, scorer=fuzz.ratio, score_cutoff=threshold, workers=-1
+        )
+        best = scores.argmax(axis=1)
+        for row, n in enumerate(todo):
+            if scores[row, best[row]] >= threshold:
+                i = streets.index[choices[best[row]]]
+                found[n] = (streets.names[i], streets.codes[i], "fixed")
+    return found
+
+
+def _match_pairs(pairs: pl.DataFrame, threshold: float) -> pl.DataFrame:
+    """Distinct (city_code, name) pairs -> official, street_code, status; per locality, in batches."""
+    rows: list[tuple[str, str, str | None, str | None, str]] = []
+    for (code,), group in pairs.group_by("city_code", maintain_order=True):
+        names = group.get_column("name").to_list()
+        rows += [(code, n, *f) for n, f in zip(names, _match_locality(str(code), names, threshold), strict=True)]
+    schema = {c: pl.String for c in ("city_code", "name", "official", "street_code", "status")}
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def clean_streets(frame: pl.DataFrame, /, *, city_codes: pl.Series, threshold: float) -> FieldOutcome:
@@ -125,26 +153,32 @@ def clean_streets(frame: pl.DataFrame, /, *, city_codes: pl.Series, threshold: f
         parts.struct.field("name").alias("name"),
         parts.struct.field("number").str.replace_all(r"\s", "").alias("number"),
     ).with_columns(pl.coalesce("name", pl.col("raw").str.strip_chars()).alias("name"))
-    pairs = work.select("city_code", "raw", "name").filter(pl.col("raw").is_not_null()).unique(maintain_order=True)
-    found = [
-        _match(code, name, raw_value.strip(), threshold)
-        for code, raw_value, name in pairs.iter_rows()  # once per distinct (locality, street)
-    ]
-    table = pairs.with_columns(
-        pl.Series("official", [f[0] for f in found], dtype=pl.String),
-        pl.Series("street_code", [f[1] for f in found], dtype=pl.String),
-        pl.Series("status", [f[2] for f in found], dtype=pl.String),
+    located = pl.col("city_code").is_not_null() & pl.col("name").is_not_null()
+    pairs = work.filter(located).select("city_code", "name").unique(maintain_order=True)
+    work = work.join(_match_pairs(pairs, threshold), on=["city_code", "name"], how="left", maintain_order="left")
+    # a street whose own name ends in a number (דרך 443): the whole text, looked up as written (exact only)
+    wholes = work.filter(located & pl.col("number").is_not_null()).select("city_code", "raw").unique()
+    whole_found = []
+    for code, raw_value in wholes.iter_rows():
+        streets = locality_streets(code)
+        i = _lookup(streets, raw_value) if streets is not None else None
+        whole_found.append(
+            (streets.names[i], streets.codes[i]) if streets is not None and i is not None else (None, None)
+        )
+    wholes = wholes.with_columns(
+        pl.Series("whole_official", [w[0] for w in whole_found], dtype=pl.String),
+        pl.Series("whole_code", [w[1] for w in whole_found], dtype=pl.String),
     )
-    work = work.join(table, on=["city_code", "raw", "name"], how="left", maintain_order="left", nulls_equal=True)
-    # a street whose official name ends in a number (דרך 443) is not split
-    split = pl.col("number").is_not_null() & ~(
-        pl.col("official").is_not_null()
-        & (pl.col("official").str.replace_all(r"\s", "") == pl.col("raw").str.replace_all(r"\s", ""))
+    work = work.join(wholes, on=["city_code", "raw"], how="left", maintain_order="left").with_columns(
+        pl.coalesce("whole_official", "official").alias("official"),
+        pl.coalesce("whole_code", "street_code").alias("street_code"),
+        pl.when(pl.col("whole_official").is_not_null()).then(pl.lit("known")).otherwise("status").alias("status"),
     )
+    split = pl.col("number").is_not_null() & pl.col("whole_official").is_null()
     work = work.with_columns(split.fill_null(False).alias("split"))
     street = pl.coalesce("official", pl.when(pl.col("split")).then(pl.col("name")).otherwise(pl.col("raw")))
     house = pl.when(pl.col("split") & pl.col("house_in").is_null()).then(pl.col("number")).otherwise("house_in")
-    status = pl.when(pl.col("raw").is_not_null()).then(pl.col("status"))
+    status = pl.when(pl.col("raw").is_not_null()).then(pl.col("status").fill_null("unknown"))
     work = work.with_columns(street.alias("value"), house.alias("house"), status.alias("status"))
     flags = {
         "street-normalised": (pl.col("status") == "known") & (pl.col("value") != pl.col("raw")) & ~pl.col("split"),

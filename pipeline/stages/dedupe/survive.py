@@ -39,7 +39,7 @@ def _unflagged(field: str, columns: Collection[str]) -> pl.Expr:
     street found in its locality's list. Fields with no verdict count as unflagged (implausible dates are already
     empty: the clean stage never types them)."""
     status = _STATUS.get(field)
-    if status in columns:
+    if status is not None and status in columns:
         return (pl.col(status) == "valid").fill_null(False)
     if field == "city" and "city_code" in columns:
         return pl.col("city_code").is_not_null()
