@@ -114,3 +114,15 @@ def test_same_street_in_two_localities_gets_each_localitys_code() -> None:
     ]
     assert out.get_column("street_code").to_list() == expected
     assert out.get_column("street_status").to_list() == ["known", "known", "known"]
+
+
+def test_a_street_named_with_a_number_is_not_split() -> None:
+    ashdod = locality_streets("70")
+    assert ashdod is not None and "אזור תעשייה 3" in ashdod.names
+    row = one("70", "אזור תעשייה 3")
+    assert (row["street"], row["house_number"], row["street_status"], row["check"]) == (
+        "אזור תעשייה 3",
+        None,
+        "known",
+        None,
+    )

@@ -81,6 +81,7 @@ def _fold_word(word: str) -> str:
     return word[:-1] + "ה" if len(word) > 2 and word.endswith("א") else word
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same few thousand spellings come back in every chunk of a file
 def place_key(text: str) -> str:
     """``'ת״א-יפו '`` -> ``'תאיפו'``: niqqud, quotes and geresh, hyphens, spacing, case, final letters and the
     spelling variants of Hebrew (doubled vav/yod, final alef/he) and of English transliteration folded. Only ever

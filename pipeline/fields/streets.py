@@ -76,6 +76,14 @@ def _streets_table() -> pl.DataFrame:
         return pl.read_parquet(handle)
 
 
+@functools.lru_cache(maxsize=1)
+def _numbered_localities() -> list[str]:
+    """Localities with a street whose official name ends in a number (דרך 443): only there can a street and house
+    number written together be one street's name."""
+    numbered = _streets_table().filter(pl.col("street").str.contains(r"\d\s*$"))
+    return [str(c) for c in numbered.get_column("locality_code").unique().to_list()]
+
+
 @functools.lru_cache(maxsize=4096)
 def locality_streets(code: str) -> LocalityStreets | None:
     """The official streets of one locality (CBS code), or None when the list has none for it."""
@@ -157,7 +165,8 @@ def clean_streets(frame: pl.DataFrame, /, *, city_codes: pl.Series, threshold: f
     pairs = work.filter(located).select("city_code", "name").unique(maintain_order=True)
     work = work.join(_match_pairs(pairs, threshold), on=["city_code", "name"], how="left", maintain_order="left")
     # a street whose own name ends in a number (דרך 443): the whole text, looked up as written (exact only)
-    wholes = work.filter(located & pl.col("number").is_not_null()).select("city_code", "raw").unique()
+    numbered = pl.col("city_code").is_in(_numbered_localities())
+    wholes = work.filter(located & pl.col("number").is_not_null() & numbered).select("city_code", "raw").unique()
     whole_found = []
     for code, raw_value in wholes.iter_rows():
         streets = locality_streets(code)
