@@ -66,6 +66,7 @@ class FieldRules:
     birth_placeholders: tuple[str, ...] = ()
     two_digit_year_pivot: int = 0
     places_fuzzy_threshold: float = 88.0
+    street_fuzzy_threshold: float = 85.0
     places_cbs_file: str | None = None
     places_aliases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     honorifics: tuple[str, ...] = ()
@@ -344,7 +345,7 @@ _FIELD_SPEC: dict[str, dict[str, str]] = {
     "gender": {"M": "list", "F": "list"},
     "consent": {"yes": "list", "no": "list"},
     "dates": {"birth_placeholders": "list", "two_digit_year_pivot": "int"},
-    "places": {"fuzzy_threshold": "number", "cbs_file": "path", "aliases": "map"},
+    "places": {"fuzzy_threshold": "number", "street_fuzzy_threshold": "number", "cbs_file": "path", "aliases": "map"},
     "names": {"honorifics": "list", "deceased": "list", "blessings": "list", "test_entries": "list"},
 }
 
@@ -667,6 +668,7 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> Rules:
         birth_placeholders=texts("dates", "birth_placeholders"),
         two_digit_year_pivot=int(get("dates", "two_digit_year_pivot", 0)),
         places_fuzzy_threshold=float(get("places", "fuzzy_threshold", 88)),
+        street_fuzzy_threshold=float(get("places", "street_fuzzy_threshold", 85)),
         places_cbs_file=get("places", "cbs_file", None),
         places_aliases=MappingProxyType({str(k): str(v) for k, v in get("places", "aliases", {}).items()}),
         honorifics=texts("names", "honorifics"),
