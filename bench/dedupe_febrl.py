@@ -56,7 +56,7 @@ def run_cleanse(frame: pl.DataFrame, work: Path, *, hard_rules: bool = True) -> 
     what the model alone finds, not a configuration for a club)."""
     import dataclasses
 
-    from pipeline.rules import load_rules
+    from pipeline.rulefile import load_rules
     from pipeline.runner import process
 
     path = work / "febrl.csv"
@@ -158,7 +158,7 @@ def run_splink(frame: pl.DataFrame) -> dict[str, object]:
 
 
 def sample_f1() -> tuple[float, float, float]:
-    from pipeline.rules import load_rules
+    from pipeline.rulefile import load_rules
     from pipeline.runner import process
 
     sample = HERE.parent / "sample_data" / "members.xlsx"

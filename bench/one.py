@@ -15,7 +15,7 @@ from pathlib import Path
 def main() -> None:
     source, out = Path(sys.argv[1]), Path(sys.argv[2])
     t0 = time.perf_counter()
-    from pipeline.rules import load_rules
+    from pipeline.rulefile import load_rules
     from pipeline.runner import RunOptions, process, write_outputs
 
     rules = load_rules()

@@ -118,7 +118,7 @@ def run(
     """Clean a member file and write the clean table, merge map, quarantine, ledger and report."""
     from pipeline.console import StageProgress, print_mapping, print_summary
     from pipeline.mapping import parse_overrides
-    from pipeline.rules import load_rules
+    from pipeline.rulefile import load_rules
     from pipeline.runner import RunOptions, default_out, process, write_outputs
 
     console = Console(stderr=False, quiet=quiet, highlight=False)
@@ -190,7 +190,7 @@ def check(
     from pipeline.errors import InputError, RulesError
     from pipeline.export import atomic_file
     from pipeline.mapping import parse_overrides
-    from pipeline.rules import load_rules
+    from pipeline.rulefile import load_rules
     from pipeline.runner import RunOptions, process
 
     console = Console(quiet=quiet, highlight=False)
@@ -281,7 +281,7 @@ def scrub(
     from pipeline.errors import InputError
     from pipeline.mapping import parse_overrides
     from pipeline.places_filter import canonical_cities
-    from pipeline.rules import load_rules
+    from pipeline.rulefile import load_rules
     from pipeline.runner import RunOptions, process
     from pipeline.scrub import CHANNELS, Filters, Suppression, load_suppression
     from pipeline.scrub import scrub as scrub_members

@@ -19,6 +19,7 @@ import polars as pl
 
 from pipeline import ledger as ledger_
 from pipeline.errors import InputError
+from pipeline.fields import FIELDS
 
 Outcome = Literal["pass", "warn", "fail", "skip"]
 STATUS_FIELDS = {
@@ -113,8 +114,6 @@ def metric_known(metric: str, catalogue: Sequence[str]) -> bool:
     if head in ("rows", "quarantined", "quarantined_pct", "duplicate_pct", "errors"):
         return not tail
     if head in ("complete_pct", "valid_pct"):
-        from pipeline.fields import FIELDS
-
         return tail in FIELDS
     if head in ("check_pct", "check_count"):
         return tail in catalogue

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline.checks import check
 from pipeline.errors import InputError
 
 EXCEL_EXTS = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"})
@@ -25,6 +26,20 @@ DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_ROWS = 30
 EXTRA_FIELDS = "__extra_fields"  # values beyond the header's width in a ragged CSV row
 FIELD_COUNT = "__field_count"
+check(
+    "csv-ragged-row",
+    "error",
+    "quarantined",
+    "Row has more fields than the header",
+    "The record has more fields than the header; its values cannot be aligned to columns",
+)
+check(
+    "csv-short-row",
+    "warning",
+    "fixed",
+    "Row has fewer fields than the header",
+    "The record has fewer fields than the header; the missing trailing fields were left empty",
+)
 _UNIT = "\x1f"  # ASCII unit separator: never in member data; checked before use
 
 HeaderScorer = Callable[[Sequence[str | None]], int]

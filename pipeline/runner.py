@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import resource
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -17,13 +16,18 @@ import polars as pl
 
 from pipeline import export, gates
 from pipeline import ledger as ledger_
-from pipeline.ingest import RawTable, SourceInfo, read_member_file
-from pipeline.mapping import ColumnMapping, HeaderMatcher, map_columns, require_identifying
+from pipeline.catalogue import CATALOGUE
+from pipeline.errors import InputError
+from pipeline.ingest import RawTable, read_member_file
+from pipeline.mapping import HeaderMatcher, map_columns, require_identifying
+from pipeline.report import build_report, render_html
+from pipeline.results import RunResult, StageTiming
 from pipeline.rules import Rules
+from pipeline.spill import Spill
 from pipeline.stages import StageResult
 from pipeline.stages.clean import clean, phone_counts
 from pipeline.stages.conform import conform
-from pipeline.stages.dedupe import DedupeOutcome, deduplicate
+from pipeline.stages.dedupe import DedupeOutcome, deduplicate, read_decisions
 from pipeline.stages.enrich import enrich
 from pipeline.stages.quarantine import quarantine
 from pipeline.stages.score import NAIVE_COLUMNS, as_of_date, club_figures, rfm_and_value, score
@@ -66,38 +70,6 @@ class RunOptions:
     def __post_init__(self) -> None:
         if self.chunk_rows < 1:
             raise ValueError(f"chunk_rows must be at least 1, not {self.chunk_rows}")
-
-
-@dataclass(frozen=True)
-class StageTiming:
-    stage: str
-    rows_in: int
-    rows_out: int
-    seconds: float
-    peak_rss_mb: float = 0.0  # the process's peak memory so far, after this stage
-
-
-@dataclass(frozen=True)
-class RunResult:
-    source: SourceInfo
-    mapping: ColumnMapping
-    rows_in: int
-    members: pl.DataFrame  # golden records
-    merge_map: pl.DataFrame
-    quarantine: pl.DataFrame
-    ledger: pl.LazyFrame  # lazy: a big file's ledger is read from disk (``spill``) by whatever needs it
-    timings: tuple[StageTiming, ...]
-    stats: Mapping[str, Mapping[str, Any]]
-    raw_headers: tuple[str, ...] = ()
-    pairs: pl.LazyFrame = field(default_factory=pl.LazyFrame)  # lazy: a big file's are read from disk (``spill``)
-    review: pl.DataFrame = field(default_factory=pl.DataFrame)
-    spill: _Spill | None = None  # holds what ``ledger`` and ``pairs`` read while the result lives
-
-    @property
-    def accounted(self) -> bool:
-        """Nothing lost: every input row is in the merge map or in quarantine, exactly once."""
-        rows = pl.concat([self.merge_map.select("source_row"), self.quarantine.select("source_row")])
-        return rows.height == self.rows_in and rows.get_column("source_row").n_unique() == self.rows_in
 
 
 class _Clock:
@@ -185,27 +157,8 @@ def _front(
     )
 
 
-class _Spill:
-    """A temporary folder where a file of more than one chunk parks what is read only at the end (the ledger,
-    the before-cleansing figures, the scored pairs): at ten million rows that is 5 GB the stages between would
-    otherwise have to find room beside. Removed with the result that holds it, or by ``cleanup``."""
-
-    def __init__(self, parent: Path | None) -> None:
-        self._folder = tempfile.TemporaryDirectory(prefix=".cleanse-spill-", dir=parent, ignore_cleanup_errors=True)
-        self.path = Path(self._folder.name)
-
-    def park(self, frame: pl.DataFrame | pl.LazyFrame, name: str) -> pl.LazyFrame:
-        """``frame`` written to the folder, and read back lazily."""
-        path = self.path / f"{name}.parquet"
-        frame.lazy().sink_parquet(path, maintain_order=True)
-        return pl.scan_parquet(path)
-
-    def cleanup(self) -> None:
-        self._folder.cleanup()
-
-
 def _chunked_front(
-    raw: RawTable, members: pl.DataFrame, *, rules: Rules, options: RunOptions, clock: _Clock, spill: _Spill | None
+    raw: RawTable, members: pl.DataFrame, *, rules: Rules, options: RunOptions, clock: _Clock, spill: Spill | None
 ) -> _Front:
     """``_front`` a chunk of rows at a time when there is a ``spill`` (the file is more than one chunk), so the
     stages' working memory is a chunk's, not the file's; each chunk's ledger and before-cleansing figures are
@@ -282,7 +235,7 @@ def process(
     conformed: StageResult = clock.run(
         "map", raw.height, partial(conform, raw, mapping=mapping), lambda r: r.table.height
     )
-    spill = _Spill(options.spill_dir) if raw.height > options.chunk_rows else None
+    spill = Spill(options.spill_dir) if raw.height > options.chunk_rows else None
     front = _chunked_front(raw, conformed.table, rules=rules, options=options, clock=clock, spill=spill)
     short = ledger_.from_mask(
         raw.short_rows, pl.lit(True), field="*", code="csv-short-row", before=pl.lit(None), after=pl.lit(None)
@@ -379,9 +332,7 @@ def _with_titles(ledger: pl.LazyFrame) -> pl.LazyFrame:
 
     Lazy, and a map of the codes rather than a join: the CSV writer streams it, so the millions of before/after
     strings are never copied whole."""
-    from pipeline.catalogue import all_checks
-
-    titles = {code: c.title for code, c in all_checks().items()}
+    titles = {code: c.title for code, c in CATALOGUE.items()}
     return ledger.select(
         "source_row",
         "field",
@@ -396,8 +347,6 @@ def _with_titles(ledger: pl.LazyFrame) -> pl.LazyFrame:
 
 def _read_previous(folder: Path) -> pl.DataFrame:
     """Last run's golden records (``members_clean.parquet`` in its output folder)."""
-    from pipeline.errors import InputError
-
     path = Path(folder) / "members_clean.parquet"
     if not path.exists():
         raise InputError("is not a cleanse output folder (no members_clean.parquet in it)", path=folder)
@@ -409,9 +358,6 @@ def _read_previous(folder: Path) -> pl.DataFrame:
 
 def _read_decisions(path: Path) -> pl.DataFrame:
     """A person's decisions: the review.xlsx of an earlier run with its decision column filled in."""
-    from pipeline.errors import InputError
-    from pipeline.stages.dedupe import read_decisions
-
     if not Path(path).exists():
         raise InputError("decisions file does not exist", path=path)
     try:
@@ -438,8 +384,6 @@ def write_outputs(
     result: RunResult, out: Path, *, options: RunOptions | None = None
 ) -> tuple[list[str], dict[str, Any]]:
     """Write every output into ``out`` atomically. Returns the file names written, in order, and the report."""
-    from pipeline.report import build_report, render_html
-
     options = options or RunOptions()
     report = build_report(result, show_pii=options.show_pii, xlsx_max_rows=options.xlsx_max_rows)
     written: list[str] = []

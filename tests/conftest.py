@@ -8,7 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.rules import Rules, load_rules
+from pipeline.rulefile import load_rules
+from pipeline.rules import Rules
 from sample_data.generate import generate, to_frame
 
 REPO = Path(__file__).resolve().parent.parent

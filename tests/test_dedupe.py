@@ -13,7 +13,8 @@ from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.rules import HARD_RULES, Rules, load_rules
+from pipeline.rulefile import load_rules
+from pipeline.rules import HARD_RULES, Rules
 from pipeline.runner import RunOptions, process
 from pipeline.stages.dedupe.blocking import KEY_COLUMNS, candidate_pairs
 from pipeline.stages.dedupe.compare import compare

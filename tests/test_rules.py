@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import RulesError
-from pipeline.rules import default_rules_dir, load_rules
+from pipeline.rulefile import default_rules_dir, load_rules
 
 
 def test_defaults_load_and_know_hebrew_aliases() -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from pipeline.rules import load_rules
+from pipeline.rulefile import load_rules
 from pipeline.stages.score import _frequency_score, club_figures, quality_score, rfm_and_value
 
 RULES = load_rules()

@@ -17,7 +17,7 @@ from disposable_email_domains import blocklist as DISPOSABLE
 from email_validator import EmailNotValidError, validate_email
 
 from pipeline import ledger as ledger_
-from pipeline.catalogue import check
+from pipeline.checks import check
 from pipeline.fields.outcome import FieldOutcome, per_unique
 
 check("email-normalised", "info", "normalised", "E-mail domain lowercased", "{field} {before} written as {after}")

@@ -18,7 +18,7 @@ import polars as pl
 from phonenumbers import PhoneMetadata, PhoneNumberType
 
 from pipeline import ledger as ledger_
-from pipeline.catalogue import check
+from pipeline.checks import check
 from pipeline.fields.outcome import FieldOutcome, per_unique
 
 check("phone-normalised", "info", "normalised", "Phone written as E.164", "{field} rewritten from {before} to {after}")

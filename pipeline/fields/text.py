@@ -12,6 +12,30 @@ import unicodedata
 import polars as pl
 
 from pipeline import ledger as ledger_
+from pipeline.checks import check
+
+check(
+    "invisible-chars-removed",
+    "info",
+    "fixed",
+    "Invisible characters removed",
+    "Removed direction marks, zero-width characters or non-breaking spaces from {field}",
+)
+check("whitespace-trimmed", "info", "fixed", "Spaces trimmed", "Trimmed or collapsed spaces in {field}")
+check(
+    "placeholder-emptied",
+    "info",
+    "fixed",
+    "Placeholder treated as empty",
+    "{field} held a placeholder ({before}) that means 'no value'",
+)
+check(
+    "unicode-normalised",
+    "info",
+    "fixed",
+    "Unicode normalised",
+    "{field} was stored in a decomposed Unicode form; normalised to NFC",
+)
 
 # Rust-regex classes (polars) and the same sets for Python (used on single values: headers, rules).
 INVISIBLE_RE = r"[\u{200B}-\u{200F}\u{202A}-\u{202E}\u{2060}-\u{2064}\u{2066}-\u{2069}\u{FEFF}\u{00AD}\u{061C}]"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
@@ -17,9 +17,7 @@ from pipeline import ledger as ledger_
 from pipeline.catalogue import CATALOGUE
 from pipeline.fields import FIELDS
 from pipeline.privacy import mask_by_field
-
-if TYPE_CHECKING:
-    from pipeline.runner import RunResult
+from pipeline.results import RunResult
 
 SCHEMA_VERSION = 1
 _ACTION_ORDER = {"quarantined": 0, "flagged": 1, "fixed": 2, "moved": 2, "merged": 3, "normalised": 4}

@@ -20,7 +20,7 @@ from pipeline.fields.flags import clean_consent, clean_gender
 from pipeline.fields.ids import clean_national_ids
 from pipeline.fields.money import clean_count, clean_money
 from pipeline.fields.names import clean_names
-from pipeline.fields.outcome import FieldOutcome
+from pipeline.fields.outcome import USABLE_PREFIX, FieldOutcome
 from pipeline.fields.phones import PHONE_COLUMNS, clean_phones, number_counts
 from pipeline.fields.places import clean_city, clean_zip, gazetteer
 from pipeline.fields.text import hygiene_column
@@ -38,7 +38,6 @@ DERIVED: dict[str, tuple[str, ...]] = {
     "email": ("email_status", "email_domain"),
     "city": ("city_district", "city_code"),
 }
-USABLE_PREFIX = "__usable_"
 DATE_FIELDS = ("birth_date", "join_date", "last_purchase_date", "consent_date")
 
 

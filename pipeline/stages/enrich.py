@@ -12,7 +12,7 @@ import datetime as dt
 import polars as pl
 
 from pipeline import ledger as ledger_
-from pipeline.catalogue import check
+from pipeline.checks import check
 from pipeline.fields.names import first_name_lexicon
 from pipeline.rules import Rules, ScoringRules
 from pipeline.stages import StageResult

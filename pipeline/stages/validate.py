@@ -15,7 +15,7 @@ import pandera.polars as pa
 import polars as pl
 
 from pipeline import ledger as ledger_
-from pipeline.catalogue import check
+from pipeline.checks import check
 from pipeline.rules import Rules
 from pipeline.stages import StageResult
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from pipeline import ledger as ledger_
-from pipeline.catalogue import check
+from pipeline.checks import check
 from pipeline.rules import HARD_RULES, DedupeRules, Rules
 from pipeline.stages import StageResult
 from pipeline.stages.dedupe.blocking import DECISION_BIT, candidate_pairs, key_names
