@@ -9,8 +9,8 @@ reported together, each with its file, line and, for an unknown key, the nearest
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -18,15 +18,12 @@ from typing import Any
 
 import yaml
 
-from pipeline.catalogue import SEVERITIES, all_checks
+from pipeline.catalogue import CATALOGUE, SEVERITIES
 from pipeline.errors import RulesError
 from pipeline.fields import FIELDS
-from pipeline.gates import gates_from_rules, metric_known
+from pipeline.gates import Gate, gates_from_rules, metric_known
 from pipeline.rules import (
-    BLOCKING_KEYS,
-    HARD_RULES,
     SECTIONS,
-    SURVIVORSHIP,
     CheckRules,
     ColumnRules,
     DedupeRules,
@@ -35,6 +32,7 @@ from pipeline.rules import (
     ScoringRules,
     Segment,
 )
+from pipeline.rulespec import CONVERT, SPECS, Key, Spec, leaves
 
 # ---------------------------------------------------------------------------------------------- reading
 
@@ -125,162 +123,143 @@ class _Checker:
 # ------------------------------------------------------------------------------------------ validation
 
 
-def _str_list(check: _Checker, doc: _Doc, value: Any, keypath: tuple[Any, ...]) -> None:
+def _str_list(check: _Checker, doc: _Doc, value: Any, keypath: tuple[Any, ...]) -> bool:
+    label = ".".join(map(str, keypath))
     if not isinstance(value, list):
-        check.add(doc, keypath, f"{'.'.join(map(str, keypath))} must be a list of text values")
-        return
+        check.add(doc, keypath, f"{label} must be a list of text values")
+        return False
+    ok = True
     for i, item in enumerate(value):
         if isinstance(item, bool):
             check.add(
                 doc,
                 (*keypath, i),
-                f"{'.'.join(map(str, keypath))} item {i + 1} was read as a boolean: "
+                f"{label} item {i + 1} was read as a boolean: "
                 "put it in quotes (YAML reads yes/no/on/off/true/false as booleans)",
             )
+            ok = False
         elif not isinstance(item, str | int | float):
-            check.add(doc, (*keypath, i), f"{'.'.join(map(str, keypath))} item {i + 1} must be text")
+            check.add(doc, (*keypath, i), f"{label} item {i + 1} must be text")
+            ok = False
+    return ok
 
 
-def _check_columns(check: _Checker, doc: _Doc, data: Any) -> None:
-    if not check.keys(doc, data, (), ["replace", "fuzzy_threshold", "fuzzy_min_length", "fields"]):
-        return
-    if (
-        "fuzzy_threshold" in data
-        and check.typed(doc, data["fuzzy_threshold"], ("fuzzy_threshold",), (int, float), "a number from 50 to 100")
-        and not 50 <= data["fuzzy_threshold"] <= 100
-    ):
-        check.add(doc, ("fuzzy_threshold",), "fuzzy_threshold must be between 50 and 100")
-    if "fuzzy_min_length" in data:
-        check.typed(doc, data["fuzzy_min_length"], ("fuzzy_min_length",), int, "a whole number")
-    fields_ = data.get("fields", {})
-    if check.keys(doc, fields_, ("fields",), list(FIELDS)):
-        for name, aliases in fields_.items():
-            _str_list(check, doc, aliases, ("fields", name))
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check_checks(check: _Checker, doc: _Doc, data: Any) -> None:
-    allowed = ["replace", "placeholders", "identity_fields", "severity", "min_age", "max_age", "quarantine_on"]
-    if not check.keys(doc, data, (), allowed):
-        return
-    for key in ("placeholders", "identity_fields"):
-        if key in data:
-            _str_list(check, doc, data[key], (key,))
-    if "quarantine_on" in data:
-        _str_list(check, doc, data["quarantine_on"], ("quarantine_on",))
-        for i, code in enumerate(data.get("quarantine_on") or []):
-            if code not in all_checks():
-                check.add(doc, ("quarantine_on", i), f"unknown check {code!r}{_nearest(str(code), list(all_checks()))}")
-    for i, name in enumerate(data.get("identity_fields") or []):
-        if name not in FIELDS:
-            check.add(doc, ("identity_fields", i), f"unknown field {name!r}{_nearest(str(name), list(FIELDS))}")
-    severity = data.get("severity", {}) or {}
-    if check.keys(doc, severity, ("severity",), list(all_checks())):
-        for code, level in severity.items():
-            if level not in SEVERITIES:
-                check.add(doc, ("severity", code), f"severity of {code!r} must be one of {', '.join(SEVERITIES)}")
-    for key in ("min_age", "max_age"):
-        if key in data:
-            check.typed(doc, data[key], (key,), int, "a whole number of years")
-
-
-# fields.yaml: section -> key -> kind ("list", "map", "int", "number", "path", "lists": a map of lists)
-_FIELD_SPEC: dict[str, dict[str, str]] = {
-    "phones": {"fake_numbers": "list", "max_members_per_number": "int"},
-    "national_id": {"min_digits": "int", "fakes": "list"},
-    "emails": {"domain_typos": "map", "role_accounts": "list"},
-    "gender": {"M": "list", "F": "list"},
-    "consent": {"yes": "list", "no": "list"},
-    "dates": {"birth_placeholders": "list", "two_digit_year_pivot": "int"},
-    "places": {"fuzzy_threshold": "number", "cbs_file": "path", "aliases": "map"},
-    "names": {"honorifics": "list", "deceased": "list", "blessings": "list", "test_entries": "list"},
-}
-
-
-def _check_fields(check: _Checker, doc: _Doc, data: Any) -> None:
-    if not check.keys(doc, data, (), ["replace", *_FIELD_SPEC]):
-        return
-    for section, spec in _FIELD_SPEC.items():
-        if section not in data:
-            continue
-        body = data[section]
-        if not check.keys(doc, body, (section,), list(spec)):
-            continue
-        for key, kind in spec.items():
-            if key not in body:
-                continue
-            value, where = body[key], (section, key)
-            if kind == "list":
-                _str_list(check, doc, value, where)
-            elif kind == "map":
-                if not isinstance(value, dict) or not all(isinstance(v, str | int) for v in value.values()):
-                    check.add(doc, where, f"{section}.{key} must be a mapping of text to text")
-            elif kind == "int":
-                check.typed(doc, value, where, int, "a whole number")
-            elif kind == "number":
-                check.typed(doc, value, where, (int, float), "a number")
-            elif kind == "path" and value is not None and not isinstance(value, str):
-                check.add(doc, where, f"{section}.{key} must be a file path or null")
-
-
-_SCORING_SPEC: dict[str, Any] = {
-    "reference_date": "text",
-    "age_bands": "pairs",
-    "email_domains": {"free_webmail": "list", "israeli_isp": "list"},
-    "gender_inference": {"female": "number", "male": "number", "min_bearers": "int"},
-    "rfm": {"frequency_bins": "ints", "segments": "segments"},
-    "value": {"lifespan_years": "number", "margin": "number", "min_tenure_years": "number"},
-    "churn": {"lapse_percentile": "number", "personal_gap_multiple": "number", "lapsed_days": "ints"},
-    "quality": {"weights": "weights", "grades": "weights"},
-}
-
-
-def _check_scoring(check: _Checker, doc: _Doc, data: Any) -> None:
-    def walk(spec: Any, value: Any, where: tuple[Any, ...]) -> None:
-        label = ".".join(map(str, where))
-        if isinstance(spec, dict):
-            if check.keys(doc, value, where, list(spec)):
-                for key, sub in spec.items():
-                    if key in value:
-                        walk(sub, value[key], (*where, key))
-        elif spec == "list":
-            _str_list(check, doc, value, where)
-        elif spec == "number":
-            check.typed(doc, value, where, (int, float), "a number")
-        elif spec == "int":
-            check.typed(doc, value, where, int, "a whole number")
-        elif spec == "text":
-            if not isinstance(value, str) and not hasattr(value, "isoformat"):
-                check.add(doc, where, f"{label} must be 'latest_purchase' or a date (YYYY-MM-DD)")
-        elif spec == "ints":
-            if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-                check.add(doc, where, f"{label} must be a list of whole numbers")
-        elif spec == "pairs":
-            if not isinstance(value, list) or not all(isinstance(v, list) and len(v) == 2 for v in value):
-                check.add(doc, where, f"{label} must be a list of [from, to] pairs")
-        elif spec == "weights":
-            if not isinstance(value, dict) or not all(isinstance(v, int | float) for v in value.values()):
-                check.add(doc, where, f"{label} must map names to numbers")
-            elif len(value) > 39:  # a member's quality state is one base-3 digit per weighted field in an Int64
-                check.add(doc, where, f"{label} may name at most 39 entries")
-        elif spec == "segments":
-            ok = isinstance(value, list) and all(
-                isinstance(v, list)
-                and len(v) == 7
-                and isinstance(v[0], str)
-                and all(isinstance(n, int) and 1 <= n <= 5 for n in v[1:])
-                for v in value
+def _check_value(check: _Checker, doc: _Doc, key: Key, value: Any, where: tuple[Any, ...]) -> None:
+    """One key's value against its declaration (``pipeline.rulespec``)."""
+    label = ".".join(map(str, where))
+    kind, allowed = key.kind, list(key.allowed or ())
+    if kind == "texts":
+        _str_list(check, doc, value, where)
+    elif kind == "choices":
+        if not isinstance(value, list):
+            check.add(doc, where, f"{label} must be a list of {key.noun}s")
+            return
+        for i, item in enumerate(value):
+            if item not in allowed:
+                check.add(doc, (*where, i), f"unknown {key.noun} {item!r}{_nearest(str(item), allowed)}")
+    elif kind == "choice":
+        if value not in allowed:
+            check.add(doc, where, f"unknown {key.noun} {value!r}{_nearest(str(value), allowed)}")
+    elif kind in ("int", "number"):
+        if kind == "int":
+            ok = check.typed(doc, value, where, int, "a whole number")
+        else:
+            what = (
+                f"a number from {key.lo:g} to {key.hi:g}" if key.lo is not None and key.hi is not None else "a number"
             )
-            if not ok:
-                check.add(
-                    doc,
-                    where,
-                    f"{label} must be a list of [name, R min, R max, F min, F max, M min, M max] "
-                    "with scores from 1 to 5",
-                )
+            ok = check.typed(doc, value, where, (int, float), what)
+        if ok and key.lo is not None and key.hi is not None:
+            inside = key.lo < value < key.hi if key.open_range else key.lo <= value <= key.hi
+            if not inside:
+                check.add(doc, where, f"{label} must be between {key.lo:g} and {key.hi:g}")
+    elif kind == "text":
+        if not isinstance(value, str):
+            check.add(doc, where, f"{label} must be text")
+    elif kind == "date":
+        if not isinstance(value, str) and not hasattr(value, "isoformat"):
+            check.add(doc, where, f"{label} must be 'latest_purchase' or a date (YYYY-MM-DD)")
+    elif kind == "path":
+        if value is not None and not isinstance(value, str):
+            check.add(doc, where, f"{label} must be a file path or null")
+    elif kind == "map":
+        if not isinstance(value, dict) or not all(isinstance(v, str | int) for v in value.values()):
+            check.add(doc, where, f"{label} must be a mapping of text to text")
+    elif kind == "lists":
+        if check.keys(doc, value, where, allowed):
+            for name, items in value.items():
+                _str_list(check, doc, items, (*where, name))
+    elif kind == "choice_map":
+        if check.keys(doc, value or {}, where, allowed):
+            values = list(key.values or ())
+            for name, rule in (value or {}).items():
+                if rule not in values:
+                    check.add(doc, (*where, name), f"unknown {key.noun} {rule!r}{_nearest(str(rule), values)}")
+    elif kind == "severities":
+        if check.keys(doc, value or {}, where, allowed):
+            for code, level in (value or {}).items():
+                if level not in SEVERITIES:
+                    check.add(doc, (*where, code), f"severity of {code!r} must be one of {', '.join(SEVERITIES)}")
+    elif kind == "weights":
+        if not isinstance(value, dict) or not all(isinstance(v, int | float) for v in value.values()):
+            check.add(doc, where, f"{label} must map names to numbers")
+        elif len(value) > 39:  # a member's quality state is one base-3 digit per weighted field in an Int64
+            check.add(doc, where, f"{label} may name at most 39 entries")
+    elif kind == "ints":
+        if not isinstance(value, list) or not all(_is_int(v) for v in value):
+            check.add(doc, where, f"{label} must be a list of whole numbers")
+    elif kind == "pairs":
+        if not isinstance(value, list) or not all(isinstance(v, list) and len(v) == 2 for v in value):
+            check.add(doc, where, f"{label} must be a list of [from, to] pairs")
+    elif kind == "segments":
+        ok = isinstance(value, list) and all(
+            isinstance(v, list)
+            and len(v) == 7
+            and isinstance(v[0], str)
+            and all(_is_int(n) and 1 <= n <= 5 for n in v[1:])
+            for v in value
+        )
+        if not ok:
+            check.add(
+                doc,
+                where,
+                f"{label} must be a list of [name, R min, R max, F min, F max, M min, M max] with scores from 1 to 5",
+            )
 
-    walk(
-        {"replace": "any", **_SCORING_SPEC} if isinstance(data, dict) and "replace" in data else _SCORING_SPEC, data, ()
-    )
+
+def _check_spec(check: _Checker, doc: _Doc, data: Any, spec: Spec, where: tuple[Any, ...] = ()) -> None:
+    """A section (or a part of one) against its spec: unknown keys named with the nearest known one, each value
+    against its key's kind."""
+    allowed = list(spec) + (["replace"] if not where else [])
+    if not check.keys(doc, data, where, allowed):
+        return
+    for name, node in spec.items():
+        if name not in data:
+            continue
+        if isinstance(node, Key):
+            _check_value(check, doc, node, data[name], (*where, name))
+        else:
+            _check_spec(check, doc, data[name] if data[name] is not None else {}, node, (*where, name))
+
+
+def _check_dedupe(check: _Checker, doc: _Doc, data: Any) -> None:
+    _check_spec(check, doc, data, SPECS["dedupe"])
+    thresholds = data.get("thresholds") if isinstance(data, dict) else None
+    if isinstance(thresholds, dict):
+        review = thresholds.get("review", _default("dedupe", ("thresholds", "review")))
+        merge = thresholds.get("merge", _default("dedupe", ("thresholds", "merge")))
+        if isinstance(review, int | float) and isinstance(merge, int | float) and review > merge:
+            check.add(doc, ("thresholds",), "thresholds.review must not be above thresholds.merge")
+
+
+def _default(section: str, path: tuple[str, ...]) -> Any:
+    node: Any = SPECS[section]
+    for name in path:
+        node = node[name]
+    return node.default
 
 
 def _check_gates(check: _Checker, doc: _Doc, data: Any) -> None:
@@ -290,7 +269,7 @@ def _check_gates(check: _Checker, doc: _Doc, data: Any) -> None:
     if not isinstance(items, list):
         check.add(doc, ("gates",), "gates must be a list of gates")
         return
-    catalogue = list(all_checks())
+    catalogue = list(CATALOGUE)
     for i, item in enumerate(items):
         where = ("gates", i)
         if not check.keys(doc, item, where, ["name", "metric", "min", "max", "max_drop"]):
@@ -318,66 +297,13 @@ def _check_gates(check: _Checker, doc: _Doc, data: Any) -> None:
             check.typed(doc, item["max_drop"], (*where, "max_drop"), (int, float), "a number")
 
 
-def _check_dedupe(check: _Checker, doc: _Doc, data: Any) -> None:
-    if not check.keys(doc, data, (), ["replace", "blocking", "thresholds", "hard_rules", "model", "survivorship"]):
-        return
-    hard = data.get("hard_rules", [])
-    if check.typed(doc, hard, ("hard_rules",), list, "a list of rule names"):
-        for i, rule in enumerate(hard):
-            if rule not in HARD_RULES:
-                check.add(doc, ("hard_rules", i), f"unknown hard rule {rule!r}{_nearest(str(rule), list(HARD_RULES))}")
-    blocking = data.get("blocking", {}) or {}
-    if check.keys(doc, blocking, ("blocking",), ["max_block_size", "max_pairs_per_record", "keys"]):
-        if "max_pairs_per_record" in blocking:
-            check.typed(
-                doc, blocking["max_pairs_per_record"], ("blocking", "max_pairs_per_record"), (int, float), "a number"
-            )
-        if "max_block_size" in blocking:
-            check.typed(doc, blocking["max_block_size"], ("blocking", "max_block_size"), int, "a whole number")
-        for i, key in enumerate(blocking.get("keys") or []):
-            if key not in BLOCKING_KEYS:
-                check.add(
-                    doc,
-                    ("blocking", "keys", i),
-                    f"unknown blocking key {key!r}{_nearest(str(key), list(BLOCKING_KEYS))}",
-                )
-    thresholds = data.get("thresholds", {}) or {}
-    if check.keys(doc, thresholds, ("thresholds",), ["merge", "merge_without_identifier", "review"]):
-        for key, value in thresholds.items():
-            if check.typed(doc, value, ("thresholds", key), (int, float), "a probability") and not 0 < value < 1:
-                check.add(doc, ("thresholds", key), f"thresholds.{key} must be between 0 and 1")
-        if thresholds.get("review", 0.6) > thresholds.get("merge", 0.95):
-            check.add(doc, ("thresholds",), "thresholds.review must not be above thresholds.merge")
-    model = data.get("model", {}) or {}
-    if check.keys(doc, model, ("model",), ["u_sample_pairs", "em_iterations", "seed"]):
-        for key, value in model.items():
-            check.typed(doc, value, ("model", key), int, "a whole number")
-    surv = data.get("survivorship", {}) or {}
-    if check.keys(doc, surv, ("survivorship",), ["default", "fields"]):
-        if "default" in surv and surv["default"] not in SURVIVORSHIP:
-            check.add(
-                doc,
-                ("survivorship", "default"),
-                f"unknown rule {surv['default']!r}{_nearest(str(surv['default']), list(SURVIVORSHIP))}",
-            )
-        fields_ = surv.get("fields", {}) or {}
-        if check.keys(doc, fields_, ("survivorship", "fields"), [*FIELDS, "deceased"]):
-            for name, rule in fields_.items():
-                if rule not in SURVIVORSHIP:
-                    check.add(
-                        doc,
-                        ("survivorship", "fields", name),
-                        f"unknown rule {rule!r}{_nearest(str(rule), list(SURVIVORSHIP))}",
-                    )
-
-
 _VALIDATORS: dict[str, Callable[[_Checker, _Doc, Any], None]] = {
+    "columns": lambda check, doc, data: _check_spec(check, doc, data, SPECS["columns"]),
+    "checks": lambda check, doc, data: _check_spec(check, doc, data, SPECS["checks"]),
+    "fields": lambda check, doc, data: _check_spec(check, doc, data, SPECS["fields"]),
+    "scoring": lambda check, doc, data: _check_spec(check, doc, data, SPECS["scoring"]),
     "dedupe": _check_dedupe,
     "gates": _check_gates,
-    "columns": _check_columns,
-    "checks": _check_checks,
-    "fields": _check_fields,
-    "scoring": _check_scoring,
 }
 
 
@@ -441,101 +367,95 @@ def load_rules(user: Path | str | None = None) -> Rules:
     return _build(merged, tuple(sources))
 
 
+# --------------------------------------------------------------------------------------- building, dumping
+
+_SECTION_TYPES: dict[str, type] = {
+    "columns": ColumnRules,
+    "checks": CheckRules,
+    "fields": FieldRules,
+    "scoring": ScoringRules,
+    "dedupe": DedupeRules,
+}
+
+
+def _lookup(data: Any, path: tuple[str, ...]) -> Any:
+    node = data
+    for name in path:
+        node = node.get(name) if isinstance(node, dict) else None
+    return node
+
+
+def _section(name: str, data: Any) -> Any:
+    """A section's rules object from its merged file data: each key's value, or its declared default."""
+    values: dict[str, Any] = {}
+    for path, key in leaves(SPECS[name]):
+        raw = _lookup(data, path)
+        value = CONVERT[key.kind](key, key.default if raw is None else raw)
+        if key.kind == "lists":  # every allowed name is present, with no aliases where none are given
+            value = {k: value.get(k, ()) for k in key.allowed or ()}
+        if key.kind == "segments":
+            value = tuple(Segment(str(s[0]), (s[1], s[2]), (s[3], s[4]), (s[5], s[6])) for s in value)
+        if key.item is not None:
+            values.setdefault(key.attr, {})[key.item] = value
+        else:
+            values[key.attr] = value
+    frozen = {k: MappingProxyType(v) if isinstance(v, dict) else v for k, v in values.items()}
+    return _SECTION_TYPES[name](**frozen)
+
+
 def _build(data: dict[str, Any], sources: tuple[str, ...]) -> Rules:
-    cols = data.get("columns", {})
-    aliases = {name: tuple(str(a) for a in (cols.get("fields", {}) or {}).get(name) or ()) for name in FIELDS}
-    columns = ColumnRules(
-        aliases=MappingProxyType(aliases),
-        fuzzy_threshold=float(cols.get("fuzzy_threshold", 88)),
-        fuzzy_min_length=int(cols.get("fuzzy_min_length", 4)),
-    )
-    chk = data.get("checks", {})
-    checks = CheckRules(
-        placeholders=tuple(str(p) for p in chk.get("placeholders") or ()),
-        identity_fields=tuple(chk.get("identity_fields") or CheckRules.identity_fields),
-        severity=MappingProxyType(dict(chk.get("severity") or {})),
-        min_age=int(chk.get("min_age", 16)),
-        max_age=int(chk.get("max_age", 120)),
-        quarantine_on=tuple(chk.get("quarantine_on") or ()),
-    )
-    f = data.get("fields", {})
-
-    def texts(section: str, key: str) -> tuple[str, ...]:
-        return tuple(str(v) for v in (f.get(section, {}) or {}).get(key) or ())
-
-    def get(section: str, key: str, default: Any) -> Any:
-        value = (f.get(section, {}) or {}).get(key)
-        return default if value is None else value
-
-    fields_ = FieldRules(
-        phone_fake_numbers=texts("phones", "fake_numbers"),
-        phone_max_members_per_number=int(get("phones", "max_members_per_number", 25)),
-        national_id_min_digits=int(get("national_id", "min_digits", 7)),
-        national_id_fakes=texts("national_id", "fakes"),
-        email_domain_typos=MappingProxyType(
-            {str(k).lower(): str(v).lower() for k, v in get("emails", "domain_typos", {}).items()}
-        ),
-        email_role_accounts=tuple(v.lower() for v in texts("emails", "role_accounts")),
-        gender_values=MappingProxyType({g: tuple(v.lower() for v in texts("gender", g)) for g in ("M", "F")}),
-        consent_yes=tuple(v.lower() for v in texts("consent", "yes")),
-        consent_no=tuple(v.lower() for v in texts("consent", "no")),
-        birth_placeholders=texts("dates", "birth_placeholders"),
-        two_digit_year_pivot=int(get("dates", "two_digit_year_pivot", 0)),
-        places_fuzzy_threshold=float(get("places", "fuzzy_threshold", 88)),
-        places_cbs_file=get("places", "cbs_file", None),
-        places_aliases=MappingProxyType({str(k): str(v) for k, v in get("places", "aliases", {}).items()}),
-        honorifics=texts("names", "honorifics"),
-        deceased_markers=texts("names", "deceased"),
-        blessings=texts("names", "blessings"),
-        test_entries=tuple(v.lower() for v in texts("names", "test_entries")),
-    )
-    sc = data.get("scoring", {})
-
-    def sget(*path: str, default: Any = None) -> Any:
-        node: Any = sc
-        for key in path:
-            node = node.get(key) if isinstance(node, dict) else None
-        return default if node is None else node
-
-    scoring = ScoringRules(
-        reference_date=str(sget("reference_date", default="latest_purchase")),
-        age_bands=tuple((int(a), int(b)) for a, b in sget("age_bands", default=ScoringRules.age_bands)),
-        free_webmail=tuple(str(v).lower() for v in sget("email_domains", "free_webmail", default=())),
-        israeli_isp=tuple(str(v).lower() for v in sget("email_domains", "israeli_isp", default=())),
-        gender_female=float(sget("gender_inference", "female", default=0.95)),
-        gender_male=float(sget("gender_inference", "male", default=0.05)),
-        gender_min_bearers=int(sget("gender_inference", "min_bearers", default=50)),
-        frequency_bins=tuple(int(v) for v in sget("rfm", "frequency_bins", default=(1, 2, 4, 9))),
-        segments=tuple(
-            Segment(str(s[0]), (s[1], s[2]), (s[3], s[4]), (s[5], s[6])) for s in sget("rfm", "segments", default=())
-        ),
-        lifespan_years=float(sget("value", "lifespan_years", default=3)),
-        margin=float(sget("value", "margin", default=1.0)),
-        min_tenure_years=float(sget("value", "min_tenure_years", default=0.25)),
-        lapse_percentile=float(sget("churn", "lapse_percentile", default=0.8)),
-        personal_gap_multiple=float(sget("churn", "personal_gap_multiple", default=2.0)),
-        lapsed_days=tuple(int(v) for v in sget("churn", "lapsed_days", default=(90, 180, 365))),
-        quality_weights=MappingProxyType({str(k): float(v) for k, v in sget("quality", "weights", default={}).items()}),
-        grades=MappingProxyType({str(k): float(v) for k, v in sget("quality", "grades", default={}).items()}),
-    )
-    gates = gates_from_rules(data.get("gates", {}).get("gates") or [])
-    dd = data.get("dedupe", {})
-    blocking, thresholds, model = dd.get("blocking") or {}, dd.get("thresholds") or {}, dd.get("model") or {}
-    surv = dd.get("survivorship") or {}
-    dedupe = DedupeRules(
-        max_block_size=int(blocking.get("max_block_size", 40)),
-        max_pairs_per_record=float(blocking.get("max_pairs_per_record", 4.0)),
-        keys=tuple(blocking.get("keys") or BLOCKING_KEYS),
-        merge=float(thresholds.get("merge", 0.95)),
-        merge_without_identifier=float(thresholds.get("merge_without_identifier", 0.999)),
-        review=float(thresholds.get("review", 0.60)),
-        hard_rules=tuple(str(r) for r in dd.get("hard_rules", HARD_RULES) or ()),
-        u_sample_pairs=int(model.get("u_sample_pairs", 200_000)),
-        em_iterations=int(model.get("em_iterations", 30)),
-        seed=int(model.get("seed", 1)),
-        survivorship_default=str(surv.get("default", "most_complete")),
-        survivorship=MappingProxyType({str(k): str(v) for k, v in (surv.get("fields") or {}).items()}),
-    )
     return Rules(
-        columns=columns, checks=checks, fields=fields_, scoring=scoring, gates=gates, dedupe=dedupe, sources=sources
+        columns=_section("columns", data.get("columns", {})),
+        checks=_section("checks", data.get("checks", {})),
+        fields=_section("fields", data.get("fields", {})),
+        scoring=_section("scoring", data.get("scoring", {})),
+        gates=gates_from_rules((data.get("gates") or {}).get("gates") or []),
+        dedupe=_section("dedupe", data.get("dedupe", {})),
+        sources=sources,
     )
+
+
+def _plain(value: Any) -> Any:
+    """A rules object's value as a YAML file writes it."""
+    if isinstance(value, Segment):
+        return [value.name, *value.r, *value.f, *value.m]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _gate_data(gate: Gate) -> dict[str, Any]:
+    levels = {k: v for k, v in (("warn", gate.warn), ("fail", gate.fail)) if v is not None}
+    item: dict[str, Any] = {"name": gate.name, "metric": gate.metric, gate.direction: levels}
+    if gate.max_drop is not None:
+        item["max_drop"] = gate.max_drop
+    return item
+
+
+def dump_rules(rules: Rules) -> dict[str, dict[str, Any]]:
+    """The rules as the data of a rules folder: section -> what its ``<section>.yaml`` would hold (every key,
+    ``replace: true``), so ``load_rules`` of those files gives ``rules`` back."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in _SECTION_TYPES:
+        obj = getattr(rules, name)
+        data: dict[str, Any] = {"replace": True}
+        for path, key in leaves(SPECS[name]):
+            value = getattr(obj, key.attr)
+            value = value[key.item] if key.item is not None else value
+            node = data
+            for part in path[:-1]:
+                node = node.setdefault(part, {})
+            node[path[-1]] = _plain(value)
+        out[name] = data
+    out["gates"] = {"replace": True, "gates": [_gate_data(g) for g in rules.gates]}
+    return out
+
+
+def declared_attributes() -> dict[str, set[str]]:
+    """Section -> the attributes of its rules object that the spec fills (for the test that each is read)."""
+    out = {name: {key.attr for _, key in leaves(SPECS[name])} for name in _SECTION_TYPES}
+    for name, cls in _SECTION_TYPES.items():
+        assert out[name] == {f.name for f in fields(cls)}, name
+    return out

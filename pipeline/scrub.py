@@ -75,14 +75,18 @@ class ScrubResult:
     removed: dict[str, int] = field(default_factory=dict)
 
 
-def _values_to_suppression(values: list[str]) -> Suppression:
+def _values_to_suppression(values: list[str], *, rules: Rules) -> Suppression:
     cells = pl.DataFrame(
         {"source_row": range(len(values)), "v": values}, schema={"source_row": pl.Int64, "v": pl.String}
     )
     phones = parse_phones(cells.get_column("v")).get_column("e164").drop_nulls()
     emails = clean_emails(cells.rename({"v": "email"}))
     valid_emails = emails.columns["email"].filter(emails.columns["email_status"] != "invalid").str.to_lowercase()
-    ids = clean_national_ids(cells.rename({"v": "national_id"}))
+    ids = clean_national_ids(
+        cells.rename({"v": "national_id"}),
+        min_digits=rules.fields.national_id_min_digits,
+        fakes=rules.fields.national_id_fakes,
+    )
     valid_ids = ids.columns["national_id"].filter(ids.columns["national_id_status"].is_in(["valid", "fake", "company"]))
     return Suppression(
         frozenset(phones.to_list()),
@@ -101,7 +105,7 @@ def load_suppression(path: Path, *, rules: Rules) -> Suppression:
         if "no member rows" not in exc.message:
             raise
         text = Path(path).read_text(encoding="utf-8-sig", errors="replace")  # a one-line list: its only line
-        return _values_to_suppression([v.strip() for v in text.replace(";", ",").split(",") if v.strip()])
+        return _values_to_suppression([v.strip() for v in text.replace(";", ",").split(",") if v.strip()], rules=rules)
     mapping = map_columns(raw.headers, rules=rules.columns)
     wanted = [h for f, h in mapping.by_field.items() if f in ("phone_mobile", "phone_other", "email", "national_id")]
     columns = wanted or list(raw.headers)
@@ -109,7 +113,7 @@ def load_suppression(path: Path, *, rules: Rules) -> Suppression:
     found = values.get_column("v").drop_nulls().str.strip_chars().to_list()
     if not wanted:
         found += [h for h in raw.headers if not h.startswith("column_")]  # the "header" of a bare list is a value
-    return _values_to_suppression(found)
+    return _values_to_suppression(found, rules=rules)
 
 
 def scrub(

@@ -73,23 +73,6 @@ check(
     "{field} {before} is a company number (ח.פ.), not a person's ID",
 )
 
-# Checksum-valid numbers that real people do not have (rules can add more).
-KNOWN_FAKES = (
-    "123456782",
-    "000000000",
-    "000000018",
-    "987654324",
-    "012345674",
-    "111111118",
-    "222222226",
-    "333333334",
-    "444444442",
-    "555555550",
-    "666666668",
-    "777777776",
-    "888888884",
-    "999999998",
-)
 
 
 # statuses of an ID-like value that cannot tell two people apart (a known fake, a stub, not a number): blocking
@@ -124,13 +107,13 @@ def _luhn_ok(number: pl.Expr) -> pl.Expr:
 
 
 def clean_national_ids(
-    frame: pl.DataFrame, /, *, min_digits: int = 7, fakes: Sequence[str] = KNOWN_FAKES
+    frame: pl.DataFrame, /, *, min_digits: int, fakes: Sequence[str]
 ) -> FieldOutcome:
     """Clean ``national_id`` (hygiene-cleaned strings).
 
     Args:
         min_digits: fewer significant digits than this is not a real ID number (before padding).
-        fakes: checksum-valid numbers to treat as made up.
+        fakes: checksum-valid numbers to treat as made up (``fields.yaml`` ``national_id.fakes``).
 
     Output columns: ``national_id`` (9 digits when valid, else the value as it was) and
     ``national_id_status`` (valid, invalid, too_short, not_a_number, fake, company).

@@ -304,8 +304,8 @@ def clean_phones(
     frame: pl.DataFrame,
     /,
     *,
-    fake_numbers: Sequence[str] = (),
-    max_members_per_number: int = 25,
+    fake_numbers: Sequence[str],
+    max_members_per_number: int,
     counts: Mapping[str, pl.DataFrame] | None = None,
 ) -> dict[str, FieldOutcome]:
     """Clean ``phone_mobile`` and ``phone_other`` together (a landline in the mobile column moves across).

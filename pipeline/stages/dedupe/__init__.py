@@ -14,11 +14,12 @@ import polars as pl
 
 from pipeline import ledger as ledger_
 from pipeline.checks import check
-from pipeline.rules import HARD_RULES, DedupeRules, Rules
+from pipeline.rules import DedupeRules, Rules
 from pipeline.stages import StageResult
 from pipeline.stages.dedupe.blocking import DECISION_BIT, candidate_pairs, key_names
 from pipeline.stages.dedupe.cluster import cluster
 from pipeline.stages.dedupe.compare import COMPARISONS, compare, encode, in_slices
+from pipeline.stages.dedupe.decide import HARD_RULES
 from pipeline.stages.dedupe.identity import stable_ids, with_previous
 from pipeline.stages.dedupe.model import SCORE_CHUNK_PAIRS, estimate_m, estimate_u, score_pairs
 from pipeline.stages.dedupe.survive import golden_records

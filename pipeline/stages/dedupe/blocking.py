@@ -8,11 +8,26 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipeline.fields.ids import NOT_AN_IDENTITY, nine_digits
-from pipeline.rules import BLOCKING_KEYS
 from pipeline.stages.dedupe.compare import SIDE_COLUMNS
 from pipeline.stages.dedupe.names import skeleton_lists
 
-KEYS = BLOCKING_KEYS  # the rules list the keys a rules file may name; KEY_EXPRS builds each of them
+# the keys a rules file may name (``dedupe.yaml`` ``blocking.keys``), in the order they spend the comparison budget;
+# KEY_EXPRS builds each of them
+BLOCKING_KEYS = (
+    "phone",
+    "email",
+    "national_id",
+    "name_birth_date",
+    "skeleton_birth_year",
+    "name_part_birth_date",
+    "name",
+    "name_city",
+    "last_name_street",
+    "zip_house",
+    "address_birth_date",
+    "national_id_typo",
+)
+KEYS = BLOCKING_KEYS
 
 
 DECISION_BIT = 1 << 31  # a pair a person decided on, whether or not a key proposed it

@@ -12,8 +12,8 @@ import polars as pl
 from rapidfuzz.distance import OSA
 
 from pipeline.fields.ids import nine_digits
-from pipeline.rules import HARD_RULES
 from pipeline.stages.dedupe.compare import birth_date_typo, yyyymmdd
+from pipeline.stages.dedupe.decide import HARD_RULES
 
 
 def _dates_compatible(a: dt.date, b: dt.date) -> bool:

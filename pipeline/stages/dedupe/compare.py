@@ -22,7 +22,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
 from pipeline.fields.ids import NOT_AN_IDENTITY, nine_digits
-from pipeline.rules import HARD_RULES
+from pipeline.stages.dedupe.decide import HARD_RULES
 from pipeline.stages.dedupe.names import given_name_table, skeleton_lists
 
 COMPARISONS: dict[str, int] = {  # field -> number of levels (0..n-1)

@@ -11,6 +11,18 @@ from collections.abc import Mapping
 
 import polars as pl
 
+# the survivorship rules a rules file may name (``dedupe.yaml`` ``survivorship``)
+SURVIVORSHIP = (
+    "most_complete",
+    "most_frequent",
+    "most_recent",
+    "valid_most_recent",
+    "sum",
+    "earliest",
+    "latest",
+    "all_true",
+    "any_true",
+)
 GROUPS: dict[str, tuple[str, ...]] = {
     "first_name": ("first_name", "first_name_key"),
     "last_name": ("last_name", "last_name_key"),
