@@ -19,15 +19,9 @@ import polars as pl
 
 from pipeline import ledger as ledger_
 from pipeline.errors import InputError
-from pipeline.fields import FIELDS
+from pipeline.fields import FIELDS, STATUS_COLUMNS, Status
 
 Outcome = Literal["pass", "warn", "fail", "skip"]
-STATUS_FIELDS = {
-    "national_id": "national_id_status",
-    "phone_mobile": "phone_mobile_status",
-    "phone_other": "phone_other_status",
-    "email": "email_status",
-}
 
 
 @dataclass(frozen=True)
@@ -61,10 +55,10 @@ def figures(
     }
     for field, n in complete_before.items():
         out[f"complete_pct:{field}"] = round(100 * n / max(rows_in, 1), 3)
-    for field, status in STATUS_FIELDS.items():
+    for field, status in STATUS_COLUMNS.items():
         if status in members.columns and members.get_column(field).null_count() < members.height:
             present = members.height - members.get_column(field).null_count()
-            valid = int((members.get_column(status) == "valid").sum())
+            valid = int((members.get_column(status) == Status.VALID).sum())
             out[f"valid_pct:{field}"] = round(100 * valid / max(present, 1), 3)
     # a range of rows at a time (a big file's ledger is read from disk): the counts add up over the ranges
     parts = [
@@ -98,7 +92,7 @@ def exact_duplicates(members: pl.DataFrame) -> int:
         if status in members.columns:
             keys.append(
                 members.select(
-                    pl.when(pl.col(status) == "valid").then(pl.col(field).str.to_lowercase()).alias("k"),
+                    pl.when(pl.col(status) == Status.VALID).then(pl.col(field).str.to_lowercase()).alias("k"),
                     pl.int_range(pl.len()).alias("row"),
                 )
             )

@@ -6,11 +6,11 @@ import datetime as dt
 import resource
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import polars as pl
 
@@ -20,6 +20,7 @@ from pipeline.catalogue import CATALOGUE
 from pipeline.errors import InputError
 from pipeline.ingest import RawTable, read_member_file
 from pipeline.mapping import HeaderMatcher, map_columns, require_identifying
+from pipeline.options import RunOptions
 from pipeline.report import build_report, render_html
 from pipeline.results import RunResult, StageTiming
 from pipeline.rules import Rules
@@ -47,29 +48,6 @@ class _Silent:
 
     def done(self, stage: str, rows_out: int, seconds: float) -> None:
         pass
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    sheet: str | None = None
-    overrides: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    show_pii: bool = False
-    reference_date: dt.date | None = None  # for ages and "in the future"; default today
-    check_dns: bool = False
-    xlsx_max_rows: int = 50_000  # xlsx is slow to write in every library; parquet and CSV always written
-    stop_after: Literal["quarantine", "all"] = "all"  # `cleanse check` needs no golden records or scores
-    decisions: Path | None = None  # review.xlsx with a person's decisions, replayed by deduplication
-    previous: Path | None = None  # last run's output folder: its golden ids are kept for the same members
-    # the stages before deduplication take this many rows at a time: their working memory is a chunk's, not the
-    # file's (the result is the same; a file of up to this many rows is one chunk)
-    chunk_rows: int = 500_000
-    # where a file of more than one chunk spills its ledger while it runs (a temporary folder, removed with the
-    # result); the system's temporary folder by default, which can be in memory: the CLI spills beside the output
-    spill_dir: Path | None = None
-
-    def __post_init__(self) -> None:
-        if self.chunk_rows < 1:
-            raise ValueError(f"chunk_rows must be at least 1, not {self.chunk_rows}")
 
 
 class _Clock:

@@ -18,6 +18,7 @@ from typing import Literal
 import polars as pl
 
 from pipeline.errors import InputError
+from pipeline.fields import Status
 from pipeline.fields.emails import clean_emails
 from pipeline.fields.ids import clean_national_ids
 from pipeline.fields.phones import parse_phones
@@ -81,13 +82,15 @@ def _values_to_suppression(values: list[str], *, rules: Rules) -> Suppression:
     )
     phones = parse_phones(cells.get_column("v")).get_column("e164").drop_nulls()
     emails = clean_emails(cells.rename({"v": "email"}))
-    valid_emails = emails.columns["email"].filter(emails.columns["email_status"] != "invalid").str.to_lowercase()
+    valid_emails = emails.columns["email"].filter(emails.columns["email_status"] != Status.INVALID).str.to_lowercase()
     ids = clean_national_ids(
         cells.rename({"v": "national_id"}),
         min_digits=rules.fields.national_id_min_digits,
         fakes=rules.fields.national_id_fakes,
     )
-    valid_ids = ids.columns["national_id"].filter(ids.columns["national_id_status"].is_in(["valid", "fake", "company"]))
+    valid_ids = ids.columns["national_id"].filter(
+        ids.columns["national_id_status"].is_in([Status.VALID, Status.FAKE, Status.COMPANY])
+    )
     return Suppression(
         frozenset(phones.to_list()),
         frozenset(valid_emails.drop_nulls().to_list()),
@@ -137,9 +140,9 @@ def scrub(
         consent = pl.col("email_consent")
     else:
         address = (
-            pl.when(pl.col("phone_mobile_status") == "valid")
+            pl.when(pl.col("phone_mobile_status") == Status.VALID)
             .then(pl.col("phone_mobile"))
-            .otherwise(pl.when(pl.col("phone_other_status") == "valid").then(pl.col("phone_other")))
+            .otherwise(pl.when(pl.col("phone_other_status") == Status.VALID).then(pl.col("phone_other")))
         )
         consent = pl.lit(True)  # no call-consent field: keep your do-not-call list in --suppress
     suppressed = (

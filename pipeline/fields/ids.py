@@ -14,6 +14,7 @@ import polars as pl
 
 from pipeline import ledger as ledger_
 from pipeline.checks import check
+from pipeline.fields import Status
 from pipeline.fields.outcome import FieldOutcome
 
 check(
@@ -74,10 +75,9 @@ check(
 )
 
 
-
 # statuses of an ID-like value that cannot tell two people apart (a known fake, a stub, not a number): blocking
 # does not key on them and comparison reads them as no evidence
-NOT_AN_IDENTITY = ("fake", "too_short", "not_a_number")
+NOT_AN_IDENTITY = (Status.FAKE, Status.TOO_SHORT, Status.NOT_A_NUMBER)
 
 
 def nine_digits(value: pl.Expr) -> pl.Expr:
@@ -106,9 +106,7 @@ def _luhn_ok(number: pl.Expr) -> pl.Expr:
     return ((total % 10) == 0) & (number != 0)
 
 
-def clean_national_ids(
-    frame: pl.DataFrame, /, *, min_digits: int, fakes: Sequence[str]
-) -> FieldOutcome:
+def clean_national_ids(frame: pl.DataFrame, /, *, min_digits: int, fakes: Sequence[str]) -> FieldOutcome:
     """Clean ``national_id`` (hygiene-cleaned strings).
 
     Args:
@@ -147,38 +145,38 @@ def clean_national_ids(
         pl.when(pl.col("raw").is_null())
         .then(pl.lit(None, pl.String))
         .when(~pl.col("numeric"))
-        .then(pl.lit("not_a_number"))
+        .then(pl.lit(Status.NOT_A_NUMBER))
         .when(pl.col("short"))
-        .then(pl.lit("too_short"))
+        .then(pl.lit(Status.TOO_SHORT))
         .when(~ok)
-        .then(pl.lit("invalid"))
+        .then(pl.lit(Status.INVALID))
         .when(pl.col("nine").is_in(list(fakes)))
-        .then(pl.lit("fake"))
+        .then(pl.lit(Status.FAKE))
         .when(pl.col("nine").str.starts_with("5"))
-        .then(pl.lit("company"))
-        .otherwise(pl.lit("valid"))
+        .then(pl.lit(Status.COMPANY))
+        .otherwise(pl.lit(Status.VALID))
     )
     work = work.with_columns(status.alias("status"))
     work = work.with_columns(
-        pl.when(pl.col("status").is_in(["valid", "fake", "company"]))
+        pl.when(pl.col("status").is_in([Status.VALID, Status.FAKE, Status.COMPANY]))
         .then(pl.col("nine"))
         .otherwise(pl.col("raw"))
         .alias("value")
     )
-    good = pl.col("status").is_in(["valid", "fake", "company"])
+    good = pl.col("status").is_in([Status.VALID, Status.FAKE, Status.COMPANY])
     flags = {
         "national-id-excel-number-repaired": pl.col("excel") & good,
         "national-id-padded": pl.col("padded") & good,
         "national-id-normalised": pl.col("separators") & good,
-        "national-id-bad-check-digit": pl.col("status") == "invalid",
-        "national-id-too-short": pl.col("status") == "too_short",
-        "national-id-not-a-number": pl.col("status") == "not_a_number",
-        "national-id-fake": pl.col("status") == "fake",
-        "national-id-company-number": pl.col("status") == "company",
+        "national-id-bad-check-digit": pl.col("status") == Status.INVALID,
+        "national-id-too-short": pl.col("status") == Status.TOO_SHORT,
+        "national-id-not-a-number": pl.col("status") == Status.NOT_A_NUMBER,
+        "national-id-fake": pl.col("status") == Status.FAKE,
+        "national-id-company-number": pl.col("status") == Status.COMPANY,
     }
     entries = ledger_.from_flags(work, field="national_id", flags=flags, before=pl.col("raw"), after=pl.col("value"))
     return FieldOutcome(
         columns={"national_id": work.get_column("value"), "national_id_status": work.get_column("status")},
         entries=entries,
-        usable=work.select((pl.col("status") == "valid").fill_null(False)).to_series(),
+        usable=work.select((pl.col("status") == Status.VALID).fill_null(False)).to_series(),
     )

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 from rapidfuzz.distance import OSA
 
+from pipeline.fields import Status
 from pipeline.fields.ids import nine_digits
 from pipeline.stages.dedupe.compare import birth_date_typo, yyyymmdd
 from pipeline.stages.dedupe.decide import HARD_RULES
@@ -67,7 +68,7 @@ def cluster(
     facts = records.select(
         "__i",
         nine_digits(pl.col("national_id")),
-        pl.when((pl.col("national_id_status") == "valid") & ("two_ids" in hard_rules))
+        pl.when((pl.col("national_id_status") == Status.VALID) & ("two_ids" in hard_rules))
         .then(pl.col("national_id"))
         .alias("valid_id"),
         pl.when("birth_dates" in hard_rules).then(pl.col("birth_date")).alias("birth_date"),

@@ -21,6 +21,7 @@ import polars as pl
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
+from pipeline.fields import Status
 from pipeline.fields.ids import NOT_AN_IDENTITY, nine_digits
 from pipeline.stages.dedupe.decide import HARD_RULES
 from pipeline.stages.dedupe.names import given_name_table, skeleton_lists
@@ -201,7 +202,7 @@ def encode(records: pl.DataFrame) -> Encoded:
     (street,), streets = _codes(records.get_column("street"))
     (house,), _ = _codes(records.get_column("house_number"))
     (zip_,), zips = _codes(records.get_column("zip"))
-    valid = lambda c: (pl.col(c) == "valid").fill_null(False)  # noqa: E731
+    valid = lambda c: (pl.col(c) == Status.VALID).fill_null(False)  # noqa: E731
     flags = records.select(
         valid("phone_mobile_status").alias("mobile_ok"),
         valid("phone_other_status").alias("other_ok"),

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 
 import polars as pl
 
+from pipeline.fields import STATUS_COLUMNS, Status
+
 # the survivorship rules a rules file may name (``dedupe.yaml`` ``survivorship``)
 SURVIVORSHIP = (
     "most_complete",
@@ -32,12 +34,6 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "email": ("email", "email_status", "email_domain"),
     "city": ("city", "city_district", "city_code"),
 }
-_STATUS = {
-    "national_id": "national_id_status",
-    "phone_mobile": "phone_mobile_status",
-    "phone_other": "phone_other_status",
-    "email": "email_status",
-}
 
 
 def _recency() -> pl.Expr:
@@ -52,8 +48,8 @@ def _rank(field: str, rule: str) -> pl.Expr:
     if rule == "most_recent":
         return present + _recency()
     if rule == "valid_most_recent":
-        status = _STATUS.get(field)
-        valid = (pl.col(status) == "valid").fill_null(False).cast(pl.Int64) * 10**11 if status else pl.lit(0)
+        status = STATUS_COLUMNS.get(field)
+        valid = (pl.col(status) == Status.VALID).fill_null(False).cast(pl.Int64) * 10**11 if status else pl.lit(0)
         return present + valid + _recency()
     # most_complete: the longest value
     return present + pl.col(field).cast(pl.String).str.len_chars().fill_null(0).cast(pl.Int64) * 10**9 + _recency()
