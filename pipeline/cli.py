@@ -59,6 +59,7 @@ def main_options(
 ) -> None:
     """Clean, validate, deduplicate and score loyalty-club member files."""
 
+
 RulesOpt = Annotated[
     Path | None,
     typer.Option(

@@ -17,10 +17,11 @@ import polars as pl
 from pipeline import export, gates
 from pipeline import ledger as ledger_
 from pipeline.catalogue import CATALOGUE
-from pipeline.errors import InputError
+from pipeline.decisions import read_decisions_file
 from pipeline.ingest import RawTable, read_member_file
 from pipeline.mapping import HeaderMatcher, map_columns, require_identifying
 from pipeline.options import RunOptions
+from pipeline.previous import read_previous
 from pipeline.report import build_report, render_html
 from pipeline.results import RunResult, StageTiming
 from pipeline.rules import Rules
@@ -28,7 +29,7 @@ from pipeline.spill import Spill
 from pipeline.stages import StageResult
 from pipeline.stages.clean import clean, phone_counts
 from pipeline.stages.conform import conform
-from pipeline.stages.dedupe import DedupeOutcome, deduplicate, read_decisions
+from pipeline.stages.dedupe import DedupeOutcome, deduplicate
 from pipeline.stages.enrich import enrich
 from pipeline.stages.quarantine import quarantine
 from pipeline.stages.score import NAIVE_COLUMNS, as_of_date, club_figures, rfm_and_value, score
@@ -251,8 +252,8 @@ def process(
             timings=tuple(clock.timings),
             stats=MappingProxyType({**stats, "gates": gate_figures}),
         )
-    decisions = _read_decisions(options.decisions) if options.decisions else None
-    previous = _read_previous(options.previous) if options.previous else None
+    decisions = read_decisions_file(options.decisions) if options.decisions else None
+    previous = read_previous(options.previous) if options.previous else None
     deduped: DedupeOutcome = clock.run(
         "dedupe",
         kept.height,
@@ -321,35 +322,6 @@ def _with_titles(ledger: pl.LazyFrame) -> pl.LazyFrame:
         "before",
         "after",
     )
-
-
-def _read_previous(folder: Path) -> pl.DataFrame:
-    """Last run's golden records (``members_clean.parquet`` in its output folder)."""
-    path = Path(folder) / "members_clean.parquet"
-    if not path.exists():
-        raise InputError("is not a cleanse output folder (no members_clean.parquet in it)", path=folder)
-    try:
-        return pl.read_parquet(path)
-    except Exception as exc:
-        raise InputError(f"members_clean.parquet cannot be read ({exc})", path=folder) from exc
-
-
-def _read_decisions(path: Path) -> pl.DataFrame:
-    """A person's decisions: the review.xlsx of an earlier run with its decision column filled in."""
-    if not Path(path).exists():
-        raise InputError("decisions file does not exist", path=path)
-    try:
-        frame = (
-            pl.read_excel(path, infer_schema_length=0)
-            if Path(path).suffix.lower() in (".xlsx", ".xlsm")
-            else pl.read_csv(path, infer_schema=False)
-        )
-    except Exception as exc:
-        raise InputError(f"decisions file cannot be read ({exc})", path=path) from exc
-    try:
-        return read_decisions(frame)
-    except InputError as exc:
-        raise InputError(exc.message, path=path) from exc
 
 
 def default_out(path: Path | str) -> Path:

@@ -14,10 +14,12 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.rulefile import load_rules
-from pipeline.rules import HARD_RULES, Rules
+from pipeline.rules import Rules
 from pipeline.runner import RunOptions, process
 from pipeline.stages.dedupe.blocking import KEY_COLUMNS, candidate_pairs
 from pipeline.stages.dedupe.compare import compare
+from pipeline.stages.dedupe.decide import HARD_RULES
+from pipeline.stages.dedupe.explain import with_reasons
 from pipeline.stages.dedupe.model import estimate_m, estimate_u, score_pairs
 from tests.conftest import SAMPLE
 
@@ -355,18 +357,18 @@ def test_pair_scores_are_symmetric(fitted: tuple[pl.DataFrame, object], i: int, 
 def test_pairs_scored_in_slices_score_as_in_one(
     fitted: tuple[pl.DataFrame, object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pipeline.stages.dedupe as dedupe_
+    from pipeline.stages.dedupe import explain as explain_
     from pipeline.stages.dedupe import model as model_
 
     records, model = fitted
     compared = compare(records, candidate_pairs(records)[0])
     whole = score_pairs(compared, records, model)  # type: ignore[arg-type]
-    reasons = dedupe_.with_reasons(whole).get_column("reason").cast(pl.String)
+    reasons = with_reasons(whole).get_column("reason").cast(pl.String)
     monkeypatch.setattr(model_, "SCORE_CHUNK_PAIRS", 97)  # slices that end anywhere, the last one short
-    monkeypatch.setattr(dedupe_, "SCORE_CHUNK_PAIRS", 97)
+    monkeypatch.setattr(explain_, "SCORE_CHUNK_PAIRS", 97)
     assert compared.height > 10 * 97
     assert_frame_equal(score_pairs(compared, records, model), whole)  # type: ignore[arg-type]
-    assert dedupe_.with_reasons(whole).get_column("reason").cast(pl.String).to_list() == reasons.to_list()
+    assert with_reasons(whole).get_column("reason").cast(pl.String).to_list() == reasons.to_list()
     assert reasons.n_unique() > 20
     # the name weights read the frequency of each pair's own name: the slices must not shift them
     assert whole.get_column("w_last_name").n_unique() > 20
@@ -431,8 +433,7 @@ def test_bad_decisions_file_is_exit_2(tmp_path: Path) -> None:
 
 
 def test_blocking_builds_every_key_the_rules_accept(fitted: tuple[pl.DataFrame, object]) -> None:
-    from pipeline.rules import BLOCKING_KEYS
-    from pipeline.stages.dedupe.blocking import KEY_EXPRS, key_table
+    from pipeline.stages.dedupe.blocking import BLOCKING_KEYS, KEY_EXPRS, key_table
 
     records, _ = fitted
     assert set(KEY_EXPRS) == set(BLOCKING_KEYS)
