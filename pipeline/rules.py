@@ -98,6 +98,11 @@ class DedupeRules:
     merge: float
     merge_without_identifier: float
     review: float
+    name_close: float  # Jaro-Winkler of two names at or above: close (level 2)
+    name_near: float  # ... at or above: near (level 1)
+    swap_margin: float  # first and last name read swapped when that scores this much better
+    email_close: float  # Jaro-Winkler of two e-mail addresses at or above: level 1
+    street_close: float  # token-set ratio (0-100) of two streets at or above: level 1
     hard_rules: tuple[str, ...]
     u_sample_pairs: int
     em_iterations: int

@@ -188,6 +188,13 @@ SPECS: dict[str, Spec] = {
             "merge_without_identifier": _prob("merge_without_identifier", 0.999),
             "review": _prob("review", 0.60),
         },
+        "comparison": {
+            "name_close": Key("number", "name_close", 0.92, lo=0, hi=1),
+            "name_near": Key("number", "name_near", 0.80, lo=0, hi=1),
+            "swap_margin": Key("number", "swap_margin", 0.2, lo=0, hi=2),
+            "email_close": Key("number", "email_close", 0.9, lo=0, hi=1),
+            "street_close": Key("number", "street_close", 90.0, lo=0, hi=100),
+        },
         "hard_rules": Key("choices", "hard_rules", list(HARD_RULES), allowed=HARD_RULES, noun="hard rule"),
         "model": {
             "u_sample_pairs": Key("int", "u_sample_pairs", 200_000),

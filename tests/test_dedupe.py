@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -335,7 +336,10 @@ def fitted() -> tuple[pl.DataFrame, object]:
     records = result.members.sort("source_row").with_row_index("__i")
     pairs, _ = candidate_pairs(records)
     model = estimate_m(
-        compare(records, pairs), estimate_u(records, sample=50_000, seed=1), iterations=30, records=records.height
+        compare(records, pairs, rules=RULES.dedupe),
+        estimate_u(records, rules=dataclasses.replace(RULES.dedupe, u_sample_pairs=50_000, seed=1)),
+        iterations=30,
+        records=records.height,
     )
     return records, model
 
@@ -348,8 +352,8 @@ def test_pair_scores_are_symmetric(fitted: tuple[pl.DataFrame, object], i: int, 
         return
     forward = pl.DataFrame({"i": [i], "j": [j], "keys": [1]}).cast({"i": pl.UInt32, "j": pl.UInt32})
     backward = pl.DataFrame({"i": [j], "j": [i], "keys": [1]}).cast({"i": pl.UInt32, "j": pl.UInt32})
-    a = score_pairs(compare(records, forward), records, model)  # type: ignore[arg-type]
-    b = score_pairs(compare(records, backward), records, model)  # type: ignore[arg-type]
+    a = score_pairs(compare(records, forward, rules=RULES.dedupe), records, model)  # type: ignore[arg-type]
+    b = score_pairs(compare(records, backward, rules=RULES.dedupe), records, model)  # type: ignore[arg-type]
     assert a.select(pl.selectors.starts_with("lvl_")).row(0) == b.select(pl.selectors.starts_with("lvl_")).row(0)
     assert a["match_probability"][0] == pytest.approx(b["match_probability"][0], rel=1e-9)
 
@@ -361,7 +365,7 @@ def test_pairs_scored_in_slices_score_as_in_one(
     from pipeline.stages.dedupe import model as model_
 
     records, model = fitted
-    compared = compare(records, candidate_pairs(records)[0])
+    compared = compare(records, candidate_pairs(records)[0], rules=RULES.dedupe)
     whole = score_pairs(compared, records, model)  # type: ignore[arg-type]
     reasons = with_reasons(whole).get_column("reason").cast(pl.String)
     monkeypatch.setattr(model_, "SCORE_CHUNK_PAIRS", 97)  # slices that end anywhere, the last one short
@@ -611,3 +615,15 @@ def test_two_neighbouring_digits_swapped_in_a_birth_date_are_a_typo_not_two_peop
     )
     typo = birth_date_typo(yyyymmdd(pl.col("a")), yyyymmdd(pl.col("b")))
     assert frame.select(typo).to_series().to_list() == [True, True, True, False]
+
+
+def test_comparison_thresholds_are_rules(tmp_path: Path) -> None:
+    """The levels' thresholds come from dedupe.yaml: a stricter name threshold turns a near name into a miss."""
+    path = tmp_path / "m.csv"
+    path.write_text("מספר חבר,שם פרטי,שם משפחה\n1,Tamirez,Levi\n2,Tamirem,Levi\n", encoding="utf-8")
+    members = process(path, rules=RULES, options=RunOptions(stop_after="quarantine")).members
+    records = members.sort("source_row").with_row_index("__i")
+    pairs = pl.DataFrame({"i": [0], "j": [1]}, schema={"i": pl.UInt32, "j": pl.UInt32})
+    assert compare(records, pairs, rules=RULES.dedupe).get_column("lvl_first_name").item() in (1, 2)
+    strict = dataclasses.replace(RULES.dedupe, name_close=0.99, name_near=0.99)
+    assert compare(records, pairs, rules=strict).get_column("lvl_first_name").item() == 0

@@ -142,11 +142,11 @@ def _scored(
     """Compare the pairs, fit the model, score them, decide each one's band and say why: the scored pairs, and
     the model's figures."""
     encoded = encode(records) if pairs.height else None  # once, for the candidate pairs and the random pairs
-    compared = compare(records, pairs, encoded=encoded) if pairs.height else None
+    compared = compare(records, pairs, rules=rules, encoded=encoded) if pairs.height else None
     if compared is None or compared.height == 0:
         empty = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64})
         return empty, {"pairs": 0}
-    u = estimate_u(records, sample=rules.u_sample_pairs, seed=rules.seed, encoded=encoded)
+    u = estimate_u(records, rules=rules, encoded=encoded)
     model = estimate_m(compared, u, iterations=rules.em_iterations, records=records.height)
     scored = score_pairs(compared, records, model)
     model_stats: dict[str, object] = {

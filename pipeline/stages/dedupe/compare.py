@@ -2,13 +2,14 @@
 functions (``process.cpdist``) over whole columns, never a Python loop over pairs.
 
 Levels (higher is stronger agreement; -1 means one side is empty, which is no evidence either way):
-first_name 4 same, 3 nickname/cognate/transliteration, 2 Jaro-Winkler >= 0.92, 1 >= 0.80, 0 different;
-last_name 4 same, 3 transliteration, 2 JW >= 0.92, 1 >= 0.80, 0 different (names compared in the better of the
-straight and the swapped order); birth_date 2 same, 1 a typo (day and month swapped, one digit off), 0 different;
-phone 2 a shared valid number, 1 one digit off, 0 different; email 2 same, 1 same mailbox name or JW >= 0.9,
-0 different; national_id 2 same, 1 one digit off or two swapped, 0 different; city 1 same, 0 different;
-street 2 same street and number, 1 similar street (token set >= 90), 0 different; zip (postcode) 2 same, 1 one
-digit off or two swapped, 0 different.
+first_name 4 same, 3 nickname/cognate/transliteration, 2 Jaro-Winkler >= name_close, 1 >= name_near, 0 different;
+last_name 4 same, 3 transliteration, 2 JW >= name_close, 1 >= name_near, 0 different (names compared in the better
+of the straight and the swapped order: swapped when it scores more than swap_margin better); birth_date 2 same,
+1 a typo (day and month swapped, one digit off), 0 different; phone 2 a shared valid number, 1 one digit off,
+0 different; email 2 same, 1 same mailbox name or JW >= email_close, 0 different; national_id 2 same, 1 one digit
+off or two swapped, 0 different; city 1 same, 0 different; street 2 same street and number, 1 similar street
+(token set >= street_close), 0 different; zip (postcode) 2 same, 1 one digit off or two swapped, 0 different.
+The thresholds are the rules' (``dedupe.yaml`` ``comparison``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
 from pipeline.fields import Status
 from pipeline.fields.ids import NOT_AN_IDENTITY, nine_digits
+from pipeline.rules import DedupeRules
 from pipeline.stages.dedupe.decide import HARD_RULES
 from pipeline.stages.dedupe.names import given_name_table, skeleton_lists
 
@@ -244,7 +246,9 @@ def in_slices(frame: pl.DataFrame, rows: int, fn: Callable[[pl.DataFrame], pl.Da
     return pl.concat([fn(part) for part in frame.iter_slices(rows)])
 
 
-def compare(records: pl.DataFrame, pairs: pl.DataFrame, *, encoded: Encoded | None = None) -> pl.DataFrame:
+def compare(
+    records: pl.DataFrame, pairs: pl.DataFrame, *, rules: DedupeRules, encoded: Encoded | None = None
+) -> pl.DataFrame:
     """Pairs with one ``lvl_<field>`` column per comparison, plus the facts the hard rules need.
 
     Pairs are compared in chunks: each chunk's working frame (both sides of every pair) is dropped before the
@@ -252,11 +256,11 @@ def compare(records: pl.DataFrame, pairs: pl.DataFrame, *, encoded: Encoded | No
     a caller that compares several sets of pairs of the same records.
     """
     coded, values, facts = encoded or encode(records)
-    return in_slices(pairs, CHUNK_PAIRS, lambda chunk: _compare(coded, chunk, values, facts))
+    return in_slices(pairs, CHUNK_PAIRS, lambda chunk: _compare(coded, chunk, values, facts, rules=rules))
 
 
 def _compare(
-    coded: pl.DataFrame, pairs: pl.DataFrame, values: dict[str, pl.Series], facts: pl.DataFrame
+    coded: pl.DataFrame, pairs: pl.DataFrame, values: dict[str, pl.Series], facts: pl.DataFrame, *, rules: DedupeRules
 ) -> pl.DataFrame:
     i, j = pairs.get_column("i"), pairs.get_column("j")
     p = pl.concat(
@@ -293,7 +297,7 @@ def _compare(
     )
     straight = f_ab + l_ab + bonus["straight"].to_numpy()
     crossed = f_x + l_x + bonus["swapped"].to_numpy()
-    swap = crossed > straight + 0.2
+    swap = crossed > straight + rules.swap_margin
     p = p.with_columns(
         pl.Series("__swap", swap),
         pl.Series("__jw_first", np.where(swap, f_x, f_ab)),
@@ -320,9 +324,9 @@ def _compare(
             .then(4)
             .when(alias.fill_null(False))
             .then(3)
-            .when(score >= 0.92)
+            .when(score >= rules.name_close)
             .then(2)
-            .when(score >= 0.80)
+            .when(score >= rules.name_near)
             .then(1)
             .otherwise(0)
         )
@@ -344,10 +348,17 @@ def _compare(
         _pairwise_codes(p["mobile_a"], p["mobile_b"], values["phone"], Levenshtein.distance, empty_read=False, cutoff=1)
         == 1
     )
-    email_jw = _pairwise_codes(p["email_a"], p["email_b"], values["email"], jw, empty_read=False, cutoff=0.9)
+    email_jw = _pairwise_codes(
+        p["email_a"], p["email_b"], values["email"], jw, empty_read=False, cutoff=rules.email_close
+    )
     id_close = _pairwise_codes(p["nid_a"], p["nid_b"], values["id"], OSA.distance, empty_read=False, cutoff=1) <= 1
     street_sim = _pairwise_codes(
-        p["street_a"], p["street_b"], values["street"], fuzz.token_set_ratio, empty_read=False, cutoff=90
+        p["street_a"],
+        p["street_b"],
+        values["street"],
+        fuzz.token_set_ratio,
+        empty_read=False,
+        cutoff=rules.street_close,
     )
     zip_close = _pairwise_codes(p["zip_a"], p["zip_b"], values["zip"], OSA.distance, empty_read=False, cutoff=1) <= 1
     p = p.with_columns(
@@ -384,7 +395,7 @@ def _compare(
         .then(-1)
         .when(same("email"))
         .then(2)
-        .when(same("local") | (pl.col("__email_jw") >= 0.9))
+        .when(same("local") | (pl.col("__email_jw") >= rules.email_close))
         .then(1)
         .otherwise(0)
         .alias("lvl_email"),
@@ -401,7 +412,7 @@ def _compare(
         .then(-1)
         .when(same("street") & same("house"))
         .then(2)
-        .when(pl.col("__street") >= 90)
+        .when(pl.col("__street") >= rules.street_close)
         .then(1)
         .otherwise(0)
         .alias("lvl_street"),
