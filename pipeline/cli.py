@@ -153,8 +153,9 @@ def run(
     """Clean a member file and write the clean table, merge map, quarantine, ledger and report."""
     from pipeline.console import StageProgress, print_mapping, print_summary
     from pipeline.mapping import parse_overrides
+    from pipeline.outputs import default_out, write_outputs
     from pipeline.rulefile import load_rules
-    from pipeline.runner import RunOptions, default_out, process, write_outputs
+    from pipeline.runner import RunOptions, process
 
     console = Console(stderr=False, quiet=quiet, highlight=False)
     with _errors(verbose):
