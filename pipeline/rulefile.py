@@ -8,15 +8,12 @@ reported together, each with its file, line and, for an unknown key, the nearest
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-
-import yaml
 
 from pipeline.catalogue import CATALOGUE, SEVERITIES
 from pipeline.errors import RulesError
@@ -33,6 +30,7 @@ from pipeline.rules import (
     Segment,
 )
 from pipeline.rulespec import CONVERT, SPECS, Key, Spec, leaves
+from pipeline.ruleyaml import Doc, Problems, nearest, read_yaml
 
 # ---------------------------------------------------------------------------------------------- reading
 
@@ -45,85 +43,10 @@ def default_rules_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "rules"
 
 
-@dataclass
-class _Doc:
-    path: Path
-    data: Any
-    lines: dict[tuple[Any, ...], int]
-
-    def at(self, keypath: tuple[Any, ...]) -> str:
-        for cut in range(len(keypath), -1, -1):
-            if keypath[:cut] in self.lines:
-                return f"line {self.lines[keypath[:cut]]}"
-        return "line 1"
-
-
-def _read_yaml(path: Path) -> _Doc:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesError([f"cannot read rules file: {exc}"], path=path) from exc
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise RulesError([f"{where}not valid YAML ({problem})"], path=path) from exc
-    lines: dict[tuple[Any, ...], int] = {}
-
-    def walk(n: yaml.Node | None, keypath: tuple[Any, ...]) -> None:
-        if n is None:
-            return
-        lines[keypath] = n.start_mark.line + 1
-        if isinstance(n, yaml.MappingNode):
-            for key_node, value_node in n.value:
-                walk(value_node, (*keypath, key_node.value))
-                lines[(*keypath, key_node.value)] = key_node.start_mark.line + 1
-        elif isinstance(n, yaml.SequenceNode):
-            for i, item in enumerate(n.value):
-                walk(item, (*keypath, i))
-
-    walk(node, ())
-    return _Doc(path, {} if data is None else data, lines)
-
-
-def _nearest(word: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.5)
-    return f" (did you mean {close[0]!r}?)" if close else f" (valid: {', '.join(sorted(options))})"
-
-
-class _Checker:
-    """Collects problems with file and line, so a user sees all of them at once."""
-
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def add(self, doc: _Doc, keypath: tuple[Any, ...], message: str) -> None:
-        self.problems.append(f"{doc.path}: {doc.at(keypath)}: {message}")
-
-    def keys(self, doc: _Doc, value: Any, keypath: tuple[Any, ...], allowed: list[str]) -> bool:
-        if not isinstance(value, dict):
-            self.add(doc, keypath, f"expected a mapping of keys, got {type(value).__name__}")
-            return False
-        for key in value:
-            if str(key) not in allowed:
-                self.add(doc, (*keypath, key), f"unknown key {key!r}{_nearest(str(key), allowed)}")
-        return True
-
-    def typed(self, doc: _Doc, value: Any, keypath: tuple[Any, ...], kind: type | tuple[type, ...], what: str) -> bool:
-        # YAML's true/false are ints to Python; never accept them where a number is asked for
-        ok = not (isinstance(value, bool) and kind in (int, float, (int, float))) and isinstance(value, kind)
-        if not ok:
-            self.add(doc, keypath, f"{'.'.join(map(str, keypath))} must be {what}, got {value!r}")
-        return ok
-
-
 # ------------------------------------------------------------------------------------------ validation
 
 
-def _str_list(check: _Checker, doc: _Doc, value: Any, keypath: tuple[Any, ...]) -> bool:
+def _str_list(check: Problems, doc: Doc, value: Any, keypath: tuple[Any, ...]) -> bool:
     label = ".".join(map(str, keypath))
     if not isinstance(value, list):
         check.add(doc, keypath, f"{label} must be a list of text values")
@@ -148,7 +71,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check_value(check: _Checker, doc: _Doc, key: Key, value: Any, where: tuple[Any, ...]) -> None:
+def _check_value(check: Problems, doc: Doc, key: Key, value: Any, where: tuple[Any, ...]) -> None:
     """One key's value against its declaration (``pipeline.rulespec``)."""
     label = ".".join(map(str, where))
     kind, allowed = key.kind, list(key.allowed or ())
@@ -160,10 +83,10 @@ def _check_value(check: _Checker, doc: _Doc, key: Key, value: Any, where: tuple[
             return
         for i, item in enumerate(value):
             if item not in allowed:
-                check.add(doc, (*where, i), f"unknown {key.noun} {item!r}{_nearest(str(item), allowed)}")
+                check.add(doc, (*where, i), f"unknown {key.noun} {item!r}{nearest(str(item), allowed)}")
     elif kind == "choice":
         if value not in allowed:
-            check.add(doc, where, f"unknown {key.noun} {value!r}{_nearest(str(value), allowed)}")
+            check.add(doc, where, f"unknown {key.noun} {value!r}{nearest(str(value), allowed)}")
     elif kind in ("int", "number"):
         if kind == "int":
             ok = check.typed(doc, value, where, int, "a whole number")
@@ -197,7 +120,7 @@ def _check_value(check: _Checker, doc: _Doc, key: Key, value: Any, where: tuple[
             values = list(key.values or ())
             for name, rule in (value or {}).items():
                 if rule not in values:
-                    check.add(doc, (*where, name), f"unknown {key.noun} {rule!r}{_nearest(str(rule), values)}")
+                    check.add(doc, (*where, name), f"unknown {key.noun} {rule!r}{nearest(str(rule), values)}")
     elif kind == "severities":
         if check.keys(doc, value or {}, where, allowed):
             for code, level in (value or {}).items():
@@ -230,7 +153,7 @@ def _check_value(check: _Checker, doc: _Doc, key: Key, value: Any, where: tuple[
             )
 
 
-def _check_spec(check: _Checker, doc: _Doc, data: Any, spec: Spec, where: tuple[Any, ...] = ()) -> None:
+def _check_spec(check: Problems, doc: Doc, data: Any, spec: Spec, where: tuple[Any, ...] = ()) -> None:
     """A section (or a part of one) against its spec: unknown keys named with the nearest known one, each value
     against its key's kind."""
     allowed = list(spec) + (["replace"] if not where else [])
@@ -245,7 +168,7 @@ def _check_spec(check: _Checker, doc: _Doc, data: Any, spec: Spec, where: tuple[
             _check_spec(check, doc, data[name] if data[name] is not None else {}, node, (*where, name))
 
 
-def _check_dedupe(check: _Checker, doc: _Doc, data: Any) -> None:
+def _check_dedupe(check: Problems, doc: Doc, data: Any) -> None:
     _check_spec(check, doc, data, SPECS["dedupe"])
     thresholds = data.get("thresholds") if isinstance(data, dict) else None
     if isinstance(thresholds, dict):
@@ -262,7 +185,7 @@ def _default(section: str, path: tuple[str, ...]) -> Any:
     return node.default
 
 
-def _check_gates(check: _Checker, doc: _Doc, data: Any) -> None:
+def _check_gates(check: Problems, doc: Doc, data: Any) -> None:
     if not check.keys(doc, data, (), ["replace", "gates"]):
         return
     items = data.get("gates") or []
@@ -281,7 +204,7 @@ def _check_gates(check: _Checker, doc: _Doc, data: Any) -> None:
         if isinstance(metric, str) and not metric_known(metric, catalogue):
             head, _, tail = metric.partition(":")
             options = catalogue if head in ("check_pct", "check_count") else list(FIELDS)
-            hint = _nearest(tail, options) if tail else ""
+            hint = nearest(tail, options) if tail else ""
             check.add(doc, (*where, "metric"), f"unknown metric {metric!r}{hint}")
         directions = [d for d in ("min", "max") if d in item]
         if len(directions) != 1:
@@ -297,7 +220,7 @@ def _check_gates(check: _Checker, doc: _Doc, data: Any) -> None:
             check.typed(doc, item["max_drop"], (*where, "max_drop"), (int, float), "a number")
 
 
-_VALIDATORS: dict[str, Callable[[_Checker, _Doc, Any], None]] = {
+_VALIDATORS: dict[str, Callable[[Problems, Doc, Any], None]] = {
     "columns": lambda check, doc, data: _check_spec(check, doc, data, SPECS["columns"]),
     "checks": lambda check, doc, data: _check_spec(check, doc, data, SPECS["checks"]),
     "fields": lambda check, doc, data: _check_spec(check, doc, data, SPECS["fields"]),
@@ -319,7 +242,7 @@ def _merge(base: Any, over: Any) -> Any:
     return over
 
 
-def _section_docs(path: Path, check: _Checker) -> list[tuple[str, _Doc, Any]]:
+def _section_docs(path: Path, check: Problems) -> list[tuple[str, Doc, Any]]:
     """(section, doc, data) for a rules file or every YAML file in a folder."""
     if path.is_dir():
         files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
@@ -329,14 +252,14 @@ def _section_docs(path: Path, check: _Checker) -> list[tuple[str, _Doc, Any]]:
         files = [path]
     else:
         raise RulesError(["no such rules file or folder"], path=path)
-    out: list[tuple[str, _Doc, Any]] = []
+    out: list[tuple[str, Doc, Any]] = []
     for file in files:
-        doc = _read_yaml(file)
+        doc = read_yaml(file)
         if file.stem in SECTIONS:
             out.append((file.stem, doc, doc.data))
         elif isinstance(doc.data, dict) and doc.data and all(k in SECTIONS for k in doc.data):
             for section, data in doc.data.items():
-                sub = _Doc(doc.path, data, {k[1:]: v for k, v in doc.lines.items() if k[:1] == (section,)})
+                sub = Doc(doc.path, data, {k[1:]: v for k, v in doc.lines.items() if k[:1] == (section,)})
                 out.append((section, sub, data))
         else:
             check.add(
@@ -350,7 +273,7 @@ def _section_docs(path: Path, check: _Checker) -> list[tuple[str, _Doc, Any]]:
 
 def load_rules(user: Path | str | None = None) -> Rules:
     """The shipped defaults, extended or replaced by the user's rules file or folder."""
-    check = _Checker()
+    check = Problems()
     merged: dict[str, Any] = {}
     sources: list[str] = []
     paths = [default_rules_dir()] + ([Path(user)] if user is not None else [])

@@ -506,7 +506,7 @@ def test_pairwise_fast_path_agrees_with_rapidfuzz(values: list[tuple[str | None,
     from rapidfuzz import process
     from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
-    from pipeline.stages.dedupe.compare import _pairwise
+    from pipeline.stages.dedupe.pairwise import pairwise as _pairwise
 
     a = pl.Series([x for x, _ in values], dtype=pl.String)
     b = pl.Series([y for _, y in values], dtype=pl.String)

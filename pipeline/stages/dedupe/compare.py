@@ -15,11 +15,10 @@ The thresholds are the rules' (``dedupe.yaml`` ``comparison``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import polars as pl
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
 from pipeline.fields import Status
@@ -27,6 +26,7 @@ from pipeline.fields.ids import NOT_AN_IDENTITY, nine_digits
 from pipeline.rules import DedupeRules
 from pipeline.stages.dedupe.decide import HARD_RULES
 from pipeline.stages.dedupe.names import given_name_table, skeleton_lists
+from pipeline.stages.dedupe.pairwise import codes, pairwise_codes, shared_lists
 
 COMPARISONS: dict[str, int] = {  # field -> number of levels (0..n-1)
     "first_name": 5,
@@ -96,94 +96,6 @@ def birth_date_typo(x: pl.Expr, y: pl.Expr) -> pl.Expr:
     return day_month_swapped | (digits_off == 1) | ((digits_off == 2) & neighbours_swapped)
 
 
-def _codes(*columns: pl.Series) -> tuple[list[pl.Series], pl.Series]:
-    """Dense codes for the values of one or more columns that share one code space (equal text, equal code; null
-    stays null), and the values by code. Code 0 is the empty text, which a null is scored as."""
-    distinct = pl.concat([c.drop_nulls() for c in columns]).unique()
-    values = pl.concat([pl.Series([""], dtype=pl.String), distinct])
-    lookup = pl.DataFrame({"v": distinct}).with_row_index("c", offset=1)
-    coded = [
-        c.rename("v").to_frame().join(lookup, on="v", how="left", maintain_order="left").get_column("c")
-        for c in columns
-    ]
-    return coded, values
-
-
-def _distinct_pairs(a: pl.Series, b: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The pairs of codes that differ (nulls as code 0): their positions, the distinct (a, b) among them, and for
-    each position the index of its distinct pair."""
-    x = a.fill_null(0).to_numpy().astype(np.uint64)
-    y = b.fill_null(0).to_numpy().astype(np.uint64)
-    where = np.flatnonzero(x != y)
-    distinct, inverse = np.unique((x[where] << np.uint64(32)) | y[where], return_inverse=True)
-    return (
-        where,
-        (distinct >> np.uint64(32)).astype(np.int64),
-        (distinct & np.uint64(0xFFFFFFFF)).astype(np.int64),
-        inverse,
-    )
-
-
-def _pairwise_codes(
-    a: pl.Series, b: pl.Series, values: pl.Series, scorer: Any, *, empty_read: bool = True, cutoff: float | None = None
-) -> np.ndarray:
-    """``scorer(values[a[k]], values[b[k]])`` for every k (nulls as ""), each distinct pair of different codes
-    scored once.
-
-    Turning millions of strings into Python objects for rapidfuzz costs more than the scoring, so only what needs
-    scoring crosses over: equal codes get the scorer's own answer for a value against itself, and candidate pairs
-    repeat value pairs heavily (most share a name or a city), so each distinct pair is scored once. With
-    ``empty_read=False`` pairs with an empty side are not scored (the caller never reads them); ``cutoff`` is
-    rapidfuzz's ``score_cutoff``, for a caller that only asks whether a score passes it.
-    """
-    out = np.full(len(a), process.cpdist(["x"], ["x"], scorer=scorer)[0], dtype=float)
-    if not empty_read:
-        both = a.is_not_null() & b.is_not_null()
-        a, b = a.filter(both), b.filter(both)
-        into = np.flatnonzero(both.to_numpy())
-    where, da, db, inverse = _distinct_pairs(a, b)
-    if len(where):
-        pick = lambda codes: values.gather(codes).to_list()  # noqa: E731
-        scored = process.cpdist(pick(da), pick(db), scorer=scorer, score_cutoff=cutoff, workers=-1)
-        out[where if empty_read else into[where]] = np.asarray(scored, dtype=float)[inverse]
-    return out
-
-
-def _pairwise(a: pl.Series, b: pl.Series, scorer: Any) -> np.ndarray:
-    """``scorer(a[k], b[k])`` for every k, nulls as "" (the fast path of ``_pairwise_codes`` on plain text)."""
-    (ca, cb), values = _codes(a, b)
-    return _pairwise_codes(ca, cb, values, scorer)
-
-
-def _shared_lists(a: pl.Series, b: pl.Series, facts: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
-    """Whether names ``a[k]`` and ``b[k]`` (codes) share a skeleton, and a canonical name, worked out once per
-    distinct pair of codes. Equal codes share whatever their one list holds."""
-    has = facts.select("code", (pl.col("skel").list.len() > 0).alias("s"), (pl.col("canon").list.len() > 0).alias("c"))
-    same = a.rename("code").to_frame().join(has, on="code", how="left", maintain_order="left")
-    skel = same.get_column("s").fill_null(False).to_numpy().copy()
-    canon = same.get_column("c").fill_null(False).to_numpy().copy()
-    where, da, db, inverse = _distinct_pairs(a, b)
-    if len(where):
-        known = facts.select("code", "skel", "canon")
-        both = (
-            pl.DataFrame({"a": da, "b": db})
-            .with_row_index("n")
-            .join(known.rename({"code": "a", "skel": "sa", "canon": "ca"}), on="a", how="left")
-            .join(known.rename({"code": "b", "skel": "sb", "canon": "cb"}), on="b", how="left")
-            .sort("n")
-            .select(
-                (pl.col("sa").list.set_intersection(pl.col("sb")).list.len() > 0).fill_null(False).alias("s"),
-                (pl.col("ca").list.set_intersection(pl.col("cb")).list.len() > 0).fill_null(False).alias("c"),
-            )
-        )
-        skel[where] = both.get_column("s").to_numpy()[inverse]
-        canon[where] = both.get_column("c").to_numpy()[inverse]
-    nulls = (a.is_null() | b.is_null()).to_numpy()
-    skel[nulls] = False
-    canon[nulls] = False
-    return pl.Series(skel), pl.Series(canon)
-
-
 Encoded = tuple[pl.DataFrame, dict[str, pl.Series], pl.DataFrame]
 
 
@@ -195,15 +107,15 @@ def encode(records: pl.DataFrame) -> Encoded:
     Returns the coded table (row k is record ``__i`` = k), the values of each code space, and the name facts."""
     records = records.select(SIDE_COLUMNS)  # a projection (no copy); a missing column fails here, by name
     email_text = records.get_column("email").str.to_lowercase()
-    (first, last), names = _codes(records.get_column("first_name_key"), records.get_column("last_name_key"))
-    (mobile, other), phones = _codes(records.get_column("phone_mobile"), records.get_column("phone_other"))
-    (email,), emails = _codes(email_text)
-    (local,), _ = _codes(email_text.str.extract(r"^([^@]+)@"))
-    (nid,), ids = _codes(records.select(nine_digits(pl.col("national_id"))).to_series())
-    (city,), _ = _codes(records.get_column("city"))
-    (street,), streets = _codes(records.get_column("street"))
-    (house,), _ = _codes(records.get_column("house_number"))
-    (zip_,), zips = _codes(records.get_column("zip"))
+    (first, last), names = codes(records.get_column("first_name_key"), records.get_column("last_name_key"))
+    (mobile, other), phones = codes(records.get_column("phone_mobile"), records.get_column("phone_other"))
+    (email,), emails = codes(email_text)
+    (local,), _ = codes(email_text.str.extract(r"^([^@]+)@"))
+    (nid,), ids = codes(records.select(nine_digits(pl.col("national_id"))).to_series())
+    (city,), _ = codes(records.get_column("city"))
+    (street,), streets = codes(records.get_column("street"))
+    (house,), _ = codes(records.get_column("house_number"))
+    (zip_,), zips = codes(records.get_column("zip"))
     valid = lambda c: (pl.col(c) == Status.VALID).fill_null(False)  # noqa: E731
     flags = records.select(
         valid("phone_mobile_status").alias("mobile_ok"),
@@ -273,12 +185,12 @@ def _compare(
     )
     jw = JaroWinkler.normalized_similarity
     names = values["name"]
-    f_ab = _pairwise_codes(p["first_a"], p["first_b"], names, jw)
-    l_ab = _pairwise_codes(p["last_a"], p["last_b"], names, jw)
-    f_x = _pairwise_codes(p["first_a"], p["last_b"], names, jw)
-    l_x = _pairwise_codes(p["last_a"], p["first_b"], names, jw)
+    f_ab = pairwise_codes(p["first_a"], p["first_b"], names, jw)
+    l_ab = pairwise_codes(p["last_a"], p["last_b"], names, jw)
+    f_x = pairwise_codes(p["first_a"], p["last_b"], names, jw)
+    l_x = pairwise_codes(p["last_a"], p["first_b"], names, jw)
     shared = {
-        (x, y): _shared_lists(p[f"{x}_a"], p[f"{y}_b"], facts)
+        (x, y): shared_lists(p[f"{x}_a"], p[f"{y}_b"], facts)
         for x, y in (("first", "first"), ("last", "last"), ("first", "last"), ("last", "first"))
     }
     p = p.with_columns(
@@ -345,14 +257,14 @@ def _compare(
         [y.is_not_null() for y in phones_b]
     )
     mobile_off = (
-        _pairwise_codes(p["mobile_a"], p["mobile_b"], values["phone"], Levenshtein.distance, empty_read=False, cutoff=1)
+        pairwise_codes(p["mobile_a"], p["mobile_b"], values["phone"], Levenshtein.distance, empty_read=False, cutoff=1)
         == 1
     )
-    email_jw = _pairwise_codes(
+    email_jw = pairwise_codes(
         p["email_a"], p["email_b"], values["email"], jw, empty_read=False, cutoff=rules.email_close
     )
-    id_close = _pairwise_codes(p["nid_a"], p["nid_b"], values["id"], OSA.distance, empty_read=False, cutoff=1) <= 1
-    street_sim = _pairwise_codes(
+    id_close = pairwise_codes(p["nid_a"], p["nid_b"], values["id"], OSA.distance, empty_read=False, cutoff=1) <= 1
+    street_sim = pairwise_codes(
         p["street_a"],
         p["street_b"],
         values["street"],
@@ -360,7 +272,7 @@ def _compare(
         empty_read=False,
         cutoff=rules.street_close,
     )
-    zip_close = _pairwise_codes(p["zip_a"], p["zip_b"], values["zip"], OSA.distance, empty_read=False, cutoff=1) <= 1
+    zip_close = pairwise_codes(p["zip_a"], p["zip_b"], values["zip"], OSA.distance, empty_read=False, cutoff=1) <= 1
     p = p.with_columns(
         yyyymmdd(da).alias("__ymd_a"),
         yyyymmdd(db).alias("__ymd_b"),
