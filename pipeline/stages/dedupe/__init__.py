@@ -20,7 +20,7 @@ from pipeline.stages import StageResult
 from pipeline.stages.dedupe.blocking import DECISION_BIT, candidate_pairs
 from pipeline.stages.dedupe.cluster import cluster
 from pipeline.stages.dedupe.compare import COMPARISONS, compare, encode
-from pipeline.stages.dedupe.decide import MERGING, bands
+from pipeline.stages.dedupe.decide import BANDS, MERGING, bands
 from pipeline.stages.dedupe.explain import ledger_entries, merge_map, pairs_output, review_sheet, with_reasons
 from pipeline.stages.dedupe.identity import stable_ids, with_previous
 from pipeline.stages.dedupe.model import estimate_m, estimate_u, score_pairs
@@ -67,7 +67,9 @@ def deduplicate(
     scored, model_stats = _scored(records, pairs, person, rules=d)
     del pairs  # the scored pairs hold what is needed of them
     review = review_sheet(scored, records) if scored.height else pl.DataFrame()
-    by_band = dict(scored.group_by("band").len().iter_rows()) if scored.height else {}
+    # in BANDS order: a group_by's order changes from run to run, and the report would with it
+    counts = dict(scored.group_by("band").len().iter_rows()) if scored.height else {}
+    by_band = {band: counts[band] for band in BANDS if band in counts}
     # pairs each "never merge" rule held (one pair may break several), of the rules the run applied
     held = {rule: int(scored.get_column(f"rule_{rule}").sum()) if scored.height else 0 for rule in d.hard_rules}
     # the four columns first, then the filter: a filter copies every column it carries (a third of 40M pairs merge)
