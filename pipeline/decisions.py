@@ -1,5 +1,5 @@
 """Reading a person's decisions (``cleanse run --decisions``): review.xlsx of an earlier run, decision column filled
-in. The words and the table deduplication replays are ``pipeline.stages.dedupe.decisions``'."""
+in. What the decisions say and how each finds its pair again is ``pipeline.stages.dedupe.decisions``."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.errors import InputError
-from pipeline.stages.dedupe.decisions import read_decisions
+from pipeline.stages.dedupe.decisions import Decisions, read_decisions
 
 
-def read_decisions_file(path: Path) -> pl.DataFrame:
+def read_decisions_file(path: Path) -> Decisions:
     """A person's decisions: the review.xlsx of an earlier run with its decision column filled in."""
     if not Path(path).exists():
         raise InputError("decisions file does not exist", path=path)

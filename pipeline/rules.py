@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-from pipeline.gates import Gate
+from typing import Literal
 
 SECTIONS = ("columns", "checks", "fields", "scoring", "gates", "dedupe")
 
@@ -109,6 +108,16 @@ class DedupeRules:
     seed: int
     survivorship_default: str
     survivorship: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str
+    metric: str
+    direction: Literal["min", "max"]
+    warn: float | None = None
+    fail: float | None = None
+    max_drop: float | None = None
 
 
 @dataclass(frozen=True)

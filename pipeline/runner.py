@@ -36,6 +36,8 @@ def process(
     """Read, map, clean and quarantine a member file, and build its golden records. Writes nothing."""
     options = options or RunOptions()
     clock = Clock(progress or Silent())
+    # a decisions file that cannot be used is refused before the work, not after cleaning the whole file
+    decisions = read_decisions_file(options.decisions) if options.decisions and options.stop_after == "all" else None
     matcher = HeaderMatcher(rules.columns)
     raw: RawTable = clock.run(
         "ingest",
@@ -88,7 +90,6 @@ def process(
             timings=tuple(clock.timings),
             stats=MappingProxyType({**stats, "gates": gate_figures}),
         )
-    decisions = read_decisions_file(options.decisions) if options.decisions else None
     previous = read_previous(options.previous) if options.previous else None
     deduped: DedupeOutcome = clock.run(
         "dedupe",

@@ -21,6 +21,7 @@ from pipeline.stages.dedupe.blocking import DECISION_BIT, candidate_pairs
 from pipeline.stages.dedupe.cluster import cluster
 from pipeline.stages.dedupe.compare import COMPARISONS, compare, encode
 from pipeline.stages.dedupe.decide import BANDS, MERGING, bands
+from pipeline.stages.dedupe.decisions import Decisions, locate
 from pipeline.stages.dedupe.explain import ledger_entries, merge_map, pairs_output, review_sheet, with_reasons
 from pipeline.stages.dedupe.identity import stable_ids, with_previous
 from pipeline.stages.dedupe.model import estimate_m, estimate_u, score_pairs
@@ -41,14 +42,15 @@ def deduplicate(
     /,
     *,
     rules: Rules,
-    decisions: pl.DataFrame | None = None,
+    decisions: Decisions | None = None,
     previous: pl.DataFrame | None = None,
     park: Callable[[pl.DataFrame, str], pl.LazyFrame] | None = None,
 ) -> DedupeOutcome:
     """Golden records from the kept members (``source_row`` plus cleaned fields).
 
-    With ``decisions`` (``pipeline.stages.dedupe.decisions.read_decisions``), a person's verdicts on pairs
-    overrule the model. With ``previous`` (last run's ``members_clean``), its golden records take part in
+    With ``decisions`` (a person's, from an earlier review.xlsx), each pair found again with the same records
+    (``decisions.locate``) is decided as the person said; the others are counted as ignored, never applied.
+    With ``previous`` (last run's ``members_clean``), its golden records take part in
     matching as identity-only records, so unchanged members keep their ``golden_id``; they never contribute values
     to survivorship.
 
@@ -61,7 +63,7 @@ def deduplicate(
     pairs, key_stats = candidate_pairs(
         records, keys=d.keys, max_block_size=d.max_block_size, max_pairs_per_record=d.max_pairs_per_record
     )
-    person = _decided(records, decisions)
+    person, decided = _decided(records, decisions)
     pairs = _with_decided(pairs, person)
     candidates = pairs.height
     scored, model_stats = _scored(records, pairs, person, rules=d)
@@ -102,6 +104,7 @@ def deduplicate(
         "model": model_stats,
         "clusters_merged": int((merged.group_by("golden_id").len().get_column("len") > 1).sum()),
         "identity": identity,
+        "decisions": decided,
     }
     ledger = ledger_.finish(ledger_entries(merged, review), severities=rules.checks.severity)
     result = StageResult(table=table, ledger=ledger, stats=stats)
@@ -117,17 +120,12 @@ def _records(members: pl.DataFrame, previous: pl.DataFrame | None) -> pl.DataFra
     return members.with_row_index("__i")
 
 
-def _decided(records: pl.DataFrame, decisions: pl.DataFrame | None) -> pl.DataFrame:
-    """A person's decisions as pairs of record numbers: ``i``, ``j``, ``same``."""
-    person = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "same": pl.Boolean})
-    if decisions is None or not decisions.height:
-        return person
-    rows = records.select("__i", "source_row")
-    return (
-        decisions.join(rows.rename({"__i": "i", "source_row": "source_row_a"}), on="source_row_a")
-        .join(rows.rename({"__i": "j", "source_row": "source_row_b"}), on="source_row_b")
-        .select("i", "j", "same")
-    )
+def _decided(records: pl.DataFrame, decisions: Decisions | None) -> tuple[pl.DataFrame, dict[str, object]]:
+    """A person's decisions as pairs of record numbers (``i``, ``j``, ``same``), and what was applied and ignored."""
+    if decisions is None:
+        return pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "same": pl.Boolean}), {}
+    person, located = locate(decisions, records)
+    return person, {**decisions.stats(), **located}
 
 
 def _with_decided(pairs: pl.DataFrame, person: pl.DataFrame) -> pl.DataFrame:

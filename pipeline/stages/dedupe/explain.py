@@ -13,6 +13,7 @@ from pipeline.checks import check
 from pipeline.stages.dedupe.blocking import key_names
 from pipeline.stages.dedupe.compare import COMPARISONS, in_slices
 from pipeline.stages.dedupe.decide import HARD_RULES
+from pipeline.stages.dedupe.decisions import fingerprints, has_member_numbers
 from pipeline.stages.dedupe.model import SCORE_CHUNK_PAIRS
 
 check(
@@ -158,12 +159,19 @@ def review_sheet(scored: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
     """The pairs a person must decide, side by side, with what agreed and what did not, and a decision column."""
     todo = scored.filter(pl.col("band") == "review")
     if todo.height == 0:
-        return pl.DataFrame(schema={"source_row_a": pl.Int64, "source_row_b": pl.Int64, "decision": pl.String})
+        return pl.DataFrame(
+            schema={"source_row_a": pl.Int64, "source_row_b": pl.Int64, "decision": pl.String}
+            | {f"fingerprint_{s}": pl.String for s in ("a", "b")}
+        )
     cols = [c for c in REVIEW_FIELDS if c in records.columns]
     # only the records under review (a few thousand of ten million) are cast to text and joined
     under_review = pl.concat([todo.get_column("i"), todo.get_column("j")]).unique().implode()
-    side = records.filter((pl.col("source_row") > 0) & pl.col("__i").is_in(under_review)).select(
-        "__i", "source_row", *[pl.col(c).cast(pl.String) for c in cols]
+    # what identifies each record beyond its row, for replaying the decision on another file: its member number
+    # and its fingerprint (see decisions.py)
+    side = records.filter((pl.col("source_row") > 0) & pl.col("__i").is_in(under_review))
+    ids = ["member_id"] if has_member_numbers(records) else []
+    side = side.select(
+        "__i", "source_row", *ids, fingerprints(side).alias("fingerprint"), *[pl.col(c).cast(pl.String) for c in cols]
     )
     agreed = [pl.when(pl.col(f"lvl_{c}") >= (COMPARISONS[c] - 1)).then(pl.lit(c)) for c in COMPARISONS]
     disagreed = [pl.when(pl.col(f"lvl_{c}") == 0).then(pl.lit(c)) for c in COMPARISONS]
@@ -172,20 +180,29 @@ def review_sheet(scored: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
             pl.concat_list(agreed).list.drop_nulls().list.join(", ").alias("agreed"),
             pl.concat_list(disagreed).list.drop_nulls().list.join(", ").alias("disagreed"),
         )
-        .join(side.rename({"__i": "i", "source_row": "source_row_a", **{c: f"a_{c}" for c in cols}}), on="i")
-        .join(side.rename({"__i": "j", "source_row": "source_row_b", **{c: f"b_{c}" for c in cols}}), on="j")
+        .join(_named(side, "a", ids=ids, fields=cols), on="i")
+        .join(_named(side, "b", ids=ids, fields=cols), on="j")
     )
     interleaved = [x for c in cols for x in (f"a_{c}", f"b_{c}")]
     return out.select(
         "source_row_a",
         "source_row_b",
+        *[f"member_id_{s}" for s in ("a", "b") if ids],
         pl.col("match_probability").round(3),
         "agreed",
         "disagreed",
         "reason",
         *interleaved,
         pl.lit("", pl.String).alias("decision"),
+        "fingerprint_a",
+        "fingerprint_b",
     ).sort("match_probability", descending=True)
+
+
+def _named(side: pl.DataFrame, which: str, *, ids: list[str], fields: list[str]) -> pl.DataFrame:
+    """The records of one side of the review pairs under that side's names: ``i``, ``source_row_a``, ``a_email``."""
+    own = {c: f"{c}_{which}" for c in ["source_row", *ids, "fingerprint"]}
+    return side.rename({"__i": "i" if which == "a" else "j", **own, **{c: f"{which}_{c}" for c in fields}})
 
 
 def merge_map(records: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
