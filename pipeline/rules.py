@@ -105,6 +105,7 @@ class DedupeRules:
     hard_rules: tuple[str, ...]
     u_sample_pairs: int
     em_iterations: int
+    prior_records: int  # the prior is worked out as if the file held at least this many records
     seed: int
     survivorship_default: str
     survivorship: Mapping[str, str]

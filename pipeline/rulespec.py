@@ -199,6 +199,7 @@ SPECS: dict[str, Spec] = {
         "model": {
             "u_sample_pairs": Key("int", "u_sample_pairs", 200_000),
             "em_iterations": Key("int", "em_iterations", 30),
+            "prior_records": Key("int", "prior_records", 2_000),
             "seed": Key("int", "seed", 1),
         },
         "survivorship": {

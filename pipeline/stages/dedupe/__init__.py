@@ -18,13 +18,13 @@ from pipeline import ledger as ledger_
 from pipeline.rules import DedupeRules, Rules
 from pipeline.stages import StageResult
 from pipeline.stages.dedupe.blocking import DECISION_BIT, candidate_pairs
-from pipeline.stages.dedupe.cluster import cluster
-from pipeline.stages.dedupe.compare import COMPARISONS, compare, encode
+from pipeline.stages.dedupe.cluster import cannot_links, cluster
+from pipeline.stages.dedupe.compare import COMPARISONS, Encoded, compare, encode
 from pipeline.stages.dedupe.decide import BANDS, MERGING, bands
 from pipeline.stages.dedupe.decisions import Decisions, locate
 from pipeline.stages.dedupe.explain import ledger_entries, merge_map, pairs_output, review_sheet, with_reasons
 from pipeline.stages.dedupe.identity import stable_ids, with_previous
-from pipeline.stages.dedupe.model import estimate_m, estimate_u, score_pairs
+from pipeline.stages.dedupe.model import Model, estimate_m, estimate_u, score_pairs
 from pipeline.stages.dedupe.survive import golden_records
 
 
@@ -66,7 +66,8 @@ def deduplicate(
     person, decided = _decided(records, decisions)
     pairs = _with_decided(pairs, person)
     candidates = pairs.height
-    scored, model_stats = _scored(records, pairs, person, rules=d)
+    encoded = encode(records) if pairs.height else None  # once: candidate pairs, random pairs, clustering's pairs
+    scored, model, model_stats = _scored(records, pairs, person, encoded=encoded, rules=d)
     del pairs  # the scored pairs hold what is needed of them
     review = review_sheet(scored, records) if scored.height else pl.DataFrame()
     # in BANDS order: a group_by's order changes from run to run, and the report would with it
@@ -86,7 +87,8 @@ def deduplicate(
     del scored
     pairs_lazy = park(pairs_out, "pairs") if park is not None and pairs_out.height else pairs_out.lazy()
     del pairs_out
-    records, refused = _clustered(records, edges, rules=d)
+    records, refused, unchecked = _clustered(records, edges, scorer=_scorer(records, encoded, model, rules=d), rules=d)
+    del encoded
     golden, identity = _golden(records, edges, rules=d, previous=previous is not None)
     records = _with_golden_ids(records, golden)
     merged = merge_map(records, edges)
@@ -101,6 +103,7 @@ def deduplicate(
         "bands": by_band,
         "hard_rules": held,
         "refused_by_constraints": refused,
+        "components_too_large_to_check": unchecked,
         "model": model_stats,
         "clusters_merged": int((merged.group_by("golden_id").len().get_column("len") > 1).sum()),
         "identity": identity,
@@ -137,17 +140,22 @@ def _with_decided(pairs: pl.DataFrame, person: pl.DataFrame) -> pl.DataFrame:
 
 
 def _scored(
-    records: pl.DataFrame, pairs: pl.DataFrame, person: pl.DataFrame, *, rules: DedupeRules
-) -> tuple[pl.DataFrame, dict[str, object]]:
-    """Compare the pairs, fit the model, score them, decide each one's band and say why: the scored pairs, and
-    the model's figures."""
-    encoded = encode(records) if pairs.height else None  # once, for the candidate pairs and the random pairs
+    records: pl.DataFrame,
+    pairs: pl.DataFrame,
+    person: pl.DataFrame,
+    *,
+    encoded: Encoded | None,
+    rules: DedupeRules,
+) -> tuple[pl.DataFrame, Model | None, dict[str, object]]:
+    """Compare the pairs, fit the model, score them, decide each one's band and say why: the scored pairs, the
+    model (None when there was no pair to fit it on) and its figures."""
     compared = compare(records, pairs, rules=rules, encoded=encoded) if pairs.height else None
     if compared is None or compared.height == 0:
         empty = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64})
-        return empty, {"pairs": 0}
+        return empty, None, {"pairs": 0}
     u = estimate_u(records, rules=rules, encoded=encoded)
-    model = estimate_m(compared, u, iterations=rules.em_iterations, records=records.height)
+    # a small file is a small part of a club: its prior is worked out as if it held prior_records records
+    model = estimate_m(compared, u, iterations=rules.em_iterations, records=max(records.height, rules.prior_records))
     scored = score_pairs(compared, records, model)
     model_stats: dict[str, object] = {
         "pairs": scored.height,
@@ -163,22 +171,51 @@ def _scored(
         if person.height
         else pl.repeat(None, scored.height, dtype=pl.Boolean, eager=True)
     )
-    del encoded, compared  # the coded records, and the comparisons the scored pairs do not share
+    del compared  # the comparisons the scored pairs do not share (the coded records serve clustering)
     scored = scored.with_columns(same.alias("same"))
-    return with_reasons(scored.with_columns(bands(scored, rules=rules))), model_stats
+    return with_reasons(scored.with_columns(bands(scored, rules=rules))), model, model_stats
 
 
-def _clustered(records: pl.DataFrame, edges: pl.DataFrame, *, rules: DedupeRules) -> tuple[pl.DataFrame, int]:
-    """``records`` with their cluster (``__cluster``), and how many merging pairs the hard rules refused."""
-    labels, refused = cluster(
-        records.height,
+def _scorer(
+    records: pl.DataFrame, encoded: Encoded | None, model: Model | None, *, rules: DedupeRules
+) -> Callable[[pl.DataFrame], pl.DataFrame] | None:
+    """Pairs of ``records`` compared and scored as the candidate pairs were (None without a model)."""
+    if model is None:
+        return None
+    fitted = model
+
+    def score(pairs: pl.DataFrame) -> pl.DataFrame:
+        return score_pairs(compare(records, pairs, rules=rules, encoded=encoded), records, fitted)
+
+    return score
+
+
+def _clustered(
+    records: pl.DataFrame,
+    edges: pl.DataFrame,
+    *,
+    scorer: Callable[[pl.DataFrame], pl.DataFrame] | None,
+    rules: DedupeRules,
+) -> tuple[pl.DataFrame, int, int]:
+    """``records`` with their cluster (``__cluster``); how many merging pairs were refused because they would put
+    two records that must stay apart into one cluster; how many components were too large to check."""
+    links = (
         edges.select("i", "j", "match_probability")
         if edges.height
-        else pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64}),
-        records,
-        hard_rules=rules.hard_rules,
+        else pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64})
     )
-    return records.with_columns(pl.Series("__cluster", labels, dtype=pl.UInt32)), refused
+    # records that edges could chain are compared directly, as the candidate pairs were
+    cannot, unchecked = (None, 0)
+    if scorer is not None:  # no model: no pair was scored, so there are no edges
+        cannot, unchecked = cannot_links(
+            records.height,
+            links,
+            score=scorer,
+            hard_rules=rules.hard_rules,
+            review=rules.review,
+        )
+    labels, refused = cluster(records.height, links, cannot)
+    return records.with_columns(pl.Series("__cluster", labels, dtype=pl.UInt32)), refused, unchecked
 
 
 def _golden(

@@ -25,7 +25,7 @@ from pipeline.fields import Status
 from pipeline.fields.ids import NOT_AN_IDENTITY, nine_digits
 from pipeline.rules import DedupeRules
 from pipeline.stages.dedupe.decide import HARD_RULES
-from pipeline.stages.dedupe.names import given_name_table, skeleton_lists
+from pipeline.stages.dedupe.names import name_facts
 from pipeline.stages.dedupe.pairwise import codes, pairwise_codes, shared_lists
 
 COMPARISONS: dict[str, int] = {  # field -> number of levels (0..n-1)
@@ -59,22 +59,6 @@ SIDE_COLUMNS = (  # every column of the records that ``encode`` reads
 )
 
 
-def _name_facts(values: pl.Series, names: pl.DataFrame) -> pl.DataFrame:
-    """Per name code (``values[code]`` is the folded key): its spelling skeletons and its canonical given names
-    (nicknames, cognates, transliterations), as lists. ``names`` pairs each key with one spelling of it."""
-    table = given_name_table()
-    spelled = names.drop_nulls("key").unique("key")
-    canon = table.group_by("key").agg(pl.col("canonical").alias("canon"))
-    facts = (
-        values.rename("key")
-        .to_frame()
-        .with_row_index("code")
-        .join(spelled, on="key", how="inner")
-        .join(canon, on="key", how="left")
-    )
-    return facts.select("code", pl.col("canon").fill_null([]), skeleton_lists(facts.get_column("name")).alias("skel"))
-
-
 def yyyymmdd(date: pl.Expr) -> pl.Expr:
     """A date as the integer YYYYMMDD, the digits a person types."""
     return date.dt.year().cast(pl.Int32) * 10_000 + date.dt.month().cast(pl.Int32) * 100 + date.dt.day()
@@ -84,8 +68,7 @@ def birth_date_typo(x: pl.Expr, y: pl.Expr) -> pl.Expr:
     """Two different birth dates (as ``yyyymmdd`` integers) that one slip of typing makes: day and month swapped,
     one digit off, or two neighbouring digits swapped (1933-01-22 typed 1933-02-12), on whole columns. Give it
     columns, not ``yyyymmdd`` of a date column: each digit reads them several times, and an eager frame works an
-    expression out again at each use. (Clustering's ``_dates_compatible`` says the same per edge; a property test
-    holds the two together.)"""
+    expression out again at each use. (Clustering asks the same question by comparing the records: one rule.)"""
     dx = [x // 10**k % 10 for k in range(8)]
     dy = [y // 10**k % 10 for k in range(8)]
     digits_off = pl.sum_horizontal([(a != b).cast(pl.Int8) for a, b in zip(dx, dy, strict=True)])
@@ -144,10 +127,12 @@ def encode(records: pl.DataFrame) -> Encoded:
         ]
     )
     values = {"name": names, "phone": phones, "email": emails, "id": ids, "street": streets, "zip": zips}
-    return coded, values, _name_facts(names, spelled)
+    return coded, values, name_facts(names, spelled)
 
 
 CHUNK_PAIRS = 500_000
+# two birth dates at most this far apart, on records sharing an e-mail or a valid mobile, are one date mistyped
+BIRTH_DATE_SLIP_DAYS = 366
 
 
 def in_slices(frame: pl.DataFrame, rows: int, fn: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
@@ -190,7 +175,8 @@ def _compare(
     f_x = pairwise_codes(p["first_a"], p["last_b"], names, jw)
     l_x = pairwise_codes(p["last_a"], p["first_b"], names, jw)
     shared = {
-        (x, y): shared_lists(p[f"{x}_a"], p[f"{y}_b"], facts)
+        # a given name on either side: the cross pairs are strict in both orders, so scores stay symmetric
+        (x, y): shared_lists(p[f"{x}_a"], p[f"{y}_b"], facts, given="first" in (x, y))
         for x, y in (("first", "first"), ("last", "last"), ("first", "last"), ("last", "first"))
     }
     p = p.with_columns(
@@ -361,11 +347,24 @@ def _compare(
         .otherwise(pl.col("__jw_last"))
         .alias("__jw_last"),
     )
+    # a personal identifier both records hold: one e-mail address, or one valid mobile
+    shared_personal = (pl.col("lvl_email") == 2) | (
+        pl.col("mobile_ok_a") & pl.col("mobile_ok_b") & (pl.col("mobile_a") == pl.col("mobile_b"))
+    ).fill_null(False)
+    months_apart = ((da - db).dt.total_days().abs() <= BIRTH_DATE_SLIP_DAYS).fill_null(False)
     p = p.with_columns(
         # twins and parents never share an ID number, nor have numbers one typo apart (the check digit catches
         # every single-digit typo, so such a pair is one number typed twice): a different birth date under them is
-        # a typing error too
-        ((pl.col("lvl_birth_date") == 0) & (pl.col("lvl_national_id") < 1)).alias("rule_birth_dates"),
+        # a typing error too; so is one weeks or months off on records that share an e-mail or a mobile (a
+        # grandfather and grandson of one name, decades apart, stay two people whatever they share)
+        ((pl.col("lvl_birth_date") == 0) & (pl.col("lvl_national_id") < 1) & ~(months_apart & shared_personal)).alias(
+            "rule_birth_dates"
+        ),
+        # twins, siblings, a parent and child: one last name, birth date or address, but two first names and no
+        # ID number or e-mail of one person
+        ((pl.col("lvl_first_name") == 0) & (pl.col("lvl_national_id") < 1) & (pl.col("lvl_email") < 2)).alias(
+            "rule_first_names"
+        ),
         (
             (pl.col("__shared_phone") | pl.col("__same_address"))
             & (pl.col("lvl_first_name") == 0)

@@ -9,9 +9,10 @@ import polars as pl
 from pipeline.rules import DedupeRules
 
 # the "never merge" rules (``dedupe.yaml`` ``hard_rules``): two different valid ID numbers; clearly different birth
-# dates (not one typo apart) under no shared ID number; a household (a shared phone or address) with different
-# first names under no shared ID number
-HARD_RULES = ("two_ids", "birth_dates", "household")
+# dates (not one typo apart) under no shared ID number, nor months apart under a shared e-mail or mobile; a
+# household (a shared phone or address) with different first names under no shared ID number; clearly different
+# first names under no shared ID number or e-mail (twins, siblings, parent and child who share a family's facts)
+HARD_RULES = ("two_ids", "birth_dates", "household", "first_names")
 
 # a pair's band, in the order they are decided; the pairs output and the review sheet name them
 BANDS = ("decided_same", "decided_different", "never", "merge", "review", "apart")

@@ -69,24 +69,37 @@ def pairwise(a: pl.Series, b: pl.Series, scorer: Any) -> np.ndarray:
     return pairwise_codes(ca, cb, values, scorer)
 
 
-def shared_lists(a: pl.Series, b: pl.Series, facts: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+def shared_lists(
+    a: pl.Series, b: pl.Series, facts: pl.DataFrame, *, given: bool = False
+) -> tuple[pl.Series, pl.Series]:
     """Whether names ``a[k]`` and ``b[k]`` (codes) share a skeleton, and a canonical name, worked out once per
-    distinct pair of codes. Equal codes share whatever their one list holds."""
+    distinct pair of codes. Equal codes share whatever their one list holds.
+
+    ``given``: the names are given names. Two given names in one script that share only a skeleton of two
+    consonants are different names with other vowels (``Sarah`` and ``Shira``, ``שרה`` and ``שירה``: both ``SR``);
+    across scripts the vowels are not written alike, and such a skeleton still counts (``Moshe`` ~ ``משה``)."""
     has = facts.select("code", (pl.col("skel").list.len() > 0).alias("s"), (pl.col("canon").list.len() > 0).alias("c"))
     same = a.rename("code").to_frame().join(has, on="code", how="left", maintain_order="left")
     skel = same.get_column("s").fill_null(False).to_numpy().copy()
     canon = same.get_column("c").fill_null(False).to_numpy().copy()
     where, da, db, inverse = distinct_pairs(a, b)
     if len(where):
-        known = facts.select("code", "skel", "canon")
+        known = facts.select("code", "skel", "canon", "latin")
+        shared_skeletons = pl.col("sa").list.set_intersection(pl.col("sb"))
+        if given:  # one script: only skeletons of three consonants or more
+            shared_skeletons = (
+                pl.when(pl.col("la") == pl.col("lb"))
+                .then(shared_skeletons.list.eval(pl.element().filter(pl.element().str.len_chars() >= 3)))
+                .otherwise(shared_skeletons)
+            )
         both = (
             pl.DataFrame({"a": da, "b": db})
             .with_row_index("n")
-            .join(known.rename({"code": "a", "skel": "sa", "canon": "ca"}), on="a", how="left")
-            .join(known.rename({"code": "b", "skel": "sb", "canon": "cb"}), on="b", how="left")
+            .join(known.rename({"code": "a", "skel": "sa", "canon": "ca", "latin": "la"}), on="a", how="left")
+            .join(known.rename({"code": "b", "skel": "sb", "canon": "cb", "latin": "lb"}), on="b", how="left")
             .sort("n")
             .select(
-                (pl.col("sa").list.set_intersection(pl.col("sb")).list.len() > 0).fill_null(False).alias("s"),
+                (shared_skeletons.list.len() > 0).fill_null(False).alias("s"),
                 (pl.col("ca").list.set_intersection(pl.col("cb")).list.len() > 0).fill_null(False).alias("c"),
             )
         )
