@@ -16,6 +16,7 @@ from pipeline.catalogue import CATALOGUE
 from pipeline.options import RunOptions
 from pipeline.report import build_report, render_html
 from pipeline.results import RunResult
+from pipeline.review_sheet import language, write_review
 
 
 def _with_titles(ledger: pl.LazyFrame) -> pl.LazyFrame:
@@ -63,7 +64,12 @@ def write_outputs(
         if result.pairs.collect_schema().len():
             put("pairs.parquet", lambda p: export.write_parquet(result.pairs, p))
         if result.review.width:
-            put("review.xlsx", lambda p: export.write_xlsx(result.review, p, sheet="review"))
+            put(
+                "review.xlsx",
+                lambda p: write_review(
+                    result.review, p, field_headers=result.mapping.by_field, lang=language(result.raw_headers)
+                ),
+            )
         put("quarantine.csv", lambda p: export.write_csv(result.quarantine, p))
         # a range of source rows at a time: a big file's ledger is tens of millions of entries on disk
         parts = ledger_.ranges(result.ledger)

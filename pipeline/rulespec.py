@@ -186,7 +186,7 @@ SPECS: dict[str, Spec] = {
         "thresholds": {
             "merge": _prob("merge", 0.95),
             "merge_without_identifier": _prob("merge_without_identifier", 0.999),
-            "review": _prob("review", 0.60),
+            "review": _prob("review", 0.40),
         },
         "comparison": {
             "name_close": Key("number", "name_close", 0.92, lo=0, hi=1),
