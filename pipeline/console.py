@@ -119,4 +119,6 @@ def print_scrub(console: Console, summary: dict[str, Any], *, out: str) -> None:
         table.add_row(f"  removed: {reason.replace('_', ' ')}", f"{n:,}")
     table.add_row("on the send list", f"{summary['sent']:,}")
     console.print(table)
+    for warning in summary.get("warnings", []):
+        console.print(f"[bold red]WARNING:[/] {escape(warning)}")
     console.print(f"Send list in [bold]{out}[/]; the summary beside it")

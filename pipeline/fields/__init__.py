@@ -32,6 +32,7 @@ FIELDS: Final[dict[str, str]] = {
     "email_consent": "consent",
     "consent_date": "date",
     "branch": "text",
+    "notes": "text",
 }
 
 # field -> the column beside it that says what its value is worth (a ``Status``)
