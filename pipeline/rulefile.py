@@ -95,6 +95,8 @@ def _check_value(check: Problems, doc: Doc, key: Key, value: Any, where: tuple[A
                 f"a number from {key.lo:g} to {key.hi:g}" if key.lo is not None and key.hi is not None else "a number"
             )
             ok = check.typed(doc, value, where, (int, float), what)
+        if ok and key.lo is not None and key.hi is None and value < key.lo:
+            check.add(doc, where, f"{label} must be at least {key.lo:g}")
         if ok and key.lo is not None and key.hi is not None:
             inside = key.lo < value < key.hi if key.open_range else key.lo <= value <= key.hi
             if not inside:

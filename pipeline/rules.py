@@ -30,6 +30,8 @@ class CheckRules:
     min_age: int
     max_age: int
     quarantine_on: tuple[str, ...]
+    max_cells: int  # a sheet spanning more is refused before it is loaded
+    max_columns: int  # a header wider is refused
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 from pipeline.catalogue import CATALOGUE
 from pipeline.fields import FIELDS
+from pipeline.ingest import MAX_CELLS, MAX_COLUMNS
 from pipeline.stages.dedupe.blocking import BLOCKING_KEYS
 from pipeline.stages.dedupe.decide import HARD_RULES
 from pipeline.stages.dedupe.survive import SURVIVORSHIP
@@ -108,6 +109,9 @@ SPECS: dict[str, Spec] = {
         "min_age": Key("int", "min_age", 16),
         "max_age": Key("int", "max_age", 120),
         "quarantine_on": Key("choices", "quarantine_on", [], allowed=tuple(CATALOGUE), noun="check"),
+        # what a member file may span (ingest refuses beyond)
+        "max_cells": Key("int", "max_cells", MAX_CELLS, lo=1),
+        "max_columns": Key("int", "max_columns", MAX_COLUMNS, lo=1),
     },
     "fields": {
         "phones": {

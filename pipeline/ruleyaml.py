@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from pipeline import safe_yaml
 from pipeline.errors import RulesError
 
 
@@ -32,8 +33,7 @@ def read_yaml(path: Path) -> Doc:
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesError([f"cannot read rules file: {exc}"], path=path) from exc
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = safe_yaml.load(text)  # bounded: an alias bomb or deep nesting is refused in milliseconds
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
