@@ -15,7 +15,8 @@ class RunOptions:
     sheet: str | None = None
     overrides: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     show_pii: bool = False
-    reference_date: dt.date | None = None  # for ages and "in the future"; default today
+    reference_date: dt.date | None = None  # for ages, "in the future" and the scoring date; default today
+    transactions: Path | None = None  # member number, date, amount: the value model's summary columns, exactly
     check_dns: bool = False
     xlsx_max_rows: int = 50_000  # xlsx is slow to write in every library; parquet and CSV always written
     stop_after: Literal["quarantine", "all"] = "all"  # `cleanse check` needs no golden records or scores

@@ -85,7 +85,9 @@ def _check_value(check: Problems, doc: Doc, key: Key, value: Any, where: tuple[A
             if item not in allowed:
                 check.add(doc, (*where, i), f"unknown {key.noun} {item!r}{nearest(str(item), allowed)}")
     elif kind == "choice":
-        if value not in allowed:
+        if value not in allowed and len(allowed) <= 3:  # a few choices: name them all
+            check.add(doc, where, f"{label} must be {', '.join(allowed[:-1])} or {allowed[-1]}, not {value!r}")
+        elif value not in allowed:
             check.add(doc, where, f"unknown {key.noun} {value!r}{nearest(str(value), allowed)}")
     elif kind in ("int", "number"):
         if kind == "int":
@@ -153,6 +155,18 @@ def _check_value(check: Problems, doc: Doc, key: Key, value: Any, where: tuple[A
                 where,
                 f"{label} must be a list of [name, R min, R max, F min, F max, M min, M max] with scores from 1 to 5",
             )
+        else:  # every R-F-M cell needs a segment: a gap would silently become "Other"
+            gaps = [
+                (r, f, m)
+                for r in range(1, 6)
+                for f in range(1, 6)
+                for m in range(1, 6)
+                if not any(v[1] <= r <= v[2] and v[3] <= f <= v[4] and v[5] <= m <= v[6] for v in value)
+            ]
+            if gaps:
+                cells = ", ".join(f"R{r} F{f} M{m}" for r, f, m in gaps[:5])
+                more = f" and {len(gaps) - 5} more" if len(gaps) > 5 else ""
+                check.add(doc, where, f"{label} leaves {cells}{more} without a segment")
 
 
 def _check_spec(check: Problems, doc: Doc, data: Any, spec: Spec, where: tuple[Any, ...] = ()) -> None:

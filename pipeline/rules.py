@@ -79,9 +79,17 @@ class ScoringRules:
     gender_min_bearers: int
     frequency_bins: tuple[int, ...]
     segments: tuple[Segment, ...]
-    lifespan_years: float
     margin: float
     min_tenure_years: float
+    value_model: str  # bgnbd | mbgnbd | simple (pipeline.stages.value)
+    forecast_horizons_days: tuple[int, ...]
+    clv_horizon_months: int
+    discount_rate_annual: float
+    min_repeat_buyers: int
+    fit_members_max: int
+    churn_horizon_days: int
+    churn_high_below: float
+    churn_medium_below: float
     lapse_percentile: float
     personal_gap_multiple: float
     lapsed_days: tuple[int, ...]

@@ -27,7 +27,9 @@ from pipeline.stages.conform import conform
 from pipeline.stages.dedupe import DedupeOutcome, deduplicate
 from pipeline.stages.enrich import enrich
 from pipeline.stages.score import as_of_date, club_figures, rfm_and_value, score
+from pipeline.stages.value import summarise_transactions
 from pipeline.timing import Clock, Progress, Silent
+from pipeline.transactions import read_transactions, summary_by, with_summary
 
 
 def process(
@@ -38,6 +40,7 @@ def process(
     clock = Clock(progress or Silent())
     # a decisions file that cannot be used is refused before the work, not after cleaning the whole file
     decisions = read_decisions_file(options.decisions) if options.decisions and options.stop_after == "all" else None
+    purchases = read_transactions(options.transactions, as_of=options.reference_date) if options.transactions else None
     matcher = HeaderMatcher(rules.columns)
     raw: RawTable = clock.run(
         "ingest",
@@ -103,6 +106,7 @@ def process(
             stats=MappingProxyType({**stats, "gates": gate_figures}),
         )
     previous = read_previous(options.previous) if options.previous else None
+    member_ids = kept.select("source_row", "member_id") if purchases else None
     deduped: DedupeOutcome = clock.run(
         "dedupe",
         kept.height,
@@ -119,11 +123,27 @@ def process(
     del kept  # the golden records are a copy: the kept rows are done with
     golden, merge_map = deduped.result, deduped.merge_map
     today = options.reference_date or dt.date.today()
-    as_of = as_of_date(golden.table, rules.scoring, today)
+    golden_table, naive_table, tx_notes = golden.table, naive.collect(), []
+    if purchases is not None and member_ids is not None:
+        keys = member_ids.join(merge_map.select("source_row", "golden_id"), on="source_row").select(
+            "member_id", "golden_id"
+        )
+        summary, unmatched = summary_by(keys, purchases.rows, key="golden_id")
+        golden_table = with_summary(golden_table, summary, key="golden_id")
+        # before cleansing: each row's member number with its own purchases, as the file shows them
+        naive_table = with_summary(naive_table, summarise_transactions(purchases.rows), key="member_id")
+        left_out = {**purchases.left_out, **unmatched}
+        used = purchases.rows.height - sum(unmatched.values())
+        tx_notes = [
+            f"transactions file: {used:,} purchases used"
+            + ("; left out: " + ", ".join(f"{n:,} {why}" for why, n in left_out.items()) if left_out else "")
+        ]
+    # the scoring date: --reference-date when given, else the rules' date or the latest purchase in the file
+    as_of = options.reference_date or as_of_date(golden_table, rules.scoring, today)
     enriched: StageResult = clock.run(
         "enrich",
-        golden.table.height,
-        lambda: enrich(golden.table, rules=rules, reference_date=today, as_of=as_of),
+        golden_table.height,
+        lambda: enrich(golden_table, rules=rules, reference_date=today, as_of=as_of),
         lambda r: r.table.height,
     )
     ledger = ledger_.merged([kept_ledger, ledger_.concat([golden.ledger, enriched.ledger])])
@@ -134,7 +154,9 @@ def process(
         lambda r: r.table.height,
     )
     # before cleansing: every row of the file is a member, scored as the club would have scored it
-    before = club_figures(rfm_and_value(naive.collect(), s=rules.scoring, as_of=as_of), naive=True)
+    before_table, before_model = rfm_and_value(naive_table, s=rules.scoring, as_of=as_of)
+    before = club_figures(before_table, naive=True, model=before_model)
+    del before_table
     return result(
         members=scored.table,
         merge_map=merge_map,
@@ -146,6 +168,7 @@ def process(
                 "dedupe": deduped.stats,
                 "enrich": enriched.stats,
                 "score": scored.stats,
+                "transactions": {"notes": tx_notes},
                 "club_before": before,
                 "gates": gate_figures,
             }
