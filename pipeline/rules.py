@@ -26,13 +26,33 @@ from pipeline.gates import Gate, gates_from_rules, metric_known
 SECTIONS = ("columns", "checks", "fields", "scoring", "gates", "dedupe")
 
 
+# A consent column that names no channel: mapped to every consent field without a column of its own.
+GENERAL_CONSENT = "marketing_consent"
+
+
+@dataclass(frozen=True)
+class FieldPattern:
+    """The word classes that name a field (``columns.yaml`` ``patterns``): one ``any`` set must all be present."""
+
+    any: tuple[tuple[str, ...], ...]
+    also: tuple[str, ...] = ()
+    not_: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class ColumnRules:
-    """Which headers each canonical field is known by."""
+    """Which headers each canonical field is known by: exact aliases, and word classes with patterns."""
 
     aliases: Mapping[str, tuple[str, ...]]
     fuzzy_threshold: float = 88.0
     fuzzy_min_length: int = 4
+    words: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    patterns: Mapping[str, FieldPattern] = field(default_factory=lambda: MappingProxyType({}))
+    neutral: tuple[str, ...] = ()
+    min_confidence: float = 0.8
+    min_confidence_other: float = 0.5
+    word_fuzzy_threshold: float = 85.0
+    yes_no: tuple[str, ...] = ()  # consent values (fields.yaml), to recognise a yes/no column by its values
 
 
 @dataclass(frozen=True)
@@ -267,9 +287,13 @@ def _str_list(check: _Checker, doc: _Doc, value: Any, keypath: tuple[Any, ...]) 
             check.add(doc, (*keypath, i), f"{'.'.join(map(str, keypath))} item {i + 1} must be text")
 
 
+_COLUMN_WORD_KEYS = ["min_confidence", "min_confidence_other", "word_fuzzy_threshold", "neutral", "words", "patterns"]
+
+
 def _check_columns(check: _Checker, doc: _Doc, data: Any) -> None:
-    if not check.keys(doc, data, (), ["replace", "fuzzy_threshold", "fuzzy_min_length", "fields"]):
+    if not check.keys(doc, data, (), ["replace", "fuzzy_threshold", "fuzzy_min_length", "fields", *_COLUMN_WORD_KEYS]):
         return
+    _check_column_words(check, doc, data)
     if (
         "fuzzy_threshold" in data
         and check.typed(doc, data["fuzzy_threshold"], ("fuzzy_threshold",), (int, float), "a number from 50 to 100")
@@ -279,9 +303,85 @@ def _check_columns(check: _Checker, doc: _Doc, data: Any) -> None:
     if "fuzzy_min_length" in data:
         check.typed(doc, data["fuzzy_min_length"], ("fuzzy_min_length",), int, "a whole number")
     fields_ = data.get("fields", {})
-    if check.keys(doc, fields_, ("fields",), list(FIELDS)):
+    if check.keys(doc, fields_, ("fields",), [*FIELDS, GENERAL_CONSENT]):
         for name, aliases in fields_.items():
             _str_list(check, doc, aliases, ("fields", name))
+
+
+def _check_column_words(check: _Checker, doc: _Doc, data: dict[str, Any]) -> None:
+    """``columns.yaml``'s word matching: thresholds 0-1, word classes, and patterns that name only known classes."""
+    for key in ("min_confidence", "min_confidence_other"):
+        ok = key in data and check.typed(doc, data[key], (key,), (int, float), "a number from 0 to 1")
+        if ok and not 0 <= data[key] <= 1:
+            check.add(doc, (key,), f"{key} must be between 0 and 1")
+    if "word_fuzzy_threshold" in data:
+        check.typed(doc, data["word_fuzzy_threshold"], ("word_fuzzy_threshold",), (int, float), "a number, 50-100")
+    words = data.get("words", {})
+    if not check.keys(doc, words, ("words",), [str(k) for k in words] if isinstance(words, dict) else []):
+        return
+    for name, items in words.items():
+        _str_list(check, doc, items, ("words", name))
+    classes = sorted({str(k) for k in words} | _default_word_classes())
+
+    def known(value: Any, keypath: tuple[Any, ...]) -> None:
+        _str_list(check, doc, value, keypath)
+        for i, name in enumerate(value if isinstance(value, list) else []):
+            if str(name) not in classes:
+                check.add(doc, (*keypath, i), f"unknown word class {name!r}{_nearest(str(name), classes)}")
+
+    if "neutral" in data:
+        known(data["neutral"], ("neutral",))
+    patterns = data.get("patterns", {})
+    if check.keys(doc, patterns, ("patterns",), [*FIELDS, GENERAL_CONSENT]):
+        for name, pattern in patterns.items():
+            where = ("patterns", name)
+            if not check.keys(doc, pattern, where, ["any", "also", "not"]):
+                continue
+            sets = pattern.get("any")
+            if not isinstance(sets, list) or not sets:
+                check.add(doc, (*where, "any"), f"patterns.{name}.any must be a list of lists of word classes")
+                continue
+            for i, one in enumerate(sets):
+                known(one, (*where, "any", i))
+            for key in ("also", "not"):
+                if key in pattern:
+                    known(pattern[key], (*where, key))
+
+
+def _default_word_classes() -> set[str]:
+    """The shipped word classes: a user's patterns may name them without repeating them."""
+    path = default_rules_dir() / "columns.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return set()
+    return {str(k) for k in (data.get("words") or {})} if isinstance(data, dict) else set()
+
+
+def _column_words(cols: dict[str, Any], consent: dict[str, Any]) -> dict[str, Any]:
+    """The word-matching part of ``ColumnRules`` from the merged ``columns`` (and ``fields.consent``) data."""
+
+    def texts(value: Any) -> tuple[str, ...]:
+        return tuple(str(v) for v in value or ())
+
+    return {
+        "words": MappingProxyType({str(k): texts(v) for k, v in (cols.get("words") or {}).items()}),
+        "patterns": MappingProxyType(
+            {
+                str(name): FieldPattern(
+                    any=tuple(texts(one) for one in p.get("any") or ()),
+                    also=texts(p.get("also")),
+                    not_=texts(p.get("not")),
+                )
+                for name, p in (cols.get("patterns") or {}).items()
+            }
+        ),
+        "neutral": texts(cols.get("neutral")),
+        "min_confidence": float(cols.get("min_confidence", 0.8)),
+        "min_confidence_other": float(cols.get("min_confidence_other", 0.5)),
+        "word_fuzzy_threshold": float(cols.get("word_fuzzy_threshold", 85)),
+        "yes_no": tuple(str(v).lower() for v in [*(consent.get("yes") or ()), *(consent.get("no") or ())]),
+    }
 
 
 def _check_checks(check: _Checker, doc: _Doc, data: Any) -> None:
@@ -569,11 +669,15 @@ def load_rules(user: Path | str | None = None) -> Rules:
 
 def _build(data: dict[str, Any], sources: tuple[str, ...]) -> Rules:
     cols = data.get("columns", {})
-    aliases = {name: tuple(str(a) for a in (cols.get("fields", {}) or {}).get(name) or ()) for name in FIELDS}
+    aliases = {
+        name: tuple(str(a) for a in (cols.get("fields", {}) or {}).get(name) or ())
+        for name in (*FIELDS, GENERAL_CONSENT)
+    }
     columns = ColumnRules(
         aliases=MappingProxyType(aliases),
         fuzzy_threshold=float(cols.get("fuzzy_threshold", 88)),
         fuzzy_min_length=int(cols.get("fuzzy_min_length", 4)),
+        **_column_words(cols, (data.get("fields", {}) or {}).get("consent") or {}),
     )
     chk = data.get("checks", {})
     checks = CheckRules(
