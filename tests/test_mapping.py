@@ -276,3 +276,38 @@ def test_a_users_words_extend_the_vocabulary(tmp_path: Path) -> None:
     extra.write_text("words:\n  mobile: [נייד, פלאפון, סלקום]\n", encoding="utf-8")
     rules = load_rules(extra)
     assert map_columns(["מספר סלקום"], rules=rules.columns).by_field == {"phone_mobile": "מספר סלקום"}
+
+
+# ------------------------------------------------------------------------------- through a whole run
+
+
+def test_consent_worded_by_another_system_reaches_the_members_and_the_report(rules: Rules, tmp_path: Path) -> None:
+    """Issue 18: consent headers that put the channel after a general word were carried through unmapped, so
+    every member was "no consent" and the SMS list was empty, without a warning."""
+    from pipeline.report.figures import build_report
+    from pipeline.runner import RunOptions, process
+
+    path = tmp_path / "crm_export.csv"
+    pl.DataFrame(
+        {
+            "מס. חבר": ["1", "2", "3"],
+            "שם פרטי": ["דנה", "אבי", "מיכל"],
+            "סלולר": ["0525551234", "0546667788", "0501112233"],
+            "Customer E-mail": ["dana@example.com", "avi@walla.co.il", "michal@gmail.com"],
+            "מאשר/ת קבלת הודעות SMS": ["כן", "לא", "כן"],
+            "אישור דיוור": ["כן", "כן", "לא"],
+            "מייל הורים": ["p@example.com", None, None],
+        }
+    ).write_csv(path)
+    result = process(path, rules=rules, options=RunOptions(stop_after="quarantine"))
+    members = result.members.sort("source_row")
+    assert members.get_column("sms_consent").to_list() == [True, False, True]
+    assert members.get_column("email_consent").to_list() == [True, True, False]  # from the general column
+    report = build_report(result)
+    entries = {m["header"]: m for m in report["mapping"]}
+    assert entries["מאשר/ת קבלת הודעות SMS"]["method"] == "words"
+    assert entries["מאשר/ת קבלת הודעות SMS"]["confidence"] >= 0.8
+    assert entries["מאשר/ת קבלת הודעות SMS"]["values"] == "agree"
+    assert [m["header"] for m in report["mapping_held"]] == ["מייל הורים"]
+    assert any("names no channel" in n for n in report["mapping_notes"])
+    assert any("מייל הורים=email" in n for n in report["mapping_notes"])
