@@ -311,3 +311,15 @@ def test_consent_worded_by_another_system_reaches_the_members_and_the_report(rul
     assert [m["header"] for m in report["mapping_held"]] == ["מייל הורים"]
     assert any("names no channel" in n for n in report["mapping_notes"])
     assert any("מייל הורים=email" in n for n in report["mapping_notes"])
+
+
+def test_a_held_general_consent_is_settled_for_every_channel_by_map(rules: Rules) -> None:
+    header = "אישור דיוור לחברי VIP"
+    mapping = map_columns(["מספר חבר", header], rules=rules.columns)
+    assert mapping.held[0].field == GENERAL_CONSENT and "sms_consent" not in mapping.by_field
+    assert f'--map "{header}=marketing_consent"' in mapping.warnings[0]
+    settled = map_columns(
+        ["מספר חבר", header], rules=rules.columns, overrides=parse_overrides([f"{header}=marketing_consent"])
+    )
+    assert settled.by_field["sms_consent"] == settled.by_field["email_consent"] == header
+    assert {m.method for m in settled.matches if m.header == header} == {"override"}

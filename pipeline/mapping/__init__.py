@@ -79,13 +79,9 @@ class ColumnMapping:
         """One line per held mapping, with the ``--map`` that would apply it."""
         return tuple(
             f"column {m.header!r} may be {m.field} ({m.method}, confidence {m.confidence:.2f}) but is not used: "
-            f'{m.reason}. If it is, run with --map "{m.header}={_target(m.field)}"'
+            f'{m.reason}. If it is, run with --map "{m.header}={m.field}"'
             for m in self.held
         )
-
-
-def _target(field: str) -> str:
-    return CONSENT_FIELDS[0] if field == GENERAL_CONSENT else field
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,15 +144,16 @@ class HeaderMatcher:
 
 
 def parse_overrides(items: Sequence[str]) -> dict[str, str]:
-    """``["עיר מגורים=city"]`` -> ``{"עיר מגורים": "city"}``; the field must be canonical (or ``-`` to unmap)."""
+    """``["עיר מגורים=city"]`` -> ``{"עיר מגורים": "city"}``; the field must be canonical, ``marketing_consent``
+    (consent for every channel without a column of its own) or ``-`` (carry the column through)."""
     out: dict[str, str] = {}
     for item in items:
         header, sep, name = item.rpartition("=")
         header, name = header.strip(), name.strip()
         if not sep or not header or not name:
             raise InputError(f'--map {item!r}: expected HEADER=FIELD, for example "עיר מגורים=city"')
-        if name not in FIELDS and name != "-":
-            near = difflib.get_close_matches(name, list(FIELDS), n=1)
+        if name not in FIELDS and name not in ("-", GENERAL_CONSENT):
+            near = difflib.get_close_matches(name, [*FIELDS, GENERAL_CONSENT], n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             raise InputError(f"--map {item!r}: unknown field {name!r}{hint}")
         out[header] = name
@@ -219,7 +216,9 @@ def map_columns(
     general: list[ColumnMatch] = []
     for pos, header in enumerate(headers):
         if header in overrides:
-            if overrides[header] != "-":
+            if overrides[header] == GENERAL_CONSENT:
+                general.append(ColumnMatch(header, GENERAL_CONSENT, "override", 1.0))
+            elif overrides[header] != "-":
                 candidates.append((0, -1.0, pos, ColumnMatch(header, overrides[header], "override", 1.0)))
             continue
         guess = matcher.match(header)
@@ -248,7 +247,7 @@ def map_columns(
             )
             continue
         taken[match.field] = match
-    for match in sorted(general, key=lambda m: (m.method != "exact", -m.confidence)):
+    for match in sorted(general, key=lambda m: (m.method not in ("override", "exact"), -m.confidence)):
         free = [f for f in CONSENT_FIELDS if f not in taken]
         if not free:
             notes.append(
