@@ -285,6 +285,7 @@ def test_consent_worded_by_another_system_reaches_the_members_and_the_report(rul
     """Issue 18: consent headers that put the channel after a general word were carried through unmapped, so
     every member was "no consent" and the SMS list was empty, without a warning."""
     from pipeline.report.figures import build_report
+    from pipeline.report.html import render_html
     from pipeline.runner import RunOptions, process
 
     path = tmp_path / "crm_export.csv"
@@ -311,6 +312,9 @@ def test_consent_worded_by_another_system_reaches_the_members_and_the_report(rul
     assert [m["header"] for m in report["mapping_held"]] == ["מייל הורים"]
     assert any("names no channel" in n for n in report["mapping_notes"])
     assert any("מייל הורים=email" in n for n in report["mapping_notes"])
+    page = render_html(report)
+    assert "<th>Confidence</th>" in page and "words of the name, values agree" in page
+    assert "not used: confidence below 0.80; settle with <code>--map</code>" in page
 
 
 def test_a_held_general_consent_is_settled_for_every_channel_by_map(rules: Rules) -> None:
