@@ -440,6 +440,7 @@ def write_outputs(
 ) -> tuple[list[str], dict[str, Any]]:
     """Write every output into ``out`` atomically. Returns the file names written, in order, and the report."""
     from pipeline.report import build_report, render_html
+    from pipeline.review_sheet import language, write_review
 
     options = options or RunOptions()
     report = build_report(result, show_pii=options.show_pii, xlsx_max_rows=options.xlsx_max_rows)
@@ -458,7 +459,12 @@ def write_outputs(
         if result.pairs.collect_schema().len():
             put("pairs.parquet", lambda p: export.write_parquet(result.pairs, p))
         if result.review.width:
-            put("review.xlsx", lambda p: export.write_xlsx(result.review, p, sheet="review"))
+            put(
+                "review.xlsx",
+                lambda p: write_review(
+                    result.review, p, field_headers=result.mapping.by_field, lang=language(result.raw_headers)
+                ),
+            )
         put("quarantine.csv", lambda p: export.write_csv(result.quarantine, p))
         # a range of source rows at a time: a big file's ledger is tens of millions of entries on disk
         parts = ledger_.ranges(result.ledger)

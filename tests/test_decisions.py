@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.errors import InputError
+from pipeline.review_sheet import machine_names
 from pipeline.stages.dedupe.decisions import fingerprints, locate, read_decisions
 from sample_data.generate import generate, to_frame
 
@@ -53,7 +54,9 @@ def _golden(out: Path) -> dict[int, str]:
 
 
 def _review(out: Path) -> pl.DataFrame:
-    return pl.read_excel(out / "review.xlsx", infer_schema_length=0)
+    """review.xlsx under the names read_decisions reads (the sheet's headers are in the file's language)."""
+    sheet = pl.read_excel(out / "review.xlsx", infer_schema_length=0)
+    return sheet.rename(machine_names(sheet.columns))
 
 
 def _apart(out: Path, review: pl.DataFrame, n: int) -> list[int]:

@@ -38,6 +38,8 @@ DECISION_WORDS = {
     "לא": False,
     "שונה": False,
 }
+# words that leave a pair undecided, as a blank does (review.xlsx's drop-down offers "skip" / "דלג")
+UNDECIDED_WORDS = ("skip", "later", "דלג", "לא בטוח")
 # who the record says the member is; a field the file lacks counts as empty, so adding a column changes nothing
 FINGERPRINT_FIELDS = ("first_name", "last_name", "national_id", "phone_mobile", "phone_other", "email", "birth_date")
 # why a decision was not applied (report.json -> decisions.ignored)
@@ -102,6 +104,9 @@ def read_decisions(frame: pl.DataFrame) -> Decisions:
         InputError: the columns are not review.xlsx's, or the file predates fingerprints (it cannot be applied
             safely: decide on the review.xlsx of a run of this version).
     """
+    from pipeline.review_sheet import machine_names
+
+    frame = frame.rename(machine_names(frame.columns))  # a sheet written with Hebrew headers
     needed = {"source_row_a", "source_row_b", "decision"}
     if not needed <= set(frame.columns):
         raise InputError(f"decisions file needs the columns {', '.join(sorted(needed))} (as review.xlsx has)")
@@ -124,7 +129,7 @@ def read_decisions(frame: pl.DataFrame) -> Decisions:
 
     words = frame.select(
         pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias("row"),
-        text("decision").str.to_lowercase().alias("word"),
+        text("decision").str.to_lowercase().replace(dict.fromkeys(UNDECIDED_WORDS)).alias("word"),
         row_number("source_row_a"),
         row_number("source_row_b"),
         text("member_id_a"),
