@@ -1,4 +1,9 @@
-"""Terminal rendering: stage progress and the end-of-run summary (rich). Nothing here computes figures."""
+"""Terminal rendering: stage progress and the end-of-run summary (rich). Nothing here computes figures.
+
+Every text that may come from the member file (headers, sheet names, notes, reasons) goes through :func:`shown`:
+a header ``[/]`` would otherwise be Rich markup (a crash after all the work), ``[link=...]`` a clickable link,
+and an escape sequence would drive the terminal.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,13 @@ from rich.markup import escape
 from rich.status import Status
 from rich.table import Table
 
+from pipeline.errors import printable
 from pipeline.mapping import ColumnMapping
+
+
+def shown(text: object) -> str:
+    """Text from a file, safe to print with Rich: no markup, no escape sequences, no control characters."""
+    return escape(printable(str(text)))
 
 
 class StageProgress:
@@ -49,19 +60,19 @@ def print_mapping(console: Console, mapping: ColumnMapping) -> None:
     table.add_column("how")
     table.add_column("confidence", justify="right")
     for m in mapping.matches:
-        table.add_row(escape(m.header), m.field, _how(m.method, m.values), f"{m.confidence:.2f}")
+        table.add_row(shown(m.header), m.field, _how(m.method, m.values), f"{m.confidence:.2f}")
     held = {m.header: m for m in mapping.held}
     for header in mapping.unmapped:
         if header in held:
             m = held[header]
-            table.add_row(escape(header), f"[yellow]— ({m.field}?)[/]", "[yellow]not used[/]", f"{m.confidence:.2f}")
+            table.add_row(shown(header), f"[yellow]— ({m.field}?)[/]", "[yellow]not used[/]", f"{m.confidence:.2f}")
         else:
-            table.add_row(escape(header), "—", "carried through", "")
+            table.add_row(shown(header), "—", "carried through", "")
     console.print(table)
     for note in mapping.notes:
-        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+        console.print(f"[yellow]note:[/] {shown(note)}", highlight=False)
     for warning in mapping.warnings:
-        console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
+        console.print(f"[bold yellow]warning:[/] {shown(warning)}", highlight=False)
 
 
 def print_summary(console: Console, report: dict[str, Any], *, out: str, files: list[str]) -> None:
@@ -74,7 +85,7 @@ def print_summary(console: Console, report: dict[str, Any], *, out: str, files: 
     table.add_row("rows merged", f"{s['rows_merged']:,}")
     table.add_row("rows quarantined", f"{s['rows_quarantined']:,}")
     for reason, n in report["quarantine"].items():
-        table.add_row(f"  {reason}", f"{n:,}")
+        table.add_row(f"  {shown(reason)}", f"{n:,}")
     for label, actions in (
         ("values fixed", ("fixed", "moved")),
         ("values reformatted", ("normalised",)),
@@ -95,10 +106,10 @@ def print_summary(console: Console, report: dict[str, Any], *, out: str, files: 
         f"quarantine: {ok}"
     )
     for note in report.get("notes", []):
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {shown(note)}")
     for warning in report.get("warnings", []):
-        console.print(f"[bold yellow]warning:[/] {escape(warning)}", soft_wrap=True)  # one line, for grep
-    console.print(f"Results in [bold]{out}[/]: {', '.join(files)}")
+        console.print(f"[bold yellow]warning:[/] {shown(warning)}", soft_wrap=True)  # one line, for grep
+    console.print(f"Results in [bold]{shown(out)}[/]: {', '.join(files)}")
 
 
 def print_gates(console: Console, results: list[Any]) -> None:
@@ -108,7 +119,7 @@ def print_gates(console: Console, results: list[Any]) -> None:
     for name in ("gate", "result", "figure"):
         table.add_column(name)
     for r in results:
-        table.add_row(r.gate.name, f"[{style[r.outcome]}]{r.outcome}[/]", r.message)
+        table.add_row(shown(r.gate.name), f"[{style[r.outcome]}]{r.outcome}[/]", shown(r.message))
     console.print(table)
     counts = {k: sum(1 for r in results if r.outcome == k) for k in style}
     console.print(
@@ -128,10 +139,12 @@ def print_scrub(console: Console, summary: dict[str, Any], *, out: str) -> None:
     table.add_column(justify="right")
     table.add_row("members", f"{summary['members']:,}")
     for reason, n in summary["removed"].items():
-        table.add_row(f"  removed: {reason.replace('_', ' ')}", f"{n:,}")
+        table.add_row(f"  removed: {shown(reason.replace('_', ' '))}", f"{n:,}")
     table.add_row("on the send list", f"{summary['sent']:,}")
     console.print(table)
-    console.print(f"Send list in [bold]{out}[/]; the summary beside it")
+    for warning in summary.get("warnings", []):
+        console.print(f"[bold red]WARNING:[/] {shown(warning)}")
+    console.print(f"Send list in [bold]{shown(out)}[/]; the summary beside it")
 
 
 def print_inspection(console: Console, found: Any) -> None:
@@ -141,7 +154,7 @@ def print_inspection(console: Console, found: Any) -> None:
     how = ", ".join(x for x in (s.encoding, f"{s.delimiter}-separated" if s.delimiter else None) if x)
     rows = f"{found.rows:,}" if found.rows_exact else f"about {found.rows:,}"
     console.print(
-        f"[bold]{escape(s.path)}[/] ({s.format}{', ' + how if how else ''}): {where}header on row {s.header_row}, "
+        f"[bold]{shown(s.path)}[/] ({s.format}{', ' + how if how else ''}): {where}header on row {s.header_row}, "
         f"{rows} rows; {found.rows_read:,} read for this preview in {found.seconds:.2f} s"
     )
     table = Table(show_edge=False, pad_edge=False)
@@ -155,15 +168,15 @@ def print_inspection(console: Console, found: Any) -> None:
         else:
             field, how = "—", "carried through"
         confidence = f"{c.confidence:.2f}" if c.confidence is not None else ""
-        samples = escape(", ".join(c.samples))
-        table.add_row(escape(c.header), field, how, confidence, f"{c.filled:.0%}", samples)
+        samples = shown(", ".join(c.samples))
+        table.add_row(shown(c.header), field, how, confidence, f"{c.filled:.0%}", samples)
     console.print(table)
     for note in found.notes:
-        console.print(f"[yellow]note:[/] {escape(note)}")
+        console.print(f"[yellow]note:[/] {shown(note)}")
     for warning in found.warnings:
-        console.print(f"[bold yellow]warning:[/] {escape(warning)}")
+        console.print(f"[bold yellow]warning:[/] {shown(warning)}")
     carried = [c.header for c in found.columns if c.status != "mapped"]
     if carried:
-        console.print(f"carried through unchanged: {escape(', '.join(carried))}")
+        console.print(f"carried through unchanged: {shown(', '.join(carried))}")
     if found.pii_masked:
         console.print("[dim]sample values masked; --show-pii shows them[/]")

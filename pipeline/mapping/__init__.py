@@ -32,6 +32,7 @@ from pipeline.fields import FIELDS, IDENTIFYING
 from pipeline.fields.text import clean_text
 from pipeline.mapping.values import suggested_field, value_kinds, verdict
 from pipeline.mapping.words import Vocabulary, strip_units
+from pipeline.privacy import mask_text
 from pipeline.rules import GENERAL_CONSENT, ColumnRules
 
 Method = Literal["exact", "words", "fuzzy", "values", "override"]
@@ -276,8 +277,9 @@ def map_columns(
 def require_identifying(mapping: ColumnMapping, *, path: object) -> None:
     """Refuse a file where no column identifies a member: nothing could be cleaned or matched."""
     if not mapping.fields() & IDENTIFYING:
-        seen = ", ".join(repr(h) for h in mapping.unmapped[:6]) or "none"
-        held = "; ".join(mapping.warnings[:3])
+        # masked: in a file without a header row these "headers" are the first member's phone, ID and e-mail
+        seen = ", ".join(repr(mask_text(h)) for h in mapping.unmapped[:6]) or "none"
+        held = mask_text("; ".join(mapping.warnings[:3]))
         raise InputError(
             "no recognisable identifying column (member number, name, ID number, phone or e-mail); "
             f'headers seen: {seen}. Use --map "HEADER=field" to name one' + (f" ({held})" if held else ""),
