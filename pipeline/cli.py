@@ -409,6 +409,34 @@ def scrub(
                 err.print(f"cleanse: warning: {warning}", markup=False)
 
 
+@app.command()
+def inspect(
+    file: Annotated[Path, typer.Argument(help="The member file: .xlsx, .csv/.tsv/.txt or .parquet.")],
+    json_: Annotated[bool, typer.Option("--json", help="Print the preview as JSON (for scripts).")] = False,
+    sheet: SheetOpt = None,
+    map_: MapOpt = None,
+    rules: RulesOpt = None,
+    show_pii: ShowPiiOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Preview what a run would make of a file, from its first rows: the sheet and header row, each column's
+    field with method and confidence, masked sample values, and what would be carried through. Writes nothing."""
+    import json
+
+    from pipeline.console import print_inspection
+    from pipeline.inspect import inspect_file
+    from pipeline.mapping import parse_overrides
+    from pipeline.rulefile import load_rules
+
+    with _errors(verbose):
+        loaded = load_rules(rules)
+        found = inspect_file(file, rules=loaded, sheet=sheet, overrides=parse_overrides(map_ or []), show_pii=show_pii)
+        if json_:
+            typer.echo(json.dumps(found.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            print_inspection(Console(highlight=False), found)
+
+
 def _date(text: str | None, *, option: str = "--reference-date") -> dt.date | None:
     """A date option: ISO (2025-01-31) or day first as Israelis write it (31/1/2025, 31.01.2025, 31-1-2025)."""
     import re
