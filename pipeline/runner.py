@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 import polars as pl
 
-from pipeline import export, gates
+from pipeline import export, gates, outputs
 from pipeline import ledger as ledger_
 from pipeline.ingest import RawTable, SourceInfo, read_member_file
 from pipeline.mapping import ColumnMapping, HeaderMatcher, map_columns, require_identifying
@@ -191,7 +191,10 @@ class _Spill:
     otherwise have to find room beside. Removed with the result that holds it, or by ``cleanup``."""
 
     def __init__(self, parent: Path | None) -> None:
-        self._folder = tempfile.TemporaryDirectory(prefix=".cleanse-spill-", dir=parent, ignore_cleanup_errors=True)
+        # the name carries this process: what a killed run leaves is removed by the next (``outputs.sweep``)
+        self._folder = tempfile.TemporaryDirectory(
+            prefix=outputs.spill_prefix(), dir=parent, ignore_cleanup_errors=True
+        )
         self.path = Path(self._folder.name)
 
     def park(self, frame: pl.DataFrame | pl.LazyFrame, name: str) -> pl.LazyFrame:
@@ -434,18 +437,39 @@ def default_out(path: Path | str) -> Path:
     return path.with_name(f"{path.stem}_cleansed")
 
 
+# every file a run may write into its output folder (the output policy refuses, before the work, to replace a file
+# of one of these names that cleanse did not write)
+OUTPUT_FILES = (
+    "members_clean.csv",
+    "members_clean.parquet",
+    "members_clean.xlsx",
+    "merge_map.csv",
+    "pairs.parquet",
+    "review.xlsx",
+    "quarantine.csv",
+    "ledger.csv",
+    "ledger.parquet",
+    "report.json",
+    "report.html",
+)
+
+
 def write_outputs(
-    result: RunResult, out: Path, *, options: RunOptions | None = None
+    result: RunResult, out: Path, *, options: RunOptions | None = None, force: bool = False
 ) -> tuple[list[str], dict[str, Any]]:
-    """Write every output into ``out`` atomically. Returns the file names written, in order, and the report."""
+    """Write every output into ``out`` atomically, through the output policy (``pipeline.outputs``: files in
+    ``out`` that cleanse did not write are kept; ``force`` lets it replace one that has an output's name). Returns
+    the file names written, in order, and the report."""
     from pipeline.report import build_report, render_html
 
     options = options or RunOptions()
     report = build_report(result, show_pii=options.show_pii, xlsx_max_rows=options.xlsx_max_rows)
     written: list[str] = []
-    with export.atomic_folder(out) as tmp:
+    with outputs.atomic_folder(out, names=OUTPUT_FILES, force=force) as tmp:
 
         def put(name: str, writer: Callable[[Path], object]) -> None:
+            if name not in OUTPUT_FILES:  # a bug: the policy could not have checked it before the run
+                raise RuntimeError(f"{name} is not in OUTPUT_FILES")
             writer(tmp / name)
             written.append(name)
 
