@@ -405,6 +405,7 @@ def atomic_folder(dest: Path | str, *, names: Collection[str] = (), force: bool 
         tmp = Path(tempfile.mkdtemp(prefix=owner_prefix(dest.name), suffix=".partial", dir=dest.parent))
     except OSError as exc:
         raise OutputError(f"cannot write here ({exc.strerror or exc})", path=dest) from exc
+    old: Path | None = None
     try:
         yield tmp
         written = sorted(p.name for p in tmp.iterdir())
@@ -427,11 +428,19 @@ def atomic_folder(dest: Path | str, *, names: Collection[str] = (), force: bool 
         else:
             os.replace(tmp, dest)
     except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _undo(tmp, old, dest)
         raise OutputError(f"cannot write the output ({exc.strerror or exc})", path=exc.filename or dest) from exc
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _undo(tmp, old, dest)
         raise
+
+
+def _undo(tmp: Path, old: Path | None, dest: Path) -> None:
+    """A failed or stopped ``atomic_folder``: the previous output back in place (if it was set aside), the new one
+    gone."""
+    if old is not None and old.exists() and not dest.exists():
+        os.replace(old, dest)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def atomic_write(path: Path | str, writer: Callable[[Path], object], *, force: bool = False) -> None:

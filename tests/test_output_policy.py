@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from pipeline import outputs
 from pipeline.cli import app
 from pipeline.errors import OutputError
-from pipeline.outputs import FILES, MARKER, atomic_file, atomic_folder, check_folder, sweep
+from pipeline.outputs import FILES, MARKER, Terminated, atomic_file, atomic_folder, check_folder, sweep
 from tests.conftest import SAMPLE
 
 runner = CliRunner()
@@ -295,6 +295,28 @@ def test_atomic_folder_refuses_a_file_a_person_added_while_it_worked(tmp_path: P
         (out / "a.csv").write_text("edited meanwhile")
         (tmp / "a.csv").write_text("second")
     assert (out / "a.csv").read_text() == "edited meanwhile"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_swap_that_fails_halfway_puts_the_previous_output_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    with atomic_folder(out) as tmp:
+        (tmp / "a.csv").write_text("first")
+    real, calls = os.replace, []
+
+    def second_rename_fails(a: object, b: object) -> None:
+        calls.append(b)
+        if len(calls) == 2:  # the new folder into place, after the previous one was set aside
+            raise Terminated()
+        real(a, b)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", second_rename_fails)
+    with pytest.raises(Terminated), atomic_folder(out) as tmp:
+        (tmp / "a.csv").write_text("second")
+    monkeypatch.undo()
+    assert (out / "a.csv").read_text() == "first"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
