@@ -205,12 +205,19 @@ def written_by_cleanse(path: Path | str) -> bool:
     return _unchanged(path, (_listed(path.parent / FILES) or {}).get(path.name))
 
 
+def _listing(files: dict[str, list[int]], *, note: str) -> str:
+    """A listing as JSON a person can read: one file (size in bytes, modification time in ns) a line."""
+    lines = [f"  {json.dumps(name, ensure_ascii=False)}: {json.dumps(stamp)}" for name, stamp in sorted(files.items())]
+    body = ",\n".join(lines)
+    return f'{{\n "written_by": "cleanse",\n "note": {json.dumps(note)},\n "files": {{\n{body}\n }}\n}}\n'
+
+
 def _record(path: Path) -> None:
     """List ``path`` (just written) in ``.cleanse-files`` beside it."""
     listing = path.parent / FILES
     files = _listed(listing) or {}
     files[path.name] = _stamp(path)
-    text = json.dumps({"written_by": "cleanse", "files": dict(sorted(files.items()))}, indent=1) + "\n"
+    text = _listing(files, note="files cleanse wrote here; it replaces them only while they are unchanged")
     fd, tmp = tempfile.mkstemp(prefix=owner_prefix(FILES), suffix=".partial", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -399,6 +406,8 @@ def atomic_folder(dest: Path | str, *, names: Collection[str] = (), force: bool 
     cleanse's own files from the last run are dropped. ``names``: the files this kind of output may hold (those
     an older cleanse's marker, which listed nothing, is taken to have written)."""
     dest = Path(dest)
+    if dest.is_symlink():  # the folder the link points to is the output, not the link
+        dest = Path(os.path.realpath(dest))
     check_folder(dest, names=names, force=force)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -416,9 +425,8 @@ def atomic_folder(dest: Path | str, *, names: Collection[str] = (), force: bool 
             if name not in written:
                 _link_tree(dest / name, tmp / name)
         listing = {n: _stamp(tmp / n) for n in written}
-        (tmp / MARKER).write_text(
-            json.dumps({"written_by": "cleanse", "files": listing}, indent=1) + "\n", encoding="utf-8"
-        )
+        note = "cleanse's next run replaces the files listed here while they are unchanged, and keeps all others"
+        (tmp / MARKER).write_text(_listing(listing, note=note), encoding="utf-8")
         if dest.exists():
             # a kill between these two renames leaves the previous output aside under a name ``sweep`` puts back
             old = Path(tempfile.mkdtemp(prefix=owner_prefix(dest.name), suffix=".old", dir=dest.parent))
