@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 SAMPLE := sample_data/members.xlsx
 OUT    := out/members
 
-.PHONY: setup run test lint bench bench-10m bench-dedupe bench-dedupe-1m sample report-shot clean
+.PHONY: setup run test lint check bench bench-10m bench-dedupe bench-dedupe-1m sample report-shot clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check pipeline tests sample_data bench
 	$(BIN)/mypy
+
+# What CI runs: lint and types first (a minute), then the tests.
+check: lint test
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
