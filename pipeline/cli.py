@@ -1,7 +1,8 @@
 """The ``cleanse`` command line. Thin: turns flags into plain values and calls the library.
 
 Exit codes mean one thing everywhere: 0 ok, 1 the data failed its checks, 2 the input or the rules could not
-be used (one line on stderr, no traceback unless --verbose), 3 an internal error (a bug: please report it).
+be used or an output may not be written where asked (one line on stderr, no traceback unless --verbose), 3 an
+internal error (a bug: please report it), 143 stopped by SIGTERM (after removing what it had half-written).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import typer
 from rich.console import Console
 
 from pipeline.errors import CleanseError
+from pipeline.outputs import EXIT_TERMINATED, Terminated, terminate_as_exception
 
 app = typer.Typer(
     add_completion=False,
@@ -62,8 +64,6 @@ EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 def _errors(verbose: bool) -> Iterator[None]:
     """One line and a meaningful exit code for every failure; the traceback only with --verbose. SIGTERM stops
     the command through the same exits, so temporary files and folders are removed on the way out."""
-    from pipeline.outputs import EXIT_TERMINATED, Terminated, terminate_as_exception
-
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         with terminate_as_exception():
