@@ -338,7 +338,7 @@ def check_folder(
                 path=dest,
             )
     if not dest.exists():
-        _writable_place(dest / "x")
+        _writable_place(dest)
         return ()
     # an input hard-linked into the folder is the same file under another name
     identities = {(s.st_dev, s.st_ino): p for p in sources if p.is_file() for s in [p.stat()]}
