@@ -18,6 +18,7 @@ from pipeline import outputs
 from pipeline.cli import app
 from pipeline.errors import OutputError
 from pipeline.outputs import FILES, MARKER, Terminated, atomic_file, atomic_folder, check_folder, sweep
+from pipeline.runner import OUTPUT_FILES
 from tests.conftest import SAMPLE
 
 runner = CliRunner()
@@ -230,6 +231,8 @@ def test_the_sample_runs_twice_into_the_same_folder(tmp_path: Path) -> None:
         result = runner.invoke(app, ["run", str(SAMPLE), "--out", str(out), "--quiet"])
         assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["members"]
+    written = set(json.loads((out / MARKER).read_text(encoding="utf-8"))["files"])
+    assert written <= set(OUTPUT_FILES) and "review.xlsx" in written  # what the policy checks before a run
 
 
 def test_scrub_replaces_its_own_list_and_nothing_else(tmp_path: Path) -> None:
