@@ -156,7 +156,8 @@ def run(
         outputs.check_folder(target, names=OUTPUT_FILES, inputs=inputs, force=force)
         if profile is not None:
             outputs.check_file(profile, inputs=inputs, force=force)
-        _sweep(target.parent, quiet=quiet)
+        beside = outputs.nearest_folder(target)  # where the output's folder is (or will be made)
+        _sweep(beside, quiet=quiet)
         loaded = load_rules(rules)
         options = RunOptions(
             sheet=sheet,
@@ -169,7 +170,7 @@ def run(
             previous=previous,
             chunk_rows=chunk_rows,
             # a big file's ledger waits on the disk the output goes to, not in a temporary folder that may be memory
-            spill_dir=target.parent if target.parent.is_dir() else None,
+            spill_dir=beside if beside.is_dir() else None,
         )
         progress = StageProgress(Console(stderr=True, quiet=quiet, highlight=False))
         if profile is not None:

@@ -275,13 +275,20 @@ def _inside(path: Path, folder: Path) -> bool:
     return p == f or f in p.parents
 
 
+def nearest_folder(path: Path | str) -> Path:
+    """The folder ``path`` would be created in, or the nearest one above it that exists: where a run spills and
+    where ``sweep`` looks."""
+    parent = Path(path).parent
+    while not os.path.lexists(parent) and parent != parent.parent:
+        parent = parent.parent
+    return parent
+
+
 def _writable_place(path: Path) -> None:
     """``path`` can be created: its nearest existing ancestor is a folder we may write in."""
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        if parent.is_symlink():  # a dangling link
-            raise OutputError(f"cannot write here: {parent} is a broken link", path=path)
-        parent = parent.parent
+    parent = nearest_folder(path)
+    if parent.is_symlink() and not parent.exists():
+        raise OutputError(f"cannot write here: {parent} is a broken link", path=path)
     if not parent.is_dir():
         raise OutputError(f"cannot write here: {parent} is a file, not a folder", path=path)
     if not os.access(parent, os.W_OK | os.X_OK):

@@ -354,6 +354,17 @@ def test_stale_leftovers_of_a_killed_run_are_removed_and_said(tmp_path: Path) ->
     assert "leftover" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+def test_an_output_in_folders_yet_to_be_made_sweeps_where_it_spills(tmp_path: Path) -> None:
+    host, dead = outputs.owner_prefix("x").split("-")[1], _dead_pid()
+    stale = _file(tmp_path / f".cleanse-spill-{host}-{dead}-k2j3h4g5" / "ledger-00001.parquet", "personal data")
+    members = _file(tmp_path / "m.csv", MEMBERS)
+    out = tmp_path / "reports" / "march" / "out"  # the run spills in tmp_path, the nearest folder that exists
+    result = runner.invoke(app, ["run", str(members), "--out", str(out), "--chunk-rows", "1"])
+    assert result.exit_code == 0, result.stderr
+    assert not stale.parent.exists() and "removed 1 leftover(s)" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.csv", "reports"]  # its own spill gone too
+
+
 def test_a_swap_cut_short_is_put_back(tmp_path: Path) -> None:
     host, dead = outputs.owner_prefix("x").split("-")[1], _dead_pid()
     aside = _file(tmp_path / f".out.cleanse-{host}-{dead}-a1b2c3d4.old" / "members_clean.csv", "last month")
