@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 SAMPLE := sample_data/members.xlsx
 OUT    := out/members
 
-.PHONY: setup run test lint check bench bench-10m bench-dedupe bench-dedupe-1m sample report-shot clean
+.PHONY: setup run test lint check bench bench-10m bench-dedupe bench-dedupe-corruptions bench-dedupe-1m sample report-shot clean
 
 setup: $(STAMP)
 
@@ -47,6 +47,11 @@ $(BENCH_VENV)/.installed-stamp: pyproject.toml
 
 bench-dedupe: $(BENCH_VENV)/.installed-stamp
 	$(BENCH_VENV)/bin/python -m bench.dedupe_febrl
+
+# Corruption classes the sample generator does not make (birth dates weeks apart on one e-mail, swapped names with
+# a typo, two fields missing at once) and look-alikes that are two people, Splink beside cleanse.
+bench-dedupe-corruptions: $(BENCH_VENV)/.installed-stamp
+	$(BENCH_VENV)/bin/python -m bench.dedupe_corruptions
 
 # A million FEBRL-style records, cleanse and Splink each in its own process (about 5 minutes on 2 cores).
 bench-dedupe-1m: $(BENCH_VENV)/.installed-stamp

@@ -250,9 +250,10 @@ def check(
             reference_date=_date(reference_date),
             stop_after="quarantine",
         )
+        before = gates_.load_baseline(baseline) if baseline else None  # a baseline it cannot use: before the work
         result = process(file, rules=loaded, options=options)
         values = dict(result.stats["gates"])
-        results = gates_.evaluate(loaded.gates, values, baseline=gates_.load_baseline(baseline) if baseline else None)
+        results = gates_.evaluate(loaded.gates, values, baseline=before)
         if all(r.outcome == "skip" for r in results):
             raise InputError("no gate could run on this file (none of the fields they measure is in it)", path=file)
         if junit is not None:
@@ -264,7 +265,7 @@ def check(
                 json.dumps(
                     {
                         "schema": "cleanse.check",
-                        "schema_version": 1,
+                        "schema_version": gates_.CHECK_SCHEMA_VERSION,
                         "file": str(file),
                         "gates": values,
                         "results": [

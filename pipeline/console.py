@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.status import Status
 from rich.table import Table
 
@@ -83,6 +84,8 @@ def print_summary(console: Console, report: dict[str, Any], *, out: str, files: 
     )
     for note in report.get("notes", []):
         console.print(f"[yellow]note:[/] {note}")
+    for warning in report.get("warnings", []):
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}", soft_wrap=True)  # one line, for grep
     console.print(f"Results in [bold]{out}[/]: {', '.join(files)}")
 
 

@@ -9,6 +9,7 @@ With a baseline (an earlier ``report.json``) a gate also fails when its figure m
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +20,14 @@ import polars as pl
 
 from pipeline import ledger as ledger_
 from pipeline.errors import InputError
+from pipeline.report.figures import SCHEMA_VERSION as REPORT_SCHEMA_VERSION
 
 Outcome = Literal["pass", "warn", "fail", "skip"]
+CHECK_SCHEMA_VERSION = 1  # of the figures `cleanse check --report` writes (schema "cleanse.check")
+# the reports a baseline may be, and the schema_version of each this cleanse reads
+BASELINE_SCHEMAS = {"cleanse.report": REPORT_SCHEMA_VERSION, "cleanse.check": CHECK_SCHEMA_VERSION}
+# metrics counted from the ledger: absent means none of the rows has the problem (0), in a run and in a baseline
+COUNTED_METRICS = ("check_pct", "check_count")
 STATUS_FIELDS = {
     "national_id": "national_id_status",
     "phone_mobile": "phone_mobile_status",
@@ -124,11 +131,14 @@ def metric_known(metric: str, catalogue: Sequence[str]) -> bool:
 def evaluate(
     gates: Sequence[Gate], values: Mapping[str, float], *, baseline: Mapping[str, float] | None = None
 ) -> list[GateResult]:
+    """Each gate's outcome on ``values``; with a ``baseline`` (``load_baseline``), a gate with ``max_drop`` also
+    fails when its figure moved the wrong way by more than that. A baseline without the figure a gate compares
+    (while this file has it) is refused: the comparison would be skipped in silence."""
     results = []
     for gate in gates:
         value = values.get(gate.metric)
         head = gate.metric.partition(":")[0]
-        if value is None and head in ("check_pct", "check_count"):
+        if value is None and head in COUNTED_METRICS:
             value = 0.0  # no ledger entry with that code: none of the rows has the problem
         if value is None:
             results.append(GateResult(gate, None, "skip", f"{gate.metric} does not apply to this file"))
@@ -141,7 +151,14 @@ def evaluate(
             outcome, message = "fail", f"{gate.metric} = {value:g}, must be {word} {gate.fail:g}"
         elif gate.warn is not None and worse(value, gate.warn):
             outcome, message = "warn", f"{gate.metric} = {value:g}, should be {word} {gate.warn:g}"
-        before = baseline.get(gate.metric) if baseline else None
+        before = baseline.get(gate.metric) if baseline is not None else None
+        if before is None and baseline is not None and head in COUNTED_METRICS:
+            before = 0.0  # the baseline had no row with that check
+        if before is None and baseline is not None and gate.max_drop is not None:
+            raise InputError(
+                f"the baseline has no figure for {gate.metric}, which gate {gate.name!r} compares (max_drop): "
+                "was it made from another kind of file? Make a new baseline with check --report"
+            )
         if before is not None and gate.max_drop is not None and outcome != "fail":
             moved = (before - value) if gate.direction == "min" else (value - before)
             if moved > gate.max_drop:
@@ -155,19 +172,46 @@ def evaluate(
 
 
 def load_baseline(path: Path) -> dict[str, float]:
-    """Figures from an earlier ``report.json`` (its ``gates`` section)."""
+    """Figures from an earlier ``report.json`` of ``cleanse run`` or ``cleanse check --report`` (its ``gates``).
+
+    Refused (``InputError``, exit 2) when no comparison could be made with it: another kind of file or another
+    schema version, no ``gates`` section, a figure that is not a number. Skipping the comparisons would let a
+    check pass that compared nothing (``evaluate`` refuses a baseline without a figure a gate compares).
+    """
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("baseline file does not exist", path=path) from None
     except (OSError, ValueError) as exc:
         raise InputError(f"baseline is not a readable report.json ({exc})", path=path) from exc
-    values = data.get("gates") if isinstance(data, dict) else None
-    if not isinstance(values, dict):
+    if not isinstance(data, dict):
+        raise InputError("baseline is not a report.json (not a JSON object)", path=path)
+    schema, version = data.get("schema"), data.get("schema_version")
+    if schema not in BASELINE_SCHEMAS:
         raise InputError(
-            "baseline has no 'gates' figures: use a report.json written by cleanse run or check", path=path
+            f"baseline is not a cleanse report (schema {schema!r}; expected one of "
+            f"{', '.join(sorted(BASELINE_SCHEMAS))}): use a report.json written by cleanse run or check --report",
+            path=path,
         )
-    return {k: float(v) for k, v in values.items() if isinstance(v, int | float)}
+    if type(version) is not int or version != BASELINE_SCHEMAS[schema]:
+        raise InputError(
+            f"baseline is a {schema} of schema_version {version!r}; this cleanse reads version "
+            f"{BASELINE_SCHEMAS[schema]}: make a new baseline with this version",
+            path=path,
+        )
+    values = data.get("gates")
+    if not isinstance(values, dict) or not values:
+        raise InputError(
+            "baseline has no 'gates' figures: use a report.json written by cleanse run or check --report", path=path
+        )
+    # a bool is an int to Python, and NaN compares false with everything: neither is a figure
+    bad = sorted(
+        k for k, v in values.items() if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)
+    )
+    if bad:
+        shown = ", ".join(f"{k}={values[k]!r}" for k in bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+        raise InputError(f"baseline figures are not numbers: {shown}", path=path)
+    return {str(k): float(v) for k, v in values.items()}
 
 
 def junit_xml(results: Sequence[GateResult], *, file: str, fail_on_warn: bool) -> str:

@@ -123,14 +123,16 @@ BLOCKING_KEYS = (  # in the order they spend the comparison budget; pipeline.sta
     "last_name_street",
     "zip_house",
     "address_birth_date",
+    "birth_date",
     "national_id_typo",
 )
 
 
 # the "never merge" rules (``dedupe.yaml`` ``hard_rules``): two different valid ID numbers; clearly different birth
-# dates (not one typo apart) under no shared ID number; a household (a shared phone or address) with different
-# first names under no shared ID number
-HARD_RULES = ("two_ids", "birth_dates", "household")
+# dates (not one typo apart) under no shared ID number, nor months apart under a shared e-mail or mobile; a
+# household (a shared phone or address) with different first names under no shared ID number; clearly different
+# first names under no shared ID number or e-mail (twins, siblings, parent and child who share a family's facts)
+HARD_RULES = ("two_ids", "birth_dates", "household", "first_names")
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,7 @@ class DedupeRules:
     hard_rules: tuple[str, ...] = HARD_RULES
     u_sample_pairs: int = 200_000
     em_iterations: int = 30
+    prior_records: int = 2_000
     seed: int = 1
     survivorship_default: str = "most_complete"
     survivorship: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -475,7 +478,7 @@ def _check_dedupe(check: _Checker, doc: _Doc, data: Any) -> None:
         if thresholds.get("review", 0.6) > thresholds.get("merge", 0.95):
             check.add(doc, ("thresholds",), "thresholds.review must not be above thresholds.merge")
     model = data.get("model", {}) or {}
-    if check.keys(doc, model, ("model",), ["u_sample_pairs", "em_iterations", "seed"]):
+    if check.keys(doc, model, ("model",), ["u_sample_pairs", "em_iterations", "seed", "prior_records"]):
         for key, value in model.items():
             check.typed(doc, value, ("model", key), int, "a whole number")
     surv = data.get("survivorship", {}) or {}
@@ -658,6 +661,7 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> Rules:
         hard_rules=tuple(str(r) for r in dd.get("hard_rules", HARD_RULES) or ()),
         u_sample_pairs=int(model.get("u_sample_pairs", 200_000)),
         em_iterations=int(model.get("em_iterations", 30)),
+        prior_records=int(model.get("prior_records", 2_000)),
         seed=int(model.get("seed", 1)),
         survivorship_default=str(surv.get("default", "most_complete")),
         survivorship=MappingProxyType({str(k): str(v) for k, v in (surv.get("fields") or {}).items()}),

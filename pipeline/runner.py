@@ -24,6 +24,7 @@ from pipeline.stages import StageResult
 from pipeline.stages.clean import clean, phone_counts
 from pipeline.stages.conform import conform
 from pipeline.stages.dedupe import DedupeOutcome, deduplicate
+from pipeline.stages.dedupe.decisions import Decisions, read_decisions
 from pipeline.stages.enrich import enrich
 from pipeline.stages.quarantine import quarantine
 from pipeline.stages.score import NAIVE_COLUMNS, as_of_date, club_figures, rfm_and_value, score
@@ -271,6 +272,8 @@ def process(
     """Read, map, clean and quarantine a member file, and build its golden records. Writes nothing."""
     options = options or RunOptions()
     clock = _Clock(progress or _Silent())
+    # a decisions file that cannot be used is refused before the work, not after cleaning the whole file
+    decisions = _read_decisions(options.decisions) if options.decisions and options.stop_after == "all" else None
     matcher = HeaderMatcher(rules.columns)
     raw: RawTable = clock.run(
         "ingest",
@@ -323,7 +326,6 @@ def process(
             timings=tuple(clock.timings),
             stats=MappingProxyType({**stats, "gates": gate_figures}),
         )
-    decisions = _read_decisions(options.decisions) if options.decisions else None
     previous = _read_previous(options.previous) if options.previous else None
     deduped: DedupeOutcome = clock.run(
         "dedupe",
@@ -410,10 +412,9 @@ def _read_previous(folder: Path) -> pl.DataFrame:
         raise InputError(f"members_clean.parquet cannot be read ({exc})", path=folder) from exc
 
 
-def _read_decisions(path: Path) -> pl.DataFrame:
+def _read_decisions(path: Path) -> Decisions:
     """A person's decisions: the review.xlsx of an earlier run with its decision column filled in."""
     from pipeline.errors import InputError
-    from pipeline.stages.dedupe import read_decisions
 
     if not Path(path).exists():
         raise InputError("decisions file does not exist", path=path)
@@ -461,6 +462,7 @@ def write_outputs(
     ``out`` that cleanse did not write are kept; ``force`` lets it replace one that has an output's name). Returns
     the file names written, in order, and the report."""
     from pipeline.report import build_report, render_html
+    from pipeline.review_sheet import language, write_review
 
     options = options or RunOptions()
     report = build_report(result, show_pii=options.show_pii, xlsx_max_rows=options.xlsx_max_rows)
@@ -479,7 +481,12 @@ def write_outputs(
         if result.pairs.collect_schema().len():
             put("pairs.parquet", lambda p: export.write_parquet(result.pairs, p))
         if result.review.width:
-            put("review.xlsx", lambda p: export.write_xlsx(result.review, p, sheet="review"))
+            put(
+                "review.xlsx",
+                lambda p: write_review(
+                    result.review, p, field_headers=result.mapping.by_field, lang=language(result.raw_headers)
+                ),
+            )
         put("quarantine.csv", lambda p: export.write_csv(result.quarantine, p))
         # a range of source rows at a time: a big file's ledger is tens of millions of entries on disk
         parts = ledger_.ranges(result.ledger)

@@ -6,6 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -133,3 +134,70 @@ def test_baseline_catches_a_drop(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{}", encoding="utf-8")
     assert runner.invoke(app, ["check", str(worse), "--rules", str(rules), "--baseline", str(bad)]).exit_code == 2
+
+
+DROP_GATE = MOBILE_GATE + "    max_drop: 5\n"
+GOOD_FIGURES = {"rows": 4.0, "valid_pct:phone_mobile": 100.0}
+
+
+@pytest.mark.parametrize(
+    ("baseline", "why"),
+    [
+        ({"schema": "frictionless.report", "schema_version": 1, "gates": GOOD_FIGURES}, "not a cleanse report"),
+        ({"gates": GOOD_FIGURES}, "not a cleanse report (schema None"),
+        ({"schema": "cleanse.report", "schema_version": 2, "gates": GOOD_FIGURES}, "of schema_version 2"),
+        ({"schema": "cleanse.check", "schema_version": "1", "gates": GOOD_FIGURES}, "of schema_version '1'"),
+        ({"schema": "cleanse.report", "schema_version": 1}, "no 'gates' figures"),
+        ({"schema": "cleanse.check", "schema_version": 1, "gates": {}}, "no 'gates' figures"),
+        (
+            {"schema": "cleanse.check", "schema_version": 1, "gates": {"rows": 4, "valid_pct:phone_mobile": "100%"}},
+            "baseline figures are not numbers: valid_pct:phone_mobile='100%'",
+        ),
+        (
+            {"schema": "cleanse.report", "schema_version": 1, "gates": {"valid_pct:phone_mobile": None}},
+            "not numbers: valid_pct:phone_mobile=None",
+        ),
+        (
+            {"schema": "cleanse.report", "schema_version": 1, "gates": {"valid_pct:phone_mobile": True}},
+            "not numbers: valid_pct:phone_mobile=True",
+        ),
+        (
+            {"schema": "cleanse.check", "schema_version": 1, "gates": {"rows": 4.0}},
+            "no figure for valid_pct:phone_mobile",
+        ),
+        ([1, 2, 3], "not a JSON object"),
+    ],
+)
+def test_a_baseline_it_cannot_use_is_exit_2_naming_why(tmp_path: Path, baseline: object, why: str) -> None:
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps(baseline), encoding="utf-8")
+    worse = member_file(tmp_path, [*GOOD_ROWS, "5,יוסי,0521234567,,", "6,דנה,0521234568,,"])  # 66.7%: above fail
+    result = runner.invoke(
+        app, ["check", str(worse), "--rules", str(gates(tmp_path, DROP_GATE)), "--baseline", str(path)]
+    )
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and why in lines[0] and "baseline" in lines[0], lines
+    assert "Quality gates" not in result.output  # refused, not checked
+
+
+def test_a_bad_baseline_is_refused_before_the_file_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.json"
+    path.write_text('{"schema": "cleanse.report", "schema_version": 7, "gates": {"rows": 1}}', encoding="utf-8")
+    result = runner.invoke(app, ["check", str(tmp_path / "nowhere.csv"), "--baseline", str(path)])
+    assert result.exit_code == 2 and "schema_version 7" in result.stderr
+
+
+def test_a_check_absent_from_the_baseline_counts_as_none_there(tmp_path: Path) -> None:
+    text = (
+        "gates:\n  - name: bad mobiles\n    metric: check_count:phone-invalid\n    max: {fail: 100}\n    max_drop: 1\n"
+    )
+    rules = gates(tmp_path, text)
+    baseline = tmp_path / "baseline.json"
+    good = member_file(tmp_path, GOOD_ROWS, "good.csv")
+    assert runner.invoke(app, ["check", str(good), "--rules", str(rules), "--report", str(baseline)]).exit_code == 0
+    assert "check_count:phone-invalid" not in json.loads(baseline.read_text(encoding="utf-8"))["gates"]
+    worse = member_file(tmp_path, [*GOOD_ROWS, "5,יוסי,12345,,", "6,דנה,999,,"], "worse.csv")
+    args = ["check", str(worse), "--rules", str(rules), "--baseline", str(baseline), "--format", "github"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1 and "was 0 in the baseline: moved the wrong way by 2" in result.output

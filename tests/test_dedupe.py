@@ -13,6 +13,7 @@ from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.review_sheet import machine_names
 from pipeline.rules import HARD_RULES, Rules, load_rules
 from pipeline.runner import RunOptions, process
 from pipeline.stages.dedupe.blocking import KEY_COLUMNS, candidate_pairs
@@ -127,9 +128,9 @@ def test_two_valid_id_numbers_never_merge(tmp_path: Path) -> None:
     [
         (
             "household",
-            [
-                "1,נועה,לוי,,054-7654329,,,12/03/2005,חיפה,הרצל,5,,,,,",
-                "2,מאיה,לוי,,054-7654329,,,12/03/2005,חיפה,הרצל,5,,,,,",
+            [  # one family e-mail: only the household rule holds them apart (first_names gives way to it)
+                "1,נועה,לוי,,054-7654329,,levi.home@gmail.com,12/03/2005,חיפה,הרצל,5,,,,,",
+                "2,מאיה,לוי,,054-7654329,,levi.home@gmail.com,12/03/2005,חיפה,הרצל,5,,,,,",
             ],
         ),
         (
@@ -377,10 +378,9 @@ def test_review_round_trip(tmp_path: Path) -> None:
     out = tmp_path / "first"
     runner = CliRunner()
     assert runner.invoke(app, ["run", str(SAMPLE), "--out", str(out), "--rules", str(rules), "--quiet"]).exit_code == 0
-    review = pl.read_excel(out / "review.xlsx")
-    assert review.height >= 2 and {"a_first_name", "b_first_name", "agreed", "disagreed", "decision"} <= set(
-        review.columns
-    )
+    sheet = pl.read_excel(out / "review.xlsx")
+    assert {"שם פרטי (א)", "שם פרטי (ב)", "מה זהה", "מה שונה", "החלטה"} <= set(sheet.columns)  # the file's language
+    review = sheet.rename(machine_names(sheet.columns))
     first_map = pl.read_csv(out / "merge_map.csv")
     same = review.row(0, named=True)
     apart = review.row(1, named=True)
@@ -417,7 +417,7 @@ def test_review_round_trip(tmp_path: Path) -> None:
     assert golden(first_map, same["source_row_a"]) != golden(first_map, same["source_row_b"])
     assert golden(second_map, same["source_row_a"]) == golden(second_map, same["source_row_b"])
     assert golden(second_map, apart["source_row_a"]) != golden(second_map, apart["source_row_b"])
-    still = pl.read_excel(second / "review.xlsx")
+    still = pl.read_excel(second / "review.xlsx").rename(machine_names(sheet.columns))
     decided_pairs = {(same["source_row_a"], same["source_row_b"]), (apart["source_row_a"], apart["source_row_b"])}
     assert not decided_pairs & set(zip(still["source_row_a"], still["source_row_b"], strict=True))
 
@@ -510,47 +510,34 @@ def test_pairwise_fast_path_agrees_with_rapidfuzz(values: list[tuple[str | None,
         assert list(_pairwise(a, b, scorer)) == pytest.approx(list(expected))
 
 
-# valid Israeli ID numbers (check digit right) and birth dates with a typo of each kind
-_IDS = ["039337423", "000000018", "123456782"]
-_DATES = [dt.date(1980, 3, 4), dt.date(1980, 4, 3), dt.date(1981, 3, 4), dt.date(1990, 7, 7)]
-
-
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     n=st.integers(min_value=2, max_value=14),
-    facts=st.lists(
-        st.tuples(st.sampled_from([None, *_IDS]), st.sampled_from([None, *_DATES])), min_size=14, max_size=14
-    ),
+    apart=st.lists(st.tuples(st.integers(0, 13), st.integers(0, 13)), min_size=0, max_size=12),
     edges=st.lists(st.tuples(st.integers(0, 13), st.integers(0, 13), st.floats(0.95, 1.0)), min_size=0, max_size=30),
 )
 def test_clustering_fast_path_agrees_with_the_greedy_on_every_edge(
-    n: int, facts: list[tuple[str | None, dt.date | None]], edges: list[tuple[int, int, float]]
+    n: int, apart: list[tuple[int, int]], edges: list[tuple[int, int, float]]
 ) -> None:
-    """Components found with array operations must be exactly what strongest-edge-first clustering, with its
-    constraints, makes of all the edges."""
+    """Components found with array operations must be exactly what strongest-edge-first clustering, refusing
+    every edge that would put a must-stay-apart pair in one cluster, makes of all the edges; and no cluster
+    ever holds such a pair."""
     from pipeline.stages.dedupe.cluster import _greedy, cluster
 
-    records = pl.DataFrame(
-        {
-            "__i": pl.Series(range(n), dtype=pl.UInt32),
-            "national_id": pl.Series([f[0] for f in facts[:n]], dtype=pl.String),
-            "national_id_status": pl.Series(["valid" if f[0] else None for f in facts[:n]], dtype=pl.String),
-            "birth_date": pl.Series([f[1] for f in facts[:n]], dtype=pl.Date),
-        }
-    )
     kept = [(min(a, b), max(a, b), p) for a, b, p in edges if a < n and b < n and a != b]
     frame = pl.DataFrame(
         {"i": [e[0] for e in kept], "j": [e[1] for e in kept], "match_probability": [e[2] for e in kept]},
         schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64},
     ).unique(["i", "j"], keep="first", maintain_order=True)
-    labels, refused = cluster(n, frame, records)
-    every = records.select(
-        "__i",
-        pl.col("national_id").alias("any_id"),
-        pl.when(pl.col("national_id_status") == "valid").then(pl.col("national_id")).alias("valid_id"),
-        "birth_date",
-    )
-    roots, greedy_refused = _greedy(frame, every)
+    cannot = pl.DataFrame(
+        {
+            "i": [min(a, b) for a, b in apart if a < n and b < n and a != b],
+            "j": [max(a, b) for a, b in apart if a < n and b < n and a != b],
+        },
+        schema={"i": pl.UInt32, "j": pl.UInt32},
+    ).unique()
+    labels, refused = cluster(n, frame, cannot)
+    roots, greedy_refused = _greedy(frame, cannot)
 
     def partition(label_of: dict[int, int]) -> set[frozenset[int]]:
         groups: dict[int, set[int]] = {}
@@ -560,42 +547,114 @@ def test_clustering_fast_path_agrees_with_the_greedy_on_every_edge(
 
     assert partition({x: int(labels[x]) for x in range(n)}) == partition(roots)
     assert refused == greedy_refused
+    for a, b in cannot.iter_rows():
+        assert labels[a] != labels[b]
 
 
-def _typed_with_a_slip(draw: st.DrawFn) -> tuple[dt.date, dt.date]:
-    """A birth date, and the date one slip of typing (or none) makes of it: a digit changed, two neighbouring
-    digits swapped, day and month swapped, or a different date altogether."""
-    a = draw(st.dates(dt.date(1900, 1, 1), dt.date(2029, 12, 31)))
-    text = list(a.strftime("%Y%m%d"))
-    slip = draw(st.sampled_from(["digit", "neighbours", "day_month", "other"]))
-    k = draw(st.integers(0, 6))
-    if slip == "digit":
-        text[k] = str(draw(st.integers(0, 9)))
-    elif slip == "neighbours":
-        text[k], text[k + 1] = text[k + 1], text[k]
-    elif slip == "day_month":
-        text[4:8] = text[6:8] + text[4:6]
-    try:
-        b = dt.datetime.strptime("".join(text), "%Y%m%d").date()
-    except ValueError:
-        b = draw(st.dates(dt.date(1900, 1, 1), dt.date(2029, 12, 31)))
-    if slip == "other":
-        b = draw(st.dates(dt.date(1900, 1, 1), dt.date(2029, 12, 31)))
-    return a, b
+def dedupe_of(tmp_path: Path, rows: list[str], rules: Rules = RULES) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The merge map and the scored pairs of a small file."""
+    path = tmp_path / "m.csv"
+    path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    result = process(path, rules=rules, options=RunOptions(reference_date=dt.date(2026, 11, 22)))
+    assert result.accounted
+    return result.merge_map, result.pairs.collect()
 
 
-@settings(max_examples=300, deadline=None)
-@given(pairs=st.lists(st.composite(_typed_with_a_slip)(), min_size=1, max_size=40))
-def test_a_birth_date_typo_is_the_same_to_comparison_and_to_clustering(pairs: list[tuple[dt.date, dt.date]]) -> None:
-    """Comparison (whole columns) and clustering (per edge) must agree on which two different dates one slip of
-    typing makes, or clustering would split what comparison merged."""
-    from pipeline.stages.dedupe.cluster import _dates_compatible
-    from pipeline.stages.dedupe.compare import birth_date_typo, yyyymmdd
+def test_twins_with_two_first_names_and_no_shared_identifier_never_merge(tmp_path: Path) -> None:
+    """Last name, birth date and town agree (a family's facts): the first names differ and no ID number or
+    e-mail is shared, so this pair is two people whatever its probability (seen at a million members: merged at
+    0.9996)."""
+    mm, pairs = dedupe_of(
+        tmp_path,
+        [
+            "1,פארס,זועבי,,054-7654329,,fares@gmail.com,12/03/1990,נצרת,השלום,7,,,,,",
+            "2,נעמה,זועבי,,052-3456781,,,12/03/1990,נצרת,הגליל,5,,,,,",
+        ],
+    )
+    assert pairs.select("rule_first_names", pl.col("band").cast(pl.String)).row(0) == (True, "never")
+    assert groups(mm) == [[2], [3]]
 
-    pairs = [(a, b) for a, b in pairs if a != b]  # both read a typo only where the dates differ
-    frame = pl.DataFrame({"a": [a for a, _ in pairs], "b": [b for _, b in pairs]}, schema={"a": pl.Date, "b": pl.Date})
-    typo = frame.select(birth_date_typo(yyyymmdd(pl.col("a")), yyyymmdd(pl.col("b")))).to_series().to_list()
-    assert typo == [_dates_compatible(a, b) for a, b in pairs]
+
+def test_a_mistyped_first_name_is_not_a_different_first_name(tmp_path: Path) -> None:
+    _, pairs = dedupe_of(
+        tmp_path,
+        [
+            "1,Jonathan,Levi,,054-7654329,,,12/03/1990,Haifa,,,,,,,",
+            "2,Johnathan,Levi,,054-7654329,,,12/03/1990,Haifa,,,,,,,",
+        ],
+    )
+    assert pairs.get_column("rule_first_names").to_list() == [False]
+
+
+@pytest.mark.parametrize(
+    ("second_date", "shared", "apart"),
+    [
+        ("02/05/1985", "e-mail", False),  # seven weeks off, one e-mail: a typing error
+        ("02/11/1984", "mobile", False),  # four months off, one mobile
+        ("02/05/1985", "", True),  # seven weeks off, nothing personal shared: two people
+        ("07/09/1955", "e-mail", True),  # decades off on one family e-mail: grandfather and grandson
+    ],
+)
+def test_birth_dates_months_apart_on_one_email_or_mobile_are_a_typo(
+    tmp_path: Path, second_date: str, shared: str, apart: bool
+) -> None:
+    email = "dana.cohen@gmail.com" if shared == "e-mail" else ""
+    phone = "054-7654329" if shared == "mobile" else ""
+    _, pairs = dedupe_of(
+        tmp_path,
+        [
+            f"1,דנה,כהן,,{phone},,{email},12/03/1985,חיפה,,,,,,,",
+            f"2,דנה,כהן,,{phone},,{email},{second_date},חיפה,,,,,,,",
+        ]
+        + ([] if shared else ["3,דנה,כהן,,,,,,חיפה,,,,,,,"]),  # a third record, so the two are proposed by name
+    )
+    pair = pairs.filter((pl.col("source_row_a") == 2) & (pl.col("source_row_b") == 3))
+    assert pair.get_column("rule_birth_dates").to_list() == [apart]
+
+
+def test_a_third_record_cannot_chain_two_people_apart(tmp_path: Path) -> None:
+    """A links to B (same phone), B to C (same e-mail); A and C, compared directly, are two people (different
+    birth dates, different phones): whatever the links, A and C never end in one cluster."""
+    from pipeline.stages.dedupe.cluster import cannot_links, cluster
+
+    def score(pairs: pl.DataFrame) -> pl.DataFrame:
+        return pairs.with_columns(
+            pl.lit(0.01).alias("match_probability"),
+            *[pl.lit(False).alias(f"rule_{r}") for r in HARD_RULES],
+            *[
+                pl.lit(v, pl.Int8).alias(f"lvl_{c}")
+                for c, v in {"national_id": -1, "phone": 0, "email": -1, "birth_date": 0}.items()
+            ],
+        )
+
+    edges = pl.DataFrame(
+        {"i": [0, 1], "j": [1, 2], "match_probability": [0.99, 0.98]},
+        schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64},
+    )
+    cannot, unchecked = cannot_links(3, edges, score=score, hard_rules=HARD_RULES, review=0.6)
+    assert cannot.rows() == [(0, 2)] and unchecked == 0
+    labels, refused = cluster(3, edges, cannot)
+    assert labels[0] == labels[1] != labels[2] and refused == 1  # the stronger link wins, the weaker is refused
+
+
+def test_a_low_score_on_names_alone_does_not_split_a_chain() -> None:
+    """Two records that have no identifier to compare (one gave only a phone, the other only an e-mail) score
+    low because evidence is missing, not because they are two people: a third record may join them."""
+    from pipeline.stages.dedupe.cluster import cannot_links
+
+    def score(pairs: pl.DataFrame) -> pl.DataFrame:
+        return pairs.with_columns(
+            pl.lit(0.01).alias("match_probability"),
+            *[pl.lit(False).alias(f"rule_{r}") for r in HARD_RULES],
+            *[pl.lit(-1, pl.Int8).alias(f"lvl_{c}") for c in ("national_id", "phone", "email", "birth_date")],
+        )
+
+    edges = pl.DataFrame(
+        {"i": [0, 1], "j": [1, 2], "match_probability": [0.99, 0.98]},
+        schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64},
+    )
+    cannot, _ = cannot_links(3, edges, score=score, hard_rules=HARD_RULES, review=0.6)
+    assert cannot.height == 0
 
 
 def test_two_neighbouring_digits_swapped_in_a_birth_date_are_a_typo_not_two_people() -> None:
@@ -609,3 +668,77 @@ def test_two_neighbouring_digits_swapped_in_a_birth_date_are_a_typo_not_two_peop
     )
     typo = birth_date_typo(yyyymmdd(pl.col("a")), yyyymmdd(pl.col("b")))
     assert frame.select(typo).to_series().to_list() == [True, True, True, False]
+
+
+def test_a_pair_is_decided_alike_in_a_small_file_and_in_the_sample(tmp_path: Path) -> None:
+    """Two גלית חדד of one town with two different valid mobiles: names and place alone. In a 25-row file the
+    prior (spread over 300 pairs) merged them at 0.99997; inside the 2,000-row sample they scored 0.53. The band
+    must follow the evidence, not the file's size: with the prior spread as over a club's file of at least
+    ``prior_records``, neither file merges them (the small file sends them to review at 0.62, the sample keeps them
+    apart at 0.51: the small file's own m and u still differ, see the note on issue 19)."""
+    from sample_data.generate import HEADERS, generate, to_frame
+
+    pair = pl.DataFrame(
+        [
+            {
+                HEADERS["member_id"]: "90001",
+                HEADERS["first_name"]: "גלית",
+                HEADERS["last_name"]: "חדד",
+                HEADERS["phone_mobile"]: "054-7654329",
+                HEADERS["city"]: "עכו",
+            },
+            {
+                HEADERS["member_id"]: "90002",
+                HEADERS["first_name"]: "גלית",
+                HEADERS["last_name"]: "חדד",
+                HEADERS["phone_mobile"]: "052-3456781",
+                HEADERS["city"]: "עכו",
+            },
+        ]
+    )
+    bands = []
+    for rows in (23, 2000):
+        frame = pl.concat([to_frame(generate(rows, seed=7)[0]), pair], how="diagonal")
+        path = tmp_path / f"m{rows}.csv"
+        frame.write_csv(path)
+        result = process(path, rules=RULES, options=RunOptions(reference_date=dt.date(2026, 11, 22)))
+        last = frame.height + 1  # the sheet row of the second record (header = row 1)
+        pairs = result.pairs.filter((pl.col("source_row_a") == last - 1) & (pl.col("source_row_b") == last))
+        bands.append(pairs.collect().get_column("band").cast(pl.String).item())
+    assert set(bands) <= {"review", "apart"}
+
+
+@pytest.mark.parametrize(
+    ("first_a", "first_b", "alias"),
+    [
+        ("Sarah", "Shira", False),  # one skeleton, SR, but two names
+        ("שרה", "שירה", False),
+        ("Moshe", "משה", True),  # across scripts the vowels are not written alike: the skeleton is the evidence
+        ("Chaim", "Haim", True),
+        ("יוסי", "Yosef", True),  # the nickname table
+    ],
+)
+def test_given_names_that_share_only_two_consonants_are_not_one_name(
+    tmp_path: Path, first_a: str, first_b: str, alias: bool
+) -> None:
+    _, pairs = dedupe_of(
+        tmp_path,
+        [
+            f"1,{first_a},Levi,,054-7654329,,,12/03/1990,Haifa,,,,,,,",
+            f"2,{first_b},Levi,,054-7654329,,,12/03/1990,Haifa,,,,,,,",
+        ],
+    )
+    level = pairs.get_column("lvl_first_name").item()
+    assert (level == 3) is alias
+    assert ("nickname or transliteration" in str(pairs.get_column("reason").item())) is alias
+
+
+def test_the_birth_date_alone_proposes_a_member_whose_names_and_address_all_changed_but_only_in_small_blocks() -> None:
+    born = dt.date(1977, 5, 14)
+    given = {
+        "first_name": ["דנה", "Dana", "רון", *[f"שם{i}" for i in range(9)]],
+        "last_name": ["כהן", "Kahanovich", "לוי", *["לוי"] * 9],
+    }
+    given |= {"first_name_key": given["first_name"], "last_name_key": given["last_name"]}
+    dates = [born, born, dt.date(1980, 1, 1), *[dt.date(1990, 2, 2)] * 9]
+    assert proposed(key_records(given, dates), "birth_date") == {(0, 1)}  # nine records of one date: too common

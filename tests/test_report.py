@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shutil
@@ -157,3 +158,48 @@ def test_renders_in_headless_chromium_without_console_errors(reports: dict[str, 
         assert f'id="{section}"' in dom
     console = [line for line in done.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
     assert not console, console
+
+
+def test_reach_funnel_starts_at_the_members_and_narrows(reports: dict[str, Path]) -> None:
+    report = json.loads((reports["masked"] / "report.json").read_text(encoding="utf-8"))
+    members = report["summary"]["golden_records"]
+    assert set(report["reach"]) == {"sms", "email"}
+    for channel, steps in report["reach"].items():
+        counts = [n for _, n in steps]
+        assert steps[0] == ["members", members], channel
+        assert all(a >= b for a, b in itertools.pairwise(counts)), (channel, counts)
+        assert 0 < counts[-1] < counts[0], (channel, counts)
+    html = (reports["masked"] / "report.html").read_text(encoding="utf-8")
+    section = html[html.index('<section id="reach">') :]
+    section = section[: section.index("</section>")]
+    shares = [int(s) for s in re.findall(r"\((\d+)%\)", section)]
+    assert shares and max(shares) == 100 and shares.count(100) == 2  # only the first step of each channel
+    assert f"{members:,} (100%)" in section
+
+
+def test_reach_funnel_of_a_small_table() -> None:
+    from pipeline.report.figures import _funnels
+
+    members = pl.DataFrame(
+        {
+            "contact_sms": [True, False, False, False, True],
+            "phone_mobile": ["+972521234567", "+972521234568", None, "+97231234567", "+972541234567"],
+            "phone_mobile_status": ["valid", "invalid", None, "valid", "valid"],
+            "phone_mobile_type": ["mobile", "mobile", None, "fixed_line", "mobile"],
+            "sms_consent": [True, True, True, True, True],
+            "email": ["a@b.co.il", None, None, None, "c@d.com"],
+            "email_status": ["valid", None, None, None, "valid"],
+            "email_consent": [True, None, False, False, False],
+            "deceased": [False, False, False, False, True],
+        }
+    )
+    assert _funnels(members) == {
+        "sms": [["members", 5], ["with a mobile", 4], ["valid mobile", 2], ["SMS consent", 2], ["alive: reachable", 1]],
+        "email": [
+            ["members", 5],
+            ["with an e-mail", 2],
+            ["valid personal address", 2],
+            ["e-mail consent", 1],
+            ["alive: reachable", 1],
+        ],
+    }

@@ -104,7 +104,7 @@ def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: in
         "gates": dict(result.stats.get("gates", {})),
         "duplicates": _duplicates(result),
         "identity": dict(result.stats.get("dedupe", {}).get("identity", {}) or {}),
-        "reach": _funnels(result),
+        "reach": _funnels(result.members),
         "club": _club(result),
         "quality": {
             "mean_score": result.stats.get("score", {}).get("quality_mean"),
@@ -112,7 +112,9 @@ def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: in
             "histogram": result.stats.get("score", {}).get("quality_histogram", {}),
         },
         "notes": _notes(result, xlsx_max_rows),
+        "decisions": _decisions(result),
     }
+    report["warnings"] = _warnings(report)
     return report
 
 
@@ -171,37 +173,71 @@ def _matching(stats: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _funnels(result: RunResult) -> dict[str, list[list[Any]]]:
-    """Members who can be reached per channel, step by step (each step keeps only those who passed before)."""
-    m = result.members
-    if "contact_sms" not in m.columns:
+def _funnels(members: pl.DataFrame) -> dict[str, list[list[Any]]]:
+    """Members who can be reached per channel, step by step (each step keeps only those who passed before), from
+    the number of members down: [["members", 1200], ["with a mobile", 1100], ...]."""
+    if "contact_sms" not in members.columns:
         return {}
     dead = pl.col("deceased").fill_null(False)
     steps = {
         "sms": [
-            ("members", pl.lit(True)),
             ("with a mobile", pl.col("phone_mobile").is_not_null()),
             ("valid mobile", (pl.col("phone_mobile_status") == "valid") & (pl.col("phone_mobile_type") == "mobile")),
             ("SMS consent", pl.col("sms_consent")),
             ("alive: reachable", ~dead),
         ],
         "email": [
-            ("members", pl.lit(True)),
             ("with an e-mail", pl.col("email").is_not_null()),
             ("valid personal address", pl.col("email_status") == "valid"),
             ("e-mail consent", pl.col("email_consent")),
             ("alive: reachable", ~dead),
         ],
     }
-    out: dict[str, list[list[Any]]] = {}
+    # every step a column as long as the table: a literal (`pl.lit(True)`) sums to 1, not to the members
+    counts: dict[str, pl.Expr] = {}
     for channel, chain in steps.items():
-        passed: pl.Expr = pl.lit(True)
-        counts = []
-        for label, condition in chain:
+        passed = pl.repeat(True, pl.len())
+        for k, (_, condition) in enumerate(chain):
             passed = passed & condition.fill_null(False)
-            counts.append([label, int(m.select(passed.sum()).item())])
-        out[channel] = counts
-    return out
+            counts[f"{channel}{k}"] = passed.sum()
+    row = members.select(**counts).row(0, named=True)
+    return {
+        channel: [
+            ["members", members.height],
+            *[[label, int(row[f"{channel}{k}"])] for k, (label, _) in enumerate(chain)],
+        ]
+        for channel, chain in steps.items()
+    }
+
+
+def _decisions(result: RunResult) -> dict[str, Any]:
+    """What became of a person's review decisions (``--decisions``): applied, ignored with the reason, undecided,
+    words not understood, rows that could not be read. Empty without ``--decisions``."""
+    return dict(result.stats.get("dedupe", {}).get("decisions", {}) or {})
+
+
+def _warnings(report: Mapping[str, Any]) -> list[str]:
+    """What the user must not miss: decisions that were not applied."""
+    d = report.get("decisions") or {}
+    ignored, unknown, unreadable = d.get("ignored") or {}, d.get("unknown_words") or {}, d.get("unreadable", 0)
+    if not (ignored or unknown or unreadable):
+        return []
+    parts = []
+    if ignored:
+        parts.append(
+            f"{sum(ignored.values()):,} ignored, not applied ("
+            + ", ".join(f"{w}: {n:,}" for w, n in ignored.items())
+            + ")"
+        )
+    if unknown:
+        words = ", ".join(f"{word!r} ×{n}" for word, n in unknown.items())
+        parts.append(f"{sum(unknown.values()):,} with a decision word not understood ({words}; use same or different)")
+    if unreadable:
+        first = d.get("unreadable_rows") or []
+        shown = "; ".join(f"row {r['row']}: {r['why']}" for r in first[:3])
+        parts.append(f"{unreadable:,} unreadable ({shown}{'; ...' if unreadable > len(first[:3]) else ''})")
+    decided = sum((d.get("applied") or {}).values())
+    return [f"decisions: {decided:,} applied; " + "; ".join(parts)]
 
 
 def _club(result: RunResult) -> dict[str, Any]:

@@ -17,10 +17,11 @@ from pipeline.catalogue import check
 from pipeline.rules import HARD_RULES, DedupeRules, Rules
 from pipeline.stages import StageResult
 from pipeline.stages.dedupe.blocking import DECISION_BIT, candidate_pairs, key_names
-from pipeline.stages.dedupe.cluster import cluster
-from pipeline.stages.dedupe.compare import COMPARISONS, compare, encode, in_slices
+from pipeline.stages.dedupe.cluster import cannot_links, cluster
+from pipeline.stages.dedupe.compare import COMPARISONS, Encoded, compare, encode, in_slices
+from pipeline.stages.dedupe.decisions import Decisions, fingerprints, has_member_numbers, locate
 from pipeline.stages.dedupe.identity import stable_ids, with_previous
-from pipeline.stages.dedupe.model import SCORE_CHUNK_PAIRS, estimate_m, estimate_u, score_pairs
+from pipeline.stages.dedupe.model import SCORE_CHUNK_PAIRS, Model, estimate_m, estimate_u, score_pairs
 from pipeline.stages.dedupe.survive import golden_records
 
 check(
@@ -38,24 +39,6 @@ check(
     "Row {before} may be the same member as row {after}: see review.xlsx",
 )
 
-DECISION_WORDS = {
-    "same": True,
-    "merge": True,
-    "yes": True,
-    "y": True,
-    "1": True,
-    "true": True,
-    "כן": True,
-    "זהה": True,
-    "different": False,
-    "keep": False,
-    "no": False,
-    "n": False,
-    "0": False,
-    "false": False,
-    "לא": False,
-    "שונה": False,
-}
 BANDS = ("decided_same", "decided_different", "never", "merge", "review", "apart")
 REVIEW_FIELDS = (
     "first_name",
@@ -170,38 +153,12 @@ def _identifier_agrees() -> pl.Expr:
     )
 
 
-def read_decisions(frame: pl.DataFrame) -> pl.DataFrame:
-    """A person's review decisions: ``source_row_a``, ``source_row_b``, ``same`` (Boolean; blank rows dropped)."""
-    needed = {"source_row_a", "source_row_b", "decision"}
-    if not needed <= set(frame.columns):
-        from pipeline.errors import InputError
-
-        raise InputError(f"decisions file needs the columns {', '.join(sorted(needed))} (as review.xlsx has)")
-    return (
-        frame.select(
-            pl.col("source_row_a").cast(pl.Int64, strict=False),
-            pl.col("source_row_b").cast(pl.Int64, strict=False),
-            pl.col("decision")
-            .cast(pl.String)
-            .str.strip_chars()
-            .str.to_lowercase()
-            .replace_strict(DECISION_WORDS, default=None, return_dtype=pl.Boolean)
-            .alias("same"),
-        )
-        .drop_nulls()
-        .with_columns(
-            pl.min_horizontal("source_row_a", "source_row_b").alias("source_row_a"),
-            pl.max_horizontal("source_row_a", "source_row_b").alias("source_row_b"),
-        )
-    )
-
-
 def deduplicate(
     members: pl.DataFrame,
     /,
     *,
     rules: Rules,
-    decisions: pl.DataFrame | None = None,
+    decisions: Decisions | None = None,
     previous: pl.DataFrame | None = None,
     park: Callable[[pl.DataFrame, str], pl.LazyFrame] | None = None,
 ) -> DedupeOutcome:
@@ -209,6 +166,9 @@ def deduplicate(
 
     With ``previous`` (last run's ``members_clean``), its golden records take part in matching as identity-only
     records, so unchanged members keep their ``golden_id``; they never contribute values to survivorship.
+
+    With ``decisions`` (a person's, from an earlier review.xlsx), each pair found again with the same records
+    (``decisions.locate``) is decided as the person said; the others are counted as ignored, never applied.
 
     With ``park`` (the runner's: it writes a frame to disk and gives it back lazily), the scored pairs are parked
     as soon as they are scored, and only the pairs that merge stay in memory: at ten million members the pairs
@@ -224,14 +184,12 @@ def deduplicate(
     pairs, key_stats = candidate_pairs(
         records, keys=d.keys, max_block_size=d.max_block_size, max_pairs_per_record=d.max_pairs_per_record
     )
-    rows = records.select("__i", "source_row")
     person = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "same": pl.Boolean})
-    if decisions is not None and decisions.height:
-        person = (
-            decisions.join(rows.rename({"__i": "i", "source_row": "source_row_a"}), on="source_row_a")
-            .join(rows.rename({"__i": "j", "source_row": "source_row_b"}), on="source_row_b")
-            .select("i", "j", "same")
-        )
+    decided: dict[str, object] = {}
+    if decisions is not None:
+        person, located = locate(decisions, records)
+        decided = {**decisions.stats(), **located}
+    if person.height:
         extra = person.select("i", "j").join(pairs.select("i", "j"), on=["i", "j"], how="anti")
         pairs = pl.concat([pairs, extra.with_columns(pl.lit(DECISION_BIT, pl.UInt32).alias("keys"))])
     encoded = encode(records) if pairs.height else None  # once, for the candidate pairs and the random pairs
@@ -241,9 +199,10 @@ def deduplicate(
     if compared is None or compared.height == 0:
         scored = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64})
         model_stats: dict[str, object] = {"pairs": 0}
+        model = None
     else:
         u = estimate_u(records, sample=d.u_sample_pairs, seed=d.seed, encoded=encoded)
-        model = estimate_m(compared, u, iterations=d.em_iterations, records=n)
+        model = estimate_m(compared, u, iterations=d.em_iterations, records=max(n, d.prior_records))
         scored = score_pairs(compared, records, model)
         model_stats = {
             "pairs": scored.height,
@@ -260,7 +219,7 @@ def deduplicate(
             if person.height
             else pl.repeat(None, scored.height, dtype=pl.Boolean, eager=True)
         )
-        del encoded, compared  # the coded records, and the comparisons the scored pairs do not share
+        del compared  # the comparisons the scored pairs do not share (the coded records serve clustering)
         scored = scored.with_columns(same.alias("same"))
         # each pair's band by its number in BANDS, then the band's name gathered by that number: a column of
         # names made by `when` is a text per pair (1.8 GB for 40 million pairs) before it becomes Categorical
@@ -299,14 +258,23 @@ def deduplicate(
     del scored
     pairs_lazy = park(pairs_out, "pairs") if park is not None and pairs_out.height else pairs_out.lazy()
     del pairs_out
-    labels, refused = cluster(
-        n,
+    links = (
         edges.select("i", "j", "match_probability")
         if edges.height
-        else pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64}),
-        records,
-        hard_rules=d.hard_rules,
+        else pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64})
     )
+    # records that edges could chain are compared directly, as the candidate pairs were
+    cannot, unchecked = (None, 0)
+    if model is not None:  # no model: no pair was scored, so there are no edges
+        cannot, unchecked = cannot_links(
+            n,
+            links,
+            score=_scorer(records, encoded, model),
+            hard_rules=d.hard_rules,
+            review=d.review,
+        )
+    del encoded
+    labels, refused = cluster(n, links, cannot)
     records = records.with_columns(pl.Series("__cluster", labels, dtype=pl.UInt32))
     current = records.filter(pl.col("source_row") > 0).drop("__prev_id", strict=False)
     golden = golden_records(current, rules=d.survivorship, default=d.survivorship_default)
@@ -383,12 +351,19 @@ def deduplicate(
         "bands": bands,
         "hard_rules": held,
         "refused_by_constraints": refused,
+        "components_too_large_to_check": unchecked,
         "model": model_stats,
         "clusters_merged": int((merge_map.group_by("golden_id").len().get_column("len") > 1).sum()),
         "identity": identity,
+        "decisions": decided,
     }
     result = StageResult(table=table, ledger=ledger_.finish(entries, severities=rules.checks.severity), stats=stats)
     return DedupeOutcome(result=result, merge_map=merge_map, pairs=pairs_lazy, review=review, stats=stats)
+
+
+def _scorer(records: pl.DataFrame, encoded: Encoded | None, model: Model) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    """Pairs of ``records`` compared and scored as the candidate pairs were."""
+    return lambda pairs: score_pairs(compare(records, pairs, encoded=encoded), records, model)
 
 
 def _pairs_output(scored: pl.DataFrame, records: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
@@ -425,12 +400,19 @@ def _review(scored: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
     """The pairs a person must decide, side by side, with what agreed and what did not, and a decision column."""
     todo = scored.filter(pl.col("band") == "review")
     if todo.height == 0:
-        return pl.DataFrame(schema={"source_row_a": pl.Int64, "source_row_b": pl.Int64, "decision": pl.String})
+        return pl.DataFrame(
+            schema={"source_row_a": pl.Int64, "source_row_b": pl.Int64, "decision": pl.String}
+            | {f"fingerprint_{s}": pl.String for s in ("a", "b")}
+        )
     cols = [c for c in REVIEW_FIELDS if c in records.columns]
     # only the records under review (a few thousand of ten million) are cast to text and joined
     under_review = pl.concat([todo.get_column("i"), todo.get_column("j")]).unique().implode()
-    side = records.filter((pl.col("source_row") > 0) & pl.col("__i").is_in(under_review)).select(
-        "__i", "source_row", *[pl.col(c).cast(pl.String) for c in cols]
+    # what identifies each record beyond its row, for replaying the decision on another file: its member number
+    # and its fingerprint (see decisions.py)
+    side = records.filter((pl.col("source_row") > 0) & pl.col("__i").is_in(under_review))
+    ids = ["member_id"] if has_member_numbers(records) else []
+    side = side.select(
+        "__i", "source_row", *ids, fingerprints(side).alias("fingerprint"), *[pl.col(c).cast(pl.String) for c in cols]
     )
     agreed = [pl.when(pl.col(f"lvl_{c}") >= (COMPARISONS[c] - 1)).then(pl.lit(c)) for c in COMPARISONS]
     disagreed = [pl.when(pl.col(f"lvl_{c}") == 0).then(pl.lit(c)) for c in COMPARISONS]
@@ -439,17 +421,26 @@ def _review(scored: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
             pl.concat_list(agreed).list.drop_nulls().list.join(", ").alias("agreed"),
             pl.concat_list(disagreed).list.drop_nulls().list.join(", ").alias("disagreed"),
         )
-        .join(side.rename({"__i": "i", "source_row": "source_row_a", **{c: f"a_{c}" for c in cols}}), on="i")
-        .join(side.rename({"__i": "j", "source_row": "source_row_b", **{c: f"b_{c}" for c in cols}}), on="j")
+        .join(_named(side, "a", ids=ids, fields=cols), on="i")
+        .join(_named(side, "b", ids=ids, fields=cols), on="j")
     )
     interleaved = [x for c in cols for x in (f"a_{c}", f"b_{c}")]
     return out.select(
         "source_row_a",
         "source_row_b",
+        *[f"member_id_{s}" for s in ("a", "b") if ids],
         pl.col("match_probability").round(3),
         "agreed",
         "disagreed",
         "reason",
         *interleaved,
         pl.lit("", pl.String).alias("decision"),
+        "fingerprint_a",
+        "fingerprint_b",
     ).sort("match_probability", descending=True)
+
+
+def _named(side: pl.DataFrame, which: str, *, ids: list[str], fields: list[str]) -> pl.DataFrame:
+    """The records of one side of the review pairs under that side's names: ``i``, ``source_row_a``, ``a_email``."""
+    own = {c: f"{c}_{which}" for c in ["source_row", *ids, "fingerprint"]}
+    return side.rename({"__i": "i" if which == "a" else "j", **own, **{c: f"{which}_{c}" for c in fields}})

@@ -69,6 +69,8 @@ class Shape:
     group: str | None = None
     # how many values each one is a typo from by chance: above 1 the key would propose strangers and is skipped
     chance: Callable[[pl.DataFrame], float] | None = None
+    # a tighter block cap than the rules' for a key of one weak field (a birth date is shared by chance)
+    max_block_size: int | None = None
 
 
 # the ID-typo key pairs a number that fails its check digit with a valid one (or two invalid ones), never two
@@ -76,6 +78,7 @@ class Shape:
 # (paired already by the exact key) are one entry in each typo block, and the typo's record meets all five
 SHAPES: dict[str, Shape] = {
     "national_id_typo": Shape(probe="__id_probe", group="__id_number", chance=_chance_neighbours),
+    "birth_date": Shape(max_block_size=8),
 }
 
 
@@ -140,6 +143,8 @@ def _key_exprs() -> dict[str, pl.Expr]:
         # where the member lives and when they were born: both names changed or mistyped beyond a key (and the
         # locality alone for a street mistyped too)
         "address_birth_date": with_birth_date([pl.col("zip"), pl.col("street"), pl.col("city")]),
+        # the birth date alone, in small blocks: a member whose names, address and contacts all changed at once
+        "birth_date": _listed([pl.col("birth_date").cast(pl.String)]),
         "name": _listed([names, swapped]),
         "zip_house": _listed([pl.concat_str([pl.col("zip"), pl.col("house_number")], separator="|")]),
         "name_city": _listed(
@@ -233,7 +238,7 @@ def candidate_pairs(
             sizes = entries.group_by("k").len()
         cap = _cap_for_budget(
             sizes.get_column("len"),
-            max_block_size=max_block_size,
+            max_block_size=min(max_block_size, shape.max_block_size or max_block_size),
             budget=budget - spent,
             pairs=sizes.get_column("pairs") if group else None,
         )

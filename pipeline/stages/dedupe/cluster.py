@@ -1,30 +1,20 @@
-"""Clustering without chaining strangers: edges are added strongest first, and an edge that would put two valid
-ID numbers, or two clearly different birth dates (unless the records share an ID number or hold numbers one typo
-apart), into one cluster is skipped. So one bad link cannot join two people through a third record."""
+"""Clustering without chaining strangers: merge edges are added strongest first, and an edge is skipped when it
+would put into one cluster two records that, compared directly, must stay apart: a hard rule holds them apart
+(two valid ID numbers, clearly different birth dates or first names, a household), or they score below `review`
+although they have an identifier to compare. The pair rules and the cluster rule are one rule, applied by
+comparing the records (``cannot_links``), so one bad link cannot join two people through a third record."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 import numpy as np
 import polars as pl
-from rapidfuzz.distance import OSA
 
-from pipeline.fields.ids import nine_digits
-from pipeline.rules import HARD_RULES
-from pipeline.stages.dedupe.compare import birth_date_typo, yyyymmdd
-
-
-def _dates_compatible(a: dt.date, b: dt.date) -> bool:
-    if a == b:
-        return True
-    if a.year == b.year and a.day == b.month and a.month == b.day:
-        return True
-    # one digit off or two neighbouring digits swapped: an optimal string alignment distance of one between two
-    # texts of one length
-    ymd = lambda d: f"{d.year:04d}{d.month:02d}{d.day:02d}"  # noqa: E731 (strftime drops a year's leading zeros)
-    return OSA.distance(ymd(a), ymd(b)) <= 1
+# a component of merge edges larger than this is not compared pair by pair (k^2 / 2 pairs); its cluster stays
+# as its edges make it, and the run counts it (blocking's caps make such a chain rare: a few records per person)
+MAX_CHECKED_COMPONENT = 400
+IDENTIFIERS = ("national_id", "phone", "email", "birth_date")
 
 
 def _components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -47,67 +37,89 @@ def _components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         label = nxt
 
 
-def cluster(
-    n: int, edges: pl.DataFrame, records: pl.DataFrame, *, hard_rules: Collection[str] = HARD_RULES
-) -> tuple[np.ndarray, int]:
-    """Component label per record (``0..n-1``) and how many edges the constraints refused.
+def _pairs_within(n: int, edges: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """Every pair of records in one component of ``edges`` that is not an edge itself (components of three or
+    more: in a component of two the only pair is its edge), and how many components were too large to check."""
+    empty = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32})
+    if edges.height == 0:
+        return empty, 0
+    i, j = edges.get_column("i").to_numpy(), edges.get_column("j").to_numpy()
+    nodes = pl.DataFrame({"__i": np.arange(n, dtype=np.uint32), "__c": _components(n, i, j)})
+    sizes = nodes.group_by("__c").len()
+    too_large = int((sizes.get_column("len") > MAX_CHECKED_COMPONENT).sum())
+    checked = sizes.filter((pl.col("len") >= 3) & (pl.col("len") <= MAX_CHECKED_COMPONENT)).get_column("__c")
+    members = nodes.filter(pl.col("__c").is_in(checked.implode()))
+    if members.height == 0:
+        return empty, too_large
+    pairs = (
+        members.join(members, on="__c", suffix="_b")
+        .filter(pl.col("__i") < pl.col("__i_b"))
+        .select(pl.col("__i").alias("i"), pl.col("__i_b").alias("j"))
+        .join(edges.select("i", "j"), on=["i", "j"], how="anti")
+    )
+    return pairs, too_large
+
+
+def cannot_links(
+    n: int,
+    edges: pl.DataFrame,
+    *,
+    score: Callable[[pl.DataFrame], pl.DataFrame],
+    hard_rules: Collection[str],
+    review: float,
+) -> tuple[pl.DataFrame, int]:
+    """The pairs (``i`` < ``j``) that must not share a cluster, among the records that the merge ``edges`` could
+    join, and how many components were too large to check.
+
+    ``score`` compares and scores pairs as the candidate pairs were (levels, ``rule_*``, ``match_probability``).
+    A pair must stay apart when one of the run's ``hard_rules`` holds it apart, or when it scores below
+    ``review`` although both records hold an identifier to compare (ID number, phone, e-mail or birth date): a
+    low score on names alone is missing evidence, not evidence of two people."""
+    pairs, too_large = _pairs_within(n, edges)
+    if pairs.height == 0:
+        return pairs, too_large
+    scored = score(pairs)
+    rules = [pl.col(f"rule_{rule}") for rule in hard_rules]
+    comparable = pl.any_horizontal([pl.col(f"lvl_{c}") >= 0 for c in IDENTIFIERS])
+    apart = pl.any_horizontal(pl.lit(False), *rules) | ((pl.col("match_probability") < review) & comparable)
+    return scored.filter(apart).select("i", "j"), too_large
+
+
+def cluster(n: int, edges: pl.DataFrame, cannot: pl.DataFrame | None = None) -> tuple[np.ndarray, int]:
+    """Component label per record (``0..n-1``) and how many edges were refused.
 
     ``edges``: ``i``, ``j``, ``match_probability`` (already above the merge threshold or decided by a person).
-    ``hard_rules``: those of the rules that hold for a cluster as for a pair (``two_ids``, ``birth_dates``); a rule
-    left out is a fact left out (no valid ID, no birth date), so no edge is refused for it.
+    ``cannot``: ``i``, ``j`` pairs that must not end in one cluster (``cannot_links``).
 
-    A component whose records hold at most one valid ID number, and whose birth dates are all one typo apart,
-    cannot break a constraint, so adding its edges one by one would accept them all: it is the cluster, found for
-    every such component at once with array operations. Only components with two valid IDs or a real date clash
-    go through the greedy strongest-edge-first clustering, edge by edge.
+    A component of the edges that holds no ``cannot`` pair would accept every edge one by one: it is the cluster,
+    found for every such component at once with array operations. Only components holding a ``cannot`` pair go
+    through the greedy strongest-edge-first clustering, edge by edge.
     """
     i, j = edges.get_column("i").to_numpy(), edges.get_column("j").to_numpy()
     component = _components(n, i, j)
-    on_edge = pl.concat([edges.get_column("i"), edges.get_column("j")]).unique()
-    facts = records.select(
-        "__i",
-        nine_digits(pl.col("national_id")),
-        pl.when((pl.col("national_id_status") == "valid") & ("two_ids" in hard_rules))
-        .then(pl.col("national_id"))
-        .alias("valid_id"),
-        pl.when("birth_dates" in hard_rules).then(pl.col("birth_date")).alias("birth_date"),
-    ).filter(pl.col("__i").is_in(on_edge.implode()))
-    facts = facts.with_columns(pl.Series("__c", component[facts.get_column("__i").to_numpy()]))
-    mixed = _mixed(facts)
     labels = component.astype(np.uint32)
-    if mixed.len() == 0:
+    if cannot is None or cannot.height == 0:
         return labels, 0
-    hard = np.isin(component[i], mixed.to_numpy())
-    greedy, refused = _greedy(
-        edges.filter(pl.Series(hard)), facts.filter(pl.col("__c").is_in(mixed.implode())).drop("__c")
-    )
+    mixed = np.unique(component[cannot.get_column("i").to_numpy()])
+    hard = np.isin(component[i], mixed)
+    greedy, refused = _greedy(edges.filter(pl.Series(hard)), cannot)
     for x, root in greedy.items():
         labels[x] = root
     return labels, refused
 
 
-def _mixed(facts: pl.DataFrame) -> pl.Series:
-    """Components (``__c``) that could break a constraint: two valid ID numbers, or two birth dates that are not
-    one typo apart (``birth_date_typo``, on every pair of a component's distinct dates)."""
-    two_ids = facts.group_by("__c").agg(pl.col("valid_id").drop_nulls().n_unique() > 1).filter(pl.col("valid_id"))
-    dates = facts.select("__c", yyyymmdd(pl.col("birth_date")).alias("ymd")).drop_nulls().unique()
-    a, b = pl.col("ymd"), pl.col("ymd_b")
-    clash = dates.join(dates, on="__c", suffix="_b").filter(a < b).filter(~birth_date_typo(a, b)).select("__c")
-    return pl.concat([two_ids.select("__c"), clash]).unique().get_column("__c")
-
-
-def _greedy(edges: pl.DataFrame, facts: pl.DataFrame) -> tuple[dict[int, int], int]:
-    """Strongest edge first; an edge that would put two valid IDs or two incompatible birth dates in one cluster
-    is refused. Returns each record's cluster root and the number of refused edges."""
+def _greedy(edges: pl.DataFrame, cannot: pl.DataFrame) -> tuple[dict[int, int], int]:
+    """Strongest edge first; an edge that would put a ``cannot`` pair in one cluster is refused. Returns each
+    record's cluster root (for the records on ``edges``) and the number of refused edges."""
+    apart: dict[int, set[int]] = {}
+    for a, b in cannot.select("i", "j").iter_rows():
+        apart.setdefault(a, set()).add(b)
+        apart.setdefault(b, set()).add(a)
     parent: dict[int, int] = {}
-    ids: dict[int, set[str]] = {}
-    any_ids: dict[int, set[str]] = {}
-    dates: dict[int, set[dt.date]] = {}
-    for i, any_id, valid_id, birth in facts.iter_rows():
-        parent[i] = i
-        ids[i] = {valid_id} if valid_id else set()
-        any_ids[i] = {any_id} if any_id else set()
-        dates[i] = {birth} if birth else set()
+    members: dict[int, set[int]] = {}
+    for x in pl.concat([edges.get_column("i"), edges.get_column("j")]).unique().to_list():
+        parent[x] = x
+        members[x] = {x}
 
     def find(x: int) -> int:
         while parent[x] != x:
@@ -120,17 +132,11 @@ def _greedy(edges: pl.DataFrame, facts: pl.DataFrame) -> tuple[dict[int, int], i
         a, b = find(i), find(j)
         if a == b:
             continue
-        if len(ids[a] | ids[b]) > 1 or (
-            not all(_dates_compatible(x, y) for x in dates[a] for y in dates[b])
-            # one ID number, or one typo apart: different birth dates are a typing error
-            and not any(OSA.distance(x, y) <= 1 for x in any_ids[a] for y in any_ids[b])
-        ):
+        if len(members[a]) < len(members[b]):
+            a, b = b, a
+        if any(apart.get(x, set()) & members[a] for x in members[b]):
             refused += 1
             continue
-        if len(ids[a]) + len(dates[a]) < len(ids[b]) + len(dates[b]):
-            a, b = b, a
         parent[b] = a
-        ids[a] |= ids[b]
-        any_ids[a] |= any_ids[b]
-        dates[a] |= dates[b]
+        members[a] |= members.pop(b)
     return {x: find(x) for x in parent}, refused

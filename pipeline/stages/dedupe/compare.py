@@ -69,7 +69,12 @@ def _name_facts(values: pl.Series, names: pl.DataFrame) -> pl.DataFrame:
         .join(spelled, on="key", how="inner")
         .join(canon, on="key", how="left")
     )
-    return facts.select("code", pl.col("canon").fill_null([]), skeleton_lists(facts.get_column("name")).alias("skel"))
+    return facts.select(
+        "code",
+        pl.col("canon").fill_null([]),
+        skeleton_lists(facts.get_column("name")).alias("skel"),
+        pl.col("name").str.contains("[A-Za-z]").alias("latin"),
+    )
 
 
 def yyyymmdd(date: pl.Expr) -> pl.Expr:
@@ -81,8 +86,7 @@ def birth_date_typo(x: pl.Expr, y: pl.Expr) -> pl.Expr:
     """Two different birth dates (as ``yyyymmdd`` integers) that one slip of typing makes: day and month swapped,
     one digit off, or two neighbouring digits swapped (1933-01-22 typed 1933-02-12), on whole columns. Give it
     columns, not ``yyyymmdd`` of a date column: each digit reads them several times, and an eager frame works an
-    expression out again at each use. (Clustering's ``_dates_compatible`` says the same per edge; a property test
-    holds the two together.)"""
+    expression out again at each use. (Clustering asks the same question by comparing the records: one rule.)"""
     dx = [x // 10**k % 10 for k in range(8)]
     dy = [y // 10**k % 10 for k in range(8)]
     digits_off = pl.sum_horizontal([(a != b).cast(pl.Int8) for a, b in zip(dx, dy, strict=True)])
@@ -152,24 +156,37 @@ def _pairwise(a: pl.Series, b: pl.Series, scorer: Any) -> np.ndarray:
     return _pairwise_codes(ca, cb, values, scorer)
 
 
-def _shared_lists(a: pl.Series, b: pl.Series, facts: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+def _shared_lists(
+    a: pl.Series, b: pl.Series, facts: pl.DataFrame, *, given: bool = False
+) -> tuple[pl.Series, pl.Series]:
     """Whether names ``a[k]`` and ``b[k]`` (codes) share a skeleton, and a canonical name, worked out once per
-    distinct pair of codes. Equal codes share whatever their one list holds."""
+    distinct pair of codes. Equal codes share whatever their one list holds.
+
+    ``given``: the names are given names. Two given names in one script that share only a skeleton of two
+    consonants are different names with other vowels (``Sarah`` and ``Shira``, ``שרה`` and ``שירה``: both ``SR``);
+    across scripts the vowels are not written alike, and such a skeleton still counts (``Moshe`` ~ ``משה``)."""
     has = facts.select("code", (pl.col("skel").list.len() > 0).alias("s"), (pl.col("canon").list.len() > 0).alias("c"))
     same = a.rename("code").to_frame().join(has, on="code", how="left", maintain_order="left")
     skel = same.get_column("s").fill_null(False).to_numpy().copy()
     canon = same.get_column("c").fill_null(False).to_numpy().copy()
     where, da, db, inverse = _distinct_pairs(a, b)
     if len(where):
-        known = facts.select("code", "skel", "canon")
+        known = facts.select("code", "skel", "canon", "latin")
+        shared_skeletons = pl.col("sa").list.set_intersection(pl.col("sb"))
+        if given:  # one script: only skeletons of three consonants or more
+            shared_skeletons = (
+                pl.when(pl.col("la") == pl.col("lb"))
+                .then(shared_skeletons.list.eval(pl.element().filter(pl.element().str.len_chars() >= 3)))
+                .otherwise(shared_skeletons)
+            )
         both = (
             pl.DataFrame({"a": da, "b": db})
             .with_row_index("n")
-            .join(known.rename({"code": "a", "skel": "sa", "canon": "ca"}), on="a", how="left")
-            .join(known.rename({"code": "b", "skel": "sb", "canon": "cb"}), on="b", how="left")
+            .join(known.rename({"code": "a", "skel": "sa", "canon": "ca", "latin": "la"}), on="a", how="left")
+            .join(known.rename({"code": "b", "skel": "sb", "canon": "cb", "latin": "lb"}), on="b", how="left")
             .sort("n")
             .select(
-                (pl.col("sa").list.set_intersection(pl.col("sb")).list.len() > 0).fill_null(False).alias("s"),
+                (shared_skeletons.list.len() > 0).fill_null(False).alias("s"),
                 (pl.col("ca").list.set_intersection(pl.col("cb")).list.len() > 0).fill_null(False).alias("c"),
             )
         )
@@ -233,6 +250,8 @@ def encode(records: pl.DataFrame) -> Encoded:
 
 
 CHUNK_PAIRS = 500_000
+# two birth dates at most this far apart, on records sharing an e-mail or a valid mobile, are one date mistyped
+BIRTH_DATE_SLIP_DAYS = 366
 
 
 def in_slices(frame: pl.DataFrame, rows: int, fn: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
@@ -273,7 +292,8 @@ def _compare(
     f_x = _pairwise_codes(p["first_a"], p["last_b"], names, jw)
     l_x = _pairwise_codes(p["last_a"], p["first_b"], names, jw)
     shared = {
-        (x, y): _shared_lists(p[f"{x}_a"], p[f"{y}_b"], facts)
+        # a given name on either side: the cross pairs are strict in both orders, so scores stay symmetric
+        (x, y): _shared_lists(p[f"{x}_a"], p[f"{y}_b"], facts, given="first" in (x, y))
         for x, y in (("first", "first"), ("last", "last"), ("first", "last"), ("last", "first"))
     }
     p = p.with_columns(
@@ -437,11 +457,24 @@ def _compare(
         .otherwise(pl.col("__jw_last"))
         .alias("__jw_last"),
     )
+    # a personal identifier both records hold: one e-mail address, or one valid mobile
+    shared_personal = (pl.col("lvl_email") == 2) | (
+        pl.col("mobile_ok_a") & pl.col("mobile_ok_b") & (pl.col("mobile_a") == pl.col("mobile_b"))
+    ).fill_null(False)
+    months_apart = ((da - db).dt.total_days().abs() <= BIRTH_DATE_SLIP_DAYS).fill_null(False)
     p = p.with_columns(
         # twins and parents never share an ID number, nor have numbers one typo apart (the check digit catches
         # every single-digit typo, so such a pair is one number typed twice): a different birth date under them is
-        # a typing error too
-        ((pl.col("lvl_birth_date") == 0) & (pl.col("lvl_national_id") < 1)).alias("rule_birth_dates"),
+        # a typing error too; so is one weeks or months off on records that share an e-mail or a mobile (a
+        # grandfather and grandson of one name, decades apart, stay two people whatever they share)
+        ((pl.col("lvl_birth_date") == 0) & (pl.col("lvl_national_id") < 1) & ~(months_apart & shared_personal)).alias(
+            "rule_birth_dates"
+        ),
+        # twins, siblings, a parent and child: one last name, birth date or address, but two first names and no
+        # ID number or e-mail of one person
+        ((pl.col("lvl_first_name") == 0) & (pl.col("lvl_national_id") < 1) & (pl.col("lvl_email") < 2)).alias(
+            "rule_first_names"
+        ),
         (
             (pl.col("__shared_phone") | pl.col("__same_address"))
             & (pl.col("lvl_first_name") == 0)

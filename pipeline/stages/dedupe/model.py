@@ -81,7 +81,8 @@ def estimate_m(compared: pl.DataFrame, u: dict[str, np.ndarray], *, iterations: 
     Weights from random-pair u are relative to all pairs, so the prior they start from is the chance that two
     random records match (Splink's lambda): the matches EM found among the candidates over all ``records``
     choose 2 pairs. Starting from the share among candidates instead would count the blocking evidence twice
-    and merge any two namesakes.
+    and merge any two namesakes. ``records`` is the file's size, or the rules' ``prior_records`` where the file is
+    smaller, so that a pair in a small file is decided on its evidence as in a club's whole file.
     """
     names = list(COMPARISONS)
     n_pairs = compared.height

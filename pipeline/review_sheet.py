@@ -1,0 +1,140 @@
+"""review.xlsx as a marketing person works in it: the decision first, with a drop-down; both records side by side
+with every difference highlighted; headers in the language of the member file; a frozen header row.
+
+The columns that replay a decision (``decision``, the row numbers, member numbers and fingerprints) keep one
+name per language, and ``machine_names`` turns either back into the names ``read_decisions`` reads, so a sheet
+saved in Hebrew replays as one saved in English.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.export import safe_frame
+
+# (English, Hebrew) header of each column the sheet writes besides the records' fields
+HEADERS: dict[str, tuple[str, str]] = {
+    "decision": ("decision", "החלטה"),
+    "match_probability": ("probability", "הסתברות"),
+    "reason": ("why they may be one member", "למה ייתכן שזה אותו חבר"),
+    "member_id_a": ("member number A", "מספר חבר א"),
+    "member_id_b": ("member number B", "מספר חבר ב"),
+    "agreed": ("agreed", "מה זהה"),
+    "disagreed": ("differed", "מה שונה"),
+    "source_row_a": ("source_row_a", "שורה א"),
+    "source_row_b": ("source_row_b", "שורה ב"),
+    "fingerprint_a": ("fingerprint_a", "טביעה א"),
+    "fingerprint_b": ("fingerprint_b", "טביעה ב"),
+}
+# the words of the drop-down (every one is read back by read_decisions: "skip" leaves the pair undecided)
+CHOICES = {"en": ("same", "different", "skip"), "he": ("כן", "לא", "דלג")}
+_SIDE = {"en": ("A", "B"), "he": ("א", "ב")}
+
+
+def language(headers: tuple[str, ...] | list[str]) -> str:
+    """ "he" when most headers of the member file are written in Hebrew, else "en"."""
+    hebrew = sum(1 for h in headers if re.search("[\u0590-\u05ff]", h))
+    return "he" if hebrew * 2 >= max(len(headers), 1) and hebrew else "en"
+
+
+def machine_names(columns: list[str]) -> dict[str, str]:
+    """A renaming of the sheet's headers (either language) to the names ``read_decisions`` reads."""
+    back = {label: name for name, labels in HEADERS.items() for label in labels}
+    return {c: back[c.strip()] for c in columns if c.strip() in back and back[c.strip()] != c}
+
+
+def write_review(review: pl.DataFrame, path: Path, *, field_headers: Mapping[str, str], lang: str) -> None:
+    """Write the review pairs (``_review``'s table: ``a_<field>``/``b_<field>`` side by side) to ``path``.
+
+    ``field_headers``: each field's header in the member file (the mapping), so a person reads the fields under
+    the names they know."""
+    import xlsxwriter
+
+    fields = [c[2:] for c in review.columns if c.startswith("a_") and f"b_{c[2:]}" in review.columns]
+    ids = [c for c in ("member_id_a", "member_id_b") if c in review.columns]
+    order = [
+        "decision",
+        "match_probability",
+        "reason",
+        *ids,
+        *[f"{s}_{f}" for f in fields for s in ("a", "b")],
+        "agreed",
+        "disagreed",
+        "source_row_a",
+        "source_row_b",
+        "fingerprint_a",
+        "fingerprint_b",
+    ]
+    table = safe_frame(review.select([c for c in order if c in review.columns]))
+    k = 0 if lang == "en" else 1
+    side = _SIDE[lang]
+
+    def header(column: str) -> str:
+        if column in HEADERS:
+            return HEADERS[column][k]
+        which, name = column[0], column[2:]
+        return f"{field_headers.get(name, name)} ({side[0] if which == 'a' else side[1]})"
+
+    options = {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+    with xlsxwriter.Workbook(str(path), options) as wb:
+        ws = wb.add_worksheet("review" if lang == "en" else "לבדיקה")
+        if lang == "he":
+            ws.right_to_left()
+        bold = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1})
+        decide = wb.add_format({"bg_color": "#FFF2CC", "border": 1})
+        percent = wb.add_format({"num_format": "0%"})
+        differs = wb.add_format({"bg_color": "#F8CBAD"})
+        for c, column in enumerate(table.columns):
+            ws.write_string(0, c, header(column), bold)
+        for r, row in enumerate(table.iter_rows(), start=1):
+            for c, value in enumerate(row):
+                if value is None:
+                    continue
+                if isinstance(value, float):
+                    ws.write_number(r, c, value, percent if table.columns[c] == "match_probability" else None)
+                elif isinstance(value, int):
+                    ws.write_number(r, c, value)
+                else:
+                    ws.write_string(r, c, str(value), decide if table.columns[c] == "decision" else None)
+        last = max(table.height, 1)
+        ws.freeze_panes(1, 1)
+        ws.set_row(0, 45)
+        ws.autofilter(0, 0, last, len(table.columns) - 1)
+        if table.height:
+            ws.data_validation(
+                1,
+                0,
+                last,
+                0,
+                {
+                    "validate": "list",
+                    "source": list(CHOICES[lang]),
+                    "input_title": HEADERS["decision"][k],
+                    "input_message": " / ".join(CHOICES[lang]),
+                },
+            )
+        widths = {"decision": 11, "match_probability": 10, "reason": 40, "agreed": 24, "disagreed": 24}
+        for c, column in enumerate(table.columns):
+            if column.startswith(("source_row", "fingerprint")):
+                ws.set_column(c, c, 12, None, {"hidden": column.startswith("fingerprint")})
+            else:
+                ws.set_column(c, c, widths.get(column, 16))
+        # a difference between the two records lights both cells (a formula of the sheet, so it follows edits)
+        for f in fields:
+            a, b = table.columns.index(f"a_{f}"), table.columns.index(f"b_{f}")
+            col_a, col_b = xlsxwriter.utility.xl_col_to_name(a), xlsxwriter.utility.xl_col_to_name(b)
+            ws.conditional_format(
+                1,
+                a,
+                last,
+                b,
+                {
+                    "type": "formula",
+                    "criteria": f'=AND(${col_a}2<>"",${col_b}2<>"",${col_a}2<>${col_b}2)',
+                    "format": differs,
+                },
+            )
