@@ -203,6 +203,7 @@ def render_html(report: dict[str, Any]) -> str:
         add("<h3>Total spend (₪)</h3>")
         add(svg.bars([(name, seg["total_spend"]) for name, seg in segments.items()]))
         add("</section>")
+        _customer_value(add, report.get("customer_value") or {})
         reach = report.get("reach") or {}
         if reach:
             add('<section id="reach"><h2>Reach per channel</h2>')
@@ -235,6 +236,115 @@ def render_html(report: dict[str, Any]) -> str:
     add(f'<p class="sub">cleanse {escape(report["tool_version"])}, report schema {report["schema_version"]}</p>')
     add("</main></body></html>\n")
     return "".join(parts)
+
+
+_BEFORE_AFTER = {
+    "members": ("Members", "num"),
+    "buyers": ("Members who bought", "num"),
+    "repeat_customer_rate": ("Bought more than once", "pct"),
+    "total_clv": ("Customer value, all members (₪)", "num"),
+    "average_clv": ("Customer value per buyer (₪)", "num"),
+}
+
+
+def _shown(value: Any, kind: str) -> str:
+    if value is None:
+        return "—"
+    return _pct(value) if kind == "pct" else _num(round(value) if isinstance(value, float) else value)
+
+
+def _customer_value(add: Callable[[str], None], cv: dict[str, Any]) -> None:
+    """Who is likely to buy, what they will spend, what members are worth by segment, before and after cleansing."""
+    if not cv:
+        return
+    model = cv["model"]
+    forecast = cv.get("forecast", {})
+    add('<section id="customer-value"><h2>Customer value</h2>')
+    add(
+        f"<p class=sub>Forecasts as of {escape(str(cv.get('as_of')))} from each member's purchases so far"
+        + (
+            f" ({escape(model['model'].upper().replace('MBGNBD', 'MBG/NBD').replace('BGNBD', 'BG/NBD'))} for "
+            "how often they buy and whether they are still customers, Gamma-Gamma for how much).</p>"
+            if model.get("model") != "simple"
+            else ": too little history for the models, so simple rates (repeat purchases per year) are used.</p>"
+        )
+    )
+    for note in model.get("warnings", []):
+        add(f'<p class="note">{escape(note)}</p>')
+    add('<div class="cards">')
+    for horizon, f in forecast.items():
+        if f.get("expected_active_members") is not None:
+            add(_card(f"members likely to buy in the next {horizon[:-1]} days", round(f["expected_active_members"])))
+        add(_card(f"expected revenue, next {horizon[:-1]} days (₪)", round(f["expected_revenue"])))
+    add(_card("customer value per buyer (₪)", cv.get("average_clv")))
+    add("</div>")
+    missing = cv.get("members_without_forecast") or {}
+    if missing:
+        words = {
+            "no_purchases": "no purchases yet",
+            "incomplete": "no first or last purchase date",
+            "inconsistent": "purchase dates out of order",
+            "flagged": "purchase figures flagged by cleaning",
+        }
+        add(
+            "<p class=ex>Not forecast: "
+            + ", ".join(f"{_num(n)} ({escape(words.get(k, k))})" for k, n in missing.items())
+            + ".</p>"
+        )
+    risk = cv.get("churn_risk") or {}
+    if risk:
+        add(
+            "<p class=sub>Churn risk (chance of buying in the coming months): "
+            + ", ".join(f"{escape(k)} {_num(risk[k])}" for k in ("high", "medium", "low") if k in risk)
+            + ".</p>"
+        )
+    add(
+        "<h3>Value by segment</h3><table><tr><th>Segment</th><th>Members</th><th>Customer value (₪)</th>"
+        "<th>Per member (₪)</th></tr>"
+    )
+    for seg in cv.get("segments", []):
+        add(
+            f"<tr><td>{escape(seg['segment'])}</td><td class=num>{_num(seg['members'])}</td>"
+            f"<td class=num>{_num(round(seg['clv']))}</td><td class=num>{_num(seg['clv_per_member'])}</td></tr>"
+        )
+    add("</table>")
+    add(
+        "<h3>Before and after cleansing</h3><p class=sub>Duplicates make a club look bigger and its members less "
+        "loyal than they are: one person's purchases split over two records look like two one-time buyers.</p>"
+        "<table><tr><th>Figure</th><th>Before</th><th>After</th></tr>"
+    )
+    for row in cv.get("before_after", []):
+        key = row["figure"]
+        if key in _BEFORE_AFTER:
+            label, kind = _BEFORE_AFTER[key]
+        elif key.startswith("likely_active_"):
+            label, kind = f"Members likely to buy in the next {key.removeprefix('likely_active_')[:-1]} days", "num"
+        else:
+            label, kind = f"Expected revenue, next {key.removeprefix('expected_revenue_')[:-1]} days (₪)", "num"
+        cells = "".join(f"<td class=num>{_shown(row[side], kind)}</td>" for side in ("before", "after"))
+        add(f"<tr><td>{escape(label)}</td>{cells}</tr>")
+    add("</table>")
+    fitted = model.get("purchase_model")
+    if fitted:
+        params = ", ".join(f"{escape(k)} = {v}" for k, v in fitted["params"].items())
+        add(
+            f"<h3>The models</h3><p class=sub>Purchases: {params} (time in weeks), log-likelihood "
+            f"{fitted['log_likelihood']}, {_num(fitted['members'])} members."
+        )
+        spend = model.get("spend_model")
+        if spend:
+            sp = ", ".join(f"{escape(k)} = {v}" for k, v in spend["params"].items())
+            add(f" Spend: {sp}, mean spend per purchase ₪{_num(spend['mean_spend_per_purchase'])}.")
+        add(
+            "</p><table><tr><th>Repeat purchases so far</th><th>Members</th><th>The model expects</th></tr>"
+            + "".join(
+                f"<tr><td>{escape(r['repeat_purchases'])}</td><td class=num>{_num(r['members'])}</td>"
+                f"<td class=num>{r['expected']}</td></tr>"
+                for r in fitted["calibration"]
+            )
+            + "</table>"
+        )
+    add("</section>")
 
 
 def _matching(add: Callable[[str], None], matching: dict[str, Any]) -> None:
