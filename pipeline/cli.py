@@ -1,7 +1,8 @@
 """The ``cleanse`` command line. Thin: turns flags into plain values and calls the library.
 
 Exit codes mean one thing everywhere: 0 ok, 1 the data failed its checks, 2 the input or the rules could not
-be used (one line on stderr, no traceback unless --verbose), 3 an internal error (a bug: please report it).
+be used or an output may not be written where asked (one line on stderr, no traceback unless --verbose), 3 an
+internal error (a bug: please report it), 143 stopped by SIGTERM (after removing what it had half-written).
 """
 
 from __future__ import annotations
@@ -10,20 +11,56 @@ import contextlib
 import datetime as dt
 import sys
 from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from pipeline import __version__
 from pipeline.errors import CleanseError
+from pipeline.leftovers import EXIT_TERMINATED, Terminated, terminate_as_exception
+from pipeline.options import DEFAULTS
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Clean, validate, deduplicate and score loyalty-club member files.",
 )
+
+
+class FailOn(StrEnum):
+    """Which gate outcome fails ``cleanse check``."""
+
+    FAIL = "fail"
+    WARN = "warn"
+
+
+class OutputFormat(StrEnum):
+    """How ``cleanse check`` prints its gates."""
+
+    TEXT = "text"
+    GITHUB = "github"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"cleanse {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Clean, validate, deduplicate and score loyalty-club member files."""
+
 
 RulesOpt = Annotated[
     Path | None,
@@ -49,20 +86,32 @@ ReferenceDateOpt = Annotated[
     typer.Option("--reference-date", help="Date for ages, 'in the future' and scoring (YYYY-MM-DD; default today)."),
 ]
 
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Replace an existing output file that cleanse did not write (never an input of the command)."
+    ),
+]
+
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 @contextlib.contextmanager
 def _errors(verbose: bool) -> Iterator[None]:
-    """One line and a meaningful exit code for every failure; the traceback only with --verbose."""
+    """One line and a meaningful exit code for every failure; the traceback only with --verbose. SIGTERM stops
+    the command through the same exits, so temporary files and folders are removed on the way out."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        yield
+        with terminate_as_exception():
+            yield
     except CleanseError as exc:
         if verbose:
             raise
         err.print(f"cleanse: error: {exc.one_line()}", markup=False)
         raise typer.Exit(EXIT_USAGE) from None
+    except Terminated:
+        err.print("cleanse: stopped by SIGTERM; nothing half-written was left behind", markup=False)
+        raise typer.Exit(EXIT_TERMINATED) from None
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
     except Exception as exc:
@@ -76,6 +125,17 @@ def _errors(verbose: bool) -> Iterator[None]:
         raise typer.Exit(EXIT_INTERNAL) from None
 
 
+def _sweep(*folders: Path, quiet: bool) -> None:
+    """Remove what killed cleanse runs left where this command writes, and say so in one line per folder."""
+    from pipeline.leftovers import sweep
+
+    err = Console(stderr=True, quiet=quiet, highlight=False, soft_wrap=True)
+    for folder in dict.fromkeys(Path(f) for f in folders):
+        line = sweep(folder).line()
+        if line:
+            err.print(f"cleanse: note: {line}", markup=False)
+
+
 @app.command()
 def run(
     file: Annotated[Path, typer.Argument(help="The member file: .xlsx, .csv/.tsv/.txt or .parquet.")],
@@ -86,7 +146,7 @@ def run(
     map_: MapOpt = None,
     xlsx_max_rows: Annotated[
         int, typer.Option("--xlsx-max-rows", help="Write members_clean.xlsx only up to this many rows (xlsx is slow).")
-    ] = 50_000,
+    ] = DEFAULTS.xlsx_max_rows,
     check_dns: Annotated[
         bool, typer.Option("--check-dns", help="Check that each e-mail domain receives mail (DNS; needs network).")
     ] = False,
@@ -105,7 +165,7 @@ def run(
             min=1,
             help="Clean and validate this many rows at a time (less memory; the result is the same).",
         ),
-    ] = 500_000,
+    ] = DEFAULTS.chunk_rows,
     profile: Annotated[
         Path | None,
         typer.Option("--profile", help="Write a cProfile profile of the run (open with snakeviz or pstats)."),
@@ -120,19 +180,29 @@ def run(
     reference_date: ReferenceDateOpt = None,
     rules: RulesOpt = None,
     show_pii: ShowPiiOpt = False,
+    force: ForceOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Clean a member file and write the clean table, merge map, quarantine, ledger and report."""
+    from pipeline import outputs
     from pipeline.console import StageProgress, print_mapping, print_summary
     from pipeline.mapping import parse_overrides
-    from pipeline.rules import load_rules
-    from pipeline.runner import RunOptions, default_out, process, write_outputs
+    from pipeline.rulefile import load_rules
+    from pipeline.runner import RunOptions, process
+    from pipeline.writing import OUTPUT_FILES, default_out, write_outputs
 
     console = Console(stderr=False, quiet=quiet, highlight=False)
     with _errors(verbose):
-        loaded = load_rules(rules)
         target = out if out is not None else default_out(file)
+        # the output policy, before any work: never onto an input, never over what cleanse did not write
+        inputs = (file, decisions, previous, rules)
+        outputs.check_folder(target, names=OUTPUT_FILES, inputs=inputs, force=force)
+        if profile is not None:
+            outputs.check_file(profile, inputs=inputs, force=force)
+        beside = outputs.nearest_folder(target)  # where the output's folder is (or will be made)
+        _sweep(beside, quiet=quiet)
+        loaded = load_rules(rules)
         options = RunOptions(
             sheet=sheet,
             overrides=parse_overrides(map_ or []),
@@ -145,7 +215,7 @@ def run(
             transactions=transactions,
             chunk_rows=chunk_rows,
             # a big file's ledger waits on the disk the output goes to, not in a temporary folder that may be memory
-            spill_dir=target.parent if target.parent.is_dir() else None,
+            spill_dir=beside if beside.is_dir() else None,
         )
         progress = StageProgress(Console(stderr=True, quiet=quiet, highlight=False))
         if profile is not None:
@@ -153,12 +223,12 @@ def run(
 
             profiler = cProfile.Profile()
             result = profiler.runcall(process, file, rules=loaded, options=options, progress=progress)
-            profile.parent.mkdir(parents=True, exist_ok=True)
-            profiler.dump_stats(str(profile))
         else:
             result = process(file, rules=loaded, options=options, progress=progress)
         print_mapping(console, result.mapping)
-        files, report = write_outputs(result, target, options=options)
+        files, report = write_outputs(result, target, options=options, force=force)
+        if profile is not None:  # after the output folder: a profile inside it is then a file kept in it
+            outputs.atomic_write(profile, lambda p: profiler.dump_stats(str(p)), force=force)
         if result.spill is not None:  # the ledger is in the output now: its spill goes (on an error, with the result)
             result.spill.cleanup()
         print_summary(console, report, out=str(target), files=files)
@@ -170,13 +240,18 @@ def run(
 def check(
     file: Annotated[Path, typer.Argument(help="The member file to check.")],
     fail_on: Annotated[
-        str,
-        typer.Option("--fail-on", help="'fail' (default): only fail-level gates fail the run; 'warn': warnings too."),
-    ] = "fail",
+        FailOn,
+        typer.Option(
+            "--fail-on",
+            case_sensitive=False,
+            help="fail: only fail-level gates fail the run; warn: warnings too.",
+        ),
+    ] = FailOn.FAIL,
     junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML (one test case per gate).")] = None,
     output_format: Annotated[
-        str, typer.Option("--format", help="'text' (default) or 'github' (GitHub Actions annotations).")
-    ] = "text",
+        OutputFormat,
+        typer.Option("--format", case_sensitive=False, help="text, or github (GitHub Actions annotations)."),
+    ] = OutputFormat.TEXT,
     baseline: Annotated[
         Path | None, typer.Option("--baseline", help="An earlier report.json: also fail when a figure dropped too far.")
     ] = None,
@@ -187,6 +262,7 @@ def check(
     map_: MapOpt = None,
     reference_date: ReferenceDateOpt = None,
     rules: RulesOpt = None,
+    force: ForceOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -195,19 +271,22 @@ def check(
     import json
 
     from pipeline import gates as gates_
+    from pipeline import outputs
     from pipeline.console import print_gates
-    from pipeline.errors import InputError, RulesError
-    from pipeline.export import atomic_file
+    from pipeline.errors import InputError, OutputError, RulesError
     from pipeline.mapping import parse_overrides
-    from pipeline.rules import load_rules
+    from pipeline.rulefile import load_rules
     from pipeline.runner import RunOptions, process
 
     console = Console(quiet=quiet, highlight=False)
     with _errors(verbose):
-        if fail_on not in ("fail", "warn"):
-            raise InputError(f"--fail-on must be 'fail' or 'warn', not {fail_on!r}")
-        if output_format not in ("text", "github"):
-            raise InputError(f"--format must be 'text' or 'github', not {output_format!r}")
+        # the output policy, before any work: never onto the file, the baseline or the rules
+        if junit is not None and report is not None and outputs.same_place(junit, report):
+            raise OutputError("--junit and --report name the same file", path=junit)
+        for written in (junit, report):
+            if written is not None:
+                outputs.check_file(written, inputs=(file, baseline, rules), force=force)
+        _sweep(*(w.parent for w in (junit, report) if w is not None), quiet=quiet)
         loaded = load_rules(rules)
         if not loaded.gates:
             raise RulesError(["the rules define no gates: cleanse check would check nothing"])
@@ -225,9 +304,9 @@ def check(
             raise InputError("no gate could run on this file (none of the fields they measure is in it)", path=file)
         if junit is not None:
             xml = gates_.junit_xml(results, file=str(file), fail_on_warn=fail_on == "warn")
-            atomic_file(junit, xml)
+            outputs.atomic_file(junit, xml, force=force)
         if report is not None:
-            atomic_file(
+            outputs.atomic_file(
                 report,
                 json.dumps(
                     {
@@ -250,6 +329,7 @@ def check(
                     indent=2,
                 )
                 + "\n",
+                force=force,
             )
         if output_format == "github":
             for line in gates_.github_annotations(results, file=str(file)):
@@ -285,6 +365,7 @@ def scrub(
     map_: MapOpt = None,
     reference_date: ReferenceDateOpt = None,
     rules: RulesOpt = None,
+    force: ForceOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -292,12 +373,12 @@ def scrub(
     members, each address once; print how many each reason removed."""
     import json
 
-    from pipeline import export
+    from pipeline import export, outputs
     from pipeline.console import print_scrub
     from pipeline.errors import InputError
     from pipeline.mapping import parse_overrides
     from pipeline.places_filter import canonical_cities
-    from pipeline.rules import load_rules
+    from pipeline.rulefile import load_rules
     from pipeline.runner import RunOptions, process
     from pipeline.scrub import CHANNELS, Filters, Suppression, choose, load_suppression, require_columns
     from pipeline.scrub import scrub as scrub_members
@@ -309,13 +390,18 @@ def scrub(
         channel = choose("--channel", [channel], CHANNELS)[0]
         if out.suffix.lower() not in (".csv", ".xlsx"):
             raise InputError(f"--out must end in .csv or .xlsx, not {out.suffix or '(nothing)'!r}", path=out)
+        # the output policy, before any work: never onto the member file, a suppression list or the rules
+        summary_path = out.with_name(out.stem + ".summary.json")
+        for written in (out, summary_path):
+            outputs.check_file(written, inputs=(file, *(suppress or ()), rules), force=force)
+        _sweep(out.parent, quiet=quiet)
         loaded = load_rules(rules)
         segments = choose("--segment", segment or [], [s.name for s in loaded.scoring.segments])
         bands = choose("--age-band", age_band or [], age_band_labels(loaded.scoring.age_bands))
         since = _date(consent_since, option="--consent-since")
         suppression = Suppression()
         for path in suppress or []:
-            suppression = suppression | load_suppression(path)
+            suppression = suppression | load_suppression(path, rules=loaded)
         options = RunOptions(
             sheet=sheet,
             overrides=parse_overrides(map_ or []),
@@ -343,9 +429,9 @@ def scrub(
             filters=filters,
         )
         if out.suffix.lower() == ".xlsx":
-            export.atomic_write(out, lambda p: export.write_xlsx(scrubbed.send_list, p, sheet=channel))
+            outputs.atomic_write(out, lambda p: export.write_xlsx(scrubbed.send_list, p, sheet=channel), force=force)
         else:
-            export.atomic_write(out, lambda p: export.write_csv(scrubbed.send_list, p))
+            outputs.atomic_write(out, lambda p: export.write_csv(scrubbed.send_list, p), force=force)
         summary = {
             "schema": "cleanse.scrub",
             "schema_version": 1,
@@ -362,14 +448,40 @@ def scrub(
             },
             "warnings": list(scrubbed.warnings),
         }
-        export.atomic_file(
-            out.with_name(out.stem + ".summary.json"), json.dumps(summary, ensure_ascii=False, indent=2) + "\n"
-        )
+        outputs.atomic_file(summary_path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n", force=force)
         print_scrub(console, summary, out=str(out))
         if quiet:  # warnings are never quiet
             err = Console(stderr=True, highlight=False, soft_wrap=True)
             for warning in scrubbed.warnings:
                 err.print(f"cleanse: warning: {warning}", markup=False)
+
+
+@app.command()
+def inspect(
+    file: Annotated[Path, typer.Argument(help="The member file: .xlsx, .csv/.tsv/.txt or .parquet.")],
+    json_: Annotated[bool, typer.Option("--json", help="Print the preview as JSON (for scripts).")] = False,
+    sheet: SheetOpt = None,
+    map_: MapOpt = None,
+    rules: RulesOpt = None,
+    show_pii: ShowPiiOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Preview what a run would make of a file, from its first rows: the sheet and header row, each column's
+    field with method and confidence, masked sample values, and what would be carried through. Writes nothing."""
+    import json
+
+    from pipeline.console import print_inspection
+    from pipeline.inspect import inspect_file
+    from pipeline.mapping import parse_overrides
+    from pipeline.rulefile import load_rules
+
+    with _errors(verbose):
+        loaded = load_rules(rules)
+        found = inspect_file(file, rules=loaded, sheet=sheet, overrides=parse_overrides(map_ or []), show_pii=show_pii)
+        if json_:
+            typer.echo(json.dumps(found.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            print_inspection(Console(highlight=False), found)
 
 
 def _date(text: str | None, *, option: str = "--reference-date") -> dt.date | None:
@@ -396,9 +508,7 @@ def _date(text: str | None, *, option: str = "--reference-date") -> dt.date | No
 
 @app.command()
 def version() -> None:
-    """Print the version."""
-    from pipeline import __version__
-
+    """Print the version (as ``cleanse --version`` does)."""
     typer.echo(f"cleanse {__version__}")
 
 

@@ -19,7 +19,8 @@ from pipeline.errors import InputError, printable
 from pipeline.ingest import RawTable, read_member_file
 from pipeline.mapping import HeaderMatcher
 from pipeline.rules import Rules
-from pipeline.runner import RunOptions, process, write_outputs
+from pipeline.runner import RunOptions, process
+from pipeline.writing import write_outputs
 from tests.conftest import write_xlsx_strings
 
 HEADER = "מספר חבר,שם פרטי,שם משפחה,טלפון נייד,עיר\n"

@@ -76,7 +76,7 @@ def test_every_section_and_no_external_requests(reports: dict[str, Path]) -> Non
 
 
 def test_report_says_how_duplicates_were_found(reports: dict[str, Path]) -> None:
-    from pipeline.rules import load_rules
+    from pipeline.rulefile import load_rules
 
     report = json.loads((reports["masked"] / "report.json").read_text(encoding="utf-8"))
     matching = report["duplicates"]["matching"]

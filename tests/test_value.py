@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import InputError
-from pipeline.rules import load_rules
+from pipeline.rulefile import load_rules
 from pipeline.stages import value as v
 from pipeline.transactions import read_transactions, summary_by, with_summary
 

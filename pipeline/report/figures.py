@@ -15,11 +15,12 @@ import polars as pl
 from pipeline import __version__
 from pipeline import ledger as ledger_
 from pipeline.catalogue import CATALOGUE
-from pipeline.fields import FIELDS
+from pipeline.fields import FIELDS, STATUS_COLUMNS, Status
 from pipeline.privacy import mask_by_field
+from pipeline.results import RunResult
 
 if TYPE_CHECKING:
-    from pipeline.runner import RunResult
+    from pipeline.mapping import ColumnMatch
 
 SCHEMA_VERSION = 1
 _ACTION_ORDER = {"quarantined": 0, "flagged": 1, "fixed": 2, "moved": 2, "merged": 3, "normalised": 4}
@@ -55,6 +56,20 @@ def _tally(ledger: pl.LazyFrame) -> _Tally:
     return _Tally(rows=rows, entries=pl.concat(entries), examples=examples)
 
 
+def _mapping_entry(m: ColumnMatch) -> dict[str, Any]:
+    """One column's mapping: how it was made (exact / words / fuzzy / values / override) and how sure it is."""
+    entry: dict[str, Any] = {
+        "header": m.header,
+        "field": m.field,
+        "method": m.method,
+        "confidence": round(m.confidence, 3),
+        "values": m.values,
+    }
+    if m.reason:
+        entry["reason"] = m.reason
+    return entry
+
+
 def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: int | None = None) -> dict[str, Any]:
     golden = result.members.height
     tally = _tally(result.ledger)
@@ -72,12 +87,10 @@ def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: in
             "sheet": result.source.sheet,
             "header_row": result.source.header_row,
         },
-        "mapping": [
-            {"header": m.header, "field": m.field, "method": m.method, "score": round(m.score, 1)}
-            for m in result.mapping.matches
-        ],
+        "mapping": [_mapping_entry(m) for m in result.mapping.matches],
+        "mapping_held": [_mapping_entry(m) for m in result.mapping.held],
         "unmapped_columns": list(result.mapping.unmapped),
-        "mapping_notes": list(result.mapping.notes),
+        "mapping_notes": [*result.mapping.notes, *result.mapping.warnings],
         "summary": {
             "rows_in": result.rows_in,
             "rows_kept": kept_rows,
@@ -183,13 +196,16 @@ def _funnels(members: pl.DataFrame) -> dict[str, list[list[Any]]]:
     steps = {
         "sms": [
             ("with a mobile", pl.col("phone_mobile").is_not_null()),
-            ("valid mobile", (pl.col("phone_mobile_status") == "valid") & (pl.col("phone_mobile_type") == "mobile")),
+            (
+                "valid mobile",
+                (pl.col("phone_mobile_status") == Status.VALID) & (pl.col("phone_mobile_type") == "mobile"),
+            ),
             ("SMS consent", pl.col("sms_consent")),
             ("alive: reachable", ~dead),
         ],
         "email": [
             ("with an e-mail", pl.col("email").is_not_null()),
-            ("valid personal address", pl.col("email_status") == "valid"),
+            ("valid personal address", pl.col("email_status") == Status.VALID),
             ("e-mail consent", pl.col("email_consent")),
             ("alive: reachable", ~dead),
         ],
@@ -323,14 +339,6 @@ def _quarantine(result: RunResult) -> dict[str, int]:
     return dict(zip(counts.get_column("reason").to_list(), counts.get_column("len").to_list(), strict=True))
 
 
-STATUS_COLUMNS = {
-    "national_id": "national_id_status",
-    "phone_mobile": "phone_mobile_status",
-    "phone_other": "phone_other_status",
-    "email": "email_status",
-}
-
-
 def _fields(result: RunResult, tally: _Tally) -> dict[str, dict[str, Any]]:
     """Per canonical field in the file (or derived by cleaning): completeness before and after, and how many
     rows had a value fixed, normalised (written in canonical form) or flagged. From the ledger."""
@@ -362,7 +370,7 @@ def _fields(result: RunResult, tally: _Tally) -> dict[str, dict[str, Any]]:
         }
         status = STATUS_COLUMNS.get(name)
         if status and status in members.columns:
-            valid = int((members.get_column(status) == "valid").sum())
+            valid = int((members.get_column(status) == Status.VALID).sum())
             entry["valid_after"] = valid
             entry["valid_after_pct"] = round(100 * valid / kept, 1)
         out[name] = entry

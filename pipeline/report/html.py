@@ -214,14 +214,27 @@ def render_html(report: dict[str, Any]) -> str:
 
     add(
         '<section id="mapping"><h2>Column mapping</h2><table><tr><th>Column in the file</th><th>Field</th>'
-        "<th>How</th></tr>"
+        "<th>How</th><th>Confidence</th></tr>"
     )
     for m in report["mapping"]:
-        how = m["method"] if m["method"] != "fuzzy" else f"similar name ({m['score']})"
-        add(f"<tr>{_cell(m['header'])}<td><code>{escape(m['field'])}</code></td><td>{escape(how)}</td></tr>")
+        add(
+            f"<tr>{_cell(m['header'])}<td><code>{escape(m['field'])}</code></td><td>{escape(_how(m))}</td>"
+            f"<td class=num>{m['confidence']:.2f}</td></tr>"
+        )
+    for m in report.get("mapping_held", []):
+        add(
+            f"<tr>{_cell(m['header'])}<td>— (<code>{escape(m['field'])}</code>?)</td>"
+            f"<td>not used: {escape(m.get('reason', ''))}; settle with <code>--map</code></td>"
+            f"<td class=num>{m['confidence']:.2f}</td></tr>"
+        )
+    held = {m["header"] for m in report.get("mapping_held", [])}
     for h in report["unmapped_columns"]:
-        add(f"<tr>{_cell(h)}<td>—</td><td>carried through unchanged</td></tr>")
-    add("</table></section>")
+        if h not in held:
+            add(f"<tr>{_cell(h)}<td>—</td><td>carried through unchanged</td><td></td></tr>")
+    add("</table>")
+    for note in report.get("mapping_notes", []):
+        add(f'<p class="note" dir="auto">{escape(note)}</p>')
+    add("</section>")
 
     add(
         '<section id="stages"><h2>Stages</h2><table><tr><th>Stage</th><th>Rows in</th><th>Rows out</th>'
@@ -236,6 +249,20 @@ def render_html(report: dict[str, Any]) -> str:
     add(f'<p class="sub">cleanse {escape(report["tool_version"])}, report schema {report["schema_version"]}</p>')
     add("</main></body></html>\n")
     return "".join(parts)
+
+
+def _how(m: dict[str, Any]) -> str:
+    """A mapping's method in words: ``exact name``, ``words``, ``similar name``, ``values``, ``--map``."""
+    how = {
+        "exact": "exact name",
+        "words": "words of the name",
+        "fuzzy": "similar name",
+        "values": "its values",
+        "override": "--map",
+    }.get(m["method"], m["method"])
+    if m.get("values") == "agree" and m["method"] != "values":
+        how += ", values agree"
+    return how
 
 
 _BEFORE_AFTER = {
