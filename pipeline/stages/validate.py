@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import pandera.polars as pa
 import polars as pl
 
 from pipeline import ledger as ledger_
@@ -19,6 +19,10 @@ from pipeline.checks import check
 from pipeline.fields import Status
 from pipeline.rules import Rules
 from pipeline.stages import StageResult
+
+if TYPE_CHECKING:  # pandera is imported where a schema is built: it brings pandas, 3 s of start-up that
+    # `cleanse inspect` and `--help` need not pay (the catalogue imports this module for its check codes)
+    import pandera.polars as pa
 
 check("schema-type", "error", "flagged", "Column has the wrong type", "{field} does not have its contract type")
 check(
@@ -49,6 +53,7 @@ check(
 
 def _valid_then(column: str, status: str, pattern: str) -> pa.Check:
     """Where ``status`` says valid, ``column`` must match ``pattern``."""
+    import pandera.polars as pa
 
     def fn(data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(
@@ -60,6 +65,8 @@ def _valid_then(column: str, status: str, pattern: str) -> pa.Check:
 
 def contract(reference: dt.date) -> tuple[pa.DataFrameSchema, dict[str, list[str]]]:
     """The schema of ``members_clean`` and, per column, the ledger code of each of its checks in order."""
+    import pandera.polars as pa
+
     dates = (dt.date(1900, 1, 1), reference)
     columns: dict[str, tuple[pa.Column, list[str]]] = {
         "source_row": (pa.Column(pl.Int64, pa.Check.gt(0), unique=True, nullable=False), ["schema-range"]),
@@ -114,6 +121,8 @@ def contract(reference: dt.date) -> tuple[pa.DataFrameSchema, dict[str, list[str
 
 
 def _failures(members: pl.DataFrame, reference: dt.date) -> pl.DataFrame:
+    import pandera.polars as pa
+
     schema, codes = contract(reference)
     try:
         schema.validate(members, lazy=True)
