@@ -112,23 +112,31 @@ def run(
     reference_date: ReferenceDateOpt = None,
     rules: RulesOpt = None,
     show_pii: ShowPiiOpt = False,
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="The report's language: he or en (default: the language of the file's headers)."),
+    ] = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Clean a member file and write the clean table, merge map, quarantine, ledger and report."""
     from pipeline.console import StageProgress, print_mapping, print_summary
+    from pipeline.errors import InputError
     from pipeline.mapping import parse_overrides
     from pipeline.rules import load_rules
     from pipeline.runner import RunOptions, default_out, process, write_outputs
 
     console = Console(stderr=False, quiet=quiet, highlight=False)
     with _errors(verbose):
+        if lang is not None and lang not in ("he", "en"):
+            raise InputError(f"--lang {lang!r}: the report is written in he (Hebrew) or en (English)")
         loaded = load_rules(rules)
         target = out if out is not None else default_out(file)
         options = RunOptions(
             sheet=sheet,
             overrides=parse_overrides(map_ or []),
             show_pii=show_pii,
+            lang=lang,
             xlsx_max_rows=xlsx_max_rows,
             check_dns=check_dns,
             reference_date=_date(reference_date),

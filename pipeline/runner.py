@@ -51,6 +51,7 @@ class RunOptions:
     sheet: str | None = None
     overrides: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     show_pii: bool = False
+    lang: str | None = None  # report.html's language, "he" or "en"; by default the language of the file's headers
     reference_date: dt.date | None = None  # for ages and "in the future"; default today
     check_dns: bool = False
     xlsx_max_rows: int = 50_000  # xlsx is slow to write in every library; parquet and CSV always written
@@ -471,7 +472,8 @@ def write_outputs(
         put("ledger.csv", lambda p: export.write_csv_parts([_with_titles(part) for part in parts], p))
         put("ledger.parquet", lambda p: export.write_parquet(pl.concat(parts), p))
         put("report.json", lambda p: p.write_text(_json(report), encoding="utf-8"))
-        put("report.html", lambda p: p.write_text(render_html(report), encoding="utf-8"))
+        lang = options.lang or language(result.raw_headers)
+        put("report.html", lambda p: p.write_text(render_html(report, lang=lang), encoding="utf-8"))
     return written, report
 
 

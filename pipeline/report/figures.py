@@ -17,6 +17,7 @@ from pipeline import ledger as ledger_
 from pipeline.catalogue import CATALOGUE
 from pipeline.fields import FIELDS
 from pipeline.privacy import mask_by_field
+from pipeline.report.manager import overview
 
 if TYPE_CHECKING:
     from pipeline.runner import RunResult
@@ -114,6 +115,7 @@ def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: in
         "notes": _notes(result, xlsx_max_rows),
         "decisions": _decisions(result),
     }
+    report["overview"] = overview(result.members, reach=report["reach"], mapped=result.mapping.by_field)
     report["warnings"] = _warnings(report)
     return report
 
