@@ -144,7 +144,7 @@ class DedupeRules:
     keys: tuple[str, ...] = BLOCKING_KEYS
     merge: float = 0.95
     merge_without_identifier: float = 0.999
-    review: float = 0.60
+    review: float = 0.40
     hard_rules: tuple[str, ...] = HARD_RULES
     u_sample_pairs: int = 200_000
     em_iterations: int = 30
@@ -475,7 +475,7 @@ def _check_dedupe(check: _Checker, doc: _Doc, data: Any) -> None:
         for key, value in thresholds.items():
             if check.typed(doc, value, ("thresholds", key), (int, float), "a probability") and not 0 < value < 1:
                 check.add(doc, ("thresholds", key), f"thresholds.{key} must be between 0 and 1")
-        if thresholds.get("review", 0.6) > thresholds.get("merge", 0.95):
+        if thresholds.get("review", 0.40) > thresholds.get("merge", 0.95):
             check.add(doc, ("thresholds",), "thresholds.review must not be above thresholds.merge")
     model = data.get("model", {}) or {}
     if check.keys(doc, model, ("model",), ["u_sample_pairs", "em_iterations", "seed", "prior_records"]):
@@ -657,7 +657,7 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> Rules:
         keys=tuple(blocking.get("keys") or BLOCKING_KEYS),
         merge=float(thresholds.get("merge", 0.95)),
         merge_without_identifier=float(thresholds.get("merge_without_identifier", 0.999)),
-        review=float(thresholds.get("review", 0.60)),
+        review=float(thresholds.get("review", 0.40)),
         hard_rules=tuple(str(r) for r in dd.get("hard_rules", HARD_RULES) or ()),
         u_sample_pairs=int(model.get("u_sample_pairs", 200_000)),
         em_iterations=int(model.get("em_iterations", 30)),
