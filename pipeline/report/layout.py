@@ -53,6 +53,8 @@ body{background:#fff;font-size:11px}main{max-width:none;padding:0}
 details{border:0;break-inside:auto}details>summary{list-style:none;padding:8px 0 4px;font-size:14px}
 details::details-content{content-visibility:visible;display:block}
 details>.body{padding:0;overflow:visible}
+/* a chart is drawn at its own size: Chromium's PDF reverses Hebrew in scaled SVG text */
+.charts{grid-template-columns:1fr}.chart{max-width:none}
 table{font-size:10px}thead{display:table-header-group}tr,.card,.panel,.alarm,svg{break-inside:avoid}
 .detail-head,h2,h3{break-after:avoid}
 }

@@ -46,7 +46,7 @@ def bars(
     fmt: Callable[[float], str] = lambda v: f"{v:,.0f}",
     rtl: bool = False,
     label: str = "",
-    width: int = 540,
+    width: int = 500,
 ) -> str:
     """One horizontal bar per (label, value), the value written at the bar's end inside the chart."""
     if not items:
@@ -69,7 +69,7 @@ def bars(
 
 
 def histogram(
-    bins: Sequence[tuple[str, int]], *, rtl: bool = False, label: str = "", width: int = 540, height: int = 190
+    bins: Sequence[tuple[str, int]], *, rtl: bool = False, label: str = "", width: int = 500, height: int = 190
 ) -> str:
     """Vertical bars for (bin label, count), counts above the bars, bins below; right to left for Hebrew."""
     if not bins:
@@ -93,7 +93,7 @@ def histogram(
     return "".join(parts)
 
 
-def funnel(steps: Sequence[tuple[str, int]], *, rtl: bool = False, label: str = "", width: int = 540) -> str:
+def funnel(steps: Sequence[tuple[str, int]], *, rtl: bool = False, label: str = "", width: int = 500) -> str:
     """A bar per step from the reading start, narrowing from the first, each with its count and share of the first
     written beside it."""
     if not steps:
