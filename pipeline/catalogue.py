@@ -52,6 +52,28 @@ _CHECKS: tuple[Check, ...] = (
         "The record has fewer fields than the header; the missing trailing fields were left empty",
     ),
     _c(
+        "csv-unclosed-quote",
+        "error",
+        "quarantined",
+        "Quote never closed",
+        "A quote opened on this line is never closed: read on, it would swallow the lines after it; the line is "
+        "quarantined with its raw text and reading goes on from the next line",
+    ),
+    _c(
+        "repeated-header-skipped",
+        "warning",
+        "fixed",
+        "Header line repeated",
+        "The line repeats the header (two exports pasted together?); it is not a member and was left out",
+    ),
+    _c(
+        "title-row-skipped",
+        "warning",
+        "fixed",
+        "Title line before a repeated header",
+        "A one-value title line right before a repeated header; it is not a member and was left out",
+    ),
+    _c(
         "quarantined-by-rule",
         "error",
         "quarantined",

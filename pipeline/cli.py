@@ -270,9 +270,15 @@ def scrub(
     ] = None,
     segment: Annotated[list[str] | None, typer.Option("--segment", help="Only this RFM segment (repeatable).")] = None,
     city: Annotated[list[str] | None, typer.Option("--city", help="Only this locality (repeatable).")] = None,
-    age_band: Annotated[list[str] | None, typer.Option("--age-band", help="Only this age band, e.g. 25-34.")] = None,
+    age_band: Annotated[
+        list[str] | None, typer.Option("--age-band", help="Only this age band (the rules' bands: 16-24 ... 65+).")
+    ] = None,
     consent_since: Annotated[
-        str | None, typer.Option("--consent-since", help="Only members whose consent date is on or after this date.")
+        str | None,
+        typer.Option(
+            "--consent-since",
+            help="Only members whose consent date is on or after this date (YYYY-MM-DD or DD/MM/YYYY).",
+        ),
     ] = None,
     sheet: SheetOpt = None,
     map_: MapOpt = None,
@@ -292,30 +298,46 @@ def scrub(
     from pipeline.places_filter import canonical_cities
     from pipeline.rules import load_rules
     from pipeline.runner import RunOptions, process
-    from pipeline.scrub import CHANNELS, Filters, Suppression, load_suppression
+    from pipeline.scrub import CHANNELS, Filters, Suppression, choose, load_suppression, require_columns
     from pipeline.scrub import scrub as scrub_members
+    from pipeline.stages.enrich import age_band_labels
 
     console = Console(quiet=quiet, highlight=False)
     with _errors(verbose):
-        if channel not in CHANNELS:
-            raise InputError(f"--channel must be one of {', '.join(CHANNELS)}, not {channel!r}")
+        # every option value is checked before the file is read: a typo is exit 2, never an empty list
+        channel = choose("--channel", [channel], CHANNELS)[0]
         if out.suffix.lower() not in (".csv", ".xlsx"):
             raise InputError(f"--out must end in .csv or .xlsx, not {out.suffix or '(nothing)'!r}", path=out)
         loaded = load_rules(rules)
+        segments = choose("--segment", segment or [], [s.name for s in loaded.scoring.segments])
+        bands = choose("--age-band", age_band or [], age_band_labels(loaded.scoring.age_bands))
+        since = _date(consent_since, option="--consent-since")
         suppression = Suppression()
         for path in suppress or []:
-            suppression = suppression | load_suppression(path, rules=loaded)
-        options = RunOptions(sheet=sheet, overrides=parse_overrides(map_ or []), reference_date=_date(reference_date))
+            suppression = suppression | load_suppression(path)
+        options = RunOptions(
+            sheet=sheet,
+            overrides=parse_overrides(map_ or []),
+            reference_date=_date(reference_date, option="--reference-date"),
+        )
         result = process(file, rules=loaded, options=options)
+        cities = result.members.get_column("city").drop_nulls().unique().to_list() if city else []
         filters = Filters(
-            segments=tuple(segment or ()),
-            cities=canonical_cities(city or [], rules=loaded),
-            age_bands=tuple(age_band or ()),
-            consent_since=_date(consent_since),
+            segments=segments,
+            cities=canonical_cities(city or [], rules=loaded, known=cities),
+            age_bands=bands,
+            consent_since=since,
+        )
+        require_columns(
+            channel,  # type: ignore[arg-type]
+            mapped=result.mapping.fields(),
+            unmapped=result.mapping.unmapped,
+            rules=loaded,
+            filters=filters,
         )
         scrubbed = scrub_members(
             result.members,
-            channel=channel,
+            channel=channel,  # type: ignore[arg-type]
             suppression=suppression,
             filters=filters,
         )
@@ -331,23 +353,44 @@ def scrub(
             "members": scrubbed.members,
             "sent": scrubbed.send_list.height,
             "removed": scrubbed.removed,
-            "suppression_entries": len(suppression.phones) + len(suppression.emails) + len(suppression.national_ids),
+            "suppression_entries": suppression.size,
+            "suppression": {
+                "phones": len(suppression.phones),
+                "emails": len(suppression.emails),
+                "national_ids": len(suppression.national_ids),
+            },
+            "warnings": list(scrubbed.warnings),
         }
         export.atomic_file(
             out.with_name(out.stem + ".summary.json"), json.dumps(summary, ensure_ascii=False, indent=2) + "\n"
         )
         print_scrub(console, summary, out=str(out))
+        if quiet:  # warnings are never quiet
+            err = Console(stderr=True, highlight=False, soft_wrap=True)
+            for warning in scrubbed.warnings:
+                err.print(f"cleanse: warning: {warning}", markup=False)
 
 
-def _date(text: str | None) -> dt.date | None:
+def _date(text: str | None, *, option: str = "--reference-date") -> dt.date | None:
+    """A date option: ISO (2025-01-31) or day first as Israelis write it (31/1/2025, 31.01.2025, 31-1-2025)."""
+    import re
+
     from pipeline.errors import InputError
 
     if text is None:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        return dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise InputError(f"--reference-date {text!r} is not a date (expected YYYY-MM-DD)") from None
+        pass
+    day_first = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})", text.strip())
+    try:
+        if day_first:
+            day, month, year = (int(g) for g in day_first.groups())
+            return dt.date(year, month, day)
+    except ValueError:
+        pass
+    raise InputError(f"{option} {text!r} is not a date (expected YYYY-MM-DD or day first, DD/MM/YYYY)") from None
 
 
 @app.command()

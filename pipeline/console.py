@@ -1,4 +1,9 @@
-"""Terminal rendering: stage progress and the end-of-run summary (rich). Nothing here computes figures."""
+"""Terminal rendering: stage progress and the end-of-run summary (rich). Nothing here computes figures.
+
+Every text that may come from the member file (headers, sheet names, notes, reasons) goes through :func:`shown`:
+a header ``[/]`` would otherwise be Rich markup (a crash after all the work), ``[link=...]`` a clickable link,
+and an escape sequence would drive the terminal.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,13 @@ from rich.markup import escape
 from rich.status import Status
 from rich.table import Table
 
+from pipeline.errors import printable
 from pipeline.mapping import ColumnMapping
+
+
+def shown(text: object) -> str:
+    """Text from a file, safe to print with Rich: no markup, no escape sequences, no control characters."""
+    return escape(printable(str(text)))
 
 
 class StageProgress:
@@ -44,12 +55,12 @@ def print_mapping(console: Console, mapping: ColumnMapping) -> None:
     table.add_column("how")
     for m in mapping.matches:
         how = m.method if m.method != "fuzzy" else f"similar ({m.score:.0f})"
-        table.add_row(m.header, m.field, how)
+        table.add_row(shown(m.header), m.field, how)
     for header in mapping.unmapped:
-        table.add_row(header, "—", "carried through")
+        table.add_row(shown(header), "—", "carried through")
     console.print(table)
     for note in mapping.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {shown(note)}")
 
 
 def print_summary(console: Console, report: dict[str, Any], *, out: str, files: list[str]) -> None:
@@ -62,7 +73,7 @@ def print_summary(console: Console, report: dict[str, Any], *, out: str, files: 
     table.add_row("rows merged", f"{s['rows_merged']:,}")
     table.add_row("rows quarantined", f"{s['rows_quarantined']:,}")
     for reason, n in report["quarantine"].items():
-        table.add_row(f"  {reason}", f"{n:,}")
+        table.add_row(f"  {shown(reason)}", f"{n:,}")
     for label, actions in (
         ("values fixed", ("fixed", "moved")),
         ("values reformatted", ("normalised",)),
@@ -83,10 +94,10 @@ def print_summary(console: Console, report: dict[str, Any], *, out: str, files: 
         f"quarantine: {ok}"
     )
     for note in report.get("notes", []):
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {shown(note)}")
     for warning in report.get("warnings", []):
-        console.print(f"[bold yellow]warning:[/] {escape(warning)}", soft_wrap=True)  # one line, for grep
-    console.print(f"Results in [bold]{out}[/]: {', '.join(files)}")
+        console.print(f"[bold yellow]warning:[/] {shown(warning)}", soft_wrap=True)  # one line, for grep
+    console.print(f"Results in [bold]{shown(out)}[/]: {', '.join(files)}")
 
 
 def print_gates(console: Console, results: list[Any]) -> None:
@@ -96,7 +107,7 @@ def print_gates(console: Console, results: list[Any]) -> None:
     for name in ("gate", "result", "figure"):
         table.add_column(name)
     for r in results:
-        table.add_row(r.gate.name, f"[{style[r.outcome]}]{r.outcome}[/]", r.message)
+        table.add_row(shown(r.gate.name), f"[{style[r.outcome]}]{r.outcome}[/]", shown(r.message))
     console.print(table)
     counts = {k: sum(1 for r in results if r.outcome == k) for k in style}
     console.print(
@@ -116,7 +127,9 @@ def print_scrub(console: Console, summary: dict[str, Any], *, out: str) -> None:
     table.add_column(justify="right")
     table.add_row("members", f"{summary['members']:,}")
     for reason, n in summary["removed"].items():
-        table.add_row(f"  removed: {reason.replace('_', ' ')}", f"{n:,}")
+        table.add_row(f"  removed: {shown(reason.replace('_', ' '))}", f"{n:,}")
     table.add_row("on the send list", f"{summary['sent']:,}")
     console.print(table)
-    console.print(f"Send list in [bold]{out}[/]; the summary beside it")
+    for warning in summary.get("warnings", []):
+        console.print(f"[bold red]WARNING:[/] {shown(warning)}")
+    console.print(f"Send list in [bold]{shown(out)}[/]; the summary beside it")

@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+# Escape sequences (CSI: colours, cursor; OSC: window title, hyperlinks; other ESC pairs), then any C0/C1 control
+# character left: a file's text printed as it is can retitle the window, recolour or clear the screen.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x9b[0-?]*[ -/]*[@-~]|\x1b[@-_]?")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` as a terminal can show it safely: escape sequences and control characters removed, line breaks
+    and tabs kept.
+
+    >>> printable("\x1b]0;pwned\x07name\x1b[31m!")
+    'name!'
+    """
+    return _CONTROLS.sub("", _ESCAPES.sub("", text))
 
 
 class CleanseError(Exception):
@@ -16,8 +32,8 @@ class CleanseError(Exception):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
-        text = " ".join(self.message.split())
-        return f"{self.path}: {text}" if self.path else text
+        text = " ".join(printable(self.message).split())
+        return f"{printable(self.path)}: {text}" if self.path else text
 
 
 class InputError(CleanseError):

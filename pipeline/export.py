@@ -37,10 +37,23 @@ def formula_safe(value: pl.Expr) -> pl.Expr:
 F = TypeVar("F", pl.DataFrame, pl.LazyFrame)
 
 
+def safe_header(name: str) -> str:
+    """A column name made formula-safe as a cell would be: headers come from the input file too."""
+    return str(pl.select(formula_safe(pl.lit(name, pl.String))).item())
+
+
 def safe_frame(frame: F) -> F:
-    """Every String column made formula-safe; other types are written natively."""
+    """Every String column made formula-safe, and every header; other types are written natively."""
     schema = frame.collect_schema()
-    return frame.with_columns([formula_safe(pl.col(n)).alias(n) for n, t in schema.items() if t == pl.String])
+    safe = frame.with_columns([formula_safe(pl.col(n)).alias(n) for n, t in schema.items() if t == pl.String])
+    renames = {n: h for n in schema.names() if (h := safe_header(n)) != n}
+    taken = set(schema.names())
+    for old, new in renames.items():  # "'=x" is rare, but a header of that name must not be overwritten
+        while new in taken:
+            new = "'" + new
+        renames[old] = new
+        taken.add(new)
+    return safe.rename(renames) if renames else safe
 
 
 def _flatten(frame: F) -> F:

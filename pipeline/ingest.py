@@ -8,15 +8,17 @@ for parquet the row as a spreadsheet would show it (header = row 1).
 from __future__ import annotations
 
 import csv
-import io
 import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
+from pipeline import workbook
 from pipeline.errors import InputError
+from pipeline.textfile import decode, split_with_csv
 
 EXCEL_EXTS = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"})
 TEXT_EXTS = frozenset({".csv", ".tsv", ".txt"})
@@ -25,9 +27,15 @@ DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_ROWS = 30
 EXTRA_FIELDS = "__extra_fields"  # values beyond the header's width in a ragged CSV row
 FIELD_COUNT = "__field_count"
+RAW_LINE = "__raw_line"  # the raw text of a CSV line set apart for a quote never closed (quarantined)
+# Defaults of the rules' limits (checks.yaml ``max_cells``, ``max_columns``): a member file is tens of columns and
+# at most Excel's 1,048,576 rows; a sheet beyond either is a bomb or not a member file.
+MAX_CELLS = 50_000_000
+MAX_COLUMNS = 1_000
 _UNIT = "\x1f"  # ASCII unit separator: never in member data; checked before use
 
 HeaderScorer = Callable[[Sequence[str | None]], int]
+SKIPPED_SCHEMA = {"source_row": pl.Int64, "check": pl.String, "before": pl.String}
 
 
 @dataclass(frozen=True)
@@ -39,7 +47,7 @@ class SourceInfo:
     sheet: str | None = None
     sheets: tuple[str, ...] = ()
     header_row: int = 1  # 1-based row/line number of the header as a person sees it
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what a person should know about how the file was read (shown in the report)
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,9 @@ class RawTable:
     headers: tuple[str, ...]
     source: SourceInfo
     short_rows: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"source_row": pl.Int64}))
+    # lines that are not members and were left out, each with its ledger code and text: repeated header lines
+    # (two exports pasted together) and the title line right before one
+    skipped: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SKIPPED_SCHEMA))
 
     @property
     def height(self) -> int:
@@ -59,13 +70,22 @@ class RawTable:
 # ------------------------------------------------------------------------------------------- entry point
 
 
-def read_member_file(path: Path | str, *, score_header: HeaderScorer, sheet: str | None = None) -> RawTable:
+def read_member_file(
+    path: Path | str,
+    *,
+    score_header: HeaderScorer,
+    sheet: str | None = None,
+    max_cells: int = MAX_CELLS,
+    max_columns: int = MAX_COLUMNS,
+) -> RawTable:
     """Read a member file of any supported format.
 
     Args:
         path: .xlsx/.xls/.xlsm/.xlsb/.ods, .csv/.tsv/.txt or .parquet.
         score_header: counts the recognised headers in a candidate row; the best row is the header.
-        sheet: a sheet name or 1-based number; default the first sheet whose header is recognised.
+        sheet: a sheet name or 1-based number; default the first visible sheet whose header is recognised.
+        max_cells: a sheet spanning more cells is refused before it is loaded.
+        max_columns: a header (or sheet) wider than this is refused.
 
     Raises:
         InputError: one line saying what is wrong with the file.
@@ -84,11 +104,11 @@ def read_member_file(path: Path | str, *, score_header: HeaderScorer, sheet: str
     if sheet is not None and ext not in EXCEL_EXTS:
         raise InputError(f"--sheet applies to Excel workbooks only, not {ext} files", path=path)
     if ext in EXCEL_EXTS:
-        table = _read_excel(path, score_header=score_header, sheet=sheet)
+        table = _read_excel(path, score_header=score_header, sheet=sheet, max_cells=max_cells, max_columns=max_columns)
     elif ext in TEXT_EXTS:
-        table = _read_text(path, score_header=score_header)
+        table = _read_text(path, score_header=score_header, max_columns=max_columns)
     else:
-        table = _read_parquet(path)
+        table = _read_parquet(path, max_columns=max_columns)
     if table.height == 0:
         raise InputError("has a header row but no member rows", path=path)
     return table
@@ -139,6 +159,102 @@ def _find_header(rows: list[list[str | None]], score_header: HeaderScorer) -> in
     return 0
 
 
+def _trailing_blank(frame: pl.DataFrame, columns: Sequence[str]) -> int:
+    """How many rows at the end of ``frame`` hold nothing but empty or whitespace cells.
+
+    Looks at the last rows first, then further back: a file whose data runs to its end costs one small check.
+    """
+    n, k = frame.height, 1024
+    while True:
+        tail = frame.select(columns).slice(max(n - k, 0))
+        filled = tail.select(
+            pl.any_horizontal([pl.col(c).str.strip_chars().ne("").fill_null(False) for c in columns]).alias("f")
+        ).to_series()
+        found = filled.arg_true()
+        if found.len():
+            return tail.height - 1 - int(found.max())  # type: ignore[arg-type]
+        if k >= n:
+            return n
+        k *= 8
+
+
+def _drop_trailing_blank(frame: pl.DataFrame, columns: Sequence[str], *, unit: str) -> tuple[pl.DataFrame, list[str]]:
+    """The data ends at the last row with a non-blank cell (whitespace is blank): one space in A1048576, or
+    thousands of empty-string cells below the members, do not make rows. Says how many rows it left out."""
+    blank = _trailing_blank(frame, columns) if frame.height else 0
+    if blank == 0 or blank == frame.height:
+        return frame, []
+    kept = frame.slice(0, frame.height - blank)
+    rows = frame.get_column("source_row")
+    first, last = int(rows[frame.height - blank]), int(rows[frame.height - 1])
+    note = (
+        f"{blank:,} {unit}s after the last member ({unit}s {first:,}-{last:,}) hold only empty cells or spaces: "
+        "not read as members"
+    )
+    return kept, [note]
+
+
+def _drop_repeated_headers(
+    frame: pl.DataFrame, *, names: Sequence[str], header_cells: Sequence[str | None]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows that repeat the header (two exports pasted together), and a one-cell title row right before one
+    (blank rows between allowed), taken out of ``frame``: (the rest, the rows taken out with their code)."""
+    named = [(n, " ".join(str(h).split())) for n, h in zip(names, header_cells, strict=True) if h and str(h).strip()]
+    none = pl.DataFrame(schema=SKIPPED_SCHEMA)
+    if len(named) < 2:
+        return frame, none
+    indexed = frame.with_row_index("__i")
+    first, first_header = named[0]
+    candidates = indexed.filter(pl.col(first).str.strip_chars() == first_header)  # usually none: one column
+    if candidates.height == 0:
+        return frame, none
+    same = pl.all_horizontal(
+        [pl.col(n).str.replace_all(r"\s+", " ").str.strip_chars().eq(h).fill_null(False) for n, h in named]
+    )
+    repeats = candidates.filter(same).get_column("__i").to_list()
+    if not repeats:
+        return frame, none
+    filled = pl.sum_horizontal([pl.col(n).str.strip_chars().ne("").fill_null(False).cast(pl.Int32) for n in names])
+    codes = dict.fromkeys(repeats, "repeated-header-skipped")
+    for i in repeats:
+        j = i - 1
+        while j >= 0 and j not in codes and frame.slice(j, 1).select(filled).item() == 0:
+            j -= 1
+        if j >= 0 and j not in codes and frame.slice(j, 1).select(filled).item() == 1:
+            codes[j] = "title-row-skipped"
+    taken = pl.DataFrame(
+        {"__i": list(codes), "check": list(codes.values())}, schema={"__i": pl.UInt32, "check": pl.String}
+    )
+    skipped = (
+        indexed.join(taken, on="__i", how="inner")
+        .sort("__i")
+        .select(
+            pl.col("source_row").cast(pl.Int64),
+            "check",
+            pl.concat_str([pl.col(n) for n in names], separator=" | ", ignore_nulls=True).alias("before"),
+        )
+    )
+    return indexed.join(taken, on="__i", how="anti").drop("__i"), skipped
+
+
+def _too_wide(width: int, max_columns: int, path: Path, what: str = "header") -> None:
+    if width > max_columns:
+        raise InputError(
+            f"{what} has {width:,} columns, more than the {max_columns:,} a member file may have (rules: "
+            "checks.yaml max_columns)",
+            path=path,
+        )
+
+
+def _too_many_cells(cells: int, max_cells: int, path: Path, sheet: str) -> None:
+    if cells > max_cells:
+        raise InputError(
+            f"sheet {sheet!r} spans {cells:,} cells, more than the {max_cells:,} a member file may have (rules: "
+            "checks.yaml max_cells)",
+            path=path,
+        )
+
+
 def _grid_to_table(grid: pl.DataFrame, *, header_index: int, row_numbers: pl.Series, source: SourceInfo) -> RawTable:
     """A header-less grid of strings -> RawTable, taking row ``header_index`` as the header."""
     header_cells = [grid[header_index, i] for i in range(grid.width)]
@@ -154,13 +270,18 @@ def _grid_to_table(grid: pl.DataFrame, *, header_index: int, row_numbers: pl.Ser
     frame = body.select([pl.col(grid.columns[i]).alias(n) for i, n in zip(keep, names, strict=True)])
     frame = frame.with_columns(row_numbers.slice(header_index + 1).alias("source_row").cast(pl.Int64))
     frame = frame.select("source_row", *names)
-    return RawTable(frame=frame, headers=tuple(names), source=source)
+    frame, notes = _drop_trailing_blank(frame, names, unit="row")
+    frame, skipped = _drop_repeated_headers(frame, names=names, header_cells=[header_cells[i] for i in keep])
+    source = replace(source, notes=(*source.notes, *notes))
+    return RawTable(frame=frame, headers=tuple(names), source=source, skipped=skipped)
 
 
 # ------------------------------------------------------------------------------------------------ Excel
 
 
-def _read_excel(path: Path, *, score_header: HeaderScorer, sheet: str | None) -> RawTable:
+def _read_excel(
+    path: Path, *, score_header: HeaderScorer, sheet: str | None, max_cells: int, max_columns: int
+) -> RawTable:
     import fastexcel
 
     with path.open("rb") as fh:
@@ -178,14 +299,35 @@ def _read_excel(path: Path, *, score_header: HeaderScorer, sheet: str | None) ->
         raise InputError(f"cannot be read as an Excel workbook ({_short(exc)})", path=path) from exc
     if not names:
         raise InputError("workbook has no sheets", path=path)
+    parts = {p.name: p for p in workbook.sheets(path) or []} if path.suffix.lower() in (".xlsx", ".xlsm") else {}
 
-    def grid_of(name: str) -> pl.DataFrame:
+    def refuse_bomb(name: str) -> None:
+        """Before loading: a sheet beyond the limits is refused from what its zip part says (in a second)."""
+        part = parts.get(name)
+        spans = workbook.size(path, part.part, max_cells=max_cells) if part and part.part else None
+        if spans is None:
+            return
+        _too_wide(spans.columns, max_columns, path, what=f"sheet {name!r}")
+        _too_many_cells(spans.cells, max_cells, path, name)
+
+    def load(name: str) -> Any:
+        refuse_bomb(name)
         try:
             # header_row=None + skip_rows=0 keeps leading blank rows, so row i is sheet row i + 1
-            return reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
+            return reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
         except Exception as exc:
             raise InputError(f"sheet {name!r} cannot be read ({_short(exc)})", path=path) from exc
 
+    def grid_of(name: str, loaded: Any) -> pl.DataFrame:
+        _too_wide(loaded.width, max_columns, path, what=f"sheet {name!r}")
+        _too_many_cells(loaded.width * loaded.total_height, max_cells, path, name)
+        try:
+            return loaded.to_polars()
+        except Exception as exc:
+            raise InputError(f"sheet {name!r} cannot be read ({_short(exc)})", path=path) from exc
+
+    notes: list[str] = []
+    hidden: list[str] = []
     if sheet is not None:
         wanted = sheet
         if wanted not in names and wanted.isdigit() and 1 <= int(wanted) <= len(names):
@@ -194,11 +336,18 @@ def _read_excel(path: Path, *, score_header: HeaderScorer, sheet: str | None) ->
             raise InputError(f"has no sheet {sheet!r}; its sheets are: {', '.join(names)}", path=path)
         candidates = [wanted]
     else:
-        candidates = names
+        # a hidden sheet is not what a person sees when they open the file: read only when --sheet names it
+        hidden = [n for n in names if parts.get(n) is not None and parts[n].state != "visible"]
+        candidates = [n for n in names if n not in hidden]
 
     chosen: tuple[str, pl.DataFrame, int] | None = None
     for name in candidates:
-        grid = grid_of(name)
+        loaded = load(name)
+        if sheet is None and getattr(loaded, "visible", "visible") != "visible":  # .xls/.ods: known once loaded
+            hidden.append(name)
+            continue
+        grid = grid_of(name, loaded)
+        del loaded
         if grid.height == 0 or grid.width == 0:
             continue
         rows = [list(r) for r in grid.head(HEADER_SEARCH_ROWS).iter_rows()]
@@ -208,8 +357,11 @@ def _read_excel(path: Path, *, score_header: HeaderScorer, sheet: str | None) ->
             break
         if chosen is None:
             chosen = (name, grid, idx)  # no sheet is recognised: fall back to the first non-empty one
+    if sheet is None and hidden:
+        notes.append(f"hidden sheet(s) skipped: {', '.join(repr(n) for n in hidden)} (read one with --sheet NAME)")
     if chosen is None:
-        raise InputError("workbook has no data on any sheet", path=path)
+        what = "any visible sheet" if sheet is None and hidden else "any sheet"
+        raise InputError(f"workbook has no data on {what}" + (f" ({notes[0]})" if notes else ""), path=path)
     name, grid, idx = chosen
     grid = grid.select(pl.all().cast(pl.String))
     source = SourceInfo(
@@ -218,6 +370,7 @@ def _read_excel(path: Path, *, score_header: HeaderScorer, sheet: str | None) ->
         sheet=name,
         sheets=tuple(names),
         header_row=idx + 1,
+        notes=tuple(notes),
     )
     numbers = pl.Series("source_row", range(1, grid.height + 1), dtype=pl.Int64)
     return _grid_to_table(grid, header_index=idx, row_numbers=numbers, source=source)
@@ -237,32 +390,6 @@ def _short(exc: BaseException) -> str:
 
 
 # ------------------------------------------------------------------------------------------------- text
-
-
-def decode(data: bytes, *, path: Path) -> tuple[str, str]:
-    """Bytes -> (text, encoding). UTF-8 (BOM or not), UTF-16 with BOM, then Windows-1255, then ISO-8859-8.
-
-    Israeli Excel saves "CSV" as Windows-1255; polars cannot read those bytes, so we decode first.
-    """
-    if data.startswith(b"\xef\xbb\xbf"):
-        return _decode_as(data[3:], "utf-8", "utf-8-sig", path)
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _decode_as(data, "utf-16", "utf-16", path)
-    if b"\x00" in data[:4096]:
-        raise InputError("is a binary file, not a text table", path=path)
-    for encoding in ("utf-8", "cp1255", "iso-8859-8"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise InputError("text encoding is not UTF-8, Windows-1255 or ISO-8859-8", path=path)
-
-
-def _decode_as(data: bytes, codec: str, name: str, path: Path) -> tuple[str, str]:
-    try:
-        return data.decode(codec), name
-    except UnicodeDecodeError as exc:
-        raise InputError(f"claims {name} (byte-order mark) but is not valid {name}: {exc.reason}", path=path) from exc
 
 
 def sniff_delimiter(lines: Sequence[str], *, score_header: HeaderScorer | None = None, default: str = ",") -> str:
@@ -289,24 +416,27 @@ def sniff_delimiter(lines: Sequence[str], *, score_header: HeaderScorer | None =
     return best
 
 
-def _split_records(text: str, delim: str) -> tuple[pl.Series, pl.Series]:
-    """(fields as List[String], first line number) for every record of the text.
+def _split_records(text: str, delim: str) -> tuple[pl.Series, pl.Series, pl.Series | None]:
+    """(fields as List[String], first line number, raw line of a broken record or null) for every record.
 
     Lines without a quote character are split by polars over the whole column; only quoted lines go through
-    Python's csv module. A record spanning lines (a quoted newline) makes the whole file go through csv.
+    Python's csv module. A quote left open at the end of a line (a record spanning lines, or a broken quote) makes
+    the whole file go through ``textfile.split_with_csv``, which sets a broken quote's line apart.
     """
     lines = pl.Series("line", text.split("\n"), dtype=pl.String).str.strip_suffix("\r")
     if lines.len() and lines[-1] == "":
         lines = lines.slice(0, lines.len() - 1)
     quotes = lines.str.count_matches('"', literal=True)
     if (quotes % 2 == 1).any() or _UNIT in text:
-        return _split_with_csv(text, delim)
+        return _split_with_csv(lines, delim)
     # Unquoted lines are split by polars; quoted ones are parsed by csv and re-joined with a separator that
     # cannot occur in the text, so that one vectorised split handles every line.
     joined = lines.str.replace_all(delim, _UNIT, literal=True)
     quoted = quotes > 0
     if quoted.any():
         parsed = [_UNIT.join(row) for row in csv.reader(lines.filter(quoted).to_list(), delimiter=delim)]
+        if len(parsed) != int(quoted.sum()):  # a quote opened mid-field ran on into the next quoted line
+            return _split_with_csv(lines, delim)
         patch = pl.DataFrame({"i": quoted.arg_true(), "parsed": pl.Series(parsed, dtype=pl.String)})
         joined = (
             pl.DataFrame({"line": joined})
@@ -318,32 +448,33 @@ def _split_records(text: str, delim: str) -> tuple[pl.Series, pl.Series]:
     fields = joined.str.split(_UNIT)
     fields = pl.select(pl.when(lines == "").then(pl.lit([], pl.List(pl.String))).otherwise(fields)).to_series()
     numbers = pl.Series("source_row", range(1, lines.len() + 1), dtype=pl.Int64)
-    return fields, numbers
+    return fields, numbers, None
 
 
-def _split_with_csv(text: str, delim: str) -> tuple[pl.Series, pl.Series]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    rows: list[list[str]] = []
-    starts: list[int] = []
-    last = 0
-    try:
-        for row in reader:
-            starts.append(last + 1)
-            rows.append(row)
-            last = reader.line_num
-    except csv.Error as exc:
-        raise InputError(f"CSV cannot be parsed at line {reader.line_num}: {exc}") from exc
-    return pl.Series("fields", rows, dtype=pl.List(pl.String)), pl.Series("source_row", starts, dtype=pl.Int64)
+def _split_with_csv(lines: pl.Series, delim: str) -> tuple[pl.Series, pl.Series, pl.Series | None]:
+    records = split_with_csv(lines.to_list(), delimiter=delim)
+    broken = (
+        pl.Series(RAW_LINE, records.broken, dtype=pl.String) if any(b is not None for b in records.broken) else None
+    )
+    return (
+        pl.Series("fields", records.rows, dtype=pl.List(pl.String)),
+        pl.Series("source_row", records.starts, dtype=pl.Int64),
+        broken,
+    )
 
 
-def _read_text(path: Path, *, score_header: HeaderScorer) -> RawTable:
-    text, encoding = decode(path.read_bytes(), path=path)
+def _read_text(path: Path, *, score_header: HeaderScorer, max_columns: int) -> RawTable:
+    decoded = decode(path.read_bytes(), path=path)
+    text, notes = decoded.text, list(decoded.notes)
     if not text.strip():
         raise InputError("has no text (only blank lines)", path=path)
+    if "\r" in text and "\n" not in text:
+        text = text.replace("\r", "\n")
+        notes.append("lines end in a carriage return only (old Mac line endings): read as lines")
     head = text[:200_000].splitlines()
     delim = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(head, score_header=score_header)
     try:
-        fields, numbers = _split_records(text, delim)
+        fields, numbers, broken = _split_records(text, delim)
     except InputError as exc:
         raise InputError(exc.message, path=path) from exc
 
@@ -352,9 +483,12 @@ def _read_text(path: Path, *, score_header: HeaderScorer) -> RawTable:
     idx = _find_header([[c or None for c in r] for r in first], score_header)
     header_cells = first[idx]
     width = len(header_cells)
+    _too_wide(width, max_columns, path)
     names = _unique_headers([c or None for c in header_cells])
 
     body = pl.DataFrame({"fields": fields.slice(idx + 1), "source_row": numbers.slice(idx + 1)})
+    if broken is not None:
+        body = body.with_columns(broken.slice(idx + 1))
     # blank lines at the end of a file are not records
     counts = body.get_column("fields").list.len()
     non_empty = (counts > 0).arg_true()
@@ -367,7 +501,7 @@ def _read_text(path: Path, *, score_header: HeaderScorer) -> RawTable:
         .otherwise(pl.lit(None, pl.String))
         .alias(EXTRA_FIELDS)
     )
-    frame = body.select("source_row", *columns, extra, FIELD_COUNT)
+    frame = body.select("source_row", *columns, extra, FIELD_COUNT, *([RAW_LINE] if broken is not None else []))
     # a blank line inside the data is an empty record: its cells are null, so it is quarantined as empty
     # an empty field is an empty cell, as in a sheet
     frame = frame.with_columns(
@@ -383,7 +517,15 @@ def _read_text(path: Path, *, score_header: HeaderScorer) -> RawTable:
         .otherwise(pl.col(EXTRA_FIELDS))
         .alias(EXTRA_FIELDS)
     )
-    short = frame.filter((pl.col(FIELD_COUNT) > 1) & (pl.col(FIELD_COUNT) < width)).select("source_row")
+    frame, skipped = _drop_repeated_headers(frame, names=names, header_cells=header_cells)
+    short = frame.filter((pl.col(FIELD_COUNT) > 1) & (pl.col(FIELD_COUNT) < width))
+    if broken is not None:
+        short = short.filter(pl.col(RAW_LINE).is_null())
+        notes.append(
+            f"{broken.is_not_null().sum():,} line(s) open a quote that is never closed: each is quarantined "
+            "(csv-unclosed-quote) and reading went on from the next line"
+        )
+    short = short.select("source_row")
     frame = frame.drop(FIELD_COUNT)
     if frame.get_column(EXTRA_FIELDS).null_count() == frame.height:
         frame = frame.drop(EXTRA_FIELDS)
@@ -391,11 +533,12 @@ def _read_text(path: Path, *, score_header: HeaderScorer) -> RawTable:
     source = SourceInfo(
         path=str(path),
         format="csv",
-        encoding=encoding,
+        encoding=decoded.encoding,
         delimiter=kind,
         header_row=int(numbers[idx]),
+        notes=tuple(notes),
     )
-    return RawTable(frame=frame, headers=tuple(names), source=source, short_rows=short)
+    return RawTable(frame=frame, headers=tuple(names), source=source, short_rows=short, skipped=skipped)
 
 
 def _re_escape(char: str) -> str:
@@ -405,7 +548,12 @@ def _re_escape(char: str) -> str:
 # ---------------------------------------------------------------------------------------------- parquet
 
 
-def _read_parquet(path: Path) -> RawTable:
+def _read_parquet(path: Path, *, max_columns: int) -> RawTable:
+    try:
+        schema = pl.read_parquet_schema(path)
+    except Exception as exc:
+        raise InputError(f"cannot be read as parquet ({_short(exc)})", path=path) from exc
+    _too_wide(len(schema), max_columns, path)
     try:
         frame = pl.read_parquet(path)
     except Exception as exc:
@@ -416,15 +564,17 @@ def _read_parquet(path: Path) -> RawTable:
     for name, dtype in frame.schema.items():
         if dtype == pl.String:
             casts.append(pl.col(name))
-        elif dtype.is_temporal():
-            casts.append(
-                pl.col(name).dt.to_string("%Y-%m-%d %H:%M:%S").alias(name)
-                if dtype != pl.Date
-                else pl.col(name).dt.to_string("%Y-%m-%d").alias(name)
-            )
+        elif dtype == pl.Date:
+            casts.append(pl.col(name).dt.to_string("%Y-%m-%d").alias(name))
+        elif isinstance(dtype, pl.Datetime):
+            casts.append(pl.col(name).dt.to_string("%Y-%m-%d %H:%M:%S").alias(name))
+        elif isinstance(dtype, pl.Duration):  # ISO 8601: P1DT2H
+            casts.append(pl.col(name).dt.to_string("iso").alias(name))
         elif dtype.is_nested() or dtype == pl.Binary:
             raise InputError(f"column {name!r} holds nested or binary data ({dtype}); expected plain values", path=path)
-        else:
+        else:  # numbers, booleans, Time (12:30:00), categories
             casts.append(pl.col(name).cast(pl.String))
     frame = frame.select(casts).with_row_index("source_row", offset=2).with_columns(pl.col("source_row").cast(pl.Int64))
-    return RawTable(frame=frame, headers=tuple(names), source=SourceInfo(path=str(path), format="parquet"))
+    frame, notes = _drop_trailing_blank(frame, names, unit="row")
+    source = SourceInfo(path=str(path), format="parquet", notes=tuple(notes))
+    return RawTable(frame=frame, headers=tuple(names), source=source)

@@ -18,6 +18,7 @@ from rapidfuzz import fuzz, process
 from pipeline.errors import InputError
 from pipeline.fields import FIELDS, IDENTIFYING
 from pipeline.fields.text import clean_text
+from pipeline.privacy import mask_text
 from pipeline.rules import ColumnRules
 
 Method = Literal["exact", "fuzzy", "override"]
@@ -153,7 +154,8 @@ def map_columns(
 def require_identifying(mapping: ColumnMapping, *, path: object) -> None:
     """Refuse a file where no column identifies a member: nothing could be cleaned or matched."""
     if not mapping.fields() & IDENTIFYING:
-        seen = ", ".join(repr(h) for h in mapping.unmapped[:6]) or "none"
+        # masked: in a file without a header row these "headers" are the first member's phone, ID and e-mail
+        seen = ", ".join(repr(mask_text(h)) for h in mapping.unmapped[:6]) or "none"
         raise InputError(
             "no recognisable identifying column (member number, name, ID number, phone or e-mail); "
             f'headers seen: {seen}. Use --map "HEADER=field" to name one',

@@ -2,9 +2,14 @@
 
 Data files (the clean table, the ledger) keep real values; anything a person reads in a report or a log is
 masked unless they ask for ``--show-pii``. Masks are polars expressions, so whole columns are masked at once.
+
+A value is masked by its field's kind, and also by what it looks like: a phone typed in the first-name column,
+an ID number in the last name or an e-mail in the city is as personal as in its own column (:func:`mask_text`).
 """
 
 from __future__ import annotations
+
+import re
 
 import polars as pl
 
@@ -62,9 +67,40 @@ def mask_birth_date(value: pl.Expr) -> pl.Expr:
     return pl.when(year.is_not_null()).then(year).when(value.is_not_null()).then(pl.lit("***"))
 
 
+# bounded as addresses are (local part 64, domain 255): an unbounded run would make a long cell cost n² steps
+_EMAIL = re.compile(r"([^\s@<>()\[\]\"',;:]{0,64})@([^\s@<>()\[\]\"',;:.]{1,63}(?:\.[^\s@<>()\[\]\"',;:.]{1,63}){1,8})")
+# a run of digits with the separators people type in phones, IDs and dates
+_NUMBER = re.compile(r"\+?\d(?:[\d\-./ ()]*\d)?")
+MIN_PERSONAL_DIGITS = 7  # a phone, an ID number, a birth date; house numbers, years and amounts are shorter
+
+
+def _mask_number(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group())
+    if len(digits) < MIN_PERSONAL_DIGITS:
+        return match.group()
+    national = "0" + digits[3:] if digits.startswith("972") and len(digits) >= 11 else digits
+    if national.startswith("0") and 9 <= len(national) <= 10:
+        return f"{national[:3]}-***-{national[-4:]}"
+    return "*****" + digits[-4:]
+
+
+def mask_text(text: str) -> str:
+    """Any e-mail address and any number of seven or more digits (phone, ID, date) in free text, masked.
+
+    >>> mask_text("משה 052-1234567 moshe@gmail.com דירה 4")
+    'משה 052-***-4567 m***@gmail.com דירה 4'
+    """
+    if "@" in text:
+        text = _EMAIL.sub(lambda m: f"{m.group(1)[:1]}***@{m.group(2)}", text)
+    return _NUMBER.sub(_mask_number, text)
+
+
 def mask_by_field(value: pl.Expr, field: pl.Expr) -> pl.Expr:
-    """Mask a column of values, each according to the kind of its row's field: phones, e-mails and IDs partly,
-    names as initials, a birth date as its year."""
+    """Mask a column of values, each according to the kind of its row's field (names as initials, a birth date
+    as its year), and (other fields) by its shape.
+
+    The shape check runs in Python per value: this is for the few values a report shows, not for whole columns.
+    """
     kind = field.replace_strict(FIELDS, default=None)
     return (
         pl.when(field == "birth_date")
@@ -77,5 +113,5 @@ def mask_by_field(value: pl.Expr, field: pl.Expr) -> pl.Expr:
         .then(mask_email(value))
         .when(kind == "national_id")
         .then(mask_id(value))
-        .otherwise(value)
+        .otherwise(value.map_elements(mask_text, return_dtype=pl.String, skip_nulls=True))
     )

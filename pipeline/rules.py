@@ -18,12 +18,15 @@ from typing import Any
 
 import yaml
 
+from pipeline import safe_yaml
 from pipeline.catalogue import SEVERITIES, all_checks
 from pipeline.errors import RulesError
 from pipeline.fields import FIELDS
 from pipeline.gates import Gate, gates_from_rules, metric_known
+from pipeline.ingest import MAX_CELLS, MAX_COLUMNS
 
 SECTIONS = ("columns", "checks", "fields", "scoring", "gates", "dedupe")
+_LIMITS = ("max_cells", "max_columns")  # checks.yaml: what a member file may span (ingest refuses beyond)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class CheckRules:
     min_age: int = 16
     max_age: int = 120
     quarantine_on: tuple[str, ...] = ()
+    max_cells: int = MAX_CELLS  # a sheet spanning more is refused before it is loaded
+    max_columns: int = MAX_COLUMNS  # a header wider is refused
 
 
 @dataclass(frozen=True)
@@ -195,8 +200,7 @@ def _read_yaml(path: Path) -> _Doc:
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesError([f"cannot read rules file: {exc}"], path=path) from exc
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = safe_yaml.load(text)  # bounded: an alias bomb or deep nesting is refused in milliseconds
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
@@ -288,7 +292,16 @@ def _check_columns(check: _Checker, doc: _Doc, data: Any) -> None:
 
 
 def _check_checks(check: _Checker, doc: _Doc, data: Any) -> None:
-    allowed = ["replace", "placeholders", "identity_fields", "severity", "min_age", "max_age", "quarantine_on"]
+    allowed = [
+        "replace",
+        "placeholders",
+        "identity_fields",
+        "severity",
+        "min_age",
+        "max_age",
+        "quarantine_on",
+        *_LIMITS,
+    ]
     if not check.keys(doc, data, (), allowed):
         return
     for key in ("placeholders", "identity_fields"):
@@ -310,6 +323,9 @@ def _check_checks(check: _Checker, doc: _Doc, data: Any) -> None:
     for key in ("min_age", "max_age"):
         if key in data:
             check.typed(doc, data[key], (key,), int, "a whole number of years")
+    for key in _LIMITS:
+        if key in data and check.typed(doc, data[key], (key,), int, "a whole number") and data[key] < 1:
+            check.add(doc, (key,), f"{key} must be at least 1")
 
 
 # fields.yaml: section -> key -> kind ("list", "map", "int", "number", "path", "lists": a map of lists)
@@ -585,6 +601,7 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> Rules:
         severity=MappingProxyType(dict(chk.get("severity") or {})),
         min_age=int(chk.get("min_age", 16)),
         max_age=int(chk.get("max_age", 120)),
+        **{key: int(chk[key]) for key in _LIMITS if key in chk},
         quarantine_on=tuple(chk.get("quarantine_on") or ()),
     )
     f = data.get("fields", {})

@@ -276,7 +276,13 @@ def process(
     raw: RawTable = clock.run(
         "ingest",
         0,
-        lambda: read_member_file(path, score_header=matcher.recognised, sheet=options.sheet),
+        lambda: read_member_file(
+            path,
+            score_header=matcher.recognised,
+            sheet=options.sheet,
+            max_cells=rules.checks.max_cells,
+            max_columns=rules.checks.max_columns,
+        ),
         lambda r: r.height,
     )
     mapping = map_columns(raw.headers, rules=rules.columns, overrides=options.overrides)
@@ -291,7 +297,13 @@ def process(
     short = ledger_.from_mask(
         raw.short_rows, pl.lit(True), field="*", code="csv-short-row", before=pl.lit(None), after=pl.lit(None)
     )
-    ingest_ledger = ledger_.finish([short], severities=rules.checks.severity)
+    skipped = [
+        ledger_.from_mask(
+            raw.skipped, pl.col("check") == code, field="*", code=code, before=pl.col("before"), after=pl.lit(None)
+        )
+        for code in raw.skipped.get_column("check").unique(maintain_order=True)
+    ]
+    ingest_ledger = ledger_.finish([short, *skipped], severities=rules.checks.severity)
     source, rows_in, raw_headers = raw.source, raw.height, raw.headers
     # the raw and mapped tables are done with: letting them go here lowers the peak of deduplication by their size
     map_stats = conformed.stats

@@ -70,13 +70,13 @@ def test_quiet_prints_nothing(tmp_path: Path) -> None:
 
 def test_map_override_and_unmapped_columns_are_carried(tmp_path: Path) -> None:
     path = tmp_path / "club.csv"
-    path.write_text("שם פרטי,טלפון נייד,עיר מגורים,הערות\nמשה,0547654329,חיפה,=1+1\n", encoding="utf-8")
+    path.write_text("שם פרטי,טלפון נייד,עיר מגורים,תחביבים\nמשה,0547654329,חיפה,=1+1\n", encoding="utf-8")
     out = tmp_path / "o"
     result = runner.invoke(app, ["run", str(path), "--out", str(out), "--map", "עיר מגורים=city"])
     assert result.exit_code == 0, result.output
     clean = pl.read_csv(out / "members_clean.csv", infer_schema=False)
     assert clean["city"].to_list() == ["חיפה"]
-    assert clean["הערות"].to_list() == ["'=1+1"]
+    assert clean["תחביבים"].to_list() == ["'=1+1"]
 
 
 def _write(tmp_path: Path, name: str, data: bytes | str) -> Path:

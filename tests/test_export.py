@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.errors import InputError
-from pipeline.export import MARKER, atomic_folder, formula_safe, write_csv, write_xlsx
+from pipeline.export import MARKER, atomic_folder, formula_safe, safe_frame, write_csv, write_xlsx
 
 
 @pytest.mark.parametrize(
@@ -92,3 +92,14 @@ def test_csv_written_in_parts_is_the_csv_written_whole(tmp_path: Path) -> None:
     # nothing in the ledger: one empty part, and the file is the header alone
     write_csv_parts(ledger_.ranges(frame.lazy().head(0)), tmp_path / "empty.csv")
     assert (tmp_path / "empty.csv").read_bytes() == "\ufeffsource_row,before\n".encode()
+
+
+def test_headers_are_formula_safe_as_cells_are(tmp_path: Path) -> None:
+    # a header comes from the input file as much as a cell does
+    frame = pl.DataFrame({'=HYPERLINK("http://x")': ["a"], "+cmd|' /C calc'!A0": ["b"], "'=x": ["c"], "=x": ["d"]})
+    assert safe_frame(frame).columns == ['\'=HYPERLINK("http://x")', "'+cmd|' /C calc'!A0", "'=x", "''=x"]
+    path = tmp_path / "h.xlsx"
+    write_xlsx(frame, path, sheet="s")
+    with zipfile.ZipFile(path) as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet

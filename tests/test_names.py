@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.fields.names import clean_names, first_name_lexicon, match_key
@@ -80,6 +80,68 @@ def test_names(first: str, last: str, out_first: str | None, out_last: str, chec
         assert not row["checks"] & {"name-title-moved", "name-test-entry", "name-possibly-swapped"}  # type: ignore[operator]
 
 
+@pytest.mark.parametrize(
+    ("last", "out_last"),
+    [
+        ("המנוח פרץ", "פרץ"),
+        ("המנוחה פרץ", "פרץ"),
+        ("פרץ זל", "פרץ"),
+        ('פרץ-ז"ל', "פרץ"),
+        ("פרץ־ז״ל", "פרץ"),  # maqaf and gershayim
+        ('ז"ל', None),
+        ('(ז"ל)', None),
+        ("פרץ ז''ל", "פרץ"),
+        ("פרץ ז״ל", "פרץ"),
+        ('פרץ ע"ה', "פרץ"),
+        ('פרץ נ"ע', "פרץ"),
+        ('פרץ זצ"ל', "פרץ"),
+    ],
+)
+def test_every_spelling_of_a_deceased_marker(last: str, out_last: str | None) -> None:
+    row = clean("משה", last)
+    assert (row["last_name"], row["deceased"]) == (out_last, True)
+    assert "name-deceased-marker" in row["checks"]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("first", "last"), [("זלמן", "כהן"), ("זליג", "לוי"), ("משה", "זלצמן"), ("אבי", "זילברמן"), ("נוע", "עה")]
+)
+def test_names_that_start_like_a_marker_are_not_deceased(first: str, last: str) -> None:
+    row = clean(first, last)
+    assert (row["first_name"], row["last_name"], row["deceased"]) == (first, last, False)
+
+
+def _with_notes(notes: list[str | None]) -> dict[str, object]:
+    frame = pl.DataFrame(
+        {
+            "source_row": range(2, 2 + len(notes)),
+            "first_name": ["משה"] * len(notes),
+            "last_name": ["כהן"] * len(notes),
+            "full_name": [None] * len(notes),
+            "notes": notes,
+        },
+        schema={
+            "source_row": pl.Int64,
+            "first_name": pl.String,
+            "last_name": pl.String,
+            "full_name": pl.String,
+            "notes": pl.String,
+        },
+    )
+    out = clean_names(frame, deceased=RULES.deceased_markers)
+    return {
+        "deceased": out["first_name"].columns["deceased"].to_list(),
+        "flagged": out["notes"].entries.filter(pl.col("check") == "notes-deceased")["source_row"].to_list(),
+    }
+
+
+def test_a_notes_column_that_says_the_member_died() -> None:
+    notes = ["נפטר", "נפטרה בינואר", "נפטר/ה", "Deceased", 'בעלה ז"ל', "לקוח ותיק", "זלמן", None, "ביקש לא להתקשר"]
+    out = _with_notes(notes)
+    assert out["deceased"] == [True] * 5 + [False] * 4
+    assert out["flagged"] == [2, 3, 4, 5, 6]  # traceable in the ledger under notes-deceased
+
+
 def test_title_and_deceased_columns() -> None:
     row = clean('ד"ר שרה', 'לוי ז"ל')
     assert (row["title"], row["deceased"]) == ('ד"ר', True)
@@ -129,6 +191,7 @@ def test_first_name_lexicon_knows_ambiguous_names() -> None:
 NAMES = st.sampled_from(["משה", "כהן", "מֹשֶׁה", 'ד"ר יוסי', "MOSHE", 'לוי ז"ל', "ןהכ", "Sarah", "בן-דוד", "test"])
 
 
+@settings(deadline=None)  # an invariant, not a timing: a machine under load must not fail it
 @given(NAMES, NAMES)
 def test_cleaning_is_idempotent(first: str, last: str) -> None:
     once = clean(first, last)

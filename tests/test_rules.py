@@ -66,6 +66,8 @@ def test_bad_yaml_names_line(tmp_path: Path) -> None:
         ("columns", "fields:\n  city: x\n", "must be a list"),
         ("dedupe", "hard_rules: [two_ids, househld]\n", r"unknown hard rule 'househld'.*did you mean 'household'"),
         ("dedupe", "hard_rules: household\n", "must be a list of rule names"),
+        ("checks", "max_cells: lots\n", "max_cells must be a whole number"),
+        ("checks", "max_columns: 0\n", "max_columns must be at least 1"),
     ],
 )
 def test_bad_values_are_reported(tmp_path: Path, name: str, text: str, message: str) -> None:
@@ -73,6 +75,44 @@ def test_bad_values_are_reported(tmp_path: Path, name: str, text: str, message: 
     path.write_text(text, encoding="utf-8")
     with pytest.raises(RulesError, match=message):
         load_rules(path)
+
+
+def test_limits_are_read_from_checks(tmp_path: Path) -> None:
+    path = tmp_path / "checks.yaml"
+    path.write_text("max_cells: 1000\nmax_columns: 40\n", encoding="utf-8")
+    rules = load_rules(path)
+    assert (rules.checks.max_cells, rules.checks.max_columns) == (1000, 40)
+    assert load_rules().checks.max_columns == 1000
+
+
+def _alias_bomb(levels: int = 10) -> str:
+    """A few hundred bytes whose aliases expand to 10**levels values (billion laughs)."""
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for k in range(1, levels):
+        lines.append(f"a{k}: &a{k} [" + ", ".join([f"*a{k - 1}"] * 10) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (_alias_bomb(), "aliases expand the document by more than"),
+        ("placeholders: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than"),
+        ("placeholders: &a [x, *a]\n", "refers to the node that holds it"),
+    ],
+)
+def test_yaml_bombs_are_refused_quickly(tmp_path: Path, text: str, message: str) -> None:
+    # before: the bomb ran past 60 s and 3.4 GB into a MemoryError; 5,000 nested lists were a RecursionError
+    path = tmp_path / "checks.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RulesError, match=message):
+        load_rules(path)
+
+
+def test_a_few_aliases_are_still_fine(tmp_path: Path) -> None:
+    path = tmp_path / "checks.yaml"
+    path.write_text('placeholders: &none ["-", "?"]\nquarantine_on: []\n', encoding="utf-8")
+    assert load_rules(path).checks.placeholders == ("-", "?")
 
 
 def test_unknown_file_name_is_reported(tmp_path: Path) -> None:

@@ -139,3 +139,234 @@ def test_xlsx_output_is_formula_safe(members: Path, tmp_path: Path) -> None:
 def test_bad_channel_is_exit_2(members: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["scrub", str(members), "--channel", "fax", "--out", str(tmp_path / "l.csv")])
     assert result.exit_code == 2 and "--channel must be one of sms, email, call" in result.stderr
+
+
+# ------------------------------------------------------------------------------- send lists a club can defend
+
+REF = "2025-06-01"
+AGED = 'מספר חבר,שם פרטי,שם משפחה,טלפון נייד,דוא"ל,תאריך לידה,אישור SMS,אישור דיוור,עיר,הערות\n'
+
+
+def _file(tmp_path: Path, rows: list[str], header: str = AGED, name: str = "aged.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def _run(members: Path, tmp_path: Path, *args: str, name: str = "l.csv") -> tuple[int, str]:
+    result = runner.invoke(app, ["scrub", str(members), "--out", str(tmp_path / name), "--reference-date", REF, *args])
+    return result.exit_code, result.output + result.stderr
+
+
+AGED_ROWS = [
+    "1,משה,כהן,054-7314286,moshe@gmail.com,1950-03-01,כן,כן,חיפה",  # 75: on every list
+    "2,שרה,לוי,052-2745678,sara@gmail.com,,כן,כן,",  # no birth date, no city
+    "3,נועם,לוי,050-2945679,noam@gmail.com,2013-01-01,כן,כן,חיפה",  # 12: under the club's minimum age (16)
+    "4,רון,גולן,053-2945671,ron@gmail.com,2015-05-01,כן,כן,חיפה",  # 10
+    "5,דנה,אבו,054-6345901,dana@gmail.com,2031-01-01,כן,כן,חיפה",  # a birth date in the future: impossible
+    "6,גיא,ברגר,054-6345922,guy@gmail.com,1958-02-02,כן,כן,חיפה",  # 67
+]
+
+
+def test_a_city_filter_drops_members_with_no_city(tmp_path: Path) -> None:
+    table, summary = scrub(_file(tmp_path, AGED_ROWS), tmp_path, "--channel", "sms", "--city", "חיפה")
+    assert "+972522745678" not in table["phone"].to_list()  # row 2 has no city: unknown is not "in Haifa"
+    assert summary["removed"]["filtered_out"] == 1
+
+
+def test_an_age_band_keeps_only_known_ages_in_it(tmp_path: Path) -> None:
+    table, summary = scrub(
+        _file(tmp_path, AGED_ROWS), tmp_path, "--channel", "sms", "--age-band", "65+", "--reference-date", REF
+    )
+    # the 10- and 12-year-olds, the impossible birth date and the member with none are all out
+    assert sorted(table["phone"].to_list()) == ["+972546345922", "+972547314286"]
+    assert summary["removed"]["filtered_out"] == 2  # rows 2 (no birth date) and 5 (impossible birth date)
+    assert summary["removed"]["under_minimum_age"] == 2
+
+
+@pytest.mark.parametrize("channel", ["sms", "email", "call"])
+def test_members_under_the_minimum_age_are_on_no_list(tmp_path: Path, channel: str) -> None:
+    table, summary = scrub(_file(tmp_path, AGED_ROWS), tmp_path, "--channel", channel, "--reference-date", REF)
+    address = table[table.columns[0]].to_list()
+    assert not {"+972502945679", "noam@gmail.com", "+972532945671", "ron@gmail.com"} & set(address)
+    assert summary["removed"]["under_minimum_age"] == 2
+    assert {"+972522745678", "sara@gmail.com"} & set(address)  # no birth date: not removed for age
+    assert summary["members"] == summary["sent"] + sum(summary["removed"].values())
+
+
+DECEASED_ROWS = [
+    "1,משה,כהן,054-7314286,,1970-01-01,כן,,,",
+    "2,שרה,המנוח פרץ,052-2745678,,1970-01-01,כן,,,",
+    "3,דוד,פרץ זל,050-2945679,,1970-01-01,כן,,,",
+    '4,רחל,"פרץ-ז""ל",053-2945671,,1970-01-01,כן,,,',
+    "5,יוסי,פרץ ז''ל,054-6345901,,1970-01-01,כן,,,",
+    "6,דנה,פרץ ז״ל,054-6345922,,1970-01-01,כן,,,",
+    '7,אבי,"(ע""ה)",054-6345933,,1970-01-01,כן,,,',
+    '8,רון,"כץ נ""ע",054-6345944,,1970-01-01,כן,,,',
+    "9,נועה,שלום,054-6345955,,1970-01-01,כן,,,נפטרה",
+    "10,תמר,חדד,054-6345966,,1970-01-01,כן,,,נפטר/ה בשנה שעברה",
+    "11,גיל,גולן,054-6345977,,1970-01-01,כן,,,Deceased 2024",
+    "12,זלמן,זליג,054-6345988,,1970-01-01,כן,,,לקוח ותיק",  # זלמן and זליג are names, not ז\"ל
+]
+
+
+def test_every_spelling_of_deceased_keeps_a_member_off_the_list(tmp_path: Path) -> None:
+    table, summary = scrub(_file(tmp_path, DECEASED_ROWS), tmp_path, "--channel", "sms")
+    assert sorted(table["phone"].to_list()) == ["+972546345988", "+972547314286"]
+    assert summary["removed"]["deceased"] == 10
+
+
+# -------------------------------------------------------------------------------------------- suppression
+
+
+def _suppressed(members: Path, tmp_path: Path, dnc: Path) -> tuple[pl.DataFrame, dict]:  # type: ignore[type-arg]
+    return scrub(members, tmp_path, "--channel", "sms", "--suppress", str(dnc))
+
+
+def test_suppression_uses_every_sheet_of_a_workbook(members: Path, tmp_path: Path) -> None:
+    import xlsxwriter
+
+    path = tmp_path / "dnc.xlsx"
+    with xlsxwriter.Workbook(path) as book:
+        book.add_worksheet("phones").write_column(0, 0, ["טלפון", "054-7654329"])
+        book.add_worksheet("ids").write_column(0, 0, ["id", "231740705"])  # "id" is a member-number header
+        book.add_worksheet("mails").write_column(0, 0, ["x", "Moshe@Gmail.com"])
+    table, summary = _suppressed(members, tmp_path, path)
+    assert summary["suppression"] == {"phones": 1, "emails": 1, "national_ids": 1}
+    # row 1 (phone), row 9 (ID) and row 10 (row 1's phone) are suppressed
+    assert summary["removed"]["suppressed"] == 3
+    assert table["phone"].to_list() == ["+972522745678"]
+
+
+def test_suppression_uses_every_phone_column(members: Path, tmp_path: Path) -> None:
+    path = tmp_path / "dnc.csv"
+    path.write_text("נייד,טלפון,טלפון 2,טלפון 3\n052-3456781,053-4567812,058-5678123,054-7654329\n", encoding="utf-8")
+    table, summary = _suppressed(members, tmp_path, path)
+    assert summary["suppression"]["phones"] == 4
+    assert "+972547654329" not in table["phone"].to_list()  # the fourth phone column
+
+
+def test_a_column_headed_id_holds_id_numbers(members: Path, tmp_path: Path) -> None:
+    path = tmp_path / "dnc.csv"
+    path.write_text("id\n231740705\n", encoding="utf-8")
+    _, summary = _suppressed(members, tmp_path, path)
+    assert summary["suppression"]["national_ids"] == 1
+    assert summary["removed"]["suppressed"] == 1  # row 9
+
+
+def test_a_one_cell_workbook_without_header(members: Path, tmp_path: Path) -> None:
+    path = tmp_path / "dnc.xlsx"
+    pl.DataFrame({"x": ["0547654329"]}).write_excel(path, include_header=False)
+    table, summary = _suppressed(members, tmp_path, path)
+    assert "+972547654329" not in table["phone"].to_list()
+    assert summary["suppression"]["phones"] == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("", "dnc.csv"), ("שם,הערה\nמשה,לא להתקשר\n", "dnc.csv"), ("\n\n", "dnc.txt")],
+)
+def test_a_suppression_list_with_nothing_usable_is_exit_2(members: Path, tmp_path: Path, text: str, name: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    code, output = _run(members, tmp_path, "--channel", "sms", "--suppress", str(path))
+    assert code == 2 and name in output
+    assert not (tmp_path / "l.csv").exists()
+
+
+def test_suppression_reads_a_large_list_by_whole_columns(tmp_path: Path) -> None:
+    from pipeline.scrub import load_suppression
+
+    path = tmp_path / "big.csv"
+    phones = [f"05{2 + i % 3}-{2000000 + i}" for i in range(50_000)]
+    path.write_text("mobile;email\n" + "\n".join(f"{p};u{i}@example.co.il" for i, p in enumerate(phones)), "utf-8")
+    found = load_suppression(path)
+    assert len(found.phones) == 50_000 and len(found.emails) == 50_000
+
+
+# ----------------------------------------------------------------------------------- option values and columns
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--channel", "sms", "--segment", "Champion"], ["--segment must be one of", "did you mean 'Champions'"]),
+        (["--channel", "sms", "--age-band", "20-30"], ["--age-band must be one of", "16-24", "65+"]),
+        (["--channel", "sms", "--city", "חיפהה"], ["--city", "did you mean", "חיפה"]),
+        (["--channel", "smss"], ["--channel must be one of sms, email, call", "did you mean 'sms'"]),
+        (["--channel", "sms", "--consent-since", "2025-13-45"], ["--consent-since '2025-13-45' is not a date"]),
+    ],
+)
+def test_an_option_value_that_matches_nothing_is_exit_2(
+    members: Path, tmp_path: Path, args: list[str], says: list[str]
+) -> None:
+    code, output = _run(members, tmp_path, *args)
+    assert code == 2, output
+    for text in says:
+        assert text in output
+
+
+def test_option_values_are_case_blind(members: Path, tmp_path: Path) -> None:
+    table, _ = scrub(members, tmp_path, "--channel", "SMS")
+    assert table.height == 3
+    code, output = _run(members, tmp_path, "--channel", "Email", "--segment", "champions", "--segment", "LOST")
+    assert code == 0, output
+
+
+def test_consent_since_needs_a_consent_date_column(members: Path, tmp_path: Path) -> None:
+    code, output = _run(members, tmp_path, "--channel", "sms", "--consent-since", "2025-01-01")
+    assert code == 2 and "consent date column" in output and "--map" in output
+
+
+def test_consent_since_takes_a_day_first_date(tmp_path: Path) -> None:
+    header = "מספר חבר,שם פרטי,טלפון נייד,אישור SMS,תאריך הסכמה\n"
+    rows = ["1,משה,054-7314286,כן,15/03/2025", "2,שרה,052-2745678,כן,20/12/2024", "3,דן,050-2945679,כן,"]
+    table, summary = scrub(_file(tmp_path, rows, header), tmp_path, "--channel", "sms", "--consent-since", "1/1/2025")
+    assert table["phone"].to_list() == ["+972547314286"]
+    assert summary["removed"]["filtered_out"] == 2  # before the date, and no date at all
+
+
+def test_no_consent_column_for_the_channel_is_exit_2_naming_close_columns(tmp_path: Path) -> None:
+    header = "מספר חבר,שם פרטי,טלפון נייד,הסכמה לשיווק בהודעות,צבע\n"
+    path = _file(tmp_path, ["1,משה,054-7314286,כן,אדום"], header)
+    code, output = _run(path, tmp_path, "--channel", "sms")
+    assert code == 2 and "no SMS consent column (sms_consent)" in output
+    assert "look close: 'הסכמה לשיווק בהודעות'" in output and "'צבע'" not in output
+    assert '--map "הסכמה לשיווק בהודעות=sms_consent"' in output
+    code, output = _run(path, tmp_path, "--channel", "sms", "--map", "הסכמה לשיווק בהודעות=sms_consent")
+    assert code == 0, output
+
+
+def test_a_filter_on_a_column_the_file_lacks_is_exit_2(members: Path, tmp_path: Path) -> None:
+    code, output = _run(members, tmp_path, "--channel", "sms", "--age-band", "65+")
+    assert code == 2 and "no birth date column (birth_date), which --age-band reads" in output
+
+
+def test_an_empty_list_is_said_loudly(tmp_path: Path) -> None:
+    rows = ["1,משה,054-7314286,לא,חיפה", "2,שרה,052-2745678,לא,חיפה", "3,דן,050-2945679,כן,עכו"]
+    path = _file(tmp_path, rows, "מספר חבר,שם פרטי,טלפון נייד,אישור SMS,עיר\n")
+    result = runner.invoke(
+        app, ["scrub", str(path), "--out", str(tmp_path / "l.csv"), "--channel", "sms", "--city", "חיפה"]
+    )
+    assert result.exit_code == 0, result.output + result.stderr
+    summary = json.loads((tmp_path / "l.summary.json").read_text(encoding="utf-8"))
+    assert summary["sent"] == 0
+    assert any("send list is empty" in w for w in summary["warnings"])
+    assert "WARNING" in result.output and "send list is empty" in result.output
+
+
+def test_a_reason_that_takes_almost_everyone_is_said_loudly(tmp_path: Path) -> None:
+    rows = [f"{i},משה,054-76543{i:02d},לא" for i in range(1, 20)] + ["20,שרה,052-2745678,כן"]
+    path = _file(tmp_path, rows, "מספר חבר,שם פרטי,טלפון נייד,אישור SMS\n")
+    table, summary = scrub(path, tmp_path, "--channel", "sms")
+    assert table.height == 1
+    assert summary["warnings"] == [
+        "no consent removed 19 of 20 members (95%): check the file, its column mapping and the options"
+    ]
+    quiet = runner.invoke(app, ["scrub", str(path), "--out", str(tmp_path / "q.csv"), "--channel", "sms", "-q"])
+    assert "cleanse: warning: no consent removed 19 of 20" in quiet.stderr
+
+
+def test_a_list_without_warnings_says_none(members: Path, tmp_path: Path) -> None:
+    _, summary = scrub(members, tmp_path, "--channel", "sms")
+    assert summary["warnings"] == []

@@ -32,6 +32,10 @@ PLACEHOLDERS = ["-", "NULL", "#N/A", "לא ידוע"]
         ("   ", None, set()),
         ("--x", "--x", set()),
         ("tab\there", "tab here", {"whitespace-trimmed"}),
+        ("מ\x07שה", "משה", {"control-chars-removed"}),
+        ("כ\x08הן\x7f", "כהן", {"control-chars-removed"}),
+        ("\x1b[31mלוי\x1b[0m", "לוי", {"control-chars-removed"}),
+        ("\x1b]0;pwned\x07דנה", "דנה", {"control-chars-removed"}),
     ],
 )
 def test_hygiene(raw: str, clean: str | None, codes: set[str]) -> None:

@@ -31,6 +31,7 @@ FIELDS: Final[dict[str, str]] = {
     "email_consent": "consent",
     "consent_date": "date",
     "branch": "text",
+    "notes": "text",
 }
 
 # Fields that identify a member on their own; a file with none of them cannot be processed.

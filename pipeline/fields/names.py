@@ -43,6 +43,13 @@ check(
     "Name marks a deceased person",
     "{field} {before} carries a marker of a deceased person; the member must never be contacted",
 )
+check(
+    "notes-deceased",
+    "warning",
+    "flagged",
+    "Notes say the member died",
+    "{field} {before} says the member died; the member must never be contacted",
+)
 check("name-blessing-removed", "info", "fixed", "Blessing removed from the name", "{field} {before} written as {after}")
 check(
     "name-visual-hebrew-reversed",
@@ -157,11 +164,11 @@ _JUNK = _junk_pattern()
 
 
 def _drop_marker(work: pl.DataFrame, text: pl.Expr, words: str, *, flag: str, out: str) -> pl.DataFrame:
-    """Remove a marker word anywhere in the name, alone or in brackets (ז"ל, (ז"ל), הי"ו): ``flag`` says it was
-    there, ``out`` is the name without it."""
+    """Remove a marker word anywhere in the name, alone, in brackets or after a hyphen (ז"ל, (ז"ל), כהן-ז"ל,
+    המנוח כהן): ``flag`` says it was there, ``out`` is the name without it."""
     if not words:
         return work.with_columns(pl.lit(False).alias(flag), text.alias(out))
-    marker = rf"(?:^|\s|\()(?:{words})\)?(?:\s|$)"
+    marker = rf"(?:^|[\s(\-])(?:{words})\)?(?:\s|$)"  # a word of its own: זלמן is not ז"ל
     return work.with_columns(
         text.str.contains(marker).alias(flag), text.str.replace_all(marker, " ").str.strip_chars().alias(out)
     )
@@ -285,7 +292,9 @@ def clean_names(
         .alias("swapped"),
     )
     title = pl.coalesce(*[pl.col(f"{n}__title") for n in NAME_FIELDS])
-    dead = pl.any_horizontal(*[pl.col(f"{n}__deceased") for n in NAME_FIELDS])
+    notes_dead = _notes_say_deceased(frame, patterns["deceased"])
+    work = work.with_columns(notes_dead.alias("notes__deceased"))
+    dead = pl.any_horizontal(*[pl.col(f"{n}__deceased") for n in (*NAME_FIELDS, "notes")])
     finals = {
         "first_name": pl.col("first_final"),
         "last_name": pl.col("last_final"),
@@ -326,4 +335,26 @@ def clean_names(
             columns["title"] = work.select(title).to_series().alias("title")
             columns["deceased"] = work.select(dead).to_series().alias("deceased")
         outcomes[name] = FieldOutcome(columns=columns, entries=entries)
+    if "notes" in frame.columns:
+        notes = work.with_columns(frame.get_column("notes").alias("raw_notes"))
+        outcomes["notes"] = FieldOutcome(
+            columns={},
+            entries=ledger_.from_flags(
+                notes,
+                field="notes",
+                flags={"notes-deceased": pl.col("notes__deceased")},
+                before=pl.col("raw_notes"),
+                after=pl.col("raw_notes"),
+            ),
+        )
     return outcomes
+
+
+def _notes_say_deceased(frame: pl.DataFrame, words: str) -> pl.Series:
+    """A notes or remarks column that says the member died (נפטר, נפטרה, נפטר/ה, deceased, ז"ל): a word of its
+    own anywhere in the text, in any case and quote form. Errs toward "deceased": a message not sent to a living
+    member costs less than one sent to a family in mourning."""
+    if "notes" not in frame.columns or not words:
+        return pl.Series("notes__deceased", [False] * frame.height, dtype=pl.Boolean)
+    pattern = rf"(?i)(?:^|[^\p{{L}}\p{{N}}'\"])(?:{words})(?:[^\p{{L}}\p{{N}}]|$)"
+    return frame.select(fold_quotes(pl.col("notes")).str.contains(pattern).fill_null(False)).to_series()

@@ -1,7 +1,9 @@
-"""Text hygiene shared by every field: Unicode NFC, invisible marks, spaces, placeholders.
+"""Text hygiene shared by every field: Unicode NFC, invisible marks, control characters, spaces, placeholders.
 
 Copy-paste from Hebrew UIs brings direction marks (U+200E/F, U+202A-E, U+2066-9), zero-width characters and
-non-breaking spaces; they break equality and parsing while being invisible to a person.
+non-breaking spaces; they break equality and parsing while being invisible to a person. Control characters
+(BEL, BS, ESC and the terminal escape sequences they start) are never part of a name or an address: a file that
+carries them means to beep, erase or recolour a terminal when the value is printed.
 """
 
 from __future__ import annotations
@@ -12,12 +14,25 @@ import unicodedata
 import polars as pl
 
 from pipeline import ledger as ledger_
+from pipeline.catalogue import check
+
+CONTROL_CHARS_REMOVED = check(
+    "control-chars-removed",
+    "warning",
+    "fixed",
+    "Control characters removed",
+    "Removed control characters or terminal escape sequences (BEL, BS, ESC ...) from {field}",
+)
 
 # Rust-regex classes (polars) and the same sets for Python (used on single values: headers, rules).
 INVISIBLE_RE = r"[\u{200B}-\u{200F}\u{202A}-\u{202E}\u{2060}-\u{2064}\u{2066}-\u{2069}\u{FEFF}\u{00AD}\u{061C}]"
 ODD_SPACE_RE = r"[\u{00A0}\u{2000}-\u{200A}\u{202F}\u{205F}\u{3000}\t\r\n\v\f]"
 _PY_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad\u061c]")
 _PY_ODD_SPACE = re.compile("[\u00a0\u2000-\u200a\u202f\u205f\u3000\t\r\n\v\f]")
+# An escape sequence whole (CSI and OSC, so no "[31m" is left behind), then any other C0/C1 control; tab, line
+# breaks, vertical tab and form feed are spaces (ODD_SPACE_RE), not controls.
+CONTROL_RE = r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x08\x0e-\x1f\x7f-\x9f]"
+_PY_CONTROL = re.compile(CONTROL_RE)
 
 # Geresh and gershayim and their look-alikes, folded to the ASCII forms people type.
 GERESH_LOOKALIKES = "׳’‘´`"  # -> '
@@ -26,7 +41,7 @@ GERSHAYIM_LOOKALIKES = "״“”„"  # -> "
 
 def clean_text(value: str) -> str:
     """One Python value through the same hygiene as :func:`hygiene` (for headers and rule values)."""
-    text = unicodedata.normalize("NFC", _PY_INVISIBLE.sub("", value))
+    text = unicodedata.normalize("NFC", _PY_INVISIBLE.sub("", _PY_CONTROL.sub("", value)))
     text = _PY_ODD_SPACE.sub(" ", text)
     return " ".join(text.split())
 
@@ -36,15 +51,18 @@ def hygiene(raw: pl.Expr, *, placeholders: list[str]) -> tuple[pl.Expr, dict[str
 
     Empty strings and placeholders (``-``, ``NULL``, ``#N/A`` ...) become null: they mean "no value".
     """
-    # invisible marks go first: one between a letter and its accent would keep NFC from composing them
-    visible = raw.str.replace_all(INVISIBLE_RE, "")
+    # control characters and invisible marks go first: one between a letter and its accent would keep NFC from
+    # composing them
+    controlled = raw.str.replace_all(CONTROL_RE, "")
+    visible = controlled.str.replace_all(INVISIBLE_RE, "")
     nfc = visible.str.normalize("NFC")
     spaced = nfc.str.replace_all(ODD_SPACE_RE, " ").str.replace_all(" {2,}", " ").str.strip_chars(" ")
     lowered = [p.lower() for p in placeholders]
     is_placeholder = spaced.str.to_lowercase().is_in(lowered) if placeholders else pl.lit(False)
     value = pl.when((spaced == "") | is_placeholder).then(pl.lit(None, pl.String)).otherwise(spaced)
     flags = {
-        "invisible-chars-removed": visible != raw,
+        CONTROL_CHARS_REMOVED.code: controlled != raw,
+        "invisible-chars-removed": visible != controlled,
         "unicode-normalised": nfc != visible,
         "whitespace-trimmed": (spaced != nfc) & (spaced != ""),
         "placeholder-emptied": is_placeholder,

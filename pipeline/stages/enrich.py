@@ -46,10 +46,14 @@ def age_at(born: pl.Expr, reference: dt.date) -> pl.Expr:
     return ref.dt.year() - born.dt.year() - pl.when(had).then(0).otherwise(1)
 
 
+def age_band_labels(bands: tuple[tuple[int, int], ...]) -> list[str]:
+    """The ``age_band`` values the rules' bands give: ``25-34``, and ``65+`` for a band open at the top."""
+    return [f"{low}+" if high >= 120 else f"{low}-{high}" for low, high in bands]
+
+
 def _age_band(age: pl.Expr, bands: tuple[tuple[int, int], ...]) -> pl.Expr:
     expr: pl.Expr = pl.lit(None, pl.String)
-    for low, high in reversed(bands):
-        label = f"{low}+" if high >= 120 else f"{low}-{high}"
+    for (low, high), label in reversed(list(zip(bands, age_band_labels(bands), strict=True))):
         expr = pl.when(age.is_between(low, high)).then(pl.lit(label)).otherwise(expr)
     return expr
 
@@ -74,14 +78,18 @@ def _gender_table(s: ScoringRules) -> pl.DataFrame:
     return lex.select(pl.col("name").alias("first_name"), pl.col("p_female").alias("__p_female"))
 
 
-def _contact(channel: str) -> tuple[pl.Expr, pl.Expr]:
-    """(contactable, reason when not) for one channel. The first failing reason is given."""
+def _contact(channel: str, *, min_age: int) -> tuple[pl.Expr, pl.Expr]:
+    """(contactable, reason when not) for one channel. The first failing reason is given. A member younger than
+    the club's minimum age is never contacted; one with no (or an impossible) birth date is not held back for it."""
     dead = pl.col("deceased").fill_null(False)
+    minor = (pl.col("age") >= 0) & (pl.col("age") < min_age)
     if channel == "sms":
         status, kind = pl.col("phone_mobile_status"), pl.col("phone_mobile_type")
         reason = (
             pl.when(dead)
             .then(pl.lit("deceased"))
+            .when(minor)
+            .then(pl.lit("under_minimum_age"))
             .when(pl.col("phone_mobile").is_null())
             .then(pl.lit("no_mobile"))
             .when(status == "fake")
@@ -98,6 +106,8 @@ def _contact(channel: str) -> tuple[pl.Expr, pl.Expr]:
         reason = (
             pl.when(dead)
             .then(pl.lit("deceased"))
+            .when(minor)
+            .then(pl.lit("under_minimum_age"))
             .when(pl.col("email").is_null())
             .then(pl.lit("no_email"))
             .when(status == "disposable")
@@ -117,6 +127,8 @@ def _contact(channel: str) -> tuple[pl.Expr, pl.Expr]:
         reason = (
             pl.when(dead)
             .then(pl.lit("deceased"))
+            .when(minor)
+            .then(pl.lit("under_minimum_age"))
             .when(~any_phone)
             .then(pl.lit("no_phone"))
             .when(~any_valid)
@@ -126,6 +138,8 @@ def _contact(channel: str) -> tuple[pl.Expr, pl.Expr]:
         reason = (
             pl.when(dead)
             .then(pl.lit("deceased"))
+            .when(minor)
+            .then(pl.lit("under_minimum_age"))
             .when(pl.col("street").is_null() | pl.col("city").is_null())
             .then(pl.lit("no_address"))
         )
@@ -176,7 +190,7 @@ def enrich(members: pl.DataFrame, /, *, rules: Rules, reference_date: dt.date, a
 
     reasons = {}
     for channel in CHANNELS:
-        ok, reason = _contact(channel)
+        ok, reason = _contact(channel, min_age=rules.checks.min_age)
         reasons[channel] = ok
         table = table.with_columns(ok.alias(f"contact_{channel}"), reason.alias(f"contact_{channel}_reason"))
 

@@ -1,6 +1,7 @@
 """Quarantine: rows that cannot be used at all leave the member table, each with its reason.
 
-A row is quarantined when it is empty, when its CSV record cannot be aligned to the header, or when it has no
+A row is quarantined when its CSV line opens a quote that is never closed, when it is empty, when its CSV record
+cannot be aligned to the header, or when it has no
 usable identity (none of the rules' identity fields holds a usable value). Field problems alone never
 quarantine a row: they are flagged in the ledger and the value is kept.
 """
@@ -11,7 +12,7 @@ import polars as pl
 
 from pipeline import ledger as ledger_
 from pipeline.catalogue import CATALOGUE
-from pipeline.ingest import EXTRA_FIELDS, RawTable
+from pipeline.ingest import EXTRA_FIELDS, RAW_LINE, RawTable
 from pipeline.rules import Rules
 from pipeline.stages import StageResult
 
@@ -39,12 +40,15 @@ def quarantine(
     raw_cells = [pl.col(h) for h in raw.headers]
     empty = pl.all_horizontal([c.is_null() | (c.str.strip_chars() == "") for c in raw_cells])
     ragged = pl.col(EXTRA_FIELDS).is_not_null() if EXTRA_FIELDS in raw.frame.columns else pl.lit(False)
+    broken = pl.col(RAW_LINE).is_not_null() if RAW_LINE in raw.frame.columns else pl.lit(False)
     identity = pl.any_horizontal([usable(members, f) for f in rules.checks.identity_fields])
-    flags = raw.frame.select("source_row", empty.alias("__empty"), ragged.alias("__ragged")).join(
-        members.select("source_row", identity.alias("__identity")), on="source_row", how="left"
-    )
+    flags = raw.frame.select(
+        "source_row", empty.alias("__empty"), ragged.alias("__ragged"), broken.alias("__broken")
+    ).join(members.select("source_row", identity.alias("__identity")), on="source_row", how="left")
     reason = (
-        pl.when(pl.col("__empty"))
+        pl.when(pl.col("__broken"))
+        .then(pl.lit("csv-unclosed-quote"))
+        .when(pl.col("__empty"))
         .then(pl.lit("empty-row"))
         .when(pl.col("__ragged"))
         .then(pl.lit("csv-ragged-row"))
@@ -57,11 +61,12 @@ def quarantine(
     bad = flags.filter(pl.col(REASON).is_not_null())
 
     texts = pl.DataFrame({REASON: list(CATALOGUE), "reason_text": [c.template for c in CATALOGUE.values()]})
-    raw_cols = [*raw.headers, *([EXTRA_FIELDS] if EXTRA_FIELDS in raw.frame.columns else [])]
+    extras = {EXTRA_FIELDS: "extra_fields", RAW_LINE: "raw_line"}
+    raw_cols = [*raw.headers, *(c for c in extras if c in raw.frame.columns)]
     quarantined = (
         bad.join(texts, on=REASON, how="left")
         .join(raw.frame.select("source_row", *raw_cols), on="source_row", how="left")
-        .rename({REASON: "reason"} | ({EXTRA_FIELDS: "extra_fields"} if EXTRA_FIELDS in raw_cols else {}))
+        .rename({REASON: "reason"} | {c: name for c, name in extras.items() if c in raw_cols})
         .sort("source_row")
     )
     kept = members.join(bad.select("source_row"), on="source_row", how="anti")
