@@ -155,7 +155,7 @@ def _cells(path: Path) -> pl.Series:
             raise InputError(f"cannot be read as parquet ({' '.join(str(exc).split())[:160]})", path=path) from exc
         columns += [frame.get_column(c).cast(pl.String, strict=False) for c in frame.columns]
     else:  # text in any of the delimiters cleanse knows, or one value a line; values never hold a delimiter
-        text, _ = decode(path.read_bytes(), path=path)
+        text = decode(path.read_bytes(), path=path).text
         columns.append(pl.Series("v", text.splitlines(), dtype=pl.String).str.extract_all(r"[^,;\t|]+").explode())
     if not columns:
         return pl.Series("v", [], dtype=pl.String)
