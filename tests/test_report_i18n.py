@@ -41,7 +41,8 @@ def _keys_from_data() -> set[str]:
     from pipeline.report import overview
 
     keys = {f"action.{code}" for _, _, code in manager._LOSSES}
-    keys |= {"alarm.no-consent", "alarm.no-spend", "alarm.same-age", "alarm.warning"}
+    keys |= {"alarm.no-consent", "alarm.no-spend", "alarm.same-age", "alarm.warning", "alarm.held"}
+    keys |= {f"mapping.method.{m}" for m in ("exact", "words", "fuzzy", "values", "override")}
     keys |= {f"channel.{c}" for c in ("sms", "email")} | {f"reach.{c}" for c in ("sms", "email")}
     keys |= {f"overview.reach_{c}" for c in ("sms", "email")}
     keys |= {f"club.{key}" for key, _ in overview._EFFECT}

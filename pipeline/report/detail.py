@@ -206,13 +206,45 @@ def _quarantine(report: dict[str, Any], w: Words) -> str:
     return details("quarantine", w("quarantine.heading"), body + f'<p class="ex">{w("quarantine.note")}</p>')
 
 
+def _how(m: dict[str, Any], w: Words) -> str:
+    """A mapping's method in words (exact name, words of the name, similar name, its values, --map)."""
+    how = w.get(f"mapping.method.{m['method']}", str(m["method"]))
+    if m["method"] == "fuzzy" and "score" in m:
+        how = w("mapping.fuzzy", score=w.num(m["score"], digits=1))
+    if m.get("values") == "agree" and m["method"] != "values":
+        how = w("mapping.values_agree", how=how)
+    return how
+
+
 def _mapping(report: dict[str, Any], w: Words) -> str:
-    rows = []
-    for m in report["mapping"]:
-        how = w("mapping.fuzzy", score=w.num(m["score"], digits=1)) if m["method"] == "fuzzy" else escape(m["method"])
-        rows.append(((bdi(m["header"]), False), (_code(m["field"]), False), (how, False)))
-    rows += [((bdi(h), False), ("—", False), (w("mapping.unmapped"), False)) for h in report["unmapped_columns"]]
+    sure = any("confidence" in m for m in report["mapping"])
+
+    def confidence(m: dict[str, Any]) -> tuple[tuple[str, bool], ...]:
+        return ((w.num(m["confidence"], digits=2) if "confidence" in m else "", True),) if sure else ()
+
+    rows = [
+        ((bdi(m["header"]), False), (_code(m["field"]), False), (_how(m, w), False), *confidence(m))
+        for m in report["mapping"]
+    ]
+    held = report.get("mapping_held") or []
+    rows += [
+        (
+            (bdi(m["header"]), False),
+            (w("mapping.held_field", field=_code(m["field"])), False),
+            (w("mapping.held", reason=bdi(m.get("reason", ""))), False),
+            *confidence(m),
+        )
+        for m in held
+    ]
+    held_headers = {m["header"] for m in held}
+    rows += [
+        ((bdi(h), False), ("—", False), (w("mapping.unmapped"), False), *((("", True),) if sure else ()))
+        for h in report["unmapped_columns"]
+        if h not in held_headers
+    ]
     head = [(w("mapping.header"), False), (w("mapping.field"), False), (w("mapping.how"), False)]
+    if sure:
+        head.append((w("mapping.confidence"), True))
     return details("mapping", w("mapping.heading"), table(head, rows))
 
 

@@ -3,6 +3,7 @@ unreachable are worth, what duplicates and dirt did to the club's figures, three
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from pipeline.report.i18n import Words
@@ -162,6 +163,11 @@ def _alarms(report: dict[str, Any], w: Words) -> str:
             lines.append(w("alarm.same-age", year=bdi(a["year"])))
         else:
             lines.append(w(f"alarm.{a['code']}"))
+    # a column that looked like a field but was not used for it: the figures above lack it
+    lines += [
+        w("alarm.held", header=bdi(m["header"]), field=f"<code>{escape(str(m['field']))}</code>")
+        for m in report.get("mapping_held") or []
+    ]
     lines += [w("alarm.warning", text=bdi(text)) for text in report.get("warnings") or []]
     if not lines:
         return ""
