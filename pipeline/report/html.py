@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.report import detail, overview
+from pipeline.report import detail, overview, value
 from pipeline.report.i18n import Words
 from pipeline.report.layout import bdi, page
 
@@ -25,5 +25,5 @@ def render_html(report: dict[str, Any], *, lang: str = "en") -> str:
         f"{w('page.masked' if report['pii_masked'] else 'page.unmasked')}</p></header>"
     )
     footer = f'<p class="sub">{w("page.footer", version=bdi(report["tool_version"]), schema=w.num(report["schema_version"]))}</p>'
-    body = header + overview.render(report, w) + detail.render(report, w) + footer
+    body = header + overview.render(report, w) + value.render(report, w) + detail.render(report, w) + footer
     return page(w, title=w("page.title"), body=body)
