@@ -38,11 +38,12 @@ def _keys_in_code() -> set[str]:
 def _keys_from_data() -> set[str]:
     """Keys the code builds from codes and names in the data: actions, alarms, channels, funnel steps, club
     figures, segments, severities."""
-    from pipeline.report import overview
+    from pipeline.report import overview, value
 
     keys = {f"action.{code}" for _, _, code in manager._LOSSES}
     keys |= {"alarm.no-consent", "alarm.no-spend", "alarm.same-age", "alarm.warning", "alarm.held"}
     keys |= {f"mapping.method.{m}" for m in ("exact", "words", "fuzzy", "values", "override")}
+    keys |= {f"value.reason.{r}" for r in value._REASONS} | {f"value.risk.{r}" for r in ("high", "medium", "low")}
     keys |= {f"channel.{c}" for c in ("sms", "email")} | {f"reach.{c}" for c in ("sms", "email")}
     keys |= {f"overview.reach_{c}" for c in ("sms", "email")}
     keys |= {f"club.{key}" for key, _ in overview._EFFECT}
