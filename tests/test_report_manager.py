@@ -111,3 +111,32 @@ def test_an_unknown_language_is_refused(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", str(src), "--out", str(tmp_path / "o"), "--lang", "fr"])
     assert result.exit_code == 2 and "--lang 'fr'" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_customer_value_section_in_both_languages() -> None:
+    from pipeline.report.i18n import Words
+    from pipeline.report.value import render
+
+    report = {
+        "customer_value": {
+            "as_of": "2026-09-30",
+            "model": {"model": "bgnbd", "warnings": []},
+            "forecast": {"90d": {"expected_active_members": 58.2, "expected_revenue": 30308.4}},
+            "average_clv": 138.0,
+            "members_without_forecast": {"no_purchases": 143},
+            "churn_risk": {"high": 1499, "low": 21},
+            "segments": [{"segment": "Champions", "members": 47, "clv": 53158.0, "clv_per_member": 1131.0}],
+            "before_after": [
+                {"figure": "members", "before": 2000, "after": 1730},
+                {"figure": "likely_active_90d", "before": 59, "after": 58},
+                {"figure": "repeat_customer_rate", "before": 0.409, "after": 0.468},
+            ],
+        }
+    }
+    he, en = render(report, Words("he")), render(report, Words("en"))
+    assert '<section id="customer-value">' in he and "BG/NBD" in he
+    assert "30,308\u00a0₪" in he and "₪30,308" in en
+    assert "members likely to buy in the next 90 days" in en and "ב-90 הימים הבאים" in he
+    assert "אלופים" in he and "Champions" in en and "30.09.2026" in he
+    assert "143 (no purchases yet)" in en and "40.9%" in en
+    assert render({}, Words("en")) == ""
