@@ -45,7 +45,8 @@ MapOpt = Annotated[
     typer.Option("--map", help='Override one column: "HEADER=field" (repeatable; field "-" unmaps it).'),
 ]
 ReferenceDateOpt = Annotated[
-    str | None, typer.Option("--reference-date", help="Date for ages and 'in the future' (YYYY-MM-DD; default today).")
+    str | None,
+    typer.Option("--reference-date", help="Date for ages, 'in the future' and scoring (YYYY-MM-DD; default today)."),
 ]
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -109,6 +110,13 @@ def run(
         Path | None,
         typer.Option("--profile", help="Write a cProfile profile of the run (open with snakeviz or pstats)."),
     ] = None,
+    transactions: Annotated[
+        Path | None,
+        typer.Option(
+            "--transactions",
+            help="Purchases (member number, date, amount): customer value from them instead of the file's totals.",
+        ),
+    ] = None,
     reference_date: ReferenceDateOpt = None,
     rules: RulesOpt = None,
     show_pii: ShowPiiOpt = False,
@@ -142,6 +150,7 @@ def run(
             reference_date=_date(reference_date),
             decisions=decisions,
             previous=previous,
+            transactions=transactions,
             chunk_rows=chunk_rows,
             # a big file's ledger waits on the disk the output goes to, not in a temporary folder that may be memory
             spill_dir=target.parent if target.parent.is_dir() else None,

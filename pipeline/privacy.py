@@ -105,7 +105,8 @@ def mask_by_field(value: pl.Expr, field: pl.Expr) -> pl.Expr:
     return (
         pl.when(field == "birth_date")
         .then(mask_birth_date(value))
-        .when(kind == "name")
+        # a name as initials; a phone, ID or e-mail typed in a name column is masked as what it is (below)
+        .when((kind == "name") & ~value.str.contains(r"[\d@]"))
         .then(mask_name(value))
         .when(kind == "phone")
         .then(mask_phone(value))

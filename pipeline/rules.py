@@ -66,6 +66,7 @@ class FieldRules:
     birth_placeholders: tuple[str, ...] = ()
     two_digit_year_pivot: int = 0
     places_fuzzy_threshold: float = 88.0
+    street_fuzzy_threshold: float = 85.0
     places_cbs_file: str | None = None
     places_aliases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     honorifics: tuple[str, ...] = ()
@@ -95,9 +96,17 @@ class ScoringRules:
     gender_min_bearers: int = 50
     frequency_bins: tuple[int, ...] = (1, 2, 4, 9)
     segments: tuple[Segment, ...] = ()
-    lifespan_years: float = 3.0
     margin: float = 1.0
     min_tenure_years: float = 0.25
+    value_model: str = "bgnbd"  # bgnbd | mbgnbd | simple (pipeline.stages.value)
+    forecast_horizons_days: tuple[int, ...] = (90, 180, 365)
+    clv_horizon_months: int = 36
+    discount_rate_annual: float = 0.10
+    min_repeat_buyers: int = 200
+    fit_members_max: int = 250_000
+    churn_horizon_days: int = 90
+    churn_high_below: float = 0.15
+    churn_medium_below: float = 0.40
     lapse_percentile: float = 0.8
     personal_gap_multiple: float = 2.0
     lapsed_days: tuple[int, ...] = (90, 180, 365)
@@ -336,7 +345,7 @@ _FIELD_SPEC: dict[str, dict[str, str]] = {
     "gender": {"M": "list", "F": "list"},
     "consent": {"yes": "list", "no": "list"},
     "dates": {"birth_placeholders": "list", "two_digit_year_pivot": "int"},
-    "places": {"fuzzy_threshold": "number", "cbs_file": "path", "aliases": "map"},
+    "places": {"fuzzy_threshold": "number", "street_fuzzy_threshold": "number", "cbs_file": "path", "aliases": "map"},
     "names": {"honorifics": "list", "deceased": "list", "blessings": "list", "test_entries": "list"},
 }
 
@@ -373,8 +382,24 @@ _SCORING_SPEC: dict[str, Any] = {
     "email_domains": {"free_webmail": "list", "israeli_isp": "list"},
     "gender_inference": {"female": "number", "male": "number", "min_bearers": "int"},
     "rfm": {"frequency_bins": "ints", "segments": "segments"},
-    "value": {"lifespan_years": "number", "margin": "number", "min_tenure_years": "number"},
-    "churn": {"lapse_percentile": "number", "personal_gap_multiple": "number", "lapsed_days": "ints"},
+    "value": {
+        "model": "model",
+        "forecast_horizons_days": "ints",
+        "clv_horizon_months": "int",
+        "discount_rate_annual": "number",
+        "margin": "number",
+        "min_repeat_buyers": "int",
+        "fit_members_max": "int",
+        "min_tenure_years": "number",
+    },
+    "churn": {
+        "horizon_days": "int",
+        "high_below": "number",
+        "medium_below": "number",
+        "lapse_percentile": "number",
+        "personal_gap_multiple": "number",
+        "lapsed_days": "ints",
+    },
     "quality": {"weights": "weights", "grades": "weights"},
 }
 
@@ -396,6 +421,9 @@ def _check_scoring(check: _Checker, doc: _Doc, data: Any) -> None:
         elif spec == "text":
             if not isinstance(value, str) and not hasattr(value, "isoformat"):
                 check.add(doc, where, f"{label} must be 'latest_purchase' or a date (YYYY-MM-DD)")
+        elif spec == "model":
+            if value not in ("mbgnbd", "bgnbd", "simple"):
+                check.add(doc, where, f"{label} must be mbgnbd, bgnbd or simple, not {value!r}")
         elif spec == "ints":
             if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
                 check.add(doc, where, f"{label} must be a list of whole numbers")
@@ -422,6 +450,18 @@ def _check_scoring(check: _Checker, doc: _Doc, data: Any) -> None:
                     f"{label} must be a list of [name, R min, R max, F min, F max, M min, M max] "
                     "with scores from 1 to 5",
                 )
+            else:  # every R-F-M cell needs a segment: a gap would silently become "Other"
+                gaps = [
+                    (r, f, m)
+                    for r in range(1, 6)
+                    for f in range(1, 6)
+                    for m in range(1, 6)
+                    if not any(v[1] <= r <= v[2] and v[3] <= f <= v[4] and v[5] <= m <= v[6] for v in value)
+                ]
+                if gaps:
+                    cells = ", ".join(f"R{r} F{f} M{m}" for r, f, m in gaps[:5])
+                    more = f" and {len(gaps) - 5} more" if len(gaps) > 5 else ""
+                    check.add(doc, where, f"{label} leaves {cells}{more} without a segment")
 
     walk(
         {"replace": "any", **_SCORING_SPEC} if isinstance(data, dict) and "replace" in data else _SCORING_SPEC, data, ()
@@ -628,6 +668,7 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> Rules:
         birth_placeholders=texts("dates", "birth_placeholders"),
         two_digit_year_pivot=int(get("dates", "two_digit_year_pivot", 0)),
         places_fuzzy_threshold=float(get("places", "fuzzy_threshold", 88)),
+        street_fuzzy_threshold=float(get("places", "street_fuzzy_threshold", 85)),
         places_cbs_file=get("places", "cbs_file", None),
         places_aliases=MappingProxyType({str(k): str(v) for k, v in get("places", "aliases", {}).items()}),
         honorifics=texts("names", "honorifics"),
@@ -655,9 +696,17 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> Rules:
         segments=tuple(
             Segment(str(s[0]), (s[1], s[2]), (s[3], s[4]), (s[5], s[6])) for s in sget("rfm", "segments", default=())
         ),
-        lifespan_years=float(sget("value", "lifespan_years", default=3)),
         margin=float(sget("value", "margin", default=1.0)),
         min_tenure_years=float(sget("value", "min_tenure_years", default=0.25)),
+        value_model=str(sget("value", "model", default="bgnbd")),
+        forecast_horizons_days=tuple(int(v) for v in sget("value", "forecast_horizons_days", default=(90, 180, 365))),
+        clv_horizon_months=int(sget("value", "clv_horizon_months", default=36)),
+        discount_rate_annual=float(sget("value", "discount_rate_annual", default=0.10)),
+        min_repeat_buyers=int(sget("value", "min_repeat_buyers", default=200)),
+        fit_members_max=int(sget("value", "fit_members_max", default=250_000)),
+        churn_horizon_days=int(sget("churn", "horizon_days", default=90)),
+        churn_high_below=float(sget("churn", "high_below", default=0.15)),
+        churn_medium_below=float(sget("churn", "medium_below", default=0.40)),
         lapse_percentile=float(sget("churn", "lapse_percentile", default=0.8)),
         personal_gap_multiple=float(sget("churn", "personal_gap_multiple", default=2.0)),
         lapsed_days=tuple(int(v) for v in sget("churn", "lapsed_days", default=(90, 180, 365))),

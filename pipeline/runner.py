@@ -29,6 +29,8 @@ from pipeline.stages.enrich import enrich
 from pipeline.stages.quarantine import quarantine
 from pipeline.stages.score import NAIVE_COLUMNS, as_of_date, club_figures, rfm_and_value, score
 from pipeline.stages.validate import validate
+from pipeline.stages.value import summarise_transactions
+from pipeline.transactions import read_transactions, summary_by, with_summary
 
 T = TypeVar("T")
 
@@ -52,7 +54,8 @@ class RunOptions:
     overrides: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     show_pii: bool = False
     lang: str | None = None  # report.html's language, "he" or "en"; by default the language of the file's headers
-    reference_date: dt.date | None = None  # for ages and "in the future"; default today
+    reference_date: dt.date | None = None  # for ages, "in the future" and the scoring date; default today
+    transactions: Path | None = None  # member number, date, amount: the value model's summary columns, exactly
     check_dns: bool = False
     xlsx_max_rows: int = 50_000  # xlsx is slow to write in every library; parquet and CSV always written
     stop_after: Literal["quarantine", "all"] = "all"  # `cleanse check` needs no golden records or scores
@@ -270,8 +273,9 @@ def process(
     """Read, map, clean and quarantine a member file, and build its golden records. Writes nothing."""
     options = options or RunOptions()
     clock = _Clock(progress or _Silent())
-    # a decisions file that cannot be used is refused before the work, not after cleaning the whole file
+    # a decisions or transactions file that cannot be used is refused before the work, not after cleaning the file
     decisions = _read_decisions(options.decisions) if options.decisions and options.stop_after == "all" else None
+    purchases = read_transactions(options.transactions, as_of=options.reference_date) if options.transactions else None
     matcher = HeaderMatcher(rules.columns)
     raw: RawTable = clock.run(
         "ingest",
@@ -337,6 +341,7 @@ def process(
             stats=MappingProxyType({**stats, "gates": gate_figures}),
         )
     previous = _read_previous(options.previous) if options.previous else None
+    member_ids = kept.select("source_row", "member_id") if purchases else None
     deduped: DedupeOutcome = clock.run(
         "dedupe",
         kept.height,
@@ -353,11 +358,27 @@ def process(
     del kept  # the golden records are a copy: the kept rows are done with
     golden, merge_map = deduped.result, deduped.merge_map
     today = options.reference_date or dt.date.today()
-    as_of = as_of_date(golden.table, rules.scoring, today)
+    golden_table, naive_table, tx_notes = golden.table, naive.collect(), []
+    if purchases is not None and member_ids is not None:
+        keys = member_ids.join(merge_map.select("source_row", "golden_id"), on="source_row").select(
+            "member_id", "golden_id"
+        )
+        summary, unmatched = summary_by(keys, purchases.rows, key="golden_id")
+        golden_table = with_summary(golden_table, summary, key="golden_id")
+        # before cleansing: each row's member number with its own purchases, as the file shows them
+        naive_table = with_summary(naive_table, summarise_transactions(purchases.rows), key="member_id")
+        left_out = {**purchases.left_out, **unmatched}
+        used = purchases.rows.height - sum(unmatched.values())
+        tx_notes = [
+            f"transactions file: {used:,} purchases used"
+            + ("; left out: " + ", ".join(f"{n:,} {why}" for why, n in left_out.items()) if left_out else "")
+        ]
+    # the scoring date: --reference-date when given, else the rules' date or the latest purchase in the file
+    as_of = options.reference_date or as_of_date(golden_table, rules.scoring, today)
     enriched: StageResult = clock.run(
         "enrich",
-        golden.table.height,
-        lambda: enrich(golden.table, rules=rules, reference_date=today, as_of=as_of),
+        golden_table.height,
+        lambda: enrich(golden_table, rules=rules, reference_date=today, as_of=as_of),
         lambda r: r.table.height,
     )
     ledger = ledger_.merged([kept_ledger, ledger_.concat([golden.ledger, enriched.ledger])])
@@ -368,7 +389,9 @@ def process(
         lambda r: r.table.height,
     )
     # before cleansing: every row of the file is a member, scored as the club would have scored it
-    before = club_figures(rfm_and_value(naive.collect(), s=rules.scoring, as_of=as_of), naive=True)
+    before_table, before_model = rfm_and_value(naive_table, s=rules.scoring, as_of=as_of)
+    before = club_figures(before_table, naive=True, model=before_model)
+    del before_table
     return result(
         members=scored.table,
         merge_map=merge_map,
@@ -380,6 +403,7 @@ def process(
                 "dedupe": deduped.stats,
                 "enrich": enriched.stats,
                 "score": scored.stats,
+                "transactions": {"notes": tx_notes},
                 "club_before": before,
                 "gates": gate_figures,
             }

@@ -21,7 +21,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
 from pipeline.errors import InputError
-from pipeline.fields.emails import clean_emails
+from pipeline.fields.emails import clean_emails, email_match_key
 from pipeline.fields.ids import clean_national_ids
 from pipeline.fields.phones import parse_phones
 from pipeline.ingest import EXCEL_EXTS, PARQUET_EXTS, decode
@@ -40,6 +40,7 @@ REASONS = (
     "invalid_phone",
     "fake_phone",
     "landline",
+    "voip",
     "invalid_email",
     "disposable_email",
     "role_email",
@@ -111,7 +112,8 @@ def _suppression_from(values: pl.Series) -> Suppression:
     phones = parse_phones(phones_in.get_column("v")).get_column("e164").drop_nulls()
     emails_in = cells.filter(pl.col("at")).select("source_row", pl.col("v").alias("email"))
     emails = clean_emails(emails_in)
-    valid_emails = emails.columns["email"].filter(emails.columns["email_status"] != "invalid").str.to_lowercase()
+    valid = emails.columns["email"].filter(emails.columns["email_status"] != "invalid")
+    valid_emails = pl.select(email_match_key(pl.lit(valid))).to_series()  # Gmail dots and +tags ignored
     ids_in = cells.filter(pl.col("numeric") & pl.col("digits").is_between(5, 9)).select(
         "source_row", pl.col("v").alias("national_id")
     )
@@ -206,7 +208,7 @@ def scrub(
     suppressed = (
         pl.col("phone_mobile").is_in(list(suppression.phones)).fill_null(False)
         | pl.col("phone_other").is_in(list(suppression.phones)).fill_null(False)
-        | pl.col("email").str.to_lowercase().is_in(list(suppression.emails)).fill_null(False)
+        | email_match_key(pl.col("email")).is_in(list(suppression.emails)).fill_null(False)
         | pl.col("national_id").is_in(list(suppression.national_ids)).fill_null(False)
     )
     # a filter keeps a member only when the value is known and matches: a null is "out", never "in"
@@ -351,6 +353,7 @@ _RELEVANT: dict[str, Sequence[str]] = {
         "invalid_phone",
         "fake_phone",
         "landline",
+        "voip",
         "no_consent",
         "suppressed",
         "opted_out_elsewhere",

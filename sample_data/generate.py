@@ -4,11 +4,17 @@ Every person is invented: names are drawn from common-name pools, ID numbers fro
 check digit, phones from allocated mobile blocks. The dirt is what real CRM/POS exports carry: Hebrew headers
 under a title row, phones that Excel stripped of their leading zero, IDs stored as numbers, day-first dates in
 five styles, city spelling variants, invisible direction marks, honorifics, test rows, duplicates of the same
-person (nickname, transliteration, new phone, typo, swapped names), opt-outs and formula-like text.
+person (nickname, transliteration, new phone, typo, swapped names), opt-outs and formula-like text. And the
+failure classes found on files written by others: phones Excel wrote in scientific notation (some with digits
+cut), ``Name <addr>`` and upper-case e-mails, Gmail dots and ``+tags`` on a person's second record, official,
+GeoNames, abbreviated, former and Arabic spellings of localities, street prefixes and house numbers inside the
+street, and a future birth date on one record of a person.
 
     python -m sample_data.generate --rows 2000 --seed 7 --out sample_data/members.xlsx
 
-Writes the member file and ``<name>_truth.csv`` (source_row -> person_id) beside it.
+Writes the member file and ``<name>_truth.csv`` beside it: source_row -> person_id, and each record's true
+contact values (``true_phone_mobile`` as E.164, ``true_email``, ``true_city_code``, ``true_birth_date``; empty
+where the cell holds nothing recoverable) for measuring the golden records' field accuracy.
 """
 
 from __future__ import annotations
@@ -151,6 +157,54 @@ CITIES = {
     "אילת": ["אילת", "Eilat"],
     "נהריה": ["נהריה", "Nahariya"],
 }
+# CBS locality code of each canonical city, and the spellings of files written by others: the other official
+# spelling, GeoNames', English, abbreviations, former and Arabic names
+CITY_CODES = {
+    "תל אביב - יפו": "5000",
+    "ירושלים": "3000",
+    "חיפה": "4000",
+    "ראשון לציון": "8300",
+    "פתח תקווה": "7900",
+    "באר שבע": "9000",
+    "רמת גן": "8600",
+    "בני ברק": "6100",
+    "חולון": "6600",
+    "נתניה": "7400",
+    "אשדוד": "70",
+    "הרצליה": "6400",
+    "כפר סבא": "6900",
+    "רעננה": "8700",
+    "קריית גת": "2630",
+    "קריית שמונה": "2800",
+    "נוף הגליל": "1061",
+    "מודיעין-מכבים-רעות": "1200",
+    "אילת": "2600",
+    "נהריה": "9100",
+    "ביתר עילית": "3780",
+    "שפרעם": "8800",
+    "עספיא": "534",
+    "פרדס חנה-כרכור": "7800",
+    "אום אל-פחם": "2710",
+    "סח'נין": "7500",
+}
+HARD_SPELLINGS = {
+    "תל אביב - יפו": ["תל אביב -יפו", "Tel Aviv-Yafo", "TEL AVIV - YAFO"],
+    "ירושלים": ["JERUSALEM", "ירושלם"],
+    "פתח תקווה": ["Petah Tiqwa", "פתח-תקווה"],
+    "באר שבע": ["Be'er Sheva", "באר-שבע", "ב״ש"],
+    "הרצליה": ["Herzliyya", "הרצלייה"],
+    "קריית שמונה": ["Qiryat Shemona", "קרית שמונה"],
+    "קריית גת": ["Qiryat Gat", "קרית-גת"],
+    "נוף הגליל": ["נצרת עילית", "נצרת-עילית", "Nazareth Illit"],
+    "נהריה": ["נהרייה", "Nahariyya"],
+    "ביתר עילית": ["ביתר עילית", "Betar Illit", "ביתר"],
+    "שפרעם": ["שפרעמ", "Shefar'am", "Shfaram"],
+    "עספיא": ["חוסיפה", "עוספיה", "Isfiya"],
+    "פרדס חנה-כרכור": ["פרדס חנה כרכור", "פרדס חנה", "Pardes Hanna-Karkur"],
+    "אום אל-פחם": ["אום אל פחם", "Umm al-Fahm"],
+    "סח'נין": ["סחנין", "סכנין", "Sakhnin"],
+}
+NEW_CITIES = ["ביתר עילית", "שפרעם", "עספיא", "פרדס חנה-כרכור", "אום אל-פחם", "סח'נין"]
 STREETS = [
     "הרצל",
     "ויצמן",
@@ -183,6 +237,7 @@ DOMAIN_TYPOS = {
     "walla.co.il": ["wala.co.il", "walla.co.il.", "walla.com"],
     "hotmail.com": ["hotmial.com", "hotmail.co"],
 }
+TRUE_FIELDS = ("phone_mobile", "email", "city_code", "birth_date")
 MOBILE_PREFIXES = ["050", "052", "053", "054", "055", "058"]
 NIQQUD = {"משה": "מֹשֶׁה", "שרה": "שָׂרָה", "דוד": "דָּוִד", "רחל": "רָחֵל"}
 
@@ -220,9 +275,45 @@ def id_check_digit(body8: str) -> str:
     return str((10 - total % 10) % 10)
 
 
+def _national(cell: object) -> str | None:
+    """The national significant number a generated mobile cell means (None for junk, star and foreign cells)."""
+    if cell is None:
+        return None
+    text = str(int(cell)) if isinstance(cell, int | float) else str(cell)
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if digits.startswith("972"):
+        digits = digits[3:]
+    digits = digits.lstrip("0")
+    if digits.startswith("57") and len(digits) == 9:
+        digits = "53" + digits[2:]  # the retired prefix: the same person's number, now 053
+    if len(digits) != 9 or not digits.startswith("5") or text.startswith("*"):
+        return None
+    number = phonenumbers.parse("0" + digits, "IL")
+    fake = len(set(digits[2:])) == 1 or digits in ("500000000", "541111111", "521234567", "501234567")
+    return digits if phonenumbers.is_valid_number(number) and not fake else None
+
+
+def _true_email(cell: object) -> str | None:
+    """The address a generated e-mail cell means, lower-cased (None for broken, disposable and role cells)."""
+    if not isinstance(cell, str):
+        return None
+    text = cell.strip().lower()
+    for domain, typos in DOMAIN_TYPOS.items():
+        for typo in typos:
+            if text.endswith("@" + typo):
+                text = text[: -len(typo)] + domain
+    if text.count("@") != 1 or " " in text or text.split("@")[1] not in DOMAINS:
+        return None
+    if text.split("@")[0] in ("info", "office", "sales"):
+        return None
+    return text
+
+
 class Generator:
     def __init__(self, seed: int, today: dt.date) -> None:
         self.r = random.Random(seed)
+        # the failure classes added later draw from their own stream, so the older dirt stays as it was
+        self.d = random.Random(seed * 7919 + 1)
         self.today = today
         self.mailboxes: set[str] = set()
 
@@ -270,6 +361,8 @@ class Generator:
             local = f"{local}{r.randrange(1, 100)}"
         self.mailboxes.add(local)
         city = r.choice(list(CITIES))
+        if self.d.random() < 0.12:
+            city = self.d.choice(NEW_CITIES)
         return Person(
             pid=pid,
             first=first,
@@ -324,7 +417,7 @@ class Generator:
         rec["email"] = self._email_cell(p, duplicate)
         rec["birth_date"] = self._date_cell(p.birth, birth=True)
         rec["gender"] = self._gender_cell(sex)
-        variants = CITIES[p.city]
+        variants = CITIES.get(p.city, [p.city])
         rec["city"] = r.choice(variants) if r.random() < 0.6 else p.city
         rec["street"] = p.street if r.random() < 0.85 else None
         rec["house_number"] = str(p.house) if rec["street"] else None
@@ -346,7 +439,55 @@ class Generator:
             rec["notes"] = r.choice(["לקוח ותיק", "ביקש לא להתקשר בשבת", "VIP", "הועבר מסניף אחר"])
         if r.random() < 0.004:
             rec["last_name"] = heb_last + ' ז"ל'
+        self._new_dirt(p, rec, duplicate=duplicate, latin_name=f"{lat_first} {lat_last}")
         return rec
+
+    def _new_dirt(self, p: Person, rec: dict[str, object], *, duplicate: bool, latin_name: str) -> None:
+        """The failure classes of files written by others, and each record's true contact values (``__true_*``)."""
+        d = self.d
+        # phones: Excel's scientific notation, whole (9.72547654329E+11) or cut to 6 digits (9.72545E+11)
+        national = _national(rec["phone_mobile"])
+        rec["__true_phone_mobile"] = f"+972{national}" if national else None
+        if national and national.startswith("5") and d.random() < 0.04:
+            if d.random() < 0.5:
+                rec["phone_mobile"] = f"{float('972' + national):.11E}"
+            else:
+                rec["phone_mobile"] = f"{float('972' + national):.5E}"
+                rec["__true_phone_mobile"] = None  # the digits are gone
+        # e-mails: Gmail dots and +tags on a second record, upper case, "Name <addr>"
+        email = rec["email"]
+        true_email = _true_email(email)
+        if isinstance(email, str) and true_email:
+            local, domain = true_email.split("@")
+            if duplicate and domain == "gmail.com" and d.random() < 0.3:
+                local = d.choice([local.replace(".", ""), local + "+club", ".".join(local)])
+                email = true_email = f"{local}@{domain}"
+            if d.random() < 0.04:
+                email = email.upper()
+            if d.random() < 0.04:
+                email = f"{latin_name} <{email.strip()}>"
+            rec["email"] = email
+        rec["__true_email"] = true_email
+        # localities as others spell them
+        rec["__true_city_code"] = CITY_CODES.get(p.city)
+        if p.city in HARD_SPELLINGS and (p.city in NEW_CITIES or d.random() < 0.12):
+            rec["city"] = d.choice(HARD_SPELLINGS[p.city])
+        # streets: a prefix, or the house number written in the street
+        if rec["street"]:
+            roll = d.random()
+            if roll < 0.08:
+                rec["street"] = d.choice(["רח' ", "רחוב ", "רח׳ "]) + str(rec["street"])
+            elif roll < 0.14:
+                rec["street"] = f"{rec['street']} {rec['house_number']}{d.choice(['', '', 'א'])}"
+                rec["house_number"] = None
+        # a future birth date on one record of a person: 1973-06-05 typed as 2033-06-05
+        birth_ok = isinstance(rec["birth_date"], dt.datetime | str) and p.birth is not None
+        birth_ok = birth_ok and rec["birth_date"] not in ("01/01/1900", f"31/02/{p.birth.year if p.birth else 0}")
+        rec["__true_birth_date"] = p.birth.isoformat() if birth_ok and p.birth else None
+        if duplicate and p.birth and d.random() < 0.06:
+            year = p.birth.year + 60 if p.birth.year + 60 > self.today.year else self.today.year + d.randrange(1, 10)
+            rec["birth_date"] = f"{min(p.birth.day, 28):02d}/{p.birth.month:02d}/{year}"
+            rec["__true_birth_date"] = None
 
     def _id_cell(self, value: str | None, duplicate: bool) -> object:
         r = self.r
@@ -574,8 +715,15 @@ def main(argv: list[str] | None = None) -> None:
             frame.write_csv(out, separator="\t" if suffix == ".tsv" else ",")
             first_row = 2  # no multi-line cells in generated data, so record i is on line i + 2
     # "record" is the position in the data (the same in every format); source_row is this file's row number
+    true = {f"true_{f}": [rec.get(f"__true_{f}") for rec in records] for f in TRUE_FIELDS}
     pl.DataFrame(
-        {"record": range(len(truth)), "source_row": [first_row + i for i in range(len(truth))], "person_id": truth}
+        {
+            "record": range(len(truth)),
+            "source_row": [first_row + i for i in range(len(truth))],
+            "person_id": truth,
+            **true,
+        },
+        schema_overrides={k: pl.String for k in true},
     ).write_csv(out.with_name(out.stem + "_truth.csv"))
     print(f"wrote {len(records):,} rows to {out}")
 

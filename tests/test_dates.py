@@ -97,6 +97,31 @@ def test_plausibility_checks() -> None:
     }
 
 
+def test_implausible_dates_never_fill_the_typed_column() -> None:
+    frame = pl.DataFrame(
+        {
+            "source_row": [2, 3, 4, 5],
+            "birth_date": ["05/06/2033", "01/01/1890", "05/06/1973", "05/06/2030"],
+            "join_date": ["01/01/2020", "01/01/2020", "01/01/1970", "01/01/2020"],
+            "last_purchase_date": ["01/01/2040", None, "01/01/2024", None],
+            "consent_date": [None, None, None, None],
+        },
+        schema_overrides={"consent_date": pl.String},
+    )
+    fields = ["birth_date", "join_date", "last_purchase_date", "consent_date"]
+    out = clean_dates(frame, fields=fields, reference=REF, max_age=120)
+    assert out["birth_date"].columns["birth_date"].to_list() == [None, None, D(1973, 6, 5), None]
+    # a join before a plausible birth is the implausible one; before an implausible birth it stays
+    assert out["join_date"].columns["join_date"].to_list() == [D(2020, 1, 1), D(2020, 1, 1), None, D(2020, 1, 1)]
+    assert out["last_purchase_date"].columns["last_purchase_date"].to_list() == [None, None, D(2024, 1, 1), None]
+    ledger = out["birth_date"].entries.filter(pl.col("check") == "birth-date-implausible")
+    assert ledger.select("source_row", "before", "after").rows() == [
+        (2, "05/06/2033", None),
+        (3, "01/01/1890", None),
+        (5, "05/06/2030", None),
+    ]
+
+
 def test_placeholder_birth_date_is_not_a_birthday() -> None:
     frame = pl.DataFrame(
         {

@@ -4,6 +4,7 @@ input row is ever lost (rows in = rows in the merge map + rows in quarantine).""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gc
 import io
 from pathlib import Path
@@ -195,6 +196,11 @@ def test_sample_output_carries_enrichment_and_club_figures(tmp_path: Path) -> No
         "aov",
         "purchases_per_year",
         "clv",
+        "value_history",
+        "p_alive",
+        "expected_purchases_90d",
+        "expected_spend_365d",
+        "p_active_180d",
         "repeat_customer",
         "churn_risk",
         "quality_score",
@@ -205,7 +211,11 @@ def test_sample_output_carries_enrichment_and_club_figures(tmp_path: Path) -> No
     assert clean["quality_grade"].is_in(["A", "B", "C", "D", "E", "F"]).all()
     assert not clean.filter(pl.col("deceased"))["contact_sms"].any()  # the deceased are never contactable
     assert not clean.filter(~pl.col("sms_consent"))["contact_sms"].any()
-    club = json.loads((out / "report.json").read_text(encoding="utf-8"))["club"]
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    club = report["club"]
+    assert club["as_of"] == "2026-11-22"  # --reference-date sets the scoring date, not the latest purchase
+    assert report["customer_value"]["model"]["purchase_model"]["params"]
+    assert report["customer_value"]["forecast"]["90d"]["expected_active_members"] > 0
     assert club["before"]["members"] == 2000 and club["after"]["members"] == clean.height
     assert club["after"]["reach"]["sms"] < club["before"]["reach"]["sms"]  # consent and validity cost reach
     assert set(club["after"]["segments"]) >= {"Champions", "Lost", "No purchases"}
@@ -254,3 +264,47 @@ def test_a_file_cleaned_in_chunks_gives_what_the_whole_file_gives(
     del chunked
     gc.collect()
     assert not spill.exists()
+
+
+def test_a_transactions_file_gives_the_purchase_columns_of_merged_members(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    members = tmp_path / "members.csv"
+    members.write_text(
+        "member_id,first_name,last_name,national_id,phone_mobile,join_date,purchase_count,total_spend\n"
+        "1001,דנה,לוי,039337423,052-3816492,01/01/2025,1,10\n"
+        "1002,דנה,לוי,039337423,052-3816492,01/03/2025,1,10\n"  # the same person under a second member number
+        "1003,יוסי,כהן,,054-7654329,01/02/2025,9,900\n"
+        "1004,רחל,מזרחי,,050-1234567,01/02/2025,,\n",
+        encoding="utf-8",
+    )
+    tx = tmp_path / "purchases.csv"
+    tx.write_text(
+        "member,date,amount\n"
+        "1001,01/01/2025,100\n"
+        "1001,01/01/2025,20\n"  # the same day: one purchase occasion
+        "1002,15/06/2025,50\n"
+        "1003,01/02/2025,70\n"
+        "1003,01/02/2026,-30\n"  # a refund: left out, counted
+        "7777,01/05/2025,15\n",  # no such member
+        encoding="utf-8",
+    )
+    out = tmp_path / "o"
+    result = CliRunner().invoke(
+        app,
+        ["run", str(members), "--out", str(out), "--transactions", str(tx), "--reference-date", "2025-12-31"],
+    )
+    assert result.exit_code == 0, result.output
+    clean = pl.read_parquet(out / "members_clean.parquet").sort("member_id")
+    merged = clean.filter(pl.col("national_id") == "039337423").row(0, named=True)
+    assert merged["purchase_count"] == 2 and merged["total_spend"] == 170.0  # 1001's day and 1002's
+    assert merged["first_purchase_date"] == dt.date(2025, 1, 1) and merged["last_purchase_date"] == dt.date(2025, 6, 15)
+    assert merged["repeat_spend"] == 50.0
+    rest = clean.filter(pl.col("national_id").is_null()).sort("member_id")
+    assert rest["purchase_count"].to_list() == [1, 0]  # the file's 9 purchases are replaced by the transactions
+    notes = json.loads((out / "report.json").read_text(encoding="utf-8"))["notes"]
+    assert any("4 purchases used" in n and "1 a refund" in n and "1 member number not in" in n for n in notes), notes

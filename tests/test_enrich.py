@@ -134,6 +134,7 @@ def test_recorded_gender_contradicting_a_near_certain_name_is_flagged() -> None:
         ({"phone_mobile_status": "fake"}, "sms", "fake_phone"),
         ({"phone_mobile_status": "invalid"}, "sms", "invalid_phone"),
         ({"phone_mobile_type": "landline"}, "sms", "landline"),
+        ({"phone_mobile_type": "voip"}, "sms", "voip"),  # 077: VoIP, not called a landline
         ({}, "email", None),
         ({"email_consent": False}, "email", "no_consent"),
         ({"email_status": "disposable"}, "email", "disposable_email"),

@@ -42,6 +42,17 @@ def clean_one(mobile: str | None, other: str | None = None, **kw: object) -> dic
         ("547654329.0", "+972547654329", "mobile", ["phone-excel-number-repaired", "phone-leading-zero-restored"]),
         ("5.47654329E+08", "+972547654329", "mobile", ["phone-excel-number-repaired", "phone-leading-zero-restored"]),
         ("5.47654329e8", "+972547654329", "mobile", ["phone-excel-number-repaired", "phone-leading-zero-restored"]),
+        # every digit is in the mantissa: repaired
+        (
+            "9.72547654329E+11",
+            "+972547654329",
+            "mobile",
+            ["phone-excel-number-repaired", "phone-international-prefix-fixed"],
+        ),
+        # Excel kept 6 of 12 digits: +972545000000 would be an invented number, valid and maybe someone else's
+        ("9.72545E+11", "9.72545E+11", None, ["phone-digits-lost"]),
+        ("5.476543E+08", "5.476543E+08", None, ["phone-digits-lost"]),
+        ("5.4765432E+08", "5.4765432E+08", None, ["phone-digits-lost"]),  # one digit short: still unknown
         ("0502945679", "+972502945679", "mobile", ["phone-normalised"]),
         ("058-7654321", "+972587654321", "mobile", ["phone-fake", "phone-normalised"]),  # a running sequence
         ("0535544332", "+972535544332", "mobile", ["phone-normalised"]),
@@ -82,6 +93,34 @@ def test_mobile_column(raw: str, e164: str, kind: str | None, checks: list[str])
 def test_other_column(other: str, e164: str, kind: str) -> None:
     row = clean_one("054-7654329", other)
     assert (row["phone_other"], row["phone_other_type"], row["phone_other_status"]) == (e164, kind, "valid")
+
+
+def test_digits_lost_is_invalid_and_never_a_number() -> None:
+    row = clean_one("9.72545E+11")
+    assert (row["phone_mobile"], row["phone_mobile_status"], row["phone_mobile_type"]) == (
+        "9.72545E+11",
+        "invalid",
+        None,
+    )
+    # two members whose numbers Excel cut the same way do not share an invented number
+    frame = pl.DataFrame(
+        {"source_row": [2, 3], "phone_mobile": ["9.72545E+11"] * 2, "phone_other": [None, None]},
+        schema={"source_row": pl.Int64, "phone_mobile": pl.String, "phone_other": pl.String},
+    )
+    mobile = clean_phones(frame)["phone_mobile"]
+    assert mobile.columns["phone_mobile_status"].to_list() == ["invalid", "invalid"]
+    assert mobile.usable.to_list() == [False, False]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind"), [("077-2345678", "voip"), ("072-2345678", "voip"), ("03-6123456", "landline")]
+)
+def test_number_type_is_phonenumbers_answer(raw: str, kind: str) -> None:
+    import phonenumbers
+
+    expected = {phonenumbers.PhoneNumberType.VOIP: "voip", phonenumbers.PhoneNumberType.FIXED_LINE: "landline"}
+    assert expected[phonenumbers.number_type(phonenumbers.parse(raw, "IL"))] == kind
+    assert clean_one(None, raw)["phone_other_type"] == kind
 
 
 def test_landline_in_mobile_column_moves_to_other() -> None:

@@ -1,7 +1,8 @@
-"""Localities and zip codes: every spelling to one canonical name and district; legacy zips flagged."""
+"""Localities and zip codes: every spelling to one official name, CBS code and district; legacy zips flagged."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import polars as pl
@@ -56,11 +57,11 @@ def city(values: list[str | None], gaz=GAZ) -> pl.DataFrame:  # type: ignore[no-
         ("קרית גת", "קריית גת", "הדרום"),
         ("נצרת עילית", "נוף הגליל", "הצפון"),
         ("נוף הגליל", "נוף הגליל", "הצפון"),
-        ("הרצלייה", "הרצליה", "תל אביב"),
+        ("הרצליה", "הרצלייה", "תל אביב"),
         ("חיפא", "חיפה", "חיפה"),
         ("Haifa", "חיפה", "חיפה"),
         ("מודיעין", "מודיעין-מכבים-רעות", "המרכז"),
-        ("נהרייה", "נהריה", "הצפון"),
+        ("נהריה", "נהרייה", "הצפון"),
         ("טבריה", "טבריה", "הצפון"),
         ("  חולון ", "חולון", "תל אביב"),
     ],
@@ -68,6 +69,42 @@ def city(values: list[str | None], gaz=GAZ) -> pl.DataFrame:  # type: ignore[no-
 def test_city_spellings(raw: str, canonical: str, district: str) -> None:
     row = city([raw.strip()]).row(0, named=True)
     assert (row["city"], row["city_district"]) == (canonical, district)
+
+
+SPELLINGS = Path(__file__).parent / "data" / "locality_spellings.csv"
+
+
+def test_locality_spellings_map_to_their_cbs_code() -> None:
+    """>= 200 spellings as members write them (official, variants, English, abbreviations, typos, former names,
+    Arab localities' variants), each with the CBS code it means: at least 99% must come out right, and a miss
+    must be "unknown", never another place."""
+    with SPELLINGS.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) >= 200
+    out = city([r["spelling"] for r in rows])
+    got = out.get_column("city_code").to_list()
+    misses = [(r["spelling"], r["code"], g) for g, r in zip(got, rows, strict=True) if g != r["code"]]
+    assert 1 - len(misses) / len(rows) >= 0.99, misses
+    wrong_place = [(r["spelling"], g) for g, r in zip(got, rows, strict=True) if g is not None and g != r["code"]]
+    assert wrong_place == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "name"),
+    [
+        ("ביתר עילית", "3780", "ביתר עילית"),  # not in GeoNames
+        ("שפרעמ", "8800", "שפרעם"),  # a regular mem at the end
+        ("פרדס חנה כרכור", "7800", "פרדס חנה-כרכור"),
+        ("חוסיפה", "534", "עספיא"),  # the Arabic name
+        ("נצרת עילית", "1061", "נוף הגליל"),  # former name
+        ("Qiryat Shemona", "2800", "קריית שמונה"),
+        ("קרית גט", "2630", "קריית גת"),  # sounds alike
+        ("טמרה", "8900", "טמרה"),  # not טמרה (יזרעאל), the smaller place
+    ],
+)
+def test_official_name_and_code(raw: str, code: str, name: str) -> None:
+    row = city([raw]).row(0, named=True)
+    assert (row["city_code"], row["city"]) == (code, name)
 
 
 def test_typo_is_matched_by_similarity_with_its_score() -> None:

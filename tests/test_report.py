@@ -338,3 +338,23 @@ def test_reach_funnel_of_a_small_table() -> None:
             ["alive: reachable", 1],
         ],
     }
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "shown"),
+    [
+        ("first_name", "Dana", "D."),
+        ("last_name", "Cohen-Levi", "C. L."),
+        ("full_name", "משה בן דוד", "מ. ב. ד."),
+        ("first_name", "0541239876", "054-***-9876"),  # a phone typed as a name is masked as a phone
+        ("birth_date", "14/03/1985", "1985"),
+        ("birth_date", "1985-03-14", "1985"),
+        ("birth_date", "14.3.85", "***"),  # no four-digit year: nothing of it shown
+        ("phone_mobile", "1234567", "***"),  # too short for a prefix and four digits to hide anything
+    ],
+)
+def test_names_as_initials_birth_dates_as_the_year(field: str, value: str, shown: str) -> None:
+    from pipeline.privacy import mask_by_field
+
+    frame = pl.DataFrame({"value": [value], "field": [field]})
+    assert frame.select(mask_by_field(pl.col("value"), pl.col("field"))).item() == shown

@@ -68,6 +68,14 @@ def test_bad_yaml_names_line(tmp_path: Path) -> None:
         ("dedupe", "hard_rules: household\n", "must be a list of rule names"),
         ("checks", "max_cells: lots\n", "max_cells must be a whole number"),
         ("checks", "max_columns: 0\n", "max_columns must be at least 1"),
+        (
+            "scoring",
+            "rfm:\n  segments:\n    - [All but the recent, 1, 4, 1, 5, 1, 5]\n",
+            r"leaves R5 F1 M1, R5 F1 M2, R5 F1 M3, R5 F1 M4, R5 F1 M5 and 20 more without a segment",
+        ),
+        ("scoring", "value:\n  model: pareto\n", "must be mbgnbd, bgnbd or simple, not 'pareto'"),
+        ("scoring", "value:\n  forecast_horizons_days: 90\n", "must be a list of whole numbers"),
+        ("scoring", "churn:\n  high_below: low\n", "must be a number"),
     ],
 )
 def test_bad_values_are_reported(tmp_path: Path, name: str, text: str, message: str) -> None:

@@ -118,6 +118,15 @@ def test_suppression_files_in_any_shape(members: Path, tmp_path: Path, suppress_
     assert summary["removed"]["suppressed"] >= 1
 
 
+def test_email_suppression_ignores_gmail_dots_and_tags(members: Path, tmp_path: Path) -> None:
+    # the member wrote moshe@gmail.com; the opt-out came back from M.O.S.H.E+club@gmail.com: the same mailbox
+    path = tmp_path / "dnc.txt"
+    path.write_text("M.O.S.H.E+club@gmail.com\n", encoding="utf-8")
+    table, summary = scrub(members, tmp_path, "--channel", "email", "--suppress", str(path))
+    assert "moshe@gmail.com" not in table["email"].to_list()
+    assert summary["removed"]["suppressed"] == 1
+
+
 def test_suppression_from_xlsx(members: Path, tmp_path: Path) -> None:
     path = tmp_path / "dnc.xlsx"
     pl.DataFrame({"נייד": ["054-7654329"]}).write_excel(path)

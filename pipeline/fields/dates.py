@@ -185,6 +185,14 @@ def clean_dates(
 
     birth = parsed["birth_date"].get_column("value") if "birth_date" in parsed else None
     join = parsed["join_date"].get_column("value") if "join_date" in parsed else None
+    # the birth dates that pass plausibility: only these can make a join date implausible
+    plausible_birth = (
+        parsed["birth_date"]
+        .select(pl.when((age_at(pl.col("value")) <= max_age) & (pl.col("value") <= reference)).then("value"))
+        .to_series()
+        if birth is not None
+        else None
+    )
     for name, p in parsed.items():
         value = pl.col("value")
         flags = {
@@ -212,8 +220,18 @@ def clean_dates(
         if name == "last_purchase_date" and join is not None:
             work = work.with_columns(join.alias("__join"))
             flags["purchase-before-join"] = value < pl.col("__join")
+        # An implausible date (a birth in the future or over max_age years ago, a join or purchase in the future, a
+        # join before a plausible birth) never fills the typed column: it would win a merge or feed age, tenure
+        # and CLV. It is left empty, its raw value in the ledger.
+        implausible = value > pl.lit(reference) if name in ("join_date", "last_purchase_date") else pl.lit(False)
+        if name == "birth_date":
+            implausible = flags["birth-date-implausible"]
+        if name == "join_date" and plausible_birth is not None:
+            work = work.with_columns(plausible_birth.alias("__plausible_birth"))
+            implausible = implausible | (value < pl.col("__plausible_birth"))
+        work = work.with_columns(pl.when(implausible.fill_null(False)).then(None).otherwise(value).alias("__typed"))
         entries = ledger_.from_flags(
-            work, field=name, flags=flags, before=pl.col("raw"), after=pl.col("value").cast(pl.String)
+            work, field=name, flags=flags, before=pl.col("raw"), after=pl.col("__typed").cast(pl.String)
         )
-        outcomes[name] = FieldOutcome(columns={name: p.get_column("value")}, entries=entries)
+        outcomes[name] = FieldOutcome(columns={name: work.get_column("__typed")}, entries=entries)
     return outcomes

@@ -1,10 +1,15 @@
 """E-mail addresses: email-validator's verdict and normalisation, curated domain-typo repair, disposable and role
 accounts.
 
-Fast path (polars): the addresses in plain dot-atom form with an ordinary domain (nearly all of them) are
-normalised by lowercasing the domain, exactly what email-validator does to them (a hypothesis test proves it).
-Everything else (internationalised, quoted, odd TLDs, broken) goes to email-validator once per unique value.
-Deliverability (DNS) is checked only on request, once per unique domain.
+The address is taken out of ``Name <addr>`` and ``mailto:`` forms, and stored lower-cased whole (mail systems
+treat the local part without case; the raw value stays in the ledger). Fast path (polars): the addresses in plain
+dot-atom form with an ordinary domain (nearly all of them) are accepted exactly when email-validator accepts them
+(a hypothesis test proves it). Everything else (internationalised, quoted, odd TLDs, broken) goes to
+email-validator once per unique value. Deliverability (DNS) is checked only on request, once per unique domain.
+
+``email_match_key`` is the key dedupe and suppression compare addresses on: Gmail ignores dots in the mailbox
+name, and ``+tags`` reach the same mailbox, so ``Moshe.Cohen+club@gmail.com`` and ``moshecohen@gmail.com`` are one
+person's. It is never written as the address.
 """
 
 from __future__ import annotations
@@ -20,13 +25,14 @@ from pipeline import ledger as ledger_
 from pipeline.catalogue import check
 from pipeline.fields.outcome import FieldOutcome, per_unique
 
-check("email-normalised", "info", "normalised", "E-mail domain lowercased", "{field} {before} written as {after}")
+check("email-normalised", "info", "normalised", "E-mail written in lower case", "{field} {before} written as {after}")
 check(
     "email-syntax-repaired",
     "info",
     "fixed",
     "E-mail syntax repaired",
-    "{field} {before}: spaces, a mailto: prefix, a doubled @ or a trailing dot removed",
+    "{field} {before}: the address taken out of a display name or mailto: link; spaces, a doubled @ or a "
+    "trailing dot removed",
 )
 check("email-domain-typo-fixed", "info", "fixed", "E-mail domain typo fixed", "{field} {before} corrected to {after}")
 check("email-invalid", "warning", "flagged", "E-mail address is not valid", "{field} {before} is not a valid address")
@@ -51,6 +57,24 @@ check(
     "E-mail domain does not receive mail",
     "{field} {before}: the domain has no mail server (DNS check)",
 )
+
+GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
+
+
+def email_match_key(email: pl.Expr) -> pl.Expr:
+    """The address as dedupe and suppression compare it: lower case, ``+tag`` dropped, and for Gmail the dots of
+    the mailbox name dropped and googlemail.com read as gmail.com. ``Moshe.Cohen+club@GMAIL.com`` ->
+    ``moshecohen@gmail.com``. A key, never an address to write or send to."""
+    lower = email.str.to_lowercase()
+    local = lower.str.extract(r"^(.*)@[^@]*$", 1)
+    domain = lower.str.extract(r"@([^@]*)$", 1)
+    untagged = local.str.replace(r"\+.*$", "")
+    local = pl.when(untagged.str.len_chars() > 0).then(untagged).otherwise(local)
+    gmail = domain.is_in(list(GMAIL_DOMAINS))
+    local = pl.when(gmail).then(local.str.replace_all(".", "", literal=True)).otherwise(local)
+    key = local + pl.lit("@") + pl.when(gmail).then(pl.lit("gmail.com")).otherwise(domain)
+    return pl.coalesce(key, lower)
+
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -98,8 +122,11 @@ def clean_emails(
     invalid, disposable, role, undeliverable) and ``email_domain``.
     """
     raw = pl.col("email")
+    # "Moshe Cohen <moshe@x.com>", '"Cohen, M." <moshe@x.com>': the address between the angle brackets
+    bracketed = raw.str.extract(r"<\s*(?:mailto:)?([^<>\s]+@[^<>\s]+?)\s*>", 1)
     repaired = (
-        raw.str.replace(r"(?i)^mailto:", "")
+        pl.coalesce(bracketed, raw)
+        .str.replace(r"(?i)^\s*mailto:([^?]*)(?:\?.*)?$", "${1}")  # mailto:x@y.com?subject=...
         .str.strip_chars("<> ")
         .str.replace_all(r"\s+", "")
         .str.replace("@@+", "@")
@@ -126,20 +153,14 @@ def clean_emails(
         & (pl.col("candidate").str.len_bytes() <= 254)
     )
     work = work.with_columns(
-        pl.when(fast)
-        .then(
-            pl.col("candidate").str.replace(r"@.*$", "")
-            + pl.lit("@")
-            + pl.col("candidate").str.extract(r"@(.*)$", 1).str.to_lowercase()
-        )
-        .alias("email"),
+        pl.when(fast).then(pl.col("candidate").str.to_lowercase()).alias("email"),
         pl.when(fast).then(pl.col("candidate").str.extract(r"@(.*)$", 1).str.to_lowercase()).alias("email_domain"),
     )
     tail = work.select(pl.when(pl.col("email").is_null()).then(pl.col("candidate"))).to_series()
     if tail.null_count() < tail.len():
         lib = per_unique(tail, _library, {"lib_email": pl.String(), "lib_domain": pl.String()})
         work = work.with_columns(
-            pl.coalesce("email", lib.get_column("lib_email")).alias("email"),
+            pl.coalesce("email", lib.get_column("lib_email").str.to_lowercase()).alias("email"),
             pl.coalesce("email_domain", lib.get_column("lib_domain")).alias("email_domain"),
         )
     local = pl.col("email").str.extract(r"^(.*)@", 1).str.to_lowercase()

@@ -51,6 +51,13 @@ check(
     "{field} {before}: 057 numbers moved to 053 with the same digits in 2014",
 )
 check(
+    "phone-digits-lost",
+    "warning",
+    "flagged",
+    "Phone digits lost by Excel",
+    "{field} {before}: Excel's scientific notation kept too few digits to know the number",
+)
+check(
     "phone-invalid",
     "warning",
     "flagged",
@@ -192,20 +199,35 @@ def parse_phones(raw: pl.Series) -> pl.DataFrame:
     """Parse one column of (hygiene-cleaned) phone strings.
 
     Returns a frame aligned with ``raw``: ``e164`` (null when not valid), ``type``, ``region``, and booleans
-    ``leading_zero``, ``excel_number``, ``intl_prefix``, ``migrated_057``, ``star``.
+    ``leading_zero``, ``excel_number``, ``intl_prefix``, ``migrated_057``, ``star``, ``digits_lost`` (Excel's
+    scientific notation kept too few digits: not a number we can know).
     """
     s = pl.col("raw")
     frame = pl.DataFrame({"raw": raw})
     excel_decimal = s.str.contains(r"^\d{7,12}\.0+$")
-    excel_sci = s.str.contains(r"^\d(?:\.\d+)?[eE]\+?\d{1,2}$")
+    excel_sci = s.str.contains(r"^\d(?:[.,]\d+)?[eE]\+?\d{1,2}$")
+    # 9.72545E+11 is a 12-digit number of which Excel kept 6: the rest is gone, and filling it with zeros would
+    # invent a number (+972545000000) that may be valid and someone else's. Repaired only when the mantissa
+    # holds every digit of the number (5.21234567E+08).
+    written = s.str.extract(r"^(\d(?:[.,]\d+)?)[eE]", 1).str.replace_all(r"[.,]", "").str.len_chars()
+    exponent = s.str.extract(r"[eE]\+?(\d{1,2})$", 1).cast(pl.Int32, strict=False)
+    digits_lost = excel_sci & (written < exponent + 1)
     unexcel = (
         pl.when(excel_decimal)
         .then(s.str.replace(r"\.0+$", ""))
+        .when(digits_lost)
+        .then(None)
         .when(excel_sci)
-        .then(s.cast(pl.Float64, strict=False).round(0).cast(pl.Int64, strict=False).cast(pl.String))
+        .then(
+            s.str.replace(",", ".").cast(pl.Float64, strict=False).round(0).cast(pl.Int64, strict=False).cast(pl.String)
+        )
         .otherwise(s)
     )
-    frame = frame.with_columns(unexcel.alias("v"), (excel_decimal | excel_sci).alias("excel_number"))
+    frame = frame.with_columns(
+        unexcel.alias("v"),
+        ((excel_decimal | excel_sci) & ~digits_lost).alias("excel_number"),
+        digits_lost.fill_null(False).alias("digits_lost"),
+    )
     v = pl.col("v")
     # worked out once, as columns: inside the when/then chain below each would be computed again per branch
     # (0.86 s of a million phones' 1.2 s)
@@ -260,7 +282,9 @@ def parse_phones(raw: pl.Series) -> pl.DataFrame:
     frame = frame.with_columns(
         pl.when(pl.col("star")).then(pl.lit("star")).otherwise(pl.col("type")).alias("type"),
     )
-    return frame.select("e164", "type", "region", "leading_zero", "excel_number", "intl_prefix", "migrated_057", "star")
+    return frame.select(
+        "e164", "type", "region", "leading_zero", "excel_number", "intl_prefix", "migrated_057", "star", "digits_lost"
+    )
 
 
 def _status(*, fake_numbers: Sequence[str]) -> pl.Expr:
@@ -345,6 +369,7 @@ def clean_phones(
         "intl_prefix",
         "migrated_057",
         "star",
+        "digits_lost",
         "status",
         "raw",
     ]
@@ -387,7 +412,8 @@ def clean_phones(
             "phone-normalised": pl.col("e164").is_not_null()
             & (pl.col("e164") != pl.col("raw"))
             & ~(pl.col("excel_number") | pl.col("leading_zero") | pl.col("intl_prefix") | pl.col("migrated_057")),
-            "phone-invalid": pl.col("status") == "invalid",
+            "phone-digits-lost": pl.col("digits_lost"),
+            "phone-invalid": (pl.col("status") == "invalid") & ~pl.col("digits_lost"),
             "phone-fake": pl.col("status") == "fake",
             "phone-shared-by-many": pl.col("status") == "shared",
             "phone-business-star-number": pl.col("star"),

@@ -107,6 +107,7 @@ def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: in
         "identity": dict(result.stats.get("dedupe", {}).get("identity", {}) or {}),
         "reach": _funnels(result.members),
         "club": _club(result),
+        "customer_value": customer_value(result),
         "quality": {
             "mean_score": result.stats.get("score", {}).get("quality_mean"),
             "grades": result.stats.get("score", {}).get("quality_grades", {}),
@@ -249,8 +250,66 @@ def _club(result: RunResult) -> dict[str, Any]:
     return {"as_of": result.stats.get("score", {}).get("as_of"), "before": before, "after": after}
 
 
+def customer_value(result: RunResult) -> dict[str, Any]:
+    """What a marketing manager reads: who is likely to buy in the next months, what they will spend, what the
+    club's members are worth by segment, and how cleansing changed those figures; with the fitted models."""
+    after = dict(result.stats.get("score", {}).get("club", {}))
+    before = dict(result.stats.get("club_before", {}))
+    if "value_model" not in after:
+        return {}
+    forecast = after.get("forecast", {})
+    first = min(forecast, key=lambda k: int(k.removesuffix("d")), default=None)
+
+    def pick(figures: dict[str, Any], horizon: str | None, key: str) -> Any:
+        return (figures.get("forecast", {}).get(horizon) or {}).get(key) if horizon else None
+
+    last = max(forecast, key=lambda k: int(k.removesuffix("d")), default=None)
+    compare = [
+        ("members", before.get("members"), after.get("members")),
+        ("buyers", before.get("buyers"), after.get("buyers")),
+        ("repeat_customer_rate", before.get("repeat_customer_rate"), after.get("repeat_customer_rate")),
+        (
+            f"likely_active_{first}",
+            pick(before, first, "expected_active_members"),
+            pick(after, first, "expected_active_members"),
+        ),
+        (f"expected_revenue_{last}", pick(before, last, "expected_revenue"), pick(after, last, "expected_revenue")),
+        ("total_clv", before.get("total_clv"), after.get("total_clv")),
+        ("average_clv", before.get("average_clv"), after.get("average_clv")),
+    ]
+    segments = [
+        {
+            "segment": name,
+            "members": seg["members"],
+            "clv": seg.get("clv", 0.0),
+            "clv_per_member": round(seg.get("clv", 0.0) / max(seg["members"], 1), 2),
+        }
+        for name, seg in after.get("segments", {}).items()
+    ]
+    return {
+        "as_of": result.stats.get("score", {}).get("as_of"),
+        "model": after["value_model"],
+        "model_before": before.get("value_model"),
+        "forecast": forecast,
+        "average_clv": after.get("average_clv"),
+        "total_clv": after.get("total_clv"),
+        "forecast_members": after.get("forecast_members"),
+        "members_without_forecast": after.get("members_without_forecast", {}),
+        "churn_risk": after.get("churn_risk", {}),
+        "segments": sorted(segments, key=lambda seg: -seg["clv"]),
+        "before_after": [{"figure": k, "before": b, "after": a} for k, b, a in compare],
+        "transactions": list(result.stats.get("transactions", {}).get("notes", [])),
+    }
+
+
 def _notes(result: RunResult, xlsx_max_rows: int | None) -> list[str]:
     notes = list(result.source.notes)
+    notes += list(result.stats.get("transactions", {}).get("notes", []))
+    notes += list(result.stats.get("score", {}).get("club", {}).get("value_model", {}).get("warnings", []))
+    notes += [
+        f"(before cleansing) {w}"
+        for w in result.stats.get("club_before", {}).get("value_model", {}).get("warnings", [])
+    ]
     if xlsx_max_rows is not None and result.members.height > xlsx_max_rows:
         notes.append(
             f"members_clean.xlsx was not written: {result.members.height:,} rows is more than "

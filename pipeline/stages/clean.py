@@ -23,6 +23,7 @@ from pipeline.fields.names import clean_names
 from pipeline.fields.outcome import FieldOutcome
 from pipeline.fields.phones import PHONE_COLUMNS, clean_phones, number_counts
 from pipeline.fields.places import clean_city, clean_zip, gazetteer
+from pipeline.fields.streets import clean_streets
 from pipeline.fields.text import hygiene_column
 from pipeline.rules import Rules
 from pipeline.stages import StageResult
@@ -37,6 +38,7 @@ DERIVED: dict[str, tuple[str, ...]] = {
     "phone_other": ("phone_other_type", "phone_other_status"),
     "email": ("email_status", "email_domain"),
     "city": ("city_district", "city_code"),
+    "street": ("street_code", "street_status"),
 }
 USABLE_PREFIX = "__usable_"
 DATE_FIELDS = ("birth_date", "join_date", "last_purchase_date", "consent_date")
@@ -117,6 +119,9 @@ def clean(
     outcomes["purchase_count"] = clean_count(table, "purchase_count")
     outcomes["city"] = clean_city(
         table, gaz=gazetteer(aliases=f.places_aliases, cbs_file=f.places_cbs_file), threshold=f.places_fuzzy_threshold
+    )
+    outcomes["street"] = clean_streets(
+        table, city_codes=outcomes["city"].columns["city_code"], threshold=f.street_fuzzy_threshold
     )
     outcomes["zip"] = clean_zip(table)
 

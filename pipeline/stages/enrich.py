@@ -96,6 +96,8 @@ def _contact(channel: str, *, min_age: int) -> tuple[pl.Expr, pl.Expr]:
             .then(pl.lit("fake_phone"))
             .when(status != "valid")
             .then(pl.lit("invalid_phone"))
+            .when(kind == "voip")  # 07X numbers: phonenumbers says VoIP, not a landline; neither takes SMS
+            .then(pl.lit("voip"))
             .when(kind != "mobile")
             .then(pl.lit("landline"))
             .when(~pl.col("sms_consent"))

@@ -15,10 +15,21 @@ import polars as pl
 from pipeline import ledger as ledger_
 from pipeline.rules import Rules, ScoringRules
 from pipeline.stages import StageResult
+from pipeline.stages.value import ValueModel, customer_value
 
 NO_PURCHASE = "No purchases"
+NO_DATE = "No purchase date"  # bought (a purchase count) but no last purchase date: recency unknown
 # what rfm_and_value and club_figures(naive=True) read: the club as the file shows it, before cleansing
-NAIVE_COLUMNS = ("purchase_count", "total_spend", "last_purchase_date", "join_date", "phone_mobile", "email")
+VALUE_FIELDS = ("purchase_count", "total_spend", "last_purchase_date", "join_date")  # what the value model reads
+NAIVE_COLUMNS = (
+    "member_id",
+    "purchase_count",
+    "total_spend",
+    "last_purchase_date",
+    "join_date",
+    "phone_mobile",
+    "email",
+)
 
 
 def as_of_date(members: pl.DataFrame, s: ScoringRules, fallback: dt.date) -> dt.date:
@@ -50,41 +61,27 @@ def _segment(s: ScoringRules) -> pl.Expr:
     for seg in reversed(s.segments):
         hit = r.is_between(*seg.r) & f.is_between(*seg.f) & m.is_between(*seg.m)
         expr = pl.when(hit).then(pl.lit(seg.name)).otherwise(expr)
-    return pl.when(pl.col("rfm_r").is_null()).then(pl.lit(NO_PURCHASE)).otherwise(expr.fill_null("Other"))
+    # the rules refuse a segment table with a gap, so "Other" is only for a table built in code
+    return (
+        pl.when(pl.col("rfm_f").is_null())
+        .then(pl.lit(NO_PURCHASE))
+        .when(pl.col("rfm_r").is_null())
+        .then(pl.lit(NO_DATE))
+        .otherwise(expr.fill_null("Other"))
+    )
 
 
-def rfm_and_value(members: pl.DataFrame, /, *, s: ScoringRules, as_of: dt.date) -> pl.DataFrame:
-    """Recency, RFM scores and segment, AOV, purchases per year, CLV, repeat flag and churn risk."""
-    count, spend, last = pl.col("purchase_count"), pl.col("total_spend"), pl.col("last_purchase_date")
-    buyers = last.is_not_null() & (count.fill_null(0) >= 1)
-    table = members.with_columns(
-        pl.when(buyers).then((pl.lit(as_of) - last).dt.total_days()).alias("recency_days"),
-        ((pl.lit(as_of) - pl.col("join_date")).dt.total_days() / 365.25).alias("__tenure"),
-        buyers.alias("__buyer"),
-    )
-    table = table.with_columns(
-        _quintile(pl.col("recency_days"), buyers=pl.col("__buyer"), reverse=True).alias("rfm_r"),
-        pl.when(pl.col("__buyer")).then(_frequency_score(count, s.frequency_bins)).alias("rfm_f"),
-        _quintile(spend.fill_null(0), buyers=pl.col("__buyer")).alias("rfm_m"),
-        pl.when(count > 0).then(spend / count).round(2).alias("aov"),
-        pl.when(count > 0)
-        .then(count / pl.col("__tenure").clip(lower_bound=s.min_tenure_years))
-        .round(3)
-        .alias("purchases_per_year"),
-        (count.fill_null(0) >= 2).alias("repeat_customer"),
-        pl.when(count >= 2).then((last - pl.col("join_date")).dt.total_days() / (count - 1)).alias("__gap"),
-    )
-    table = table.with_columns(
-        pl.concat_str([pl.col("rfm_r"), pl.col("rfm_f"), pl.col("rfm_m")]).alias("rfm_score"),
-        _segment(s).alias("rfm_segment"),
-        (pl.col("aov") * pl.col("purchases_per_year") * s.lifespan_years * s.margin).round(2).alias("clv"),
-    )
-    lapse = table.select(pl.col("__gap").filter(pl.col("__gap") > 0).quantile(s.lapse_percentile)).item()
+def _churn_by_lapse(
+    table: pl.DataFrame, s: ScoringRules, count: pl.Expr, first: pl.Expr, last: pl.Expr
+) -> tuple[pl.Expr, float]:
+    """The simple formulas' churn risk (when no model was fitted): recency against the club's lapse point and the
+    member's own rhythm."""
+    gap = pl.when(count >= 2).then((last - first).dt.total_days() / (count - 1))
+    lapse = table.select(gap.filter(gap > 0).quantile(s.lapse_percentile)).item()
     lapse = float(lapse) if isinstance(lapse, int | float) else 365.0
-    personal = pl.col("__gap") * s.personal_gap_multiple
-    threshold = pl.coalesce(personal, pl.lit(lapse))
+    threshold = pl.coalesce(gap * s.personal_gap_multiple, pl.lit(lapse))
     recency = pl.col("recency_days")
-    table = table.with_columns(
+    risk = (
         pl.when(recency.is_null())
         .then(pl.lit(None, pl.String))
         .when(recency > pl.max_horizontal(threshold, pl.lit(lapse)))
@@ -92,10 +89,73 @@ def rfm_and_value(members: pl.DataFrame, /, *, s: ScoringRules, as_of: dt.date) 
         .when(recency > pl.min_horizontal(threshold, pl.lit(lapse)))
         .then(pl.lit("medium"))
         .otherwise(pl.lit("low"))
-        .alias("churn_risk"),
-        *[(recency > days).alias(f"lapsed_{days}d") for days in s.lapsed_days],
     )
-    return table.drop("__tenure", "__buyer", "__gap").with_columns(pl.lit(lapse).alias("__lapse_days"))
+    return risk, lapse
+
+
+def rfm_and_value(
+    members: pl.DataFrame, /, *, s: ScoringRules, as_of: dt.date, unusable: pl.Series | None = None
+) -> tuple[pl.DataFrame, ValueModel]:
+    """Recency, RFM scores and segment, AOV, purchases per year, repeat flag; the customer-value model's forecasts
+    (``pipeline.stages.value``), CLV and churn risk. ``unusable``: members whose purchase figures or dates cleaning
+    flagged (never used by the model)."""
+    count, spend = pl.col("purchase_count"), pl.col("total_spend")
+    # the first purchase: a transactions file's, else the joining purchase; a single purchase with no date was it
+    first = pl.col("first_purchase_date") if "first_purchase_date" in members.columns else pl.col("join_date")
+    last = (
+        pl.when(pl.col("last_purchase_date").is_null() & (count == 1))
+        .then(first)
+        .otherwise(pl.col("last_purchase_date"))
+    )
+    buyers = count.fill_null(0) >= 1
+    dated = buyers & last.is_not_null()
+    since_first = (pl.lit(as_of) - first).dt.total_days() / 365.25
+    table = members.with_columns(
+        pl.when(dated).then((pl.lit(as_of) - last).dt.total_days()).alias("recency_days"),
+        dated.alias("__dated"),
+        buyers.alias("__buyer"),
+    )
+    table = table.with_columns(
+        _quintile(pl.col("recency_days"), buyers=pl.col("__dated"), reverse=True).alias("rfm_r"),
+        pl.when(pl.col("__buyer")).then(_frequency_score(count, s.frequency_bins)).alias("rfm_f"),
+        _quintile(spend.fill_null(0), buyers=pl.col("__buyer")).alias("rfm_m"),
+        pl.when(count > 0).then(spend / count).round(2).alias("aov"),
+        # repeat purchases over the time since the first (the joining purchase is not a rate: one purchase a week
+        # ago is no purchases a year, not four)
+        pl.when(count > 0)
+        .then((count - 1) / since_first.clip(lower_bound=s.min_tenure_years))
+        .round(3)
+        .alias("purchases_per_year"),
+        (count.fill_null(0) >= 2).alias("repeat_customer"),
+    )
+    table = table.with_columns(
+        pl.when(pl.col("rfm_r").is_not_null())
+        .then(pl.concat_str([pl.col("rfm_r"), pl.col("rfm_f"), pl.col("rfm_m")]))
+        .alias("rfm_score"),
+        _segment(s).alias("rfm_segment"),
+    )
+    values, model = customer_value(members, s=s, as_of=as_of, unusable=unusable)
+    table = pl.concat([table, values], how="horizontal")
+    lapse_risk, lapse = _churn_by_lapse(table, s, count, first, last)
+    if model.purchases is not None:
+        active = pl.col(f"p_active_{s.churn_horizon_days}d")
+        risk = (
+            pl.when(active.is_null())
+            .then(pl.lit(None, pl.String))
+            .when(active < s.churn_high_below)
+            .then(pl.lit("high"))
+            .when(active < s.churn_medium_below)
+            .then(pl.lit("medium"))
+            .otherwise(pl.lit("low"))
+        )
+    else:
+        risk = lapse_risk
+    recency = pl.col("recency_days")
+    table = table.with_columns(
+        risk.alias("churn_risk"), *[(recency > days).alias(f"lapsed_{days}d") for days in s.lapsed_days]
+    )
+    table = table.drop("__dated", "__buyer").with_columns(pl.lit(lapse).alias("__lapse_days"))
+    return table, model
 
 
 def quality_score(members: pl.DataFrame, /, *, s: ScoringRules, flagged: pl.DataFrame) -> pl.DataFrame:
@@ -154,42 +214,72 @@ def quality_score(members: pl.DataFrame, /, *, s: ScoringRules, flagged: pl.Data
     return members.with_columns(looked_up.select("quality_score", "quality_grade", "quality_issues"))
 
 
-def club_figures(table: pl.DataFrame, *, naive: bool) -> dict[str, Any]:
+def club_figures(table: pl.DataFrame, *, naive: bool, model: ValueModel | None = None) -> dict[str, Any]:
     """The club's figures over a table of scored members.
 
     ``naive``: the file as it came, before cleansing: every row is a member and any phone or e-mail cell counts
-    as reach. Otherwise reach is the members contactable with consent.
+    as reach. Otherwise reach is the members contactable with consent. ``model``: what the value model fitted.
     """
     n = table.height
     count = table.get_column("purchase_count").fill_null(0)
     spend = table.get_column("total_spend").fill_null(0)
     buyers = int((count >= 1).sum())
+    buyer_spend = float(spend.filter(count >= 1).sum())  # spend on a row with no purchases is not an order's
     figures: dict[str, Any] = {
         "members": n,
         "buyers": buyers,
         "repeat_customer_rate": round(float((count >= 2).sum()) / max(buyers, 1), 4),
         "purchase_frequency": round(float(count.sum()) / max(buyers, 1), 3),
-        "average_order_value": round(float(spend.sum()) / max(float(count.sum()), 1), 2),
+        "average_order_value": round(buyer_spend / max(float(count.sum()), 1), 2),
         "total_spend": round(float(spend.sum()), 2),
     }
     if "clv" in table.columns:
         recency = table.get_column("recency_days")
         first = table.get_column("__lapse_days")[0] if n and "__lapse_days" in table.columns else None
         lapse = float(first) if isinstance(first, int | float) else 365.0
+        history = table.get_column("value_history").value_counts().sort("value_history")
+        forecast = table.filter(pl.col("clv").is_not_null())
         figures |= {
-            "average_clv": round(float(table.select(pl.col("clv").mean().fill_null(0)).item()), 2),
-            "total_clv": round(float(table.select(pl.col("clv").sum()).item()), 2),
+            # over the members with a forecast; the others are counted by reason, never dropped silently
+            "average_clv": round(float(forecast.select(pl.col("clv").mean().fill_null(0)).item()), 2),
+            "total_clv": round(float(forecast.select(pl.col("clv").sum()).item()), 2),
+            "forecast_members": forecast.height,
+            "members_without_forecast": {
+                str(k): int(v) for k, v in zip(history["value_history"], history["count"], strict=True) if k != "ok"
+            },
             "lapse_point_days": round(lapse, 1),
             "churn_rate": round(float((recency > lapse).sum()) / max(buyers, 1), 4),
             "active_members": int((recency <= lapse).sum()),
+            "churn_risk": {
+                str(k): int(v)
+                for k, v in table.get_column("churn_risk").drop_nulls().value_counts().sort("churn_risk").iter_rows()
+            },
+            "forecast": {
+                f"{days}d": {
+                    "expected_purchases": round(float(table.get_column(f"expected_purchases_{days}d").sum()), 1),
+                    "expected_revenue": round(float(table.get_column(f"expected_spend_{days}d").sum()), 2),
+                    "expected_active_members": (
+                        round(float(table.get_column(f"p_active_{days}d").sum()), 1)
+                        if table.get_column(f"p_active_{days}d").null_count() < n
+                        else None
+                    ),
+                }
+                for days in sorted(int(c.removeprefix("p_active_").removesuffix("d")) for c in _p_active(table))
+            },
             "segments": {
-                row["rfm_segment"]: {"members": row["members"], "total_spend": round(row["spend"] or 0, 2)}
+                row["rfm_segment"]: {
+                    "members": row["members"],
+                    "total_spend": round(row["spend"] or 0, 2),
+                    "clv": round(row["clv"] or 0, 2),
+                }
                 for row in table.group_by("rfm_segment")
-                .agg(pl.len().alias("members"), pl.col("total_spend").sum().alias("spend"))
+                .agg(pl.len().alias("members"), pl.col("total_spend").sum().alias("spend"), pl.col("clv").sum())
                 .sort("members", descending=True)
                 .iter_rows(named=True)
             },
         }
+    if model is not None:
+        figures["value_model"] = {**model.stats, "warnings": list(model.warnings)}
     if naive:
         figures["reach"] = {
             "sms": int(table.get_column("phone_mobile").is_not_null().sum()),
@@ -200,12 +290,15 @@ def club_figures(table: pl.DataFrame, *, naive: bool) -> dict[str, Any]:
     return figures
 
 
+def _p_active(table: pl.DataFrame) -> list[str]:
+    return [c for c in table.columns if c.startswith("p_active_") and c.endswith("d")]
+
+
 def score(
     members: pl.DataFrame, /, *, rules: Rules, ledger: pl.LazyFrame, merge_map: pl.DataFrame, as_of: dt.date
 ) -> StageResult:
     """RFM, value, churn and quality per golden record; the club's figures after cleansing in ``stats``."""
     s = rules.scoring
-    table = rfm_and_value(members, s=s, as_of=as_of)
     golden_ids = merge_map.select("source_row", "golden_id")
     flagged = pl.concat(
         [  # a range of rows at a time: a big file's ledger is read from disk
@@ -217,8 +310,12 @@ def score(
             for part in ledger_.by_rows(ledger)
         ]
     ).unique()
+    # purchases and dates that cleaning flagged are never used by the value model
+    doubtful = flagged.filter(pl.col("field").cast(pl.String).is_in(VALUE_FIELDS)).select("golden_id").unique()
+    marked = members.select(pl.col("golden_id").is_in(doubtful.get_column("golden_id").implode()).alias("__doubtful"))
+    table, model = rfm_and_value(members, s=s, as_of=as_of, unusable=marked.to_series())
     table = quality_score(table, s=s, flagged=flagged)
-    figures = club_figures(table, naive=False)
+    figures = club_figures(table, naive=False, model=model)
     grades = table.group_by("quality_grade").len().sort("quality_grade")
     return StageResult(
         table=table.drop("__lapse_days"),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from pipeline.fields.emails import email_match_key
 from pipeline.fields.ids import NOT_AN_IDENTITY, nine_digits
 from pipeline.rules import BLOCKING_KEYS
 from pipeline.stages.dedupe.compare import SIDE_COLUMNS
@@ -125,7 +126,7 @@ def _key_exprs() -> dict[str, pl.Expr]:
             ]
         ),
         "email": _listed(
-            [pl.when(pl.col("email_status").is_in(["valid", "role"])).then(pl.col("email").str.to_lowercase())]
+            [pl.when(pl.col("email_status").is_in(["valid", "role"])).then(email_match_key(pl.col("email")))]
         ),
         # any ID-like number, valid or not: a mistyped check digit still finds its twin (the hard rule needs valid)
         "national_id": _listed([pl.when(id_like).then(nine_digits(pl.col("national_id")))]),

@@ -21,6 +21,7 @@ import polars as pl
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
+from pipeline.fields.emails import email_match_key
 from pipeline.fields.ids import NOT_AN_IDENTITY, nine_digits
 from pipeline.rules import HARD_RULES
 from pipeline.stages.dedupe.names import given_name_table, skeleton_lists
@@ -208,7 +209,7 @@ def encode(records: pl.DataFrame) -> Encoded:
 
     Returns the coded table (row k is record ``__i`` = k), the values of each code space, and the name facts."""
     records = records.select(SIDE_COLUMNS)  # a projection (no copy); a missing column fails here, by name
-    email_text = records.get_column("email").str.to_lowercase()
+    email_text = records.select(email_match_key(pl.col("email"))).to_series()  # Gmail dots and +tags ignored
     (first, last), names = _codes(records.get_column("first_name_key"), records.get_column("last_name_key"))
     (mobile, other), phones = _codes(records.get_column("phone_mobile"), records.get_column("phone_other"))
     (email,), emails = _codes(email_text)

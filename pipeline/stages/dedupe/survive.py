@@ -2,12 +2,13 @@
 
 Fields that belong together (a phone and its type and status, an e-mail and its status and domain, a city and
 its district) always come from the same record. ``all_true`` for consent means an opt-out in any record beats a
-consent in another, as the anti-spam law requires.
+consent in another, as the anti-spam law requires. Whatever a field's rule, a value that failed its checks never
+survives over one that passed them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import polars as pl
 
@@ -19,6 +20,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "phone_other": ("phone_other", "phone_other_type", "phone_other_status"),
     "email": ("email", "email_status", "email_domain"),
     "city": ("city", "city_district", "city_code"),
+    "street": ("street", "street_code", "street_status", "house_number"),
 }
 _STATUS = {
     "national_id": "national_id_status",
@@ -32,19 +34,34 @@ def _recency() -> pl.Expr:
     return pl.coalesce(pl.col("last_purchase_date"), pl.col("join_date")).cast(pl.Int64).fill_null(-(10**9))
 
 
-def _rank(field: str, rule: str) -> pl.Expr:
-    """Higher is better; ties go to the more recent record, then to the earlier row in the file."""
-    present = pl.col(field).is_not_null().cast(pl.Int64) * 10**12
+def _unflagged(field: str, columns: Collection[str]) -> pl.Expr:
+    """Whether a record's value of ``field`` passed its checks: a valid ID, phone or e-mail; a known locality; a
+    street found in its locality's list. Fields with no verdict count as unflagged (implausible dates are already
+    empty: the clean stage never types them)."""
+    status = _STATUS.get(field)
+    if status is not None and status in columns:
+        return (pl.col(status) == "valid").fill_null(False)
+    if field == "city" and "city_code" in columns:
+        return pl.col("city_code").is_not_null()
+    if field == "street" and "street_status" in columns:
+        return pl.col("street_status").is_in(["known", "fixed"]).fill_null(False)
+    return pl.lit(True)
+
+
+def _rank(field: str, rule: str, columns: Collection[str]) -> pl.Expr:
+    """Higher is better: a value over none, then an unflagged value over a flagged one whatever the rule (a survivor
+    is never a value that failed its checks while a sound one exists), then the rule; ties go to the more recent
+    record, then to the earlier row in the file."""
+    present = pl.col(field).is_not_null().cast(pl.Int64) * 10**16
+    sound = _unflagged(field, columns).cast(pl.Int64) * 10**15
     if rule == "most_frequent":
-        return present + pl.len().over("__cluster", field).cast(pl.Int64) * 10**9 + _recency()
-    if rule == "most_recent":
-        return present + _recency()
-    if rule == "valid_most_recent":
-        status = _STATUS.get(field)
-        valid = (pl.col(status) == "valid").fill_null(False).cast(pl.Int64) * 10**11 if status else pl.lit(0)
-        return present + valid + _recency()
+        return present + sound + pl.len().over("__cluster", field).cast(pl.Int64) * 10**9 + _recency()
+    if rule in ("most_recent", "valid_most_recent"):
+        return present + sound + _recency()
     # most_complete: the longest value
-    return present + pl.col(field).cast(pl.String).str.len_chars().fill_null(0).cast(pl.Int64) * 10**9 + _recency()
+    return (
+        present + sound + pl.col(field).cast(pl.String).str.len_chars().fill_null(0).cast(pl.Int64) * 10**9 + _recency()
+    )
 
 
 def golden_records(records: pl.DataFrame, *, rules: Mapping[str, str], default: str) -> pl.DataFrame:
@@ -62,7 +79,7 @@ def golden_records(records: pl.DataFrame, *, rules: Mapping[str, str], default: 
         if field not in records.columns:
             continue
         rank = f"__rank_{field}"
-        table = table.with_columns(_rank(field, rules.get(field, default)).alias(rank))
+        table = table.with_columns(_rank(field, rules.get(field, default), records.columns).alias(rank))
         aggs += [pl.col(c).sort_by(rank).last().alias(c) for c in cols if c in records.columns]
     for column in records.columns:
         if column in grouped or column in ("source_row", "__cluster", "__i") or column.startswith("__"):
@@ -82,7 +99,7 @@ def golden_records(records: pl.DataFrame, *, rules: Mapping[str, str], default: 
             agg = col.fill_null(False).any()
         else:
             rank = f"__rank_{column}"
-            table = table.with_columns(_rank(column, rule).alias(rank))
+            table = table.with_columns(_rank(column, rule, records.columns).alias(rank))
             agg = col.sort_by(rank).last()
         aggs.append(agg.alias(column))
     golden = table.group_by("__cluster").agg(aggs)
