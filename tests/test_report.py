@@ -101,8 +101,10 @@ def _personal(folder: Path) -> dict[str, set[str]]:
 
     names = values("first_name") | values("last_name") | values("full_name")
     names |= {word for n in names for word in re.findall(r"[\w'\"׳״-]+", n)}
-    # a test entry's name ("Test", "בדיקה") is a word of the report's own, not a person's
-    names -= _vocabulary()
+    # a test entry's name ("Test", "בדיקה") is a word of the report's own, not a person's; a word of a street or a
+    # city ("בן" of "בן גוריון") is shown with the address, which is not masked
+    places = values("street") | values("city")
+    names -= _vocabulary() | {word for p in places for word in re.findall(r"[\w'\"׳״-]+", p)}
     full = {f"{a} {b}" for a, b in clean.select("first_name", "last_name").drop_nulls().iter_rows()}
     numbers: set[str] = set()
     for field in ("phone_mobile", "phone_other", "national_id"):
