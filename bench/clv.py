@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 from scipy.stats import rankdata
 
-from pipeline.rules import load_rules
+from pipeline.rulefile import load_rules
 from pipeline.stages import value as v
 
 # the CDNOW sample in the checkout's shared/ folder or one above it (read only; never copied into the repository)

@@ -153,7 +153,7 @@ def build(people: int, *, seed: int = 19) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def run_cleanse(path: Path) -> tuple[pl.DataFrame, float]:
-    from pipeline.rules import load_rules
+    from pipeline.rulefile import load_rules
     from pipeline.runner import process
 
     t0 = time.perf_counter()

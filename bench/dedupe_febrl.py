@@ -57,7 +57,7 @@ def run_cleanse(frame: pl.DataFrame, work: Path, *, hard_rules: tuple[str, ...] 
     finds, not a configuration for a club)."""
     import dataclasses
 
-    from pipeline.rules import load_rules
+    from pipeline.rulefile import load_rules
     from pipeline.runner import process
 
     path = work / "febrl.csv"
@@ -214,7 +214,7 @@ def _components(ids: list[str], pairs: set[tuple[str, str]]) -> pl.DataFrame:
 
 
 def sample_f1() -> tuple[float, float, float]:
-    from pipeline.rules import load_rules
+    from pipeline.rulefile import load_rules
     from pipeline.runner import process
 
     sample = HERE.parent / "sample_data" / "members.xlsx"
@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     work = HERE / "data"
     work.mkdir(parents=True, exist_ok=True)
-    from pipeline.rules import HARD_RULES
+    from pipeline.stages.dedupe.decide import HARD_RULES
 
     lines = [
         "| data | tool | pairwise P | pairwise R | pairwise F1 | cluster F1 | s | blocking reach "

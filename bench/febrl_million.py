@@ -157,8 +157,9 @@ def _ordered(frame: pl.DataFrame, a: str, b: str) -> pl.DataFrame:
 
 def run_cleanse(path: Path, work: Path) -> dict[str, object]:
     """One cleanse run (this process): the whole pipeline, its outputs written, figures as JSON."""
-    from pipeline.rules import load_rules
-    from pipeline.runner import RunOptions, process, write_outputs
+    from pipeline.outputs import write_outputs
+    from pipeline.rulefile import load_rules
+    from pipeline.runner import RunOptions, process
 
     t0 = time.perf_counter()
     result = process(path, rules=load_rules(RULES))
@@ -193,7 +194,7 @@ def prepare_kept(path: Path | str) -> Path:
     """The members cleanse's dedupe stage receives (cleaned, validated, quarantine removed), written afresh each
     run: a kept table from older rules or code (it once held none of the records a rules change kept) would
     measure the dedupe on other input than the whole pipeline's."""
-    from pipeline.rules import load_rules
+    from pipeline.rulefile import load_rules
     from pipeline.runner import RunOptions, process
 
     kept = DATA / f"{Path(path).stem}_kept.parquet"
@@ -206,7 +207,7 @@ def run_cleanse_dedupe(path: Path) -> dict[str, object]:
     """cleanse's dedupe stage alone, in a process that reads its input table as Splink's reads the data: the
     like-for-like figure for time and memory."""
     kept = DATA / f"{path.stem}_kept.parquet"  # made by main, in its own process, before this one is timed
-    from pipeline.rules import load_rules
+    from pipeline.rulefile import load_rules
     from pipeline.stages.dedupe import deduplicate
 
     members = pl.read_parquet(kept)

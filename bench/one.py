@@ -15,8 +15,9 @@ from pathlib import Path
 def main() -> None:
     source, out = Path(sys.argv[1]), Path(sys.argv[2])
     t0 = time.perf_counter()
-    from pipeline.rules import load_rules
-    from pipeline.runner import RunOptions, process, write_outputs
+    from pipeline.outputs import write_outputs
+    from pipeline.rulefile import load_rules
+    from pipeline.runner import RunOptions, process
 
     rules = load_rules()
     t1 = time.perf_counter()

@@ -10,20 +10,55 @@ import contextlib
 import datetime as dt
 import sys
 from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from pipeline import __version__
 from pipeline.errors import CleanseError
+from pipeline.options import DEFAULTS
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Clean, validate, deduplicate and score loyalty-club member files.",
 )
+
+
+class FailOn(StrEnum):
+    """Which gate outcome fails ``cleanse check``."""
+
+    FAIL = "fail"
+    WARN = "warn"
+
+
+class OutputFormat(StrEnum):
+    """How ``cleanse check`` prints its gates."""
+
+    TEXT = "text"
+    GITHUB = "github"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"cleanse {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Clean, validate, deduplicate and score loyalty-club member files."""
+
 
 RulesOpt = Annotated[
     Path | None,
@@ -86,7 +121,7 @@ def run(
     map_: MapOpt = None,
     xlsx_max_rows: Annotated[
         int, typer.Option("--xlsx-max-rows", help="Write members_clean.xlsx only up to this many rows (xlsx is slow).")
-    ] = 50_000,
+    ] = DEFAULTS.xlsx_max_rows,
     check_dns: Annotated[
         bool, typer.Option("--check-dns", help="Check that each e-mail domain receives mail (DNS; needs network).")
     ] = False,
@@ -105,7 +140,7 @@ def run(
             min=1,
             help="Clean and validate this many rows at a time (less memory; the result is the same).",
         ),
-    ] = 500_000,
+    ] = DEFAULTS.chunk_rows,
     profile: Annotated[
         Path | None,
         typer.Option("--profile", help="Write a cProfile profile of the run (open with snakeviz or pstats)."),
@@ -131,8 +166,9 @@ def run(
     from pipeline.console import StageProgress, print_mapping, print_summary
     from pipeline.errors import InputError
     from pipeline.mapping import parse_overrides
-    from pipeline.rules import load_rules
-    from pipeline.runner import RunOptions, default_out, process, write_outputs
+    from pipeline.outputs import default_out, write_outputs
+    from pipeline.rulefile import load_rules
+    from pipeline.runner import RunOptions, process
 
     console = Console(stderr=False, quiet=quiet, highlight=False)
     with _errors(verbose):
@@ -178,13 +214,18 @@ def run(
 def check(
     file: Annotated[Path, typer.Argument(help="The member file to check.")],
     fail_on: Annotated[
-        str,
-        typer.Option("--fail-on", help="'fail' (default): only fail-level gates fail the run; 'warn': warnings too."),
-    ] = "fail",
+        FailOn,
+        typer.Option(
+            "--fail-on",
+            case_sensitive=False,
+            help="fail: only fail-level gates fail the run; warn: warnings too.",
+        ),
+    ] = FailOn.FAIL,
     junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML (one test case per gate).")] = None,
     output_format: Annotated[
-        str, typer.Option("--format", help="'text' (default) or 'github' (GitHub Actions annotations).")
-    ] = "text",
+        OutputFormat,
+        typer.Option("--format", case_sensitive=False, help="text, or github (GitHub Actions annotations)."),
+    ] = OutputFormat.TEXT,
     baseline: Annotated[
         Path | None, typer.Option("--baseline", help="An earlier report.json: also fail when a figure dropped too far.")
     ] = None,
@@ -207,15 +248,11 @@ def check(
     from pipeline.errors import InputError, RulesError
     from pipeline.export import atomic_file
     from pipeline.mapping import parse_overrides
-    from pipeline.rules import load_rules
+    from pipeline.rulefile import load_rules
     from pipeline.runner import RunOptions, process
 
     console = Console(quiet=quiet, highlight=False)
     with _errors(verbose):
-        if fail_on not in ("fail", "warn"):
-            raise InputError(f"--fail-on must be 'fail' or 'warn', not {fail_on!r}")
-        if output_format not in ("text", "github"):
-            raise InputError(f"--format must be 'text' or 'github', not {output_format!r}")
         loaded = load_rules(rules)
         if not loaded.gates:
             raise RulesError(["the rules define no gates: cleanse check would check nothing"])
@@ -305,7 +342,7 @@ def scrub(
     from pipeline.errors import InputError
     from pipeline.mapping import parse_overrides
     from pipeline.places_filter import canonical_cities
-    from pipeline.rules import load_rules
+    from pipeline.rulefile import load_rules
     from pipeline.runner import RunOptions, process
     from pipeline.scrub import CHANNELS, Filters, Suppression, choose, load_suppression, require_columns
     from pipeline.scrub import scrub as scrub_members
@@ -323,7 +360,7 @@ def scrub(
         since = _date(consent_since, option="--consent-since")
         suppression = Suppression()
         for path in suppress or []:
-            suppression = suppression | load_suppression(path)
+            suppression = suppression | load_suppression(path, rules=loaded)
         options = RunOptions(
             sheet=sheet,
             overrides=parse_overrides(map_ or []),
@@ -404,9 +441,7 @@ def _date(text: str | None, *, option: str = "--reference-date") -> dt.date | No
 
 @app.command()
 def version() -> None:
-    """Print the version."""
-    from pipeline import __version__
-
+    """Print the version (as ``cleanse --version`` does)."""
     typer.echo(f"cleanse {__version__}")
 
 

@@ -24,7 +24,7 @@ def shown(text: object) -> str:
 
 
 class StageProgress:
-    """Shows a spinner while a stage runs and one line per finished stage (implements runner.Progress)."""
+    """Shows a spinner while a stage runs and one line per finished stage (implements timing.Progress)."""
 
     def __init__(self, console: Console) -> None:
         self.console = console

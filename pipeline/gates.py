@@ -20,7 +20,9 @@ import polars as pl
 
 from pipeline import ledger as ledger_
 from pipeline.errors import InputError
+from pipeline.fields import FIELDS, STATUS_COLUMNS, Status
 from pipeline.report.figures import SCHEMA_VERSION as REPORT_SCHEMA_VERSION
+from pipeline.rules import Gate
 
 Outcome = Literal["pass", "warn", "fail", "skip"]
 CHECK_SCHEMA_VERSION = 1  # of the figures `cleanse check --report` writes (schema "cleanse.check")
@@ -28,22 +30,6 @@ CHECK_SCHEMA_VERSION = 1  # of the figures `cleanse check --report` writes (sche
 BASELINE_SCHEMAS = {"cleanse.report": REPORT_SCHEMA_VERSION, "cleanse.check": CHECK_SCHEMA_VERSION}
 # metrics counted from the ledger: absent means none of the rows has the problem (0), in a run and in a baseline
 COUNTED_METRICS = ("check_pct", "check_count")
-STATUS_FIELDS = {
-    "national_id": "national_id_status",
-    "phone_mobile": "phone_mobile_status",
-    "phone_other": "phone_other_status",
-    "email": "email_status",
-}
-
-
-@dataclass(frozen=True)
-class Gate:
-    name: str
-    metric: str
-    direction: Literal["min", "max"]
-    warn: float | None = None
-    fail: float | None = None
-    max_drop: float | None = None
 
 
 @dataclass(frozen=True)
@@ -67,10 +53,10 @@ def figures(
     }
     for field, n in complete_before.items():
         out[f"complete_pct:{field}"] = round(100 * n / max(rows_in, 1), 3)
-    for field, status in STATUS_FIELDS.items():
+    for field, status in STATUS_COLUMNS.items():
         if status in members.columns and members.get_column(field).null_count() < members.height:
             present = members.height - members.get_column(field).null_count()
-            valid = int((members.get_column(status) == "valid").sum())
+            valid = int((members.get_column(status) == Status.VALID).sum())
             out[f"valid_pct:{field}"] = round(100 * valid / max(present, 1), 3)
     # a range of rows at a time (a big file's ledger is read from disk): the counts add up over the ranges
     parts = [
@@ -104,7 +90,7 @@ def exact_duplicates(members: pl.DataFrame) -> int:
         if status in members.columns:
             keys.append(
                 members.select(
-                    pl.when(pl.col(status) == "valid").then(pl.col(field).str.to_lowercase()).alias("k"),
+                    pl.when(pl.col(status) == Status.VALID).then(pl.col(field).str.to_lowercase()).alias("k"),
                     pl.int_range(pl.len()).alias("row"),
                 )
             )
@@ -120,8 +106,6 @@ def metric_known(metric: str, catalogue: Sequence[str]) -> bool:
     if head in ("rows", "quarantined", "quarantined_pct", "duplicate_pct", "errors"):
         return not tail
     if head in ("complete_pct", "valid_pct"):
-        from pipeline.fields import FIELDS
-
         return tail in FIELDS
     if head in ("check_pct", "check_count"):
         return tail in catalogue

@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from pipeline import workbook
+from pipeline.checks import check
 from pipeline.errors import InputError
 from pipeline.textfile import decode, split_with_csv
 
@@ -36,6 +37,43 @@ _UNIT = "\x1f"  # ASCII unit separator: never in member data; checked before use
 
 HeaderScorer = Callable[[Sequence[str | None]], int]
 SKIPPED_SCHEMA = {"source_row": pl.Int64, "check": pl.String, "before": pl.String}
+
+check(
+    "csv-ragged-row",
+    "error",
+    "quarantined",
+    "Row has more fields than the header",
+    "The record has more fields than the header; its values cannot be aligned to columns",
+)
+check(
+    "csv-short-row",
+    "warning",
+    "fixed",
+    "Row has fewer fields than the header",
+    "The record has fewer fields than the header; the missing trailing fields were left empty",
+)
+check(
+    "csv-unclosed-quote",
+    "error",
+    "quarantined",
+    "Quote never closed",
+    "A quote opened on this line is never closed: read on, it would swallow the lines after it; the line is "
+    "quarantined with its raw text and reading goes on from the next line",
+)
+check(
+    "repeated-header-skipped",
+    "warning",
+    "fixed",
+    "Header line repeated",
+    "The line repeats the header (two exports pasted together?); it is not a member and was left out",
+)
+check(
+    "title-row-skipped",
+    "warning",
+    "fixed",
+    "Title line before a repeated header",
+    "A one-value title line right before a repeated header; it is not a member and was left out",
+)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 import polars as pl
 
-from pipeline.catalogue import CATALOGUE
+from pipeline.checks import DECLARED
 
 WORD = pl.Categorical()
 LEDGER_SCHEMA: dict[str, pl.DataType] = {
@@ -95,12 +95,12 @@ def finish(entries: Iterable[pl.DataFrame], *, severities: Mapping[str, str]) ->
     # on one (only this small column is copied; before and after stay in their chunks)
     merged = pl.concat(parts, how="vertical")
     merged = merged.with_columns(merged.get_column("check").rechunk())
-    unknown = set(merged.get_column("check").unique().to_list()) - CATALOGUE.keys()
+    unknown = set(merged.get_column("check").unique().to_list()) - DECLARED.keys()
     if unknown:  # a programming error, not a data problem
         raise KeyError(f"ledger codes missing from the catalogue: {sorted(unknown)}")
     # a replace on a Categorical maps its few categories, not its millions of rows (a join here doubled the peak)
-    severity = {c.code: severities.get(c.code, c.severity) for c in CATALOGUE.values()}
-    action = {c.code: c.action for c in CATALOGUE.values()}
+    severity = {c.code: severities.get(c.code, c.severity) for c in DECLARED.values()}
+    action = {c.code: c.action for c in DECLARED.values()}
     return merged.select(
         "source_row",
         "field",

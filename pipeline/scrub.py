@@ -21,6 +21,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
 from pipeline.errors import InputError
+from pipeline.fields import Status
 from pipeline.fields.emails import clean_emails, email_match_key
 from pipeline.fields.ids import clean_national_ids
 from pipeline.fields.phones import parse_phones
@@ -88,7 +89,7 @@ class ScrubResult:
 _PHONE_OR_ID = r"^[+(]?\d[\d \-().\/]*$"
 
 
-def _suppression_from(values: pl.Series) -> Suppression:
+def _suppression_from(values: pl.Series, *, rules: Rules) -> Suppression:
     """Every distinct value as whatever it validly is: a phone number, an e-mail address, an ID number (a value
     can be more than one: ``039337423`` is an ID and a Tel Aviv landline; both are suppressed)."""
     cells = pl.DataFrame({"v": values.unique()}).with_row_index("source_row").cast({"source_row": pl.Int64})
@@ -112,13 +113,17 @@ def _suppression_from(values: pl.Series) -> Suppression:
     phones = parse_phones(phones_in.get_column("v")).get_column("e164").drop_nulls()
     emails_in = cells.filter(pl.col("at")).select("source_row", pl.col("v").alias("email"))
     emails = clean_emails(emails_in)
-    valid = emails.columns["email"].filter(emails.columns["email_status"] != "invalid")
+    valid = emails.columns["email"].filter(emails.columns["email_status"] != Status.INVALID)
     valid_emails = pl.select(email_match_key(pl.lit(valid))).to_series()  # Gmail dots and +tags ignored
     ids_in = cells.filter(pl.col("numeric") & pl.col("digits").is_between(5, 9)).select(
         "source_row", pl.col("v").alias("national_id")
     )
-    ids = clean_national_ids(ids_in)
-    valid_ids = ids.columns["national_id"].filter(ids.columns["national_id_status"].is_in(["valid", "fake", "company"]))
+    ids = clean_national_ids(
+        ids_in, min_digits=rules.fields.national_id_min_digits, fakes=rules.fields.national_id_fakes
+    )
+    valid_ids = ids.columns["national_id"].filter(
+        ids.columns["national_id_status"].is_in([Status.VALID, Status.FAKE, Status.COMPANY])
+    )
     return Suppression(
         frozenset(phones.to_list()),
         frozenset(valid_emails.drop_nulls().to_list()),
@@ -165,12 +170,12 @@ def _cells(path: Path) -> pl.Series:
     return values.filter(values.is_not_null() & (values != ""))
 
 
-def load_suppression(path: Path) -> Suppression:
+def load_suppression(path: Path, *, rules: Rules) -> Suppression:
     """A suppression list in any format cleanse reads: every phone number, e-mail address and ID number in
     every column of every sheet, whatever the headers say (or without any). A file from which none could be
     read is an error, never an empty list."""
     values = _cells(path)
-    found = _suppression_from(values)
+    found = _suppression_from(values, rules=rules)
     if not found.size:
         raise InputError(
             f"no phone number, e-mail address or ID number could be read from its {values.len():,} values; "
@@ -200,9 +205,9 @@ def scrub(
         consent = pl.col("email_consent")
     else:
         address = (
-            pl.when(pl.col("phone_mobile_status") == "valid")
+            pl.when(pl.col("phone_mobile_status") == Status.VALID)
             .then(pl.col("phone_mobile"))
-            .otherwise(pl.when(pl.col("phone_other_status") == "valid").then(pl.col("phone_other")))
+            .otherwise(pl.when(pl.col("phone_other_status") == Status.VALID).then(pl.col("phone_other")))
         )
         consent = pl.lit(True)  # no call-consent field: keep your do-not-call list in --suppress
     suppressed = (

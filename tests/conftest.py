@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 from hypothesis import settings
 
-from pipeline.rules import Rules, load_rules
+from pipeline.rulefile import load_rules
+from pipeline.rules import Rules
 from sample_data.generate import generate, to_frame
 
 # a property test is judged by what it asserts, not by how fast one example ran on a loaded two-core machine:

@@ -176,3 +176,21 @@ def test_profile_is_written(tmp_path: Path) -> None:
     assert result.exit_code == 0
     stats = pstats.Stats(str(tmp_path / "run.prof"))
     assert any("deduplicate" in name for _, _, name in stats.stats)  # type: ignore[attr-defined]
+
+
+def test_version_and_short_help() -> None:
+    from pipeline import __version__
+
+    assert runner.invoke(app, ["--version"]).stdout.strip() == f"cleanse {__version__}"
+    for args in (["-h"], ["run", "-h"], ["check", "-h"], ["scrub", "-h"]):
+        shown = runner.invoke(app, args)
+        assert shown.exit_code == 0 and "Usage" in shown.stdout
+
+
+def test_check_lists_its_choices_in_help_and_takes_them_in_any_case(tmp_path: Path) -> None:
+    shown = runner.invoke(app, ["check", "--help"], terminal_width=200).stdout
+    assert "fail|warn" in shown and "text|github" in shown
+    path = _write(tmp_path, "m.csv", "מספר חבר,טלפון נייד\n1,0521234567\n")
+    done = runner.invoke(app, ["check", str(path), "--fail-on", "WARN", "--format", "GitHub"])
+    assert done.exit_code in (0, 1), done.output
+    assert runner.invoke(app, ["check", str(path), "--format", "xml"]).exit_code == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -14,10 +15,13 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.review_sheet import machine_names
-from pipeline.rules import HARD_RULES, Rules, load_rules
+from pipeline.rulefile import load_rules
+from pipeline.rules import Rules
 from pipeline.runner import RunOptions, process
 from pipeline.stages.dedupe.blocking import KEY_COLUMNS, candidate_pairs
 from pipeline.stages.dedupe.compare import compare
+from pipeline.stages.dedupe.decide import HARD_RULES
+from pipeline.stages.dedupe.explain import with_reasons
 from pipeline.stages.dedupe.model import estimate_m, estimate_u, score_pairs
 from tests.conftest import SAMPLE
 
@@ -366,7 +370,10 @@ def fitted() -> tuple[pl.DataFrame, object]:
     records = result.members.sort("source_row").with_row_index("__i")
     pairs, _ = candidate_pairs(records)
     model = estimate_m(
-        compare(records, pairs), estimate_u(records, sample=50_000, seed=1), iterations=30, records=records.height
+        compare(records, pairs, rules=RULES.dedupe),
+        estimate_u(records, rules=dataclasses.replace(RULES.dedupe, u_sample_pairs=50_000, seed=1)),
+        iterations=30,
+        records=records.height,
     )
     return records, model
 
@@ -379,8 +386,8 @@ def test_pair_scores_are_symmetric(fitted: tuple[pl.DataFrame, object], i: int, 
         return
     forward = pl.DataFrame({"i": [i], "j": [j], "keys": [1]}).cast({"i": pl.UInt32, "j": pl.UInt32})
     backward = pl.DataFrame({"i": [j], "j": [i], "keys": [1]}).cast({"i": pl.UInt32, "j": pl.UInt32})
-    a = score_pairs(compare(records, forward), records, model)  # type: ignore[arg-type]
-    b = score_pairs(compare(records, backward), records, model)  # type: ignore[arg-type]
+    a = score_pairs(compare(records, forward, rules=RULES.dedupe), records, model)  # type: ignore[arg-type]
+    b = score_pairs(compare(records, backward, rules=RULES.dedupe), records, model)  # type: ignore[arg-type]
     assert a.select(pl.selectors.starts_with("lvl_")).row(0) == b.select(pl.selectors.starts_with("lvl_")).row(0)
     assert a["match_probability"][0] == pytest.approx(b["match_probability"][0], rel=1e-9)
 
@@ -388,18 +395,18 @@ def test_pair_scores_are_symmetric(fitted: tuple[pl.DataFrame, object], i: int, 
 def test_pairs_scored_in_slices_score_as_in_one(
     fitted: tuple[pl.DataFrame, object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pipeline.stages.dedupe as dedupe_
+    from pipeline.stages.dedupe import explain as explain_
     from pipeline.stages.dedupe import model as model_
 
     records, model = fitted
-    compared = compare(records, candidate_pairs(records)[0])
+    compared = compare(records, candidate_pairs(records)[0], rules=RULES.dedupe)
     whole = score_pairs(compared, records, model)  # type: ignore[arg-type]
-    reasons = dedupe_.with_reasons(whole).get_column("reason").cast(pl.String)
+    reasons = with_reasons(whole).get_column("reason").cast(pl.String)
     monkeypatch.setattr(model_, "SCORE_CHUNK_PAIRS", 97)  # slices that end anywhere, the last one short
-    monkeypatch.setattr(dedupe_, "SCORE_CHUNK_PAIRS", 97)
+    monkeypatch.setattr(explain_, "SCORE_CHUNK_PAIRS", 97)
     assert compared.height > 10 * 97
     assert_frame_equal(score_pairs(compared, records, model), whole)  # type: ignore[arg-type]
-    assert dedupe_.with_reasons(whole).get_column("reason").cast(pl.String).to_list() == reasons.to_list()
+    assert with_reasons(whole).get_column("reason").cast(pl.String).to_list() == reasons.to_list()
     assert reasons.n_unique() > 20
     # the name weights read the frequency of each pair's own name: the slices must not shift them
     assert whole.get_column("w_last_name").n_unique() > 20
@@ -463,8 +470,7 @@ def test_bad_decisions_file_is_exit_2(tmp_path: Path) -> None:
 
 
 def test_blocking_builds_every_key_the_rules_accept(fitted: tuple[pl.DataFrame, object]) -> None:
-    from pipeline.rules import BLOCKING_KEYS
-    from pipeline.stages.dedupe.blocking import KEY_EXPRS, key_table
+    from pipeline.stages.dedupe.blocking import BLOCKING_KEYS, KEY_EXPRS, key_table
 
     records, _ = fitted
     assert set(KEY_EXPRS) == set(BLOCKING_KEYS)
@@ -533,7 +539,7 @@ def test_pairwise_fast_path_agrees_with_rapidfuzz(values: list[tuple[str | None,
     from rapidfuzz import process
     from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
-    from pipeline.stages.dedupe.compare import _pairwise
+    from pipeline.stages.dedupe.pairwise import pairwise as _pairwise
 
     a = pl.Series([x for x, _ in values], dtype=pl.String)
     b = pl.Series([y for _, y in values], dtype=pl.String)
@@ -701,6 +707,27 @@ def test_two_neighbouring_digits_swapped_in_a_birth_date_are_a_typo_not_two_peop
     )
     typo = birth_date_typo(yyyymmdd(pl.col("a")), yyyymmdd(pl.col("b")))
     assert frame.select(typo).to_series().to_list() == [True, True, True, False]
+
+
+def test_comparison_thresholds_are_rules(tmp_path: Path) -> None:
+    """The levels' thresholds come from dedupe.yaml: a stricter name threshold turns a near name into a miss."""
+    path = tmp_path / "m.csv"
+    path.write_text("מספר חבר,שם פרטי,שם משפחה\n1,Tamirez,Levi\n2,Tamirem,Levi\n", encoding="utf-8")
+    members = process(path, rules=RULES, options=RunOptions(stop_after="quarantine")).members
+    records = members.sort("source_row").with_row_index("__i")
+    pairs = pl.DataFrame({"i": [0], "j": [1]}, schema={"i": pl.UInt32, "j": pl.UInt32})
+    assert compare(records, pairs, rules=RULES.dedupe).get_column("lvl_first_name").item() in (1, 2)
+    strict = dataclasses.replace(RULES.dedupe, name_close=0.99, name_near=0.99)
+    assert compare(records, pairs, rules=strict).get_column("lvl_first_name").item() == 0
+
+
+def test_pairs_by_band_are_reported_in_band_order() -> None:
+    """The report's "pairs by decision" came in a group_by's order, which changes from run to run."""
+    from pipeline.stages.dedupe.decide import BANDS
+
+    for _ in range(3):
+        bands = list(process(SAMPLE, rules=RULES).stats["dedupe"]["bands"])
+        assert len(bands) >= 3 and bands == [b for b in BANDS if b in bands]
 
 
 def test_a_pair_is_decided_alike_in_a_small_file_and_in_the_sample(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.fields.emails import clean_emails, email_match_key
-from pipeline.rules import load_rules
+from pipeline.rulefile import load_rules
 
 RULES = load_rules().fields
 

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from pipeline.rules import Rules, load_rules
+from pipeline.rulefile import load_rules
+from pipeline.rules import Rules
 from pipeline.runner import RunOptions, RunResult, process
 from tests.conftest import SAMPLE, write_xlsx_strings
 
@@ -150,7 +151,8 @@ def test_same_input_gives_the_same_output(tmp_path: Path, rules: Rules) -> None:
     import datetime as dt
     import json
 
-    from pipeline.runner import RunOptions, write_outputs
+    from pipeline.outputs import write_outputs
+    from pipeline.runner import RunOptions
 
     options = RunOptions(reference_date=dt.date(2026, 11, 22))
     first = process(SAMPLE, rules=rules, options=options)
@@ -264,6 +266,37 @@ def test_a_file_cleaned_in_chunks_gives_what_the_whole_file_gives(
     del chunked
     gc.collect()
     assert not spill.exists()
+
+
+def test_quarantine_on_sends_a_flagged_row_to_quarantine_with_that_reason(tmp_path: Path) -> None:
+    path = tmp_path / "members.csv"
+    path.write_text(
+        "מספר חבר,שם פרטי,שם משפחה,טלפון נייד,עיר\n"
+        "1,משה,כהן,0521234567,חיפה\n"
+        "2,בדיקה,בדיקה,0541234567,תל אביב\n"
+        "3,רון,לוי,0501234567,חיפה\n",
+        encoding="utf-8",
+    )
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    (rules_dir / "checks.yaml").write_text("quarantine_on: [name-test-entry]\n", encoding="utf-8")
+
+    flagged_only = process(path, rules=load_rules())
+    assert flagged_only.quarantine.height == 0  # by default a test entry is flagged and kept
+
+    result = process(path, rules=load_rules(rules_dir))
+    assert result.quarantine.select("source_row", "reason").rows() == [(3, "name-test-entry")]
+    assert result.quarantine["reason_text"].item() == "Quarantined by a rule: Test entry"
+    assert result.quarantine["שם פרטי"].item() == "בדיקה"  # the raw row, whole
+    assert sorted(result.members["member_id"].to_list()) == ["1", "3"]
+    assert result.accounted
+    entries = result.ledger.filter(pl.col("source_row") == 3).collect()
+    quarantined = entries.filter(pl.col("action") == "quarantined")
+    assert quarantined.select(pl.col("field", "check").cast(pl.String), "before").rows() in (
+        [("first_name", "quarantined-by-rule", "בדיקה")],
+        [("last_name", "quarantined-by-rule", "בדיקה")],
+    )
+    assert "name-test-entry" in entries.get_column("check").cast(pl.String).to_list()  # why, in its own entry
 
 
 def test_a_transactions_file_gives_the_purchase_columns_of_merged_members(tmp_path: Path) -> None:

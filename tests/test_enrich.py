@@ -8,7 +8,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from pipeline.rules import load_rules
+from pipeline.rulefile import load_rules
 from pipeline.stages.enrich import age_at, enrich
 
 RULES = load_rules()

@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.fields.flags import clean_consent, clean_gender
 from pipeline.fields.money import clean_count, clean_money
-from pipeline.rules import load_rules
+from pipeline.rulefile import load_rules
 
 RULES = load_rules().fields
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.fields.names import clean_names, first_name_lexicon, match_key
-from pipeline.rules import load_rules
+from pipeline.rulefile import load_rules
 
 RULES = load_rules().fields
 

@@ -9,6 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.fields.phones import clean_phones, parse_phones
+from pipeline.rulefile import load_rules
+
+SHIPPED = load_rules().fields
+DEFAULTS = {"fake_numbers": SHIPPED.phone_fake_numbers, "max_members_per_number": SHIPPED.phone_max_members_per_number}
 
 
 def clean_one(mobile: str | None, other: str | None = None, **kw: object) -> dict[str, object]:
@@ -16,7 +20,7 @@ def clean_one(mobile: str | None, other: str | None = None, **kw: object) -> dic
         {"source_row": [2], "phone_mobile": [mobile], "phone_other": [other]},
         schema={"source_row": pl.Int64, "phone_mobile": pl.String, "phone_other": pl.String},
     )
-    out = clean_phones(frame, **kw)  # type: ignore[arg-type]
+    out = clean_phones(frame, **(DEFAULTS | kw))  # type: ignore[arg-type]
     row: dict[str, object] = {}
     for name, outcome in out.items():
         for col, series in outcome.columns.items():
@@ -151,7 +155,7 @@ def test_number_shared_by_many_members_is_flagged() -> None:
     frame = pl.DataFrame(
         {"source_row": range(2, n + 2), "phone_mobile": ["03-6123456"] * n, "phone_other": ["054-7654329"] * n}
     )
-    out = clean_phones(frame, max_members_per_number=25)
+    out = clean_phones(frame, fake_numbers=(), max_members_per_number=25)
     assert set(out["phone_other"].columns["phone_other_status"].to_list()) == {"shared"}
     assert not out["phone_other"].usable.any()  # type: ignore[union-attr]
 

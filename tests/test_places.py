@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.errors import RulesError
 from pipeline.fields.places import clean_city, clean_zip, gazetteer, place_key
-from pipeline.rules import load_rules
+from pipeline.rulefile import load_rules
 
 RULES = load_rules().fields
 GAZ = gazetteer(aliases=RULES.places_aliases)

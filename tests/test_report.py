@@ -250,7 +250,7 @@ def test_first_screen_answers_the_managers_questions(reports: dict[str, Path]) -
 
 
 def test_report_says_how_duplicates_were_found(reports: dict[str, Path]) -> None:
-    from pipeline.rules import load_rules
+    from pipeline.rulefile import load_rules
 
     report = json.loads((reports["masked"] / "report.json").read_text(encoding="utf-8"))
     matching = report["duplicates"]["matching"]

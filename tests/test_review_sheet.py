@@ -10,8 +10,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.rules import load_rules
-from pipeline.runner import RunOptions, process, write_outputs
+from pipeline.outputs import write_outputs
+from pipeline.rulefile import load_rules
+from pipeline.runner import RunOptions, process
 from pipeline.stages.dedupe.decisions import read_decisions
 from sample_data.generate import HEADERS, generate, to_frame
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import RulesError
-from pipeline.rules import default_rules_dir, load_rules
+from pipeline.rulefile import default_rules_dir, load_rules
 
 
 def test_defaults_load_and_know_hebrew_aliases() -> None:
@@ -65,7 +65,7 @@ def test_bad_yaml_names_line(tmp_path: Path) -> None:
         ("columns", "fields:\n  citty: [x]\n", "did you mean 'city'"),
         ("columns", "fields:\n  city: x\n", "must be a list"),
         ("dedupe", "hard_rules: [two_ids, househld]\n", r"unknown hard rule 'househld'.*did you mean 'household'"),
-        ("dedupe", "hard_rules: household\n", "must be a list of rule names"),
+        ("dedupe", "hard_rules: household\n", "must be a list of hard rules"),
         ("checks", "max_cells: lots\n", "max_cells must be a whole number"),
         ("checks", "max_columns: 0\n", "max_columns must be at least 1"),
         (
@@ -133,3 +133,41 @@ def test_unknown_file_name_is_reported(tmp_path: Path) -> None:
 def test_missing_rules_path(tmp_path: Path) -> None:
     with pytest.raises(RulesError, match="no such rules file"):
         load_rules(tmp_path / "nope.yaml")
+
+
+def test_rules_round_trip_through_their_files(tmp_path: Path) -> None:
+    import dataclasses
+
+    import yaml
+
+    from pipeline.rulefile import dump_rules
+
+    shipped = load_rules()
+    for section, data in dump_rules(shipped).items():
+        (tmp_path / f"{section}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    again = load_rules(tmp_path)
+    assert dataclasses.replace(again, sources=()) == dataclasses.replace(shipped, sources=())
+    # and a changed value survives the trip
+    changed = dataclasses.replace(shipped, dedupe=dataclasses.replace(shipped.dedupe, review=0.5, hard_rules=()))
+    for section, data in dump_rules(changed).items():
+        (tmp_path / f"{section}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert dataclasses.replace(load_rules(tmp_path), sources=()) == dataclasses.replace(changed, sources=())
+
+
+def test_every_declared_rule_is_read_by_the_code() -> None:
+    """A key declared in the spec but read by no stage is a setting that silently does nothing (as
+    ``quarantine_on`` once did): each attribute the spec fills must be read outside the rules modules."""
+    import re
+
+    from pipeline.rulefile import declared_attributes
+
+    root = Path(__file__).resolve().parent.parent / "pipeline"
+    skip = {"rules.py", "rulefile.py", "rulespec.py"}
+    text = "\n".join(p.read_text(encoding="utf-8") for p in root.rglob("*.py") if p.name not in skip)
+    unread = [
+        f"{section}.{attr}"
+        for section, attrs in declared_attributes().items()
+        for attr in sorted(attrs)
+        if not re.search(rf"\.{attr}\b", text)
+    ]
+    assert unread == []

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from pipeline.rules import load_rules
+from pipeline.rulefile import load_rules
 from pipeline.stages.score import _frequency_score, _segment, club_figures, quality_score, rfm_and_value
 
 RULES = load_rules()

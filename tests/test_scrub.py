@@ -284,12 +284,13 @@ def test_a_suppression_list_with_nothing_usable_is_exit_2(members: Path, tmp_pat
 
 
 def test_suppression_reads_a_large_list_by_whole_columns(tmp_path: Path) -> None:
+    from pipeline.rulefile import load_rules
     from pipeline.scrub import load_suppression
 
     path = tmp_path / "big.csv"
     phones = [f"05{2 + i % 3}-{2000000 + i}" for i in range(50_000)]
     path.write_text("mobile;email\n" + "\n".join(f"{p};u{i}@example.co.il" for i, p in enumerate(phones)), "utf-8")
-    found = load_suppression(path)
+    found = load_suppression(path, rules=load_rules())
     assert len(found.phones) == 50_000 and len(found.emails) == 50_000
 
 

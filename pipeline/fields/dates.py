@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from pipeline import ledger as ledger_
-from pipeline.catalogue import check
+from pipeline.checks import check
 from pipeline.fields.outcome import FieldOutcome, on_distinct
 
 check("date-normalised", "info", "normalised", "Date written as ISO", "{field} {before} written as {after}")

@@ -22,7 +22,8 @@ from disposable_email_domains import blocklist as DISPOSABLE
 from email_validator import EmailNotValidError, validate_email
 
 from pipeline import ledger as ledger_
-from pipeline.catalogue import check
+from pipeline.checks import check
+from pipeline.fields import Status
 from pipeline.fields.outcome import FieldOutcome, per_unique
 
 check("email-normalised", "info", "normalised", "E-mail written in lower case", "{field} {before} written as {after}")
@@ -168,20 +169,22 @@ def clean_emails(
         pl.when(pl.col("raw").is_null())
         .then(pl.lit(None, pl.String))
         .when(pl.col("email").is_null())
-        .then(pl.lit("invalid"))
+        .then(pl.lit(Status.INVALID))
         .when(pl.col("email_domain").is_in(list(DISPOSABLE)))
-        .then(pl.lit("disposable"))
+        .then(pl.lit(Status.DISPOSABLE))
         .when(local.is_in(list(role_accounts)))
-        .then(pl.lit("role"))
-        .otherwise(pl.lit("valid"))
+        .then(pl.lit(Status.ROLE))
+        .otherwise(pl.lit(Status.VALID))
     )
     work = work.with_columns(status.alias("status"))
     if check_dns:
-        domains = work.select(pl.when(pl.col("status").is_in(["valid", "role"])).then("email_domain")).to_series()
+        domains = work.select(
+            pl.when(pl.col("status").is_in([Status.VALID, Status.ROLE])).then("email_domain")
+        ).to_series()
         dns = per_unique(domains, _deliverable, {"deliverable": pl.Boolean()})
         work = work.with_columns(
             pl.when(dns.get_column("deliverable").not_().fill_null(False))
-            .then(pl.lit("undeliverable"))
+            .then(pl.lit(Status.UNDELIVERABLE))
             .otherwise(pl.col("status"))
             .alias("status")
         )
@@ -192,10 +195,10 @@ def clean_emails(
         "email-syntax-repaired": syntax_fixed,
         "email-domain-typo-fixed": typo_fixed,
         "email-normalised": ok & (pl.col("email") != pl.col("raw")) & ~syntax_fixed & ~typo_fixed,
-        "email-invalid": pl.col("status") == "invalid",
-        "email-disposable": pl.col("status") == "disposable",
-        "email-role-account": pl.col("status") == "role",
-        "email-undeliverable": pl.col("status") == "undeliverable",
+        "email-invalid": pl.col("status") == Status.INVALID,
+        "email-disposable": pl.col("status") == Status.DISPOSABLE,
+        "email-role-account": pl.col("status") == Status.ROLE,
+        "email-undeliverable": pl.col("status") == Status.UNDELIVERABLE,
     }
     value = pl.coalesce("email", "raw")
     entries = ledger_.from_flags(work, field="email", flags=flags, before=pl.col("raw"), after=value)
@@ -203,5 +206,5 @@ def clean_emails(
     return FieldOutcome(
         columns={c: result.get_column(c) for c in result.columns},
         entries=entries,
-        usable=work.select(pl.col("status").is_in(["valid", "role"]).fill_null(False)).to_series(),
+        usable=work.select(pl.col("status").is_in([Status.VALID, Status.ROLE]).fill_null(False)).to_series(),
     )

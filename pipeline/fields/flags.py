@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from pipeline import ledger as ledger_
-from pipeline.catalogue import check
+from pipeline.checks import check
 from pipeline.fields.outcome import FieldOutcome
 
 check("gender-normalised", "info", "normalised", "Gender written as M/F", "{field} {before} written as {after}")

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 import polars as pl
 
 from pipeline import ledger as ledger_
-from pipeline.catalogue import check
+from pipeline.checks import check
+from pipeline.fields import Status
 from pipeline.fields.outcome import FieldOutcome
 
 check(
@@ -73,28 +74,10 @@ check(
     "{field} {before} is a company number (ח.פ.), not a person's ID",
 )
 
-# Checksum-valid numbers that real people do not have (rules can add more).
-KNOWN_FAKES = (
-    "123456782",
-    "000000000",
-    "000000018",
-    "987654324",
-    "012345674",
-    "111111118",
-    "222222226",
-    "333333334",
-    "444444442",
-    "555555550",
-    "666666668",
-    "777777776",
-    "888888884",
-    "999999998",
-)
-
 
 # statuses of an ID-like value that cannot tell two people apart (a known fake, a stub, not a number): blocking
 # does not key on them and comparison reads them as no evidence
-NOT_AN_IDENTITY = ("fake", "too_short", "not_a_number")
+NOT_AN_IDENTITY = (Status.FAKE, Status.TOO_SHORT, Status.NOT_A_NUMBER)
 
 
 def nine_digits(value: pl.Expr) -> pl.Expr:
@@ -123,14 +106,12 @@ def _luhn_ok(number: pl.Expr) -> pl.Expr:
     return ((total % 10) == 0) & (number != 0)
 
 
-def clean_national_ids(
-    frame: pl.DataFrame, /, *, min_digits: int = 7, fakes: Sequence[str] = KNOWN_FAKES
-) -> FieldOutcome:
+def clean_national_ids(frame: pl.DataFrame, /, *, min_digits: int, fakes: Sequence[str]) -> FieldOutcome:
     """Clean ``national_id`` (hygiene-cleaned strings).
 
     Args:
         min_digits: fewer significant digits than this is not a real ID number (before padding).
-        fakes: checksum-valid numbers to treat as made up.
+        fakes: checksum-valid numbers to treat as made up (``fields.yaml`` ``national_id.fakes``).
 
     Output columns: ``national_id`` (9 digits when valid, else the value as it was) and
     ``national_id_status`` (valid, invalid, too_short, not_a_number, fake, company).
@@ -164,38 +145,38 @@ def clean_national_ids(
         pl.when(pl.col("raw").is_null())
         .then(pl.lit(None, pl.String))
         .when(~pl.col("numeric"))
-        .then(pl.lit("not_a_number"))
+        .then(pl.lit(Status.NOT_A_NUMBER))
         .when(pl.col("short"))
-        .then(pl.lit("too_short"))
+        .then(pl.lit(Status.TOO_SHORT))
         .when(~ok)
-        .then(pl.lit("invalid"))
+        .then(pl.lit(Status.INVALID))
         .when(pl.col("nine").is_in(list(fakes)))
-        .then(pl.lit("fake"))
+        .then(pl.lit(Status.FAKE))
         .when(pl.col("nine").str.starts_with("5"))
-        .then(pl.lit("company"))
-        .otherwise(pl.lit("valid"))
+        .then(pl.lit(Status.COMPANY))
+        .otherwise(pl.lit(Status.VALID))
     )
     work = work.with_columns(status.alias("status"))
     work = work.with_columns(
-        pl.when(pl.col("status").is_in(["valid", "fake", "company"]))
+        pl.when(pl.col("status").is_in([Status.VALID, Status.FAKE, Status.COMPANY]))
         .then(pl.col("nine"))
         .otherwise(pl.col("raw"))
         .alias("value")
     )
-    good = pl.col("status").is_in(["valid", "fake", "company"])
+    good = pl.col("status").is_in([Status.VALID, Status.FAKE, Status.COMPANY])
     flags = {
         "national-id-excel-number-repaired": pl.col("excel") & good,
         "national-id-padded": pl.col("padded") & good,
         "national-id-normalised": pl.col("separators") & good,
-        "national-id-bad-check-digit": pl.col("status") == "invalid",
-        "national-id-too-short": pl.col("status") == "too_short",
-        "national-id-not-a-number": pl.col("status") == "not_a_number",
-        "national-id-fake": pl.col("status") == "fake",
-        "national-id-company-number": pl.col("status") == "company",
+        "national-id-bad-check-digit": pl.col("status") == Status.INVALID,
+        "national-id-too-short": pl.col("status") == Status.TOO_SHORT,
+        "national-id-not-a-number": pl.col("status") == Status.NOT_A_NUMBER,
+        "national-id-fake": pl.col("status") == Status.FAKE,
+        "national-id-company-number": pl.col("status") == Status.COMPANY,
     }
     entries = ledger_.from_flags(work, field="national_id", flags=flags, before=pl.col("raw"), after=pl.col("value"))
     return FieldOutcome(
         columns={"national_id": work.get_column("value"), "national_id_status": work.get_column("status")},
         entries=entries,
-        usable=work.select((pl.col("status") == "valid").fill_null(False)).to_series(),
+        usable=work.select((pl.col("status") == Status.VALID).fill_null(False)).to_series(),
     )

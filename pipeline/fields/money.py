@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from pipeline import ledger as ledger_
-from pipeline.catalogue import check
+from pipeline.checks import check
 from pipeline.fields.outcome import FieldOutcome, on_distinct
 
 check("money-normalised", "info", "normalised", "Amount written as a number", "{field} {before} written as {after}")

@@ -17,7 +17,7 @@ from importlib import resources
 import polars as pl
 
 from pipeline import ledger as ledger_
-from pipeline.catalogue import check
+from pipeline.checks import check
 from pipeline.fields.outcome import FieldOutcome
 from pipeline.fields.text import rx_escape
 

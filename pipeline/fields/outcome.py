@@ -14,6 +14,15 @@ from typing import Any
 
 import polars as pl
 
+# the hidden column beside a cleaned field that says whether its value can identify a member (``usable``)
+USABLE_PREFIX = "__usable_"
+
+
+def usable(members: pl.DataFrame, field: str) -> pl.Expr:
+    """Whether a cleaned field holds a usable value: the field kind's verdict where it gives one."""
+    flag = f"{USABLE_PREFIX}{field}"
+    return pl.col(flag) if flag in members.columns else pl.col(field).is_not_null()
+
 
 @dataclass(frozen=True)
 class FieldOutcome:

@@ -18,7 +18,8 @@ import polars as pl
 from phonenumbers import PhoneMetadata, PhoneNumberType
 
 from pipeline import ledger as ledger_
-from pipeline.catalogue import check
+from pipeline.checks import check
+from pipeline.fields import Status
 from pipeline.fields.outcome import FieldOutcome, per_unique
 
 check("phone-normalised", "info", "normalised", "Phone written as E.164", "{field} rewritten from {before} to {after}")
@@ -296,14 +297,14 @@ def _status(*, fake_numbers: Sequence[str]) -> pl.Expr:
         pl.when(pl.col("raw").is_null())
         .then(pl.lit(None, pl.String))
         .when(pl.col("type") == "star")
-        .then(pl.lit("not_personal"))
+        .then(pl.lit(Status.NOT_PERSONAL))
         .when(pl.col("e164").is_null())
-        .then(pl.lit("invalid"))
+        .then(pl.lit(Status.INVALID))
         .when(fake)
-        .then(pl.lit("fake"))
+        .then(pl.lit(Status.FAKE))
         .when(pl.col("type").is_in(NOT_PERSONAL))
-        .then(pl.lit("not_personal"))
-        .otherwise(pl.lit("valid"))
+        .then(pl.lit(Status.NOT_PERSONAL))
+        .otherwise(pl.lit(Status.VALID))
     )
 
 
@@ -328,8 +329,8 @@ def clean_phones(
     frame: pl.DataFrame,
     /,
     *,
-    fake_numbers: Sequence[str] = (),
-    max_members_per_number: int = 25,
+    fake_numbers: Sequence[str],
+    max_members_per_number: int,
     counts: Mapping[str, pl.DataFrame] | None = None,
 ) -> dict[str, FieldOutcome]:
     """Clean ``phone_mobile`` and ``phone_other`` together (a landline in the mobile column moves across).
@@ -348,8 +349,8 @@ def clean_phones(
         counted = counts[name] if counts is not None else p.group_by("e164").len()
         p = p.join(counted, on="e164", how="left", maintain_order="left")
         p = p.with_columns(
-            pl.when((pl.col("status") == "valid") & (pl.col("len") > max_members_per_number))
-            .then(pl.lit("shared"))
+            pl.when((pl.col("status") == Status.VALID) & (pl.col("len") > max_members_per_number))
+            .then(pl.lit(Status.SHARED))
             .otherwise(pl.col("status"))
             .alias("status")
         ).drop("len")
@@ -413,11 +414,11 @@ def clean_phones(
             & (pl.col("e164") != pl.col("raw"))
             & ~(pl.col("excel_number") | pl.col("leading_zero") | pl.col("intl_prefix") | pl.col("migrated_057")),
             "phone-digits-lost": pl.col("digits_lost"),
-            "phone-invalid": (pl.col("status") == "invalid") & ~pl.col("digits_lost"),
-            "phone-fake": pl.col("status") == "fake",
-            "phone-shared-by-many": pl.col("status") == "shared",
+            "phone-invalid": (pl.col("status") == Status.INVALID) & ~pl.col("digits_lost"),
+            "phone-fake": pl.col("status") == Status.FAKE,
+            "phone-shared-by-many": pl.col("status") == Status.SHARED,
             "phone-business-star-number": pl.col("star"),
-            "phone-not-personal": (pl.col("status") == "not_personal") & ~pl.col("star"),
+            "phone-not-personal": (pl.col("status") == Status.NOT_PERSONAL) & ~pl.col("star"),
             "phone-foreign": pl.col("region").is_not_null() & (pl.col("region") != "IL"),
         }
         if name == "phone_mobile":
@@ -437,6 +438,6 @@ def clean_phones(
         outcomes[name] = FieldOutcome(
             columns={c: columns.get_column(c) for c in columns.columns},
             entries=pl.concat([e for e in entries if e.height] or [entries[0]]),
-            usable=work.select((pl.col("status") == "valid").fill_null(False)).to_series(),
+            usable=work.select((pl.col("status") == Status.VALID).fill_null(False)).to_series(),
         )
     return outcomes

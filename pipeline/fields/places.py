@@ -25,7 +25,7 @@ import polars as pl
 from rapidfuzz import fuzz, process
 
 from pipeline import ledger as ledger_
-from pipeline.catalogue import check
+from pipeline.checks import check
 from pipeline.errors import RulesError
 from pipeline.fields.outcome import FieldOutcome
 

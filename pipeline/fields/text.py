@@ -14,7 +14,30 @@ import unicodedata
 import polars as pl
 
 from pipeline import ledger as ledger_
-from pipeline.catalogue import check
+from pipeline.checks import check
+
+check(
+    "invisible-chars-removed",
+    "info",
+    "fixed",
+    "Invisible characters removed",
+    "Removed direction marks, zero-width characters or non-breaking spaces from {field}",
+)
+check("whitespace-trimmed", "info", "fixed", "Spaces trimmed", "Trimmed or collapsed spaces in {field}")
+check(
+    "placeholder-emptied",
+    "info",
+    "fixed",
+    "Placeholder treated as empty",
+    "{field} held a placeholder ({before}) that means 'no value'",
+)
+check(
+    "unicode-normalised",
+    "info",
+    "fixed",
+    "Unicode normalised",
+    "{field} was stored in a decomposed Unicode form; normalised to NFC",
+)
 
 CONTROL_CHARS_REMOVED = check(
     "control-chars-removed",

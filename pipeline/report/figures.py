@@ -8,19 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
 from pipeline import __version__
 from pipeline import ledger as ledger_
 from pipeline.catalogue import CATALOGUE
-from pipeline.fields import FIELDS
+from pipeline.fields import FIELDS, STATUS_COLUMNS, Status
 from pipeline.privacy import mask_by_field
 from pipeline.report.manager import overview
-
-if TYPE_CHECKING:
-    from pipeline.runner import RunResult
+from pipeline.results import RunResult
 
 SCHEMA_VERSION = 1
 _ACTION_ORDER = {"quarantined": 0, "flagged": 1, "fixed": 2, "moved": 2, "merged": 3, "normalised": 4}
@@ -185,13 +183,16 @@ def _funnels(members: pl.DataFrame) -> dict[str, list[list[Any]]]:
     steps = {
         "sms": [
             ("with a mobile", pl.col("phone_mobile").is_not_null()),
-            ("valid mobile", (pl.col("phone_mobile_status") == "valid") & (pl.col("phone_mobile_type") == "mobile")),
+            (
+                "valid mobile",
+                (pl.col("phone_mobile_status") == Status.VALID) & (pl.col("phone_mobile_type") == "mobile"),
+            ),
             ("SMS consent", pl.col("sms_consent")),
             ("alive: reachable", ~dead),
         ],
         "email": [
             ("with an e-mail", pl.col("email").is_not_null()),
-            ("valid personal address", pl.col("email_status") == "valid"),
+            ("valid personal address", pl.col("email_status") == Status.VALID),
             ("e-mail consent", pl.col("email_consent")),
             ("alive: reachable", ~dead),
         ],
@@ -325,14 +326,6 @@ def _quarantine(result: RunResult) -> dict[str, int]:
     return dict(zip(counts.get_column("reason").to_list(), counts.get_column("len").to_list(), strict=True))
 
 
-STATUS_COLUMNS = {
-    "national_id": "national_id_status",
-    "phone_mobile": "phone_mobile_status",
-    "phone_other": "phone_other_status",
-    "email": "email_status",
-}
-
-
 def _fields(result: RunResult, tally: _Tally) -> dict[str, dict[str, Any]]:
     """Per canonical field in the file (or derived by cleaning): completeness before and after, and how many
     rows had a value fixed, normalised (written in canonical form) or flagged. From the ledger."""
@@ -364,7 +357,7 @@ def _fields(result: RunResult, tally: _Tally) -> dict[str, dict[str, Any]]:
         }
         status = STATUS_COLUMNS.get(name)
         if status and status in members.columns:
-            valid = int((members.get_column(status) == "valid").sum())
+            valid = int((members.get_column(status) == Status.VALID).sum())
             entry["valid_after"] = valid
             entry["valid_after_pct"] = round(100 * valid / kept, 1)
         out[name] = entry

@@ -20,7 +20,7 @@ from pipeline.fields.flags import clean_consent, clean_gender
 from pipeline.fields.ids import clean_national_ids
 from pipeline.fields.money import clean_count, clean_money
 from pipeline.fields.names import clean_names
-from pipeline.fields.outcome import FieldOutcome
+from pipeline.fields.outcome import USABLE_PREFIX, FieldOutcome
 from pipeline.fields.phones import PHONE_COLUMNS, clean_phones, number_counts
 from pipeline.fields.places import clean_city, clean_zip, gazetteer
 from pipeline.fields.streets import clean_streets
@@ -40,7 +40,6 @@ DERIVED: dict[str, tuple[str, ...]] = {
     "city": ("city_district", "city_code"),
     "street": ("street_code", "street_status"),
 }
-USABLE_PREFIX = "__usable_"
 DATE_FIELDS = ("birth_date", "join_date", "last_purchase_date", "consent_date")
 
 

@@ -12,7 +12,8 @@ import datetime as dt
 import polars as pl
 
 from pipeline import ledger as ledger_
-from pipeline.catalogue import check
+from pipeline.checks import check
+from pipeline.fields import Status
 from pipeline.fields.names import first_name_lexicon
 from pipeline.rules import Rules, ScoringRules
 from pipeline.stages import StageResult
@@ -62,13 +63,13 @@ def _domain_class(domain: pl.Expr, status: pl.Expr, s: ScoringRules) -> pl.Expr:
     return (
         pl.when(domain.is_null())
         .then(pl.lit(None, pl.String))
-        .when(status == "disposable")
-        .then(pl.lit("disposable"))
+        .when(status == Status.DISPOSABLE)
+        .then(pl.lit(Status.DISPOSABLE))
         .when(domain.is_in(list(s.free_webmail)))
         .then(pl.lit("free_webmail"))
         .when(domain.is_in(list(s.israeli_isp)))
         .then(pl.lit("israeli_isp"))
-        .when(status.is_in(["valid", "role"]))
+        .when(status.is_in([Status.VALID, Status.ROLE]))
         .then(pl.lit("corporate"))
     )
 
@@ -92,9 +93,9 @@ def _contact(channel: str, *, min_age: int) -> tuple[pl.Expr, pl.Expr]:
             .then(pl.lit("under_minimum_age"))
             .when(pl.col("phone_mobile").is_null())
             .then(pl.lit("no_mobile"))
-            .when(status == "fake")
+            .when(status == Status.FAKE)
             .then(pl.lit("fake_phone"))
-            .when(status != "valid")
+            .when(status != Status.VALID)
             .then(pl.lit("invalid_phone"))
             .when(kind == "voip")  # 07X numbers: phonenumbers says VoIP, not a landline; neither takes SMS
             .then(pl.lit("voip"))
@@ -112,18 +113,18 @@ def _contact(channel: str, *, min_age: int) -> tuple[pl.Expr, pl.Expr]:
             .then(pl.lit("under_minimum_age"))
             .when(pl.col("email").is_null())
             .then(pl.lit("no_email"))
-            .when(status == "disposable")
+            .when(status == Status.DISPOSABLE)
             .then(pl.lit("disposable_email"))
-            .when(status == "role")
+            .when(status == Status.ROLE)
             .then(pl.lit("role_email"))
-            .when(status != "valid")
+            .when(status != Status.VALID)
             .then(pl.lit("invalid_email"))
             .when(~pl.col("email_consent"))
             .then(pl.lit("no_consent"))
         )
     elif channel == "call":  # a person's call needs no §30A consent; an automated call does (not modelled)
-        any_valid = (pl.col("phone_mobile_status") == "valid").fill_null(False) | (
-            pl.col("phone_other_status") == "valid"
+        any_valid = (pl.col("phone_mobile_status") == Status.VALID).fill_null(False) | (
+            pl.col("phone_other_status") == Status.VALID
         ).fill_null(False)
         any_phone = pl.col("phone_mobile").is_not_null() | pl.col("phone_other").is_not_null()
         reason = (

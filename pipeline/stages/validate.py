@@ -15,7 +15,8 @@ import pandera.polars as pa
 import polars as pl
 
 from pipeline import ledger as ledger_
-from pipeline.catalogue import check
+from pipeline.checks import check
+from pipeline.fields import Status
 from pipeline.rules import Rules
 from pipeline.stages import StageResult
 
@@ -51,7 +52,7 @@ def _valid_then(column: str, status: str, pattern: str) -> pa.Check:
 
     def fn(data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(
-            (pl.col(status) != "valid").fill_null(True) | pl.col(column).str.contains(pattern).fill_null(False)
+            (pl.col(status) != Status.VALID).fill_null(True) | pl.col(column).str.contains(pattern).fill_null(False)
         )
 
     return pa.Check(fn, name="schema-format", element_wise=False)
@@ -92,12 +93,18 @@ def contract(reference: dt.date) -> tuple[pa.DataFrameSchema, dict[str, list[str
         "total_spend": (pa.Column(pl.Float64, nullable=True), []),
         "zip": (pa.Column(pl.String, nullable=True), []),
         "phone_mobile_status": (
-            pa.Column(pl.String, pa.Check.isin(["valid", "invalid", "fake", "shared", "not_personal"]), nullable=True),
+            pa.Column(
+                pl.String,
+                pa.Check.isin([Status.VALID, Status.INVALID, Status.FAKE, Status.SHARED, Status.NOT_PERSONAL]),
+                nullable=True,
+            ),
             ["schema-vocabulary"],
         ),
         "email_status": (
             pa.Column(
-                pl.String, pa.Check.isin(["valid", "invalid", "disposable", "role", "undeliverable"]), nullable=True
+                pl.String,
+                pa.Check.isin([Status.VALID, Status.INVALID, Status.DISPOSABLE, Status.ROLE, Status.UNDELIVERABLE]),
+                nullable=True,
             ),
             ["schema-vocabulary"],
         ),
@@ -164,7 +171,7 @@ def validate(members: pl.DataFrame, /, *, rules: Rules, reference_date: dt.date 
     failures = _failures(members, reference)
     reachable = pl.any_horizontal(
         *[
-            (pl.col(c) == "valid").fill_null(False)
+            (pl.col(c) == Status.VALID).fill_null(False)
             for c in ("phone_mobile_status", "phone_other_status", "email_status")
             if c in members.columns
         ]

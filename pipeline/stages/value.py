@@ -221,10 +221,14 @@ def _if_alive(fit: PurchaseFit, t: float, x: np.ndarray, T: np.ndarray) -> np.nd
     """E[purchases in (T, T + t]] / P(alive): depends on (x, T) only, so it is worked out per distinct pair."""
     r, alpha, a, b = fit.r, fit.alpha, fit.a, fit.b
     z = t / (alpha + T + t)
-    decay = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
+    # FHL 2005 eq. 10 has ((alpha + T) / (alpha + T + t))^(r + x) * 2F1(r + x, b + x; a + b + x - 1; z), a product
+    # of 0 and infinity for a member of hundreds of purchases (-inf expected purchases). Euler's transformation,
+    # 2F1(A, B; C; z) = (1 - z)^(C - A - B) 2F1(C - A, C - B; C; z), turns it into (1 - z)^(a - 1) times a series
+    # whose parameters do not grow with x: the same value, finite for every member.
+    decay = np.power(1 - z, a - 1)
     if fit.model == "mbgnbd":
-        return (a + b + x) / (a - 1) * (1 - decay * hyp2f1(r + x, b + x + 1, a + b + x, z))
-    return (a + b + x - 1) / (a - 1) * (1 - decay * hyp2f1(r + x, b + x, a + b + x - 1, z))
+        return (a + b + x) / (a - 1) * (1 - decay * hyp2f1(a + b - r, a - 1, a + b + x, z))
+    return (a + b + x - 1) / (a - 1) * (1 - decay * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z))
 
 
 def _none_if_alive(fit: PurchaseFit, t: float, x: np.ndarray, T: np.ndarray) -> np.ndarray:

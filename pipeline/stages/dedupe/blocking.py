@@ -7,13 +7,30 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from pipeline.fields import Status
 from pipeline.fields.emails import email_match_key
 from pipeline.fields.ids import NOT_AN_IDENTITY, nine_digits
-from pipeline.rules import BLOCKING_KEYS
 from pipeline.stages.dedupe.compare import SIDE_COLUMNS
 from pipeline.stages.dedupe.names import skeleton_lists
 
-KEYS = BLOCKING_KEYS  # the rules list the keys a rules file may name; KEY_EXPRS builds each of them
+# the keys a rules file may name (``dedupe.yaml`` ``blocking.keys``), in the order they spend the comparison budget;
+# KEY_EXPRS builds each of them
+BLOCKING_KEYS = (
+    "phone",
+    "email",
+    "national_id",
+    "name_birth_date",
+    "skeleton_birth_year",
+    "name_part_birth_date",
+    "name",
+    "name_city",
+    "last_name_street",
+    "zip_house",
+    "address_birth_date",
+    "birth_date",
+    "national_id_typo",
+)
+KEYS = BLOCKING_KEYS
 
 
 DECISION_BIT = 1 << 31  # a pair a person decided on, whether or not a key proposed it
@@ -98,14 +115,14 @@ def key_table(records: pl.DataFrame) -> pl.DataFrame:
         skeleton_lists(records.get_column("first_name")).alias("__fsk"),
         skeleton_lists(records.get_column("last_name")).alias("__lsk"),
         nine_digits(pl.col("national_id")).cast(pl.UInt64, strict=False).alias("__id_number"),
-        (pl.col("national_id_status") != "valid").fill_null(True).alias("__id_probe"),
+        (pl.col("national_id_status") != Status.VALID).fill_null(True).alias("__id_probe"),
     )
 
 
 def _key_exprs() -> dict[str, pl.Expr]:
     """Each key as an expression over ``key_table``: a list of values per record (a record may carry several
     phones), nulls where a record has none."""
-    valid = lambda status: pl.col(status) == "valid"  # noqa: E731
+    valid = lambda status: pl.col(status) == Status.VALID  # noqa: E731
     year = pl.col("birth_date").dt.year().cast(pl.String)
     names = pl.concat_str([pl.col("first_name_key"), pl.col("last_name_key")], separator="|")
     swapped = pl.concat_str([pl.col("last_name_key"), pl.col("first_name_key")], separator="|")
@@ -126,7 +143,11 @@ def _key_exprs() -> dict[str, pl.Expr]:
             ]
         ),
         "email": _listed(
-            [pl.when(pl.col("email_status").is_in(["valid", "role"])).then(email_match_key(pl.col("email")))]
+            [
+                pl.when(pl.col("email_status").is_in([Status.VALID, Status.ROLE])).then(
+                    email_match_key(pl.col("email"))
+                )
+            ]
         ),
         # any ID-like number, valid or not: a mistyped check digit still finds its twin (the hard rule needs valid)
         "national_id": _listed([pl.when(id_like).then(nine_digits(pl.col("national_id")))]),

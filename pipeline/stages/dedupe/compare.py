@@ -2,29 +2,32 @@
 functions (``process.cpdist``) over whole columns, never a Python loop over pairs.
 
 Levels (higher is stronger agreement; -1 means one side is empty, which is no evidence either way):
-first_name 4 same, 3 nickname/cognate/transliteration, 2 Jaro-Winkler >= 0.92, 1 >= 0.80, 0 different;
-last_name 4 same, 3 transliteration, 2 JW >= 0.92, 1 >= 0.80, 0 different (names compared in the better of the
-straight and the swapped order); birth_date 2 same, 1 a typo (day and month swapped, one digit off), 0 different;
-phone 2 a shared valid number, 1 one digit off, 0 different; email 2 same, 1 same mailbox name or JW >= 0.9,
-0 different; national_id 2 same, 1 one digit off or two swapped, 0 different; city 1 same, 0 different;
-street 2 same street and number, 1 similar street (token set >= 90), 0 different; zip (postcode) 2 same, 1 one
-digit off or two swapped, 0 different.
+first_name 4 same, 3 nickname/cognate/transliteration, 2 Jaro-Winkler >= name_close, 1 >= name_near, 0 different;
+last_name 4 same, 3 transliteration, 2 JW >= name_close, 1 >= name_near, 0 different (names compared in the better
+of the straight and the swapped order: swapped when it scores more than swap_margin better); birth_date 2 same,
+1 a typo (day and month swapped, one digit off), 0 different; phone 2 a shared valid number, 1 one digit off,
+0 different; email 2 same, 1 same mailbox name or JW >= email_close, 0 different; national_id 2 same, 1 one digit
+off or two swapped, 0 different; city 1 same, 0 different; street 2 same street and number, 1 similar street
+(token set >= street_close), 0 different; zip (postcode) 2 same, 1 one digit off or two swapped, 0 different.
+The thresholds are the rules' (``dedupe.yaml`` ``comparison``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import polars as pl
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
+from pipeline.fields import Status
 from pipeline.fields.emails import email_match_key
 from pipeline.fields.ids import NOT_AN_IDENTITY, nine_digits
-from pipeline.rules import HARD_RULES
-from pipeline.stages.dedupe.names import given_name_table, skeleton_lists
+from pipeline.rules import DedupeRules
+from pipeline.stages.dedupe.decide import HARD_RULES
+from pipeline.stages.dedupe.names import name_facts
+from pipeline.stages.dedupe.pairwise import codes, pairwise_codes, shared_lists
 
 COMPARISONS: dict[str, int] = {  # field -> number of levels (0..n-1)
     "first_name": 5,
@@ -57,27 +60,6 @@ SIDE_COLUMNS = (  # every column of the records that ``encode`` reads
 )
 
 
-def _name_facts(values: pl.Series, names: pl.DataFrame) -> pl.DataFrame:
-    """Per name code (``values[code]`` is the folded key): its spelling skeletons and its canonical given names
-    (nicknames, cognates, transliterations), as lists. ``names`` pairs each key with one spelling of it."""
-    table = given_name_table()
-    spelled = names.drop_nulls("key").unique("key")
-    canon = table.group_by("key").agg(pl.col("canonical").alias("canon"))
-    facts = (
-        values.rename("key")
-        .to_frame()
-        .with_row_index("code")
-        .join(spelled, on="key", how="inner")
-        .join(canon, on="key", how="left")
-    )
-    return facts.select(
-        "code",
-        pl.col("canon").fill_null([]),
-        skeleton_lists(facts.get_column("name")).alias("skel"),
-        pl.col("name").str.contains("[A-Za-z]").alias("latin"),
-    )
-
-
 def yyyymmdd(date: pl.Expr) -> pl.Expr:
     """A date as the integer YYYYMMDD, the digits a person types."""
     return date.dt.year().cast(pl.Int32) * 10_000 + date.dt.month().cast(pl.Int32) * 100 + date.dt.day()
@@ -98,107 +80,6 @@ def birth_date_typo(x: pl.Expr, y: pl.Expr) -> pl.Expr:
     return day_month_swapped | (digits_off == 1) | ((digits_off == 2) & neighbours_swapped)
 
 
-def _codes(*columns: pl.Series) -> tuple[list[pl.Series], pl.Series]:
-    """Dense codes for the values of one or more columns that share one code space (equal text, equal code; null
-    stays null), and the values by code. Code 0 is the empty text, which a null is scored as."""
-    distinct = pl.concat([c.drop_nulls() for c in columns]).unique()
-    values = pl.concat([pl.Series([""], dtype=pl.String), distinct])
-    lookup = pl.DataFrame({"v": distinct}).with_row_index("c", offset=1)
-    coded = [
-        c.rename("v").to_frame().join(lookup, on="v", how="left", maintain_order="left").get_column("c")
-        for c in columns
-    ]
-    return coded, values
-
-
-def _distinct_pairs(a: pl.Series, b: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The pairs of codes that differ (nulls as code 0): their positions, the distinct (a, b) among them, and for
-    each position the index of its distinct pair."""
-    x = a.fill_null(0).to_numpy().astype(np.uint64)
-    y = b.fill_null(0).to_numpy().astype(np.uint64)
-    where = np.flatnonzero(x != y)
-    distinct, inverse = np.unique((x[where] << np.uint64(32)) | y[where], return_inverse=True)
-    return (
-        where,
-        (distinct >> np.uint64(32)).astype(np.int64),
-        (distinct & np.uint64(0xFFFFFFFF)).astype(np.int64),
-        inverse,
-    )
-
-
-def _pairwise_codes(
-    a: pl.Series, b: pl.Series, values: pl.Series, scorer: Any, *, empty_read: bool = True, cutoff: float | None = None
-) -> np.ndarray:
-    """``scorer(values[a[k]], values[b[k]])`` for every k (nulls as ""), each distinct pair of different codes
-    scored once.
-
-    Turning millions of strings into Python objects for rapidfuzz costs more than the scoring, so only what needs
-    scoring crosses over: equal codes get the scorer's own answer for a value against itself, and candidate pairs
-    repeat value pairs heavily (most share a name or a city), so each distinct pair is scored once. With
-    ``empty_read=False`` pairs with an empty side are not scored (the caller never reads them); ``cutoff`` is
-    rapidfuzz's ``score_cutoff``, for a caller that only asks whether a score passes it.
-    """
-    out = np.full(len(a), process.cpdist(["x"], ["x"], scorer=scorer)[0], dtype=float)
-    if not empty_read:
-        both = a.is_not_null() & b.is_not_null()
-        a, b = a.filter(both), b.filter(both)
-        into = np.flatnonzero(both.to_numpy())
-    where, da, db, inverse = _distinct_pairs(a, b)
-    if len(where):
-        pick = lambda codes: values.gather(codes).to_list()  # noqa: E731
-        scored = process.cpdist(pick(da), pick(db), scorer=scorer, score_cutoff=cutoff, workers=-1)
-        out[where if empty_read else into[where]] = np.asarray(scored, dtype=float)[inverse]
-    return out
-
-
-def _pairwise(a: pl.Series, b: pl.Series, scorer: Any) -> np.ndarray:
-    """``scorer(a[k], b[k])`` for every k, nulls as "" (the fast path of ``_pairwise_codes`` on plain text)."""
-    (ca, cb), values = _codes(a, b)
-    return _pairwise_codes(ca, cb, values, scorer)
-
-
-def _shared_lists(
-    a: pl.Series, b: pl.Series, facts: pl.DataFrame, *, given: bool = False
-) -> tuple[pl.Series, pl.Series]:
-    """Whether names ``a[k]`` and ``b[k]`` (codes) share a skeleton, and a canonical name, worked out once per
-    distinct pair of codes. Equal codes share whatever their one list holds.
-
-    ``given``: the names are given names. Two given names in one script that share only a skeleton of two
-    consonants are different names with other vowels (``Sarah`` and ``Shira``, ``שרה`` and ``שירה``: both ``SR``);
-    across scripts the vowels are not written alike, and such a skeleton still counts (``Moshe`` ~ ``משה``)."""
-    has = facts.select("code", (pl.col("skel").list.len() > 0).alias("s"), (pl.col("canon").list.len() > 0).alias("c"))
-    same = a.rename("code").to_frame().join(has, on="code", how="left", maintain_order="left")
-    skel = same.get_column("s").fill_null(False).to_numpy().copy()
-    canon = same.get_column("c").fill_null(False).to_numpy().copy()
-    where, da, db, inverse = _distinct_pairs(a, b)
-    if len(where):
-        known = facts.select("code", "skel", "canon", "latin")
-        shared_skeletons = pl.col("sa").list.set_intersection(pl.col("sb"))
-        if given:  # one script: only skeletons of three consonants or more
-            shared_skeletons = (
-                pl.when(pl.col("la") == pl.col("lb"))
-                .then(shared_skeletons.list.eval(pl.element().filter(pl.element().str.len_chars() >= 3)))
-                .otherwise(shared_skeletons)
-            )
-        both = (
-            pl.DataFrame({"a": da, "b": db})
-            .with_row_index("n")
-            .join(known.rename({"code": "a", "skel": "sa", "canon": "ca", "latin": "la"}), on="a", how="left")
-            .join(known.rename({"code": "b", "skel": "sb", "canon": "cb", "latin": "lb"}), on="b", how="left")
-            .sort("n")
-            .select(
-                (shared_skeletons.list.len() > 0).fill_null(False).alias("s"),
-                (pl.col("ca").list.set_intersection(pl.col("cb")).list.len() > 0).fill_null(False).alias("c"),
-            )
-        )
-        skel[where] = both.get_column("s").to_numpy()[inverse]
-        canon[where] = both.get_column("c").to_numpy()[inverse]
-    nulls = (a.is_null() | b.is_null()).to_numpy()
-    skel[nulls] = False
-    canon[nulls] = False
-    return pl.Series(skel), pl.Series(canon)
-
-
 Encoded = tuple[pl.DataFrame, dict[str, pl.Series], pl.DataFrame]
 
 
@@ -210,16 +91,16 @@ def encode(records: pl.DataFrame) -> Encoded:
     Returns the coded table (row k is record ``__i`` = k), the values of each code space, and the name facts."""
     records = records.select(SIDE_COLUMNS)  # a projection (no copy); a missing column fails here, by name
     email_text = records.select(email_match_key(pl.col("email"))).to_series()  # Gmail dots and +tags ignored
-    (first, last), names = _codes(records.get_column("first_name_key"), records.get_column("last_name_key"))
-    (mobile, other), phones = _codes(records.get_column("phone_mobile"), records.get_column("phone_other"))
-    (email,), emails = _codes(email_text)
-    (local,), _ = _codes(email_text.str.extract(r"^([^@]+)@"))
-    (nid,), ids = _codes(records.select(nine_digits(pl.col("national_id"))).to_series())
-    (city,), _ = _codes(records.get_column("city"))
-    (street,), streets = _codes(records.get_column("street"))
-    (house,), _ = _codes(records.get_column("house_number"))
-    (zip_,), zips = _codes(records.get_column("zip"))
-    valid = lambda c: (pl.col(c) == "valid").fill_null(False)  # noqa: E731
+    (first, last), names = codes(records.get_column("first_name_key"), records.get_column("last_name_key"))
+    (mobile, other), phones = codes(records.get_column("phone_mobile"), records.get_column("phone_other"))
+    (email,), emails = codes(email_text)
+    (local,), _ = codes(email_text.str.extract(r"^([^@]+)@"))
+    (nid,), ids = codes(records.select(nine_digits(pl.col("national_id"))).to_series())
+    (city,), _ = codes(records.get_column("city"))
+    (street,), streets = codes(records.get_column("street"))
+    (house,), _ = codes(records.get_column("house_number"))
+    (zip_,), zips = codes(records.get_column("zip"))
+    valid = lambda c: (pl.col(c) == Status.VALID).fill_null(False)  # noqa: E731
     flags = records.select(
         valid("phone_mobile_status").alias("mobile_ok"),
         valid("phone_other_status").alias("other_ok"),
@@ -247,7 +128,7 @@ def encode(records: pl.DataFrame) -> Encoded:
         ]
     )
     values = {"name": names, "phone": phones, "email": emails, "id": ids, "street": streets, "zip": zips}
-    return coded, values, _name_facts(names, spelled)
+    return coded, values, name_facts(names, spelled)
 
 
 CHUNK_PAIRS = 500_000
@@ -263,7 +144,9 @@ def in_slices(frame: pl.DataFrame, rows: int, fn: Callable[[pl.DataFrame], pl.Da
     return pl.concat([fn(part) for part in frame.iter_slices(rows)])
 
 
-def compare(records: pl.DataFrame, pairs: pl.DataFrame, *, encoded: Encoded | None = None) -> pl.DataFrame:
+def compare(
+    records: pl.DataFrame, pairs: pl.DataFrame, *, rules: DedupeRules, encoded: Encoded | None = None
+) -> pl.DataFrame:
     """Pairs with one ``lvl_<field>`` column per comparison, plus the facts the hard rules need.
 
     Pairs are compared in chunks: each chunk's working frame (both sides of every pair) is dropped before the
@@ -271,11 +154,11 @@ def compare(records: pl.DataFrame, pairs: pl.DataFrame, *, encoded: Encoded | No
     a caller that compares several sets of pairs of the same records.
     """
     coded, values, facts = encoded or encode(records)
-    return in_slices(pairs, CHUNK_PAIRS, lambda chunk: _compare(coded, chunk, values, facts))
+    return in_slices(pairs, CHUNK_PAIRS, lambda chunk: _compare(coded, chunk, values, facts, rules=rules))
 
 
 def _compare(
-    coded: pl.DataFrame, pairs: pl.DataFrame, values: dict[str, pl.Series], facts: pl.DataFrame
+    coded: pl.DataFrame, pairs: pl.DataFrame, values: dict[str, pl.Series], facts: pl.DataFrame, *, rules: DedupeRules
 ) -> pl.DataFrame:
     i, j = pairs.get_column("i"), pairs.get_column("j")
     p = pl.concat(
@@ -288,13 +171,13 @@ def _compare(
     )
     jw = JaroWinkler.normalized_similarity
     names = values["name"]
-    f_ab = _pairwise_codes(p["first_a"], p["first_b"], names, jw)
-    l_ab = _pairwise_codes(p["last_a"], p["last_b"], names, jw)
-    f_x = _pairwise_codes(p["first_a"], p["last_b"], names, jw)
-    l_x = _pairwise_codes(p["last_a"], p["first_b"], names, jw)
+    f_ab = pairwise_codes(p["first_a"], p["first_b"], names, jw)
+    l_ab = pairwise_codes(p["last_a"], p["last_b"], names, jw)
+    f_x = pairwise_codes(p["first_a"], p["last_b"], names, jw)
+    l_x = pairwise_codes(p["last_a"], p["first_b"], names, jw)
     shared = {
         # a given name on either side: the cross pairs are strict in both orders, so scores stay symmetric
-        (x, y): _shared_lists(p[f"{x}_a"], p[f"{y}_b"], facts, given="first" in (x, y))
+        (x, y): shared_lists(p[f"{x}_a"], p[f"{y}_b"], facts, given="first" in (x, y))
         for x, y in (("first", "first"), ("last", "last"), ("first", "last"), ("last", "first"))
     }
     p = p.with_columns(
@@ -313,7 +196,7 @@ def _compare(
     )
     straight = f_ab + l_ab + bonus["straight"].to_numpy()
     crossed = f_x + l_x + bonus["swapped"].to_numpy()
-    swap = crossed > straight + 0.2
+    swap = crossed > straight + rules.swap_margin
     p = p.with_columns(
         pl.Series("__swap", swap),
         pl.Series("__jw_first", np.where(swap, f_x, f_ab)),
@@ -340,9 +223,9 @@ def _compare(
             .then(4)
             .when(alias.fill_null(False))
             .then(3)
-            .when(score >= 0.92)
+            .when(score >= rules.name_close)
             .then(2)
-            .when(score >= 0.80)
+            .when(score >= rules.name_near)
             .then(1)
             .otherwise(0)
         )
@@ -361,15 +244,22 @@ def _compare(
         [y.is_not_null() for y in phones_b]
     )
     mobile_off = (
-        _pairwise_codes(p["mobile_a"], p["mobile_b"], values["phone"], Levenshtein.distance, empty_read=False, cutoff=1)
+        pairwise_codes(p["mobile_a"], p["mobile_b"], values["phone"], Levenshtein.distance, empty_read=False, cutoff=1)
         == 1
     )
-    email_jw = _pairwise_codes(p["email_a"], p["email_b"], values["email"], jw, empty_read=False, cutoff=0.9)
-    id_close = _pairwise_codes(p["nid_a"], p["nid_b"], values["id"], OSA.distance, empty_read=False, cutoff=1) <= 1
-    street_sim = _pairwise_codes(
-        p["street_a"], p["street_b"], values["street"], fuzz.token_set_ratio, empty_read=False, cutoff=90
+    email_jw = pairwise_codes(
+        p["email_a"], p["email_b"], values["email"], jw, empty_read=False, cutoff=rules.email_close
     )
-    zip_close = _pairwise_codes(p["zip_a"], p["zip_b"], values["zip"], OSA.distance, empty_read=False, cutoff=1) <= 1
+    id_close = pairwise_codes(p["nid_a"], p["nid_b"], values["id"], OSA.distance, empty_read=False, cutoff=1) <= 1
+    street_sim = pairwise_codes(
+        p["street_a"],
+        p["street_b"],
+        values["street"],
+        fuzz.token_set_ratio,
+        empty_read=False,
+        cutoff=rules.street_close,
+    )
+    zip_close = pairwise_codes(p["zip_a"], p["zip_b"], values["zip"], OSA.distance, empty_read=False, cutoff=1) <= 1
     p = p.with_columns(
         yyyymmdd(da).alias("__ymd_a"),
         yyyymmdd(db).alias("__ymd_b"),
@@ -404,7 +294,7 @@ def _compare(
         .then(-1)
         .when(same("email"))
         .then(2)
-        .when(same("local") | (pl.col("__email_jw") >= 0.9))
+        .when(same("local") | (pl.col("__email_jw") >= rules.email_close))
         .then(1)
         .otherwise(0)
         .alias("lvl_email"),
@@ -421,7 +311,7 @@ def _compare(
         .then(-1)
         .when(same("street") & same("house"))
         .then(2)
-        .when(pl.col("__street") >= 90)
+        .when(pl.col("__street") >= rules.street_close)
         .then(1)
         .otherwise(0)
         .alias("lvl_street"),

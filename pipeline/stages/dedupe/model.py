@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from pipeline.rules import DedupeRules
 from pipeline.stages.dedupe.compare import COMPARISONS, Encoded, compare, in_slices
 
 _FLOOR = 1e-4
@@ -33,18 +34,16 @@ def _levels(frame: pl.DataFrame) -> np.ndarray:
     return np.column_stack([frame.get_column(f"lvl_{c}").to_numpy() for c in COMPARISONS]).astype(np.int8)
 
 
-def estimate_u(
-    records: pl.DataFrame, *, sample: int, seed: int, encoded: Encoded | None = None
-) -> dict[str, np.ndarray]:
+def estimate_u(records: pl.DataFrame, *, rules: DedupeRules, encoded: Encoded | None = None) -> dict[str, np.ndarray]:
     """Level frequencies among random pairs of records (nearly all non-matches)."""
     n = records.height
-    rng = np.random.default_rng(seed)
-    size = min(sample, max(n * (n - 1) // 2, 1))
+    rng = np.random.default_rng(rules.seed)
+    size = min(rules.u_sample_pairs, max(n * (n - 1) // 2, 1))
     i = rng.integers(0, n, size=size)
     j = rng.integers(0, n, size=size)
     keep = i != j
     pairs = pl.DataFrame({"i": np.minimum(i, j)[keep], "j": np.maximum(i, j)[keep]}).cast(pl.UInt32).unique()
-    levels = _levels(compare(records, pairs, encoded=encoded))
+    levels = _levels(compare(records, pairs, rules=rules, encoded=encoded))
     u = {}
     for k, (name, count) in enumerate(COMPARISONS.items()):
         col = levels[:, k]

@@ -131,3 +131,24 @@ def given_name_table() -> pl.DataFrame:
     table = table.select(match_key(pl.col("variant")).alias("key"), match_key(pl.col("canonical")).alias("canonical"))
     selves = table.select(pl.col("canonical").alias("key"), "canonical")
     return pl.concat([table, selves]).unique()
+
+
+def name_facts(values: pl.Series, names: pl.DataFrame) -> pl.DataFrame:
+    """Per name code (``values[code]`` is the folded key): its spelling skeletons and its canonical given names
+    (nicknames, cognates, transliterations), as lists. ``names`` pairs each key with one spelling of it."""
+    table = given_name_table()
+    spelled = names.drop_nulls("key").unique("key")
+    canon = table.group_by("key").agg(pl.col("canonical").alias("canon"))
+    facts = (
+        values.rename("key")
+        .to_frame()
+        .with_row_index("code")
+        .join(spelled, on="key", how="inner")
+        .join(canon, on="key", how="left")
+    )
+    return facts.select(
+        "code",
+        pl.col("canon").fill_null([]),
+        skeleton_lists(facts.get_column("name")).alias("skel"),
+        pl.col("name").str.contains("[A-Za-z]").alias("latin"),
+    )

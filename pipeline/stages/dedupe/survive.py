@@ -12,6 +12,20 @@ from collections.abc import Collection, Mapping
 
 import polars as pl
 
+from pipeline.fields import STATUS_COLUMNS, Status
+
+# the survivorship rules a rules file may name (``dedupe.yaml`` ``survivorship``)
+SURVIVORSHIP = (
+    "most_complete",
+    "most_frequent",
+    "most_recent",
+    "valid_most_recent",
+    "sum",
+    "earliest",
+    "latest",
+    "all_true",
+    "any_true",
+)
 GROUPS: dict[str, tuple[str, ...]] = {
     "first_name": ("first_name", "first_name_key"),
     "last_name": ("last_name", "last_name_key"),
@@ -21,12 +35,6 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "email": ("email", "email_status", "email_domain"),
     "city": ("city", "city_district", "city_code"),
     "street": ("street", "street_code", "street_status", "house_number"),
-}
-_STATUS = {
-    "national_id": "national_id_status",
-    "phone_mobile": "phone_mobile_status",
-    "phone_other": "phone_other_status",
-    "email": "email_status",
 }
 
 
@@ -38,9 +46,9 @@ def _unflagged(field: str, columns: Collection[str]) -> pl.Expr:
     """Whether a record's value of ``field`` passed its checks: a valid ID, phone or e-mail; a known locality; a
     street found in its locality's list. Fields with no verdict count as unflagged (implausible dates are already
     empty: the clean stage never types them)."""
-    status = _STATUS.get(field)
+    status = STATUS_COLUMNS.get(field)
     if status is not None and status in columns:
-        return (pl.col(status) == "valid").fill_null(False)
+        return (pl.col(status) == Status.VALID).fill_null(False)
     if field == "city" and "city_code" in columns:
         return pl.col("city_code").is_not_null()
     if field == "street" and "street_status" in columns:

@@ -1,0 +1,27 @@
+"""Spilling: where a file of more than one chunk parks what is read only at the end of a run."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import polars as pl
+
+
+class Spill:
+    """A temporary folder where a file of more than one chunk parks what is read only at the end (the ledger,
+    the before-cleansing figures, the scored pairs): at ten million rows that is 5 GB the stages between would
+    otherwise have to find room beside. Removed with the result that holds it, or by ``cleanup``."""
+
+    def __init__(self, parent: Path | None) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix=".cleanse-spill-", dir=parent, ignore_cleanup_errors=True)
+        self.path = Path(self._folder.name)
+
+    def park(self, frame: pl.DataFrame | pl.LazyFrame, name: str) -> pl.LazyFrame:
+        """``frame`` written to the folder, and read back lazily."""
+        path = self.path / f"{name}.parquet"
+        frame.lazy().sink_parquet(path, maintain_order=True)
+        return pl.scan_parquet(path)
+
+    def cleanup(self) -> None:
+        self._folder.cleanup()
