@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.report import manager
 from pipeline.report.i18n import LANGUAGES, Words, catalogue, placeholders
-from pipeline.rules import load_rules
+from pipeline.rulefile import load_rules
 
 CODE = Path(__file__).resolve().parent.parent / "pipeline" / "report"
 
