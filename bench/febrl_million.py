@@ -157,9 +157,9 @@ def _ordered(frame: pl.DataFrame, a: str, b: str) -> pl.DataFrame:
 
 def run_cleanse(path: Path, work: Path) -> dict[str, object]:
     """One cleanse run (this process): the whole pipeline, its outputs written, figures as JSON."""
-    from pipeline.outputs import write_outputs
     from pipeline.rulefile import load_rules
     from pipeline.runner import RunOptions, process
+    from pipeline.writing import write_outputs
 
     t0 = time.perf_counter()
     result = process(path, rules=load_rules(RULES))

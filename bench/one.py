@@ -15,9 +15,9 @@ from pathlib import Path
 def main() -> None:
     source, out = Path(sys.argv[1]), Path(sys.argv[2])
     t0 = time.perf_counter()
-    from pipeline.outputs import write_outputs
     from pipeline.rulefile import load_rules
     from pipeline.runner import RunOptions, process
+    from pipeline.writing import write_outputs
 
     rules = load_rules()
     t1 = time.perf_counter()

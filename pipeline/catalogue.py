@@ -19,6 +19,7 @@ import pipeline.fields.money
 import pipeline.fields.names
 import pipeline.fields.phones
 import pipeline.fields.places
+import pipeline.fields.streets
 import pipeline.fields.text
 import pipeline.ingest
 import pipeline.stages.dedupe.explain

@@ -1,7 +1,8 @@
 """The ``cleanse`` command line. Thin: turns flags into plain values and calls the library.
 
 Exit codes mean one thing everywhere: 0 ok, 1 the data failed its checks, 2 the input or the rules could not
-be used (one line on stderr, no traceback unless --verbose), 3 an internal error (a bug: please report it).
+be used or an output may not be written where asked (one line on stderr, no traceback unless --verbose), 3 an
+internal error (a bug: please report it), 143 stopped by SIGTERM (after removing what it had half-written).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rich.console import Console
 from pipeline import __version__
 from pipeline.errors import CleanseError
 from pipeline.options import DEFAULTS
+from pipeline.outputs import EXIT_TERMINATED, Terminated, terminate_as_exception
 
 app = typer.Typer(
     add_completion=False,
@@ -84,20 +86,32 @@ ReferenceDateOpt = Annotated[
     typer.Option("--reference-date", help="Date for ages, 'in the future' and scoring (YYYY-MM-DD; default today)."),
 ]
 
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Replace an existing output file that cleanse did not write (never an input of the command)."
+    ),
+]
+
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 @contextlib.contextmanager
 def _errors(verbose: bool) -> Iterator[None]:
-    """One line and a meaningful exit code for every failure; the traceback only with --verbose."""
+    """One line and a meaningful exit code for every failure; the traceback only with --verbose. SIGTERM stops
+    the command through the same exits, so temporary files and folders are removed on the way out."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        yield
+        with terminate_as_exception():
+            yield
     except CleanseError as exc:
         if verbose:
             raise
         err.print(f"cleanse: error: {exc.one_line()}", markup=False)
         raise typer.Exit(EXIT_USAGE) from None
+    except Terminated:
+        err.print("cleanse: stopped by SIGTERM; nothing half-written was left behind", markup=False)
+        raise typer.Exit(EXIT_TERMINATED) from None
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
     except Exception as exc:
@@ -109,6 +123,17 @@ def _errors(verbose: bool) -> Iterator[None]:
             markup=False,
         )
         raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def _sweep(*folders: Path, quiet: bool) -> None:
+    """Remove what killed cleanse runs left where this command writes, and say so in one line per folder."""
+    from pipeline.outputs import sweep
+
+    err = Console(stderr=True, quiet=quiet, highlight=False, soft_wrap=True)
+    for folder in dict.fromkeys(Path(f) for f in folders):
+        line = sweep(folder).line()
+        if line:
+            err.print(f"cleanse: note: {line}", markup=False)
 
 
 @app.command()
@@ -159,23 +184,32 @@ def run(
         str | None,
         typer.Option("--lang", help="The report's language: he or en (default: the language of the file's headers)."),
     ] = None,
+    force: ForceOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Clean a member file and write the clean table, merge map, quarantine, ledger and report."""
+    from pipeline import outputs
     from pipeline.console import StageProgress, print_mapping, print_summary
     from pipeline.errors import InputError
     from pipeline.mapping import parse_overrides
-    from pipeline.outputs import default_out, write_outputs
     from pipeline.rulefile import load_rules
     from pipeline.runner import RunOptions, process
+    from pipeline.writing import OUTPUT_FILES, default_out, write_outputs
 
     console = Console(stderr=False, quiet=quiet, highlight=False)
     with _errors(verbose):
         if lang is not None and lang not in ("he", "en"):
             raise InputError(f"--lang {lang!r}: the report is written in he (Hebrew) or en (English)")
-        loaded = load_rules(rules)
         target = out if out is not None else default_out(file)
+        # the output policy, before any work: never onto an input, never over what cleanse did not write
+        inputs = (file, decisions, previous, rules)
+        outputs.check_folder(target, names=OUTPUT_FILES, inputs=inputs, force=force)
+        if profile is not None:
+            outputs.check_file(profile, inputs=inputs, force=force)
+        beside = outputs.nearest_folder(target)  # where the output's folder is (or will be made)
+        _sweep(beside, quiet=quiet)
+        loaded = load_rules(rules)
         options = RunOptions(
             sheet=sheet,
             overrides=parse_overrides(map_ or []),
@@ -189,7 +223,7 @@ def run(
             transactions=transactions,
             chunk_rows=chunk_rows,
             # a big file's ledger waits on the disk the output goes to, not in a temporary folder that may be memory
-            spill_dir=target.parent if target.parent.is_dir() else None,
+            spill_dir=beside if beside.is_dir() else None,
         )
         progress = StageProgress(Console(stderr=True, quiet=quiet, highlight=False))
         if profile is not None:
@@ -197,12 +231,12 @@ def run(
 
             profiler = cProfile.Profile()
             result = profiler.runcall(process, file, rules=loaded, options=options, progress=progress)
-            profile.parent.mkdir(parents=True, exist_ok=True)
-            profiler.dump_stats(str(profile))
         else:
             result = process(file, rules=loaded, options=options, progress=progress)
         print_mapping(console, result.mapping)
-        files, report = write_outputs(result, target, options=options)
+        files, report = write_outputs(result, target, options=options, force=force)
+        if profile is not None:  # after the output folder: a profile inside it is then a file kept in it
+            outputs.atomic_write(profile, lambda p: profiler.dump_stats(str(p)), force=force)
         if result.spill is not None:  # the ledger is in the output now: its spill goes (on an error, with the result)
             result.spill.cleanup()
         print_summary(console, report, out=str(target), files=files)
@@ -236,6 +270,7 @@ def check(
     map_: MapOpt = None,
     reference_date: ReferenceDateOpt = None,
     rules: RulesOpt = None,
+    force: ForceOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -244,15 +279,22 @@ def check(
     import json
 
     from pipeline import gates as gates_
+    from pipeline import outputs
     from pipeline.console import print_gates
-    from pipeline.errors import InputError, RulesError
-    from pipeline.export import atomic_file
+    from pipeline.errors import InputError, OutputError, RulesError
     from pipeline.mapping import parse_overrides
     from pipeline.rulefile import load_rules
     from pipeline.runner import RunOptions, process
 
     console = Console(quiet=quiet, highlight=False)
     with _errors(verbose):
+        # the output policy, before any work: never onto the file, the baseline or the rules
+        if junit is not None and report is not None and outputs.same_place(junit, report):
+            raise OutputError("--junit and --report name the same file", path=junit)
+        for written in (junit, report):
+            if written is not None:
+                outputs.check_file(written, inputs=(file, baseline, rules), force=force)
+        _sweep(*(w.parent for w in (junit, report) if w is not None), quiet=quiet)
         loaded = load_rules(rules)
         if not loaded.gates:
             raise RulesError(["the rules define no gates: cleanse check would check nothing"])
@@ -270,9 +312,9 @@ def check(
             raise InputError("no gate could run on this file (none of the fields they measure is in it)", path=file)
         if junit is not None:
             xml = gates_.junit_xml(results, file=str(file), fail_on_warn=fail_on == "warn")
-            atomic_file(junit, xml)
+            outputs.atomic_file(junit, xml, force=force)
         if report is not None:
-            atomic_file(
+            outputs.atomic_file(
                 report,
                 json.dumps(
                     {
@@ -295,6 +337,7 @@ def check(
                     indent=2,
                 )
                 + "\n",
+                force=force,
             )
         if output_format == "github":
             for line in gates_.github_annotations(results, file=str(file)):
@@ -330,6 +373,7 @@ def scrub(
     map_: MapOpt = None,
     reference_date: ReferenceDateOpt = None,
     rules: RulesOpt = None,
+    force: ForceOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -337,7 +381,7 @@ def scrub(
     members, each address once; print how many each reason removed."""
     import json
 
-    from pipeline import export
+    from pipeline import export, outputs
     from pipeline.console import print_scrub
     from pipeline.errors import InputError
     from pipeline.mapping import parse_overrides
@@ -354,6 +398,11 @@ def scrub(
         channel = choose("--channel", [channel], CHANNELS)[0]
         if out.suffix.lower() not in (".csv", ".xlsx"):
             raise InputError(f"--out must end in .csv or .xlsx, not {out.suffix or '(nothing)'!r}", path=out)
+        # the output policy, before any work: never onto the member file, a suppression list or the rules
+        summary_path = out.with_name(out.stem + ".summary.json")
+        for written in (out, summary_path):
+            outputs.check_file(written, inputs=(file, *(suppress or ()), rules), force=force)
+        _sweep(out.parent, quiet=quiet)
         loaded = load_rules(rules)
         segments = choose("--segment", segment or [], [s.name for s in loaded.scoring.segments])
         bands = choose("--age-band", age_band or [], age_band_labels(loaded.scoring.age_bands))
@@ -388,9 +437,9 @@ def scrub(
             filters=filters,
         )
         if out.suffix.lower() == ".xlsx":
-            export.atomic_write(out, lambda p: export.write_xlsx(scrubbed.send_list, p, sheet=channel))
+            outputs.atomic_write(out, lambda p: export.write_xlsx(scrubbed.send_list, p, sheet=channel), force=force)
         else:
-            export.atomic_write(out, lambda p: export.write_csv(scrubbed.send_list, p))
+            outputs.atomic_write(out, lambda p: export.write_csv(scrubbed.send_list, p), force=force)
         summary = {
             "schema": "cleanse.scrub",
             "schema_version": 1,
@@ -407,14 +456,40 @@ def scrub(
             },
             "warnings": list(scrubbed.warnings),
         }
-        export.atomic_file(
-            out.with_name(out.stem + ".summary.json"), json.dumps(summary, ensure_ascii=False, indent=2) + "\n"
-        )
+        outputs.atomic_file(summary_path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n", force=force)
         print_scrub(console, summary, out=str(out))
         if quiet:  # warnings are never quiet
             err = Console(stderr=True, highlight=False, soft_wrap=True)
             for warning in scrubbed.warnings:
                 err.print(f"cleanse: warning: {warning}", markup=False)
+
+
+@app.command()
+def inspect(
+    file: Annotated[Path, typer.Argument(help="The member file: .xlsx, .csv/.tsv/.txt or .parquet.")],
+    json_: Annotated[bool, typer.Option("--json", help="Print the preview as JSON (for scripts).")] = False,
+    sheet: SheetOpt = None,
+    map_: MapOpt = None,
+    rules: RulesOpt = None,
+    show_pii: ShowPiiOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Preview what a run would make of a file, from its first rows: the sheet and header row, each column's
+    field with method and confidence, masked sample values, and what would be carried through. Writes nothing."""
+    import json
+
+    from pipeline.console import print_inspection
+    from pipeline.inspect import inspect_file
+    from pipeline.mapping import parse_overrides
+    from pipeline.rulefile import load_rules
+
+    with _errors(verbose):
+        loaded = load_rules(rules)
+        found = inspect_file(file, rules=loaded, sheet=sheet, overrides=parse_overrides(map_ or []), show_pii=show_pii)
+        if json_:
+            typer.echo(json.dumps(found.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            print_inspection(Console(highlight=False), found)
 
 
 def _date(text: str | None, *, option: str = "--reference-date") -> dt.date | None:

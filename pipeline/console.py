@@ -48,19 +48,31 @@ class StageProgress:
         self.console.print(f"  [green]✓[/] {stage:<11} {rows_out:>11,} rows  {seconds:7.2f} s", highlight=False)
 
 
+def _how(method: str, values: str | None) -> str:
+    return method + (", values agree" if values == "agree" and method != "values" else "")
+
+
 def print_mapping(console: Console, mapping: ColumnMapping) -> None:
+    """The mapping of every column with its method and confidence; held mappings as warnings that cannot be missed."""
     table = Table(title="Column mapping", title_justify="left", show_edge=False, pad_edge=False)
-    table.add_column("column in the file")
+    table.add_column("column in the file", no_wrap=True, overflow="fold")
     table.add_column("field")
     table.add_column("how")
+    table.add_column("confidence", justify="right")
     for m in mapping.matches:
-        how = m.method if m.method != "fuzzy" else f"similar ({m.score:.0f})"
-        table.add_row(shown(m.header), m.field, how)
+        table.add_row(shown(m.header), m.field, _how(m.method, m.values), f"{m.confidence:.2f}")
+    held = {m.header: m for m in mapping.held}
     for header in mapping.unmapped:
-        table.add_row(shown(header), "—", "carried through")
+        if header in held:
+            m = held[header]
+            table.add_row(shown(header), f"[yellow]— ({m.field}?)[/]", "[yellow]not used[/]", f"{m.confidence:.2f}")
+        else:
+            table.add_row(shown(header), "—", "carried through", "")
     console.print(table)
     for note in mapping.notes:
-        console.print(f"[yellow]note:[/] {shown(note)}")
+        console.print(f"[yellow]note:[/] {shown(note)}", highlight=False)
+    for warning in mapping.warnings:
+        console.print(f"[bold yellow]warning:[/] {shown(warning)}", highlight=False)
 
 
 def print_summary(console: Console, report: dict[str, Any], *, out: str, files: list[str]) -> None:
@@ -133,3 +145,38 @@ def print_scrub(console: Console, summary: dict[str, Any], *, out: str) -> None:
     for warning in summary.get("warnings", []):
         console.print(f"[bold red]WARNING:[/] {shown(warning)}")
     console.print(f"Send list in [bold]{shown(out)}[/]; the summary beside it")
+
+
+def print_inspection(console: Console, found: Any) -> None:
+    """``cleanse inspect``: the file, then one row per column (an ``Inspection`` of pipeline.inspect)."""
+    s = found.source
+    where = f"sheet {s.sheet!r} of {len(s.sheets)}, " if s.sheet else ""
+    how = ", ".join(x for x in (s.encoding, f"{s.delimiter}-separated" if s.delimiter else None) if x)
+    rows = f"{found.rows:,}" if found.rows_exact else f"about {found.rows:,}"
+    console.print(
+        f"[bold]{shown(s.path)}[/] ({s.format}{', ' + how if how else ''}): {where}header on row {s.header_row}, "
+        f"{rows} rows; {found.rows_read:,} read for this preview in {found.seconds:.2f} s"
+    )
+    table = Table(show_edge=False, pad_edge=False)
+    for name in ("column in the file", "field", "how", "confidence", "filled", "sample values"):
+        table.add_column(name, justify="right" if name in ("confidence", "filled") else "left")
+    for c in found.columns:
+        if c.status == "mapped":
+            field, how = c.field, _how(c.method, c.values)
+        elif c.status == "held":
+            field, how = f"[yellow]— ({c.field}?)[/]", "[yellow]not used[/]"
+        else:
+            field, how = "—", "carried through"
+        confidence = f"{c.confidence:.2f}" if c.confidence is not None else ""
+        samples = shown(", ".join(c.samples))
+        table.add_row(shown(c.header), field, how, confidence, f"{c.filled:.0%}", samples)
+    console.print(table)
+    for note in found.notes:
+        console.print(f"[yellow]note:[/] {shown(note)}")
+    for warning in found.warnings:
+        console.print(f"[bold yellow]warning:[/] {shown(warning)}")
+    carried = [c.header for c in found.columns if c.status != "mapped"]
+    if carried:
+        console.print(f"carried through unchanged: {shown(', '.join(carried))}")
+    if found.pii_masked:
+        console.print("[dim]sample values masked; --show-pii shows them[/]")

@@ -47,3 +47,8 @@ class RulesError(CleanseError):
         self.problems = problems
         summary = problems[0] if len(problems) == 1 else f"{len(problems)} problems: " + "; ".join(problems)
         super().__init__(summary, path=path)
+
+
+class OutputError(CleanseError):
+    """An output cannot be written where asked: onto an input, over a file cleanse did not write, or into a place
+    that cannot hold it (see ``pipeline.outputs``)."""

@@ -1,29 +1,22 @@
-"""Safe, atomic writers for every output.
+"""Safe writers for every output: formula-safe text cells, streamed CSV, parquet and xlsx.
 
 Formula injection: a text cell that starts with ``= + - @``, a tab or a carriage return is prefixed with ``'``
 (OWASP's advice), so a spreadsheet shows it as text instead of running it. Plain numbers such as
 ``+972521234567`` or ``-12.5`` are left alone: a spreadsheet reads them as numbers, never as formulas, and
 rewriting them would break every E.164 phone for the tools that read our CSVs.
 
-Atomicity: all files are written into a hidden temporary folder beside the destination, which is renamed into
-place only when every file is complete. A failed run leaves the previous output (or nothing) behind.
+Where a file may be written, and writing it whole or not at all, is the output policy's (``pipeline.outputs``):
+these writers write to the path they are given.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TypeVar
 
 import polars as pl
 
-from pipeline.errors import InputError
-
-MARKER = ".cleanse-output"
 _DANGEROUS = r"^(?:[=+\-@\t\r]|\s+[=+\-@])"
 _PLAIN_NUMBER = r"^[+-]?[0-9]+(?:[.,][0-9]+)*$"
 
@@ -133,64 +126,3 @@ def write_xlsx(frame: pl.DataFrame, path: Path, *, sheet: str) -> None:
 def write_parquet(frame: pl.DataFrame | pl.LazyFrame, path: Path) -> None:
     """Streamed, in order, a batch of rows at a time (a lazy frame may be a ledger read from disk)."""
     frame.lazy().sink_parquet(path, maintain_order=True)
-
-
-@contextlib.contextmanager
-def atomic_folder(dest: Path) -> Iterator[Path]:
-    """Yield a temporary folder; on success it replaces ``dest``, on failure it is removed.
-
-    Refuses to replace an existing folder that holds files but was not written by cleanse.
-    """
-    dest = Path(dest)
-    if dest.exists():
-        if not dest.is_dir():
-            raise InputError("output path exists and is not a folder", path=dest)
-        if any(dest.iterdir()) and not (dest / MARKER).exists():
-            raise InputError(
-                "output folder exists, is not empty and was not written by cleanse; choose another --out", path=dest
-            )
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
-    try:
-        yield tmp
-        (tmp / MARKER).write_text("written by cleanse; this folder is replaced whole by the next run\n")
-        if dest.exists():
-            old = dest.parent / f".{dest.name}.old-{os.getpid()}"
-            os.replace(dest, old)
-            os.replace(tmp, dest)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def atomic_file(path: Path | str, text: str) -> None:
-    """Write a text file whole or not at all (temporary file beside it, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write(path: Path | str, writer: Callable[[Path], object]) -> None:
-    """Run ``writer`` on a temporary path beside ``path``, then rename: a whole file or none."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        writer(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise

@@ -9,7 +9,7 @@ reported together, each with its file, line and, for an unknown key, the nearest
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -24,6 +24,7 @@ from pipeline.rules import (
     CheckRules,
     ColumnRules,
     DedupeRules,
+    FieldPattern,
     FieldRules,
     Rules,
     ScoringRules,
@@ -119,6 +120,28 @@ def _check_value(check: Problems, doc: Doc, key: Key, value: Any, where: tuple[A
         if check.keys(doc, value, where, allowed):
             for name, items in value.items():
                 _str_list(check, doc, items, (*where, name))
+    elif kind == "wordlists":
+        if not isinstance(value, dict):
+            check.add(doc, where, f"{label} must map names to lists of text")
+            return
+        for name, items in value.items():
+            _str_list(check, doc, items, (*where, name))
+    elif kind == "patterns":
+        if not check.keys(doc, value or {}, where, allowed):
+            return
+        for name, pattern in (value or {}).items():
+            at = (*where, name)
+            if not check.keys(doc, pattern, at, ["any", "also", "not"]):
+                continue
+            sets = pattern.get("any")
+            if not isinstance(sets, list) or not sets:
+                check.add(doc, (*at, "any"), f"{label}.{name}.any must be a list of lists of word classes")
+                continue
+            for i, one in enumerate(sets):
+                _str_list(check, doc, one, (*at, "any", i))
+            for part in ("also", "not"):
+                if part in pattern:
+                    _str_list(check, doc, pattern[part], (*at, part))
     elif kind == "choice_map":
         if check.keys(doc, value or {}, where, allowed):
             values = list(key.values or ())
@@ -236,8 +259,45 @@ def _check_gates(check: Problems, doc: Doc, data: Any) -> None:
             check.typed(doc, item["max_drop"], (*where, "max_drop"), (int, float), "a number")
 
 
+def _check_columns(check: Problems, doc: Doc, data: Any) -> None:
+    """columns.yaml's keys, and that its patterns and neutral classes name word classes that exist (the file's
+    own or the shipped ones)."""
+    _check_spec(check, doc, data, SPECS["columns"])
+    if not isinstance(data, dict):
+        return
+    words = data.get("words")
+    own = {str(k) for k in words} if isinstance(words, dict) else set()
+    classes = sorted(own | _shipped_word_classes())
+
+    def known(value: Any, where: tuple[Any, ...]) -> None:
+        for i, name in enumerate(value if isinstance(value, list) else []):
+            if str(name) not in classes:
+                check.add(doc, (*where, i), f"unknown word class {name!r}{nearest(str(name), classes)}")
+
+    if "neutral" in data:
+        known(data["neutral"], ("neutral",))
+    patterns = data.get("patterns")
+    for name, pattern in (patterns if isinstance(patterns, dict) else {}).items():
+        if not isinstance(pattern, dict):
+            continue
+        for i, one in enumerate(pattern.get("any") or [] if isinstance(pattern.get("any"), list) else []):
+            known(one, ("patterns", name, "any", i))
+        for part in ("also", "not"):
+            known(pattern.get(part), ("patterns", name, part))
+
+
+def _shipped_word_classes() -> set[str]:
+    """The word classes of the shipped columns.yaml: a user's patterns may name them without repeating them."""
+    try:
+        data = read_yaml(default_rules_dir() / "columns.yaml").data
+    except RulesError:
+        return set()
+    words = data.get("words") if isinstance(data, dict) else None
+    return {str(k) for k in words} if isinstance(words, dict) else set()
+
+
 _VALIDATORS: dict[str, Callable[[Problems, Doc, Any], None]] = {
-    "columns": lambda check, doc, data: _check_spec(check, doc, data, SPECS["columns"]),
+    "columns": _check_columns,
     "checks": lambda check, doc, data: _check_spec(check, doc, data, SPECS["checks"]),
     "fields": lambda check, doc, data: _check_spec(check, doc, data, SPECS["fields"]),
     "scoring": lambda check, doc, data: _check_spec(check, doc, data, SPECS["scoring"]),
@@ -342,9 +402,15 @@ def _section(name: str, data: Any) -> Any:
     return _SECTION_TYPES[name](**frozen)
 
 
+# attributes a section's rules object takes from another section when the rules are built, not from a key of its own
+DERIVED = {"columns": {"yes_no"}}
+
+
 def _build(data: dict[str, Any], sources: tuple[str, ...]) -> Rules:
+    consent = (data.get("fields", {}) or {}).get("consent") or {}
+    yes_no = tuple(str(v).lower() for v in [*(consent.get("yes") or ()), *(consent.get("no") or ())])
     return Rules(
-        columns=_section("columns", data.get("columns", {})),
+        columns=replace(_section("columns", data.get("columns", {})), yes_no=yes_no),
         checks=_section("checks", data.get("checks", {})),
         fields=_section("fields", data.get("fields", {})),
         scoring=_section("scoring", data.get("scoring", {})),
@@ -358,6 +424,8 @@ def _plain(value: Any) -> Any:
     """A rules object's value as a YAML file writes it."""
     if isinstance(value, Segment):
         return [value.name, *value.r, *value.f, *value.m]
+    if isinstance(value, FieldPattern):
+        return {"any": _plain(value.any), "also": _plain(value.also), "not": _plain(value.not_)}
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, tuple | list):
@@ -396,5 +464,5 @@ def declared_attributes() -> dict[str, set[str]]:
     """Section -> the attributes of its rules object that the spec fills (for the test that each is read)."""
     out = {name: {key.attr for _, key in leaves(SPECS[name])} for name in _SECTION_TYPES}
     for name, cls in _SECTION_TYPES.items():
-        assert out[name] == {f.name for f in fields(cls)}, name
+        assert out[name] | DERIVED.get(name, set()) == {f.name for f in fields(cls)}, name
     return out

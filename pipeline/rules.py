@@ -13,13 +13,35 @@ from typing import Literal
 SECTIONS = ("columns", "checks", "fields", "scoring", "gates", "dedupe")
 
 
+# A consent column that names no channel: mapped to every consent field without a column of its own.
+GENERAL_CONSENT = "marketing_consent"
+
+
+@dataclass(frozen=True)
+class FieldPattern:
+    """The word classes that name a field (``columns.yaml`` ``patterns``): one ``any`` set must all be present."""
+
+    any: tuple[tuple[str, ...], ...]
+    also: tuple[str, ...] = ()
+    not_: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class ColumnRules:
-    """Which headers each canonical field is known by."""
+    """Which headers each canonical field is known by: exact aliases, and word classes with patterns."""
 
     aliases: Mapping[str, tuple[str, ...]]
     fuzzy_threshold: float
     fuzzy_min_length: int
+    words: Mapping[str, tuple[str, ...]]
+    patterns: Mapping[str, FieldPattern]
+    neutral: tuple[str, ...]
+    min_confidence: float
+    min_confidence_other: float
+    word_fuzzy_threshold: float
+    # consent values (fields.yaml ``consent``), to recognise a yes/no column by its values: not a key of
+    # columns.yaml, filled from the fields section when the rules are built
+    yes_no: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

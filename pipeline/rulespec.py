@@ -15,6 +15,7 @@ from typing import Any
 from pipeline.catalogue import CATALOGUE
 from pipeline.fields import FIELDS
 from pipeline.ingest import MAX_CELLS, MAX_COLUMNS
+from pipeline.rules import GENERAL_CONSENT, FieldPattern
 from pipeline.stages.dedupe.blocking import BLOCKING_KEYS
 from pipeline.stages.dedupe.decide import HARD_RULES
 from pipeline.stages.dedupe.survive import SURVIVORSHIP
@@ -28,8 +29,11 @@ from pipeline.stages.dedupe.survive import SURVIVORSHIP
 #   choice_map name -> one of allowed  -> Mapping[str, str]         weights  name -> number
 #   pairs      list of [from, to]      -> tuple[tuple[int, int]]    segments RFM segment rows
 #   date       'latest_purchase' or a date                          severities  check code -> severity
+#   wordlists  any name -> list of text                             patterns  field -> {any: [[class]], also, not}
 KINDS = frozenset(
     {
+        "wordlists",
+        "patterns",
         "texts",
         "ints",
         "int",
@@ -94,7 +98,15 @@ SPECS: dict[str, Spec] = {
     "columns": {
         "fuzzy_threshold": Key("number", "fuzzy_threshold", 88.0, lo=50, hi=100),
         "fuzzy_min_length": Key("int", "fuzzy_min_length", 4),
-        "fields": Key("lists", "aliases", {}, allowed=tuple(FIELDS), noun="field"),
+        "fields": Key("lists", "aliases", {}, allowed=(*FIELDS, GENERAL_CONSENT), noun="field"),
+        # reading a header as words (pipeline.mapping.words): word classes, the patterns of classes that name a
+        # field, classes that say nothing, and how sure a mapping must be to be applied
+        "words": Key("wordlists", "words", {}),
+        "patterns": Key("patterns", "patterns", {}, allowed=(*FIELDS, GENERAL_CONSENT), noun="field"),
+        "neutral": Key("texts", "neutral", []),
+        "min_confidence": Key("number", "min_confidence", 0.8, lo=0, hi=1),
+        "min_confidence_other": Key("number", "min_confidence_other", 0.5, lo=0, hi=1),
+        "word_fuzzy_threshold": Key("number", "word_fuzzy_threshold", 85.0, lo=50, hi=100),
     },
     "checks": {
         "placeholders": Key("texts", "placeholders", []),
@@ -261,4 +273,13 @@ CONVERT: dict[str, Callable[[Key, Any], Any]] = {
     "lists": lambda key, value: {str(k): tuple(str(a) for a in v or ()) for k, v in (value or {}).items()},
     "pairs": lambda key, value: tuple((int(a), int(b)) for a, b in value),
     "segments": lambda key, value: tuple(value or ()),  # Segment objects: built by pipeline.rulefile
+    "wordlists": lambda key, value: {str(k): tuple(str(a) for a in v or ()) for k, v in (value or {}).items()},
+    "patterns": lambda key, value: {
+        str(name): FieldPattern(
+            any=tuple(tuple(str(c) for c in one or ()) for one in (p or {}).get("any") or ()),
+            also=tuple(str(c) for c in (p or {}).get("also") or ()),
+            not_=tuple(str(c) for c in (p or {}).get("not") or ()),
+        )
+        for name, p in (value or {}).items()
+    },
 }

@@ -54,7 +54,7 @@ def process(
         ),
         lambda r: r.height,
     )
-    mapping = map_columns(raw.headers, rules=rules.columns, overrides=options.overrides)
+    mapping = map_columns(raw.headers, rules=rules.columns, overrides=options.overrides, values=raw.frame)
     require_identifying(mapping, path=path)
     # the mapped table is a selection of the raw columns (no copy): the whole file is mapped at once, and cleaned
     # a chunk at a time

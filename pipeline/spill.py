@@ -7,6 +7,8 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline import outputs
+
 
 class Spill:
     """A temporary folder where a file of more than one chunk parks what is read only at the end (the ledger,
@@ -14,7 +16,10 @@ class Spill:
     otherwise have to find room beside. Removed with the result that holds it, or by ``cleanup``."""
 
     def __init__(self, parent: Path | None) -> None:
-        self._folder = tempfile.TemporaryDirectory(prefix=".cleanse-spill-", dir=parent, ignore_cleanup_errors=True)
+        # the name carries this process: what a killed run leaves is removed by the next (``outputs.sweep``)
+        self._folder = tempfile.TemporaryDirectory(
+            prefix=outputs.spill_prefix(), dir=parent, ignore_cleanup_errors=True
+        )
         self.path = Path(self._folder.name)
 
     def park(self, frame: pl.DataFrame | pl.LazyFrame, name: str) -> pl.LazyFrame:

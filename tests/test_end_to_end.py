@@ -151,8 +151,8 @@ def test_same_input_gives_the_same_output(tmp_path: Path, rules: Rules) -> None:
     import datetime as dt
     import json
 
-    from pipeline.outputs import write_outputs
     from pipeline.runner import RunOptions
+    from pipeline.writing import write_outputs
 
     options = RunOptions(reference_date=dt.date(2026, 11, 22))
     first = process(SAMPLE, rules=rules, options=options)

@@ -1,4 +1,4 @@
-"""Outputs: formula-safe text cells and atomic folders."""
+"""Outputs: formula-safe text cells in CSV and xlsx."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.errors import InputError
-from pipeline.export import MARKER, atomic_folder, formula_safe, safe_frame, write_csv, write_xlsx
+from pipeline.export import formula_safe, safe_frame, write_csv, write_xlsx
 
 
 @pytest.mark.parametrize(
@@ -57,26 +56,6 @@ def test_csv_and_xlsx_outputs_are_neutralised(tmp_path: Path) -> None:
     assert "'=1+1" in xml and "<f>" not in xml  # text cells, no formula element
     back = pl.read_excel(tmp_path / "f.xlsx")
     assert back["notes"].to_list() == ["'=1+1", "'@x", "שלום"] and back["n"].to_list() == [1, 2, 3]
-
-
-def test_atomic_folder_replaces_only_on_success(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    with atomic_folder(out) as tmp:
-        (tmp / "a.csv").write_text("first")
-    assert (out / "a.csv").read_text() == "first" and (out / MARKER).exists()
-    with pytest.raises(RuntimeError), atomic_folder(out) as tmp:
-        (tmp / "a.csv").write_text("half")
-        raise RuntimeError("boom")
-    assert (out / "a.csv").read_text() == "first"
-    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary folder left behind
-
-
-def test_atomic_folder_refuses_a_foreign_folder(tmp_path: Path) -> None:
-    (tmp_path / "mine").mkdir()
-    (tmp_path / "mine" / "thesis.docx").write_text("precious")
-    with pytest.raises(InputError, match="not written by cleanse"), atomic_folder(tmp_path / "mine"):
-        pass
-    assert (tmp_path / "mine" / "thesis.docx").read_text() == "precious"
 
 
 def test_csv_written_in_parts_is_the_csv_written_whole(tmp_path: Path) -> None:

@@ -18,9 +18,9 @@ from pipeline.cli import app
 from pipeline.errors import InputError, printable
 from pipeline.ingest import RawTable, read_member_file
 from pipeline.mapping import HeaderMatcher
-from pipeline.outputs import write_outputs
 from pipeline.rules import Rules
 from pipeline.runner import RunOptions, process
+from pipeline.writing import write_outputs
 from tests.conftest import write_xlsx_strings
 
 HEADER = "מספר חבר,שם פרטי,שם משפחה,טלפון נייד,עיר\n"

@@ -64,5 +64,5 @@ def test_ledger_actions_table() -> None:
 
 
 def test_exit_codes_table() -> None:
-    codes = {cli.EXIT_OK, cli.EXIT_DATA, cli.EXIT_USAGE, cli.EXIT_INTERNAL}
+    codes = {cli.EXIT_OK, cli.EXIT_DATA, cli.EXIT_USAGE, cli.EXIT_INTERNAL, cli.EXIT_TERMINATED}
     assert {int(r[0]) for r in _table("### Exit codes")} == codes

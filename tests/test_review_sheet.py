@@ -10,10 +10,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.outputs import write_outputs
 from pipeline.rulefile import load_rules
 from pipeline.runner import RunOptions, process
 from pipeline.stages.dedupe.decisions import read_decisions
+from pipeline.writing import write_outputs
 from sample_data.generate import HEADERS, generate, to_frame
 
 RULES = load_rules()

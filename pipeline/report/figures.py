@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -19,6 +19,9 @@ from pipeline.fields import FIELDS, STATUS_COLUMNS, Status
 from pipeline.privacy import mask_by_field
 from pipeline.report.manager import overview
 from pipeline.results import RunResult
+
+if TYPE_CHECKING:
+    from pipeline.mapping import ColumnMatch
 
 SCHEMA_VERSION = 1
 _ACTION_ORDER = {"quarantined": 0, "flagged": 1, "fixed": 2, "moved": 2, "merged": 3, "normalised": 4}
@@ -54,6 +57,20 @@ def _tally(ledger: pl.LazyFrame) -> _Tally:
     return _Tally(rows=rows, entries=pl.concat(entries), examples=examples)
 
 
+def _mapping_entry(m: ColumnMatch) -> dict[str, Any]:
+    """One column's mapping: how it was made (exact / words / fuzzy / values / override) and how sure it is."""
+    entry: dict[str, Any] = {
+        "header": m.header,
+        "field": m.field,
+        "method": m.method,
+        "confidence": round(m.confidence, 3),
+        "values": m.values,
+    }
+    if m.reason:
+        entry["reason"] = m.reason
+    return entry
+
+
 def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: int | None = None) -> dict[str, Any]:
     golden = result.members.height
     tally = _tally(result.ledger)
@@ -71,12 +88,10 @@ def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: in
             "sheet": result.source.sheet,
             "header_row": result.source.header_row,
         },
-        "mapping": [
-            {"header": m.header, "field": m.field, "method": m.method, "score": round(m.score, 1)}
-            for m in result.mapping.matches
-        ],
+        "mapping": [_mapping_entry(m) for m in result.mapping.matches],
+        "mapping_held": [_mapping_entry(m) for m in result.mapping.held],
         "unmapped_columns": list(result.mapping.unmapped),
-        "mapping_notes": list(result.mapping.notes),
+        "mapping_notes": [*result.mapping.notes, *result.mapping.warnings],
         "summary": {
             "rows_in": result.rows_in,
             "rows_kept": kept_rows,

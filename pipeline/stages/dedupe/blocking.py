@@ -143,11 +143,7 @@ def _key_exprs() -> dict[str, pl.Expr]:
             ]
         ),
         "email": _listed(
-            [
-                pl.when(pl.col("email_status").is_in([Status.VALID, Status.ROLE])).then(
-                    email_match_key(pl.col("email"))
-                )
-            ]
+            [pl.when(pl.col("email_status").is_in([Status.VALID, Status.ROLE])).then(email_match_key(pl.col("email")))]
         ),
         # any ID-like number, valid or not: a mistyped check digit still finds its twin (the hard rule needs valid)
         "national_id": _listed([pl.when(id_like).then(nine_digits(pl.col("national_id")))]),

@@ -361,11 +361,9 @@ def _compare(
         ((pl.col("lvl_birth_date") == 0) & (pl.col("lvl_national_id") < 1) & ~(months_apart & shared_personal)).alias(
             "rule_birth_dates"
         ),
-        # twins, siblings, a parent and child: one last name, birth date or address, but two first names and no
-        # ID number or e-mail of one person
-        ((pl.col("lvl_first_name") == 0) & (pl.col("lvl_national_id") < 1) & (pl.col("lvl_email") < 2)).alias(
-            "rule_first_names"
-        ),
+        # twins, siblings, a parent and child: one last name, birth date, home or family e-mail, but two first
+        # names and no ID number of one person (an e-mail or phone two first names share is the family's)
+        ((pl.col("lvl_first_name") == 0) & (pl.col("lvl_national_id") < 1)).alias("rule_first_names"),
         (
             (pl.col("__shared_phone") | pl.col("__same_address"))
             & (pl.col("lvl_first_name") == 0)

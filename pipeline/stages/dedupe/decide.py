@@ -11,7 +11,8 @@ from pipeline.rules import DedupeRules
 # the "never merge" rules (``dedupe.yaml`` ``hard_rules``): two different valid ID numbers; clearly different birth
 # dates (not one typo apart) under no shared ID number, nor months apart under a shared e-mail or mobile; a
 # household (a shared phone or address) with different first names under no shared ID number; clearly different
-# first names under no shared ID number or e-mail (twins, siblings, parent and child who share a family's facts)
+# first names under no shared ID number (twins, siblings, parent and child who share a family's facts, even an
+# e-mail or a phone: shared by two first names, it is the family's)
 HARD_RULES = ("two_ids", "birth_dates", "household", "first_names")
 
 # a pair's band, in the order they are decided; the pairs output and the review sheet name them
@@ -26,6 +27,19 @@ def identifier_agrees() -> pl.Expr:
         | (pl.col("lvl_phone") == 2)
         | (pl.col("lvl_email") >= 1)
         | (pl.col("lvl_birth_date") >= 1)
+    )
+
+
+def first_names_settle() -> pl.Expr:
+    """The first names say one person: equal, a nickname or a close spelling (levels 2-4), or one is missing; or
+    they are only alike (נועה, נועם: level 1) and an ID number, phone or e-mail agrees. Twins of alike names share a
+    last name, a birth date and a home and nothing else: such a pair is a person's to decide, never merged."""
+    return (
+        (pl.col("lvl_first_name") >= 2)
+        | (pl.col("lvl_first_name") == -1)
+        | (pl.col("lvl_national_id") >= 1)
+        | (pl.col("lvl_phone") == 2)
+        | (pl.col("lvl_email") >= 1)
     )
 
 
@@ -45,10 +59,10 @@ def bands(scored: pl.DataFrame, /, *, rules: DedupeRules) -> pl.Series:
         .then(BANDS.index("never"))
         # names and places alone are not identity (a household, a namesake): a person decides
         .when(
-            (pl.col("match_probability") >= rules.merge) & identifier_agrees()
+            ((pl.col("match_probability") >= rules.merge) & identifier_agrees())
             | (pl.col("match_probability") >= rules.merge_without_identifier)
         )
-        .then(BANDS.index("merge"))
+        .then(pl.when(first_names_settle()).then(BANDS.index("merge")).otherwise(BANDS.index("review")))
         .when(pl.col("match_probability") >= rules.review)
         .then(BANDS.index("review"))
         .otherwise(BANDS.index("apart"))

@@ -1,0 +1,143 @@
+"""``cleanse inspect``: sheet and header row as a run finds them, mappings with method and confidence, masked
+samples, the columns carried through; from the first rows only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.ingest import read_member_file
+from pipeline.inspect import inspect_file
+from pipeline.mapping import HeaderMatcher
+from pipeline.peek import read_head
+from pipeline.rules import Rules
+from tests.conftest import write_xlsx_strings
+
+runner = CliRunner()
+
+MEMBERS = pl.DataFrame(
+    {
+        "מס' חבר": ["101", "102", "103"],
+        "שם פרטי": ["דנה", "אבי", "מיכל"],
+        "טל. נייד": ["052-5551234", "0546667788", "050-1112233"],
+        "Customer E-mail": ["dana@example.com", "avi@walla.co.il", None],
+        "מאשר/ת קבלת הודעות SMS": ["כן", "לא", "כן"],
+        "מייל הורים": ["p1@example.com", None, "p3@example.com"],
+        "צבע מועדף": ["כחול", "אדום", None],
+    }
+)
+
+
+def _by_header(found: object) -> dict[str, object]:
+    return {c.header: c for c in found.columns}  # type: ignore[attr-defined]
+
+
+def test_csv_preview_maps_holds_and_carries(rules: Rules, tmp_path: Path) -> None:
+    path = tmp_path / "members.csv"
+    MEMBERS.write_csv(path)
+    found = inspect_file(path, rules=rules)
+    cols = _by_header(found)
+    assert found.source.format == "csv" and found.source.header_row == 1 and found.rows == 3
+    sms = cols["מאשר/ת קבלת הודעות SMS"]
+    assert (sms.status, sms.field, sms.method, sms.values) == ("mapped", "sms_consent", "words", "agree")
+    assert cols["טל. נייד"].samples == ("052-***-1234", "054-***-7788", "050-***-2233")
+    assert cols["Customer E-mail"].samples == ("d***@example.com", "a***@walla.co.il")
+    assert cols["שם פרטי"].samples == ("ד***", "א***", "מ***")
+    held = cols["מייל הורים"]
+    assert (held.status, held.field) == ("held", "email") and held.samples[0] == "p***@example.com"
+    assert cols["צבע מועדף"].status == "carried" and cols["צבע מועדף"].samples == ("כחול", "אדום")
+    assert found.to_dict()["carried"] == ["מייל הורים", "צבע מועדף"]
+    assert any("מייל הורים=email" in w for w in found.warnings)
+
+
+def test_show_pii_shows_values_as_they_are(rules: Rules, tmp_path: Path) -> None:
+    path = tmp_path / "members.csv"
+    MEMBERS.write_csv(path)
+    cols = _by_header(inspect_file(path, rules=rules, show_pii=True))
+    assert cols["טל. נייד"].samples[0] == "052-5551234"
+
+
+def test_a_long_text_file_is_read_only_at_its_head(rules: Rules, tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    n = 5_000
+    pl.DataFrame({"מספר חבר": [str(i) for i in range(n)], "נייד": ["0525551234"] * n}).write_csv(path)
+    head = read_head(path, score_header=HeaderMatcher(rules.columns).recognised, rows=100)
+    assert not head.whole and head.raw.height < 200 and head.rows == n
+    assert head.raw.frame.get_column("source_row").head(2).to_list() == [2, 3]
+
+
+def test_xlsx_head_finds_the_sheet_and_header_row_a_run_finds(rules: Rules, tmp_path: Path) -> None:
+    path = tmp_path / "members.xlsx"
+    frame = pl.DataFrame({"מספר חבר": [str(i) for i in range(300)], "טלפון נייד": ["0521234567"] * 300})
+    write_xlsx_strings(
+        frame, path, titles=["דוח חברי מועדון", "הופק 01/01/2025"], blank_rows=1, sheet="חברים", sheets_before=["סיכום"]
+    )
+    scorer = HeaderMatcher(rules.columns).recognised
+    whole = read_member_file(path, score_header=scorer)
+    head = read_head(path, score_header=scorer, rows=50)
+    assert (head.raw.source.sheet, head.raw.source.header_row) == (whole.source.sheet, whole.source.header_row)
+    assert head.raw.source.sheet == "חברים" and head.raw.source.header_row == 4 and head.raw.source.format == "xlsx"
+    assert head.raw.headers == whole.headers and head.rows == 300 and not head.whole
+    assert head.raw.frame.head(5).equals(whole.frame.head(5))
+
+
+def test_xlsx_date_and_number_cells_read_as_a_run_reads_them(rules: Rules, tmp_path: Path) -> None:
+    import xlsxwriter
+
+    path = tmp_path / "typed.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("members")
+    date = wb.add_format({"num_format": "dd/mm/yyyy"})
+    for c, name in enumerate(("מספר חבר", "תאריך לידה", "נייד")):
+        ws.write_string(0, c, name)
+    ws.write_number(1, 0, 101)
+    ws.write_datetime(1, 1, dt.datetime(1980, 12, 31), date)
+    ws.write_number(1, 2, 521234567)
+    wb.close()
+    head = read_head(path, score_header=HeaderMatcher(rules.columns).recognised)
+    assert head.raw.frame.row(0) == (2, "101", "1980-12-31", "521234567")
+
+
+def test_parquet_head(rules: Rules, tmp_path: Path) -> None:
+    path = tmp_path / "m.parquet"
+    n = 3_000
+    pl.DataFrame({"מספר חבר": list(range(n)), "נייד": ["0525551234"] * n}).write_parquet(path)
+    head = read_head(path, score_header=HeaderMatcher(rules.columns).recognised, rows=100)
+    assert head.rows == n and head.raw.height == 100 and head.raw.source.path == str(path)
+
+
+def test_cli_inspect_json_and_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "members.csv"
+    MEMBERS.write_csv(path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = runner.invoke(app, ["inspect", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["schema"] == "cleanse.inspect" and data["header_row"] == 1
+    mapped = {c["header"]: (c["field"], c["method"]) for c in data["columns"] if c["status"] == "mapped"}
+    assert mapped["מאשר/ת קבלת הודעות SMS"] == ("sms_consent", "words")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_cli_inspect_table_and_map(tmp_path: Path) -> None:
+    path = tmp_path / "members.csv"
+    MEMBERS.write_csv(path)
+    result = runner.invoke(app, ["inspect", str(path), "--map", "מייל הורים=-"])
+    assert result.exit_code == 0, result.output
+    assert "sms_consent" in result.output and "carried through unchanged: מייל הורים, צבע מועדף" in result.output
+    assert "dana@example.com" not in result.output
+
+
+@pytest.mark.parametrize("name", ["missing.csv", "empty.csv"])
+def test_cli_inspect_bad_input_is_one_line_and_exit_2(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    if name == "empty.csv":
+        path.write_bytes(b"")
+    result = runner.invoke(app, ["inspect", str(path)])
+    assert result.exit_code == 2 and "cleanse: error:" in result.output and "Traceback" not in result.output
