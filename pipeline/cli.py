@@ -20,8 +20,8 @@ from rich.console import Console
 
 from pipeline import __version__
 from pipeline.errors import CleanseError
+from pipeline.leftovers import EXIT_TERMINATED, Terminated, terminate_as_exception
 from pipeline.options import DEFAULTS
-from pipeline.outputs import EXIT_TERMINATED, Terminated, terminate_as_exception
 
 app = typer.Typer(
     add_completion=False,
@@ -127,7 +127,7 @@ def _errors(verbose: bool) -> Iterator[None]:
 
 def _sweep(*folders: Path, quiet: bool) -> None:
     """Remove what killed cleanse runs left where this command writes, and say so in one line per folder."""
-    from pipeline.outputs import sweep
+    from pipeline.leftovers import sweep
 
     err = Console(stderr=True, quiet=quiet, highlight=False, soft_wrap=True)
     for folder in dict.fromkeys(Path(f) for f in folders):

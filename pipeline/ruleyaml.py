@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +87,11 @@ class Problems:
         if not ok:
             self.add(doc, keypath, f"{'.'.join(map(str, keypath))} must be {what}, got {value!r}")
         return ok
+
+
+def default_rules_dir() -> Path:
+    """The shipped rule pack: inside the installed wheel, or the checkout's ``rules/`` in development."""
+    packaged = resources.files("pipeline") / "_default_rules"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "rules"

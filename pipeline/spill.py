@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline import outputs
+from pipeline import leftovers
 
 
 class Spill:
@@ -16,9 +16,9 @@ class Spill:
     otherwise have to find room beside. Removed with the result that holds it, or by ``cleanup``."""
 
     def __init__(self, parent: Path | None) -> None:
-        # the name carries this process: what a killed run leaves is removed by the next (``outputs.sweep``)
+        # the name carries this process: what a killed run leaves is removed by the next (``leftovers.sweep``)
         self._folder = tempfile.TemporaryDirectory(
-            prefix=outputs.spill_prefix(), dir=parent, ignore_cleanup_errors=True
+            prefix=leftovers.spill_prefix(), dir=parent, ignore_cleanup_errors=True
         )
         self.path = Path(self._folder.name)
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipeline import outputs
 from pipeline.cli import app
 from pipeline.errors import OutputError
-from pipeline.outputs import FILES, MARKER, Terminated, atomic_file, atomic_folder, check_folder, sweep
+from pipeline.leftovers import Terminated, owner_prefix, sweep
+from pipeline.outputs import FILES, MARKER, atomic_file, atomic_folder, check_folder
 from pipeline.writing import OUTPUT_FILES
 from tests.conftest import SAMPLE
 
@@ -330,7 +330,7 @@ def _dead_pid() -> int:
 
 
 def test_stale_leftovers_of_a_killed_run_are_removed_and_said(tmp_path: Path) -> None:
-    host, dead = outputs.owner_prefix("x").split("-")[1], _dead_pid()
+    host, dead = owner_prefix("x").split("-")[1], _dead_pid()
     stale = [
         f".out.cleanse-{host}-{dead}-a1b2c3d4.partial",  # a run's output folder being written
         f".cleanse-spill-{host}-{dead}-k2j3h4g5",  # a run's spilled ledger
@@ -355,7 +355,7 @@ def test_stale_leftovers_of_a_killed_run_are_removed_and_said(tmp_path: Path) ->
 
 
 def test_an_output_in_folders_yet_to_be_made_sweeps_where_it_spills(tmp_path: Path) -> None:
-    host, dead = outputs.owner_prefix("x").split("-")[1], _dead_pid()
+    host, dead = owner_prefix("x").split("-")[1], _dead_pid()
     stale = _file(tmp_path / f".cleanse-spill-{host}-{dead}-k2j3h4g5" / "ledger-00001.parquet", "personal data")
     members = _file(tmp_path / "m.csv", MEMBERS)
     out = tmp_path / "reports" / "march" / "out"  # the run spills in tmp_path, the nearest folder that exists
@@ -366,7 +366,7 @@ def test_an_output_in_folders_yet_to_be_made_sweeps_where_it_spills(tmp_path: Pa
 
 
 def test_a_swap_cut_short_is_put_back(tmp_path: Path) -> None:
-    host, dead = outputs.owner_prefix("x").split("-")[1], _dead_pid()
+    host, dead = owner_prefix("x").split("-")[1], _dead_pid()
     aside = _file(tmp_path / f".out.cleanse-{host}-{dead}-a1b2c3d4.old" / "members_clean.csv", "last month")
     swept = sweep(tmp_path)
     assert swept.restored == ("out",) and not aside.parent.exists()
@@ -406,7 +406,7 @@ def test_sigterm_while_writing_removes_the_partial_folder(tmp_path: Path) -> Non
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from pipeline.outputs import atomic_folder, terminate_as_exception\n"
+        "from pipeline.leftovers import terminate_as_exception\nfrom pipeline.outputs import atomic_folder\n"
         "with terminate_as_exception(), atomic_folder(Path(sys.argv[1])) as tmp:\n"
         "    (tmp / 'members_clean.csv').write_text('half of the members')\n"
         "    time.sleep(60)\n"
