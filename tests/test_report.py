@@ -315,7 +315,7 @@ def test_reach_funnel_starts_at_the_members_and_narrows(reports: dict[str, Path]
 
 
 def test_reach_funnel_of_a_small_table() -> None:
-    from pipeline.report.figures import _funnels
+    from pipeline.report.manager import reach_funnels as _funnels
 
     members = pl.DataFrame(
         {

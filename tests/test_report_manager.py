@@ -35,7 +35,7 @@ def _members(
 
 
 def _reach(df: pl.DataFrame) -> dict[str, list[list[object]]]:
-    from pipeline.report.figures import _funnels
+    from pipeline.report.manager import reach_funnels as _funnels
 
     return _funnels(df.with_columns(contact_sms=pl.lit(True), phone_mobile=pl.lit("x"), email=pl.lit("y")))
 

@@ -216,6 +216,11 @@ def _how(m: dict[str, Any], w: Words) -> str:
     return how
 
 
+def _reason(m: dict[str, Any], w: Words) -> str:
+    reason = str(m.get("reason", ""))
+    return bdi(reason) if w.rtl else escape(reason)
+
+
 def _mapping(report: dict[str, Any], w: Words) -> str:
     sure = any("confidence" in m for m in report["mapping"])
 
@@ -231,7 +236,8 @@ def _mapping(report: dict[str, Any], w: Words) -> str:
         (
             (bdi(m["header"]), False),
             (w("mapping.held_field", field=_code(m["field"])), False),
-            (w("mapping.held", reason=bdi(m.get("reason", ""))), False),
+            # the reason is cleanse's own English words: isolated on a Hebrew page
+            (w("mapping.held", reason=_reason(m, w), map="<code>--map</code>"), False),
             *confidence(m),
         )
         for m in held
@@ -244,7 +250,7 @@ def _mapping(report: dict[str, Any], w: Words) -> str:
     ]
     head = [(w("mapping.header"), False), (w("mapping.field"), False), (w("mapping.how"), False)]
     if sure:
-        head.append((w("mapping.confidence"), True))
+        head.append((w("mapping.confidence"), False))
     return details("mapping", w("mapping.heading"), table(head, rows))
 
 

@@ -12,6 +12,8 @@ from typing import Any, Final
 
 import polars as pl
 
+from pipeline.fields import Status
+
 ACTIONS_SHOWN: Final = 3
 # fewer birth dates than this, and one shared year is too little to call a mapping error
 SAME_AGE_MIN_MEMBERS: Final = 20
@@ -28,6 +30,46 @@ def overview(
         "value": _value(members),
         "actions": _actions(reach)[:ACTIONS_SHOWN],
         "alarms": _alarms(members, reach=reach, mapped=mapped),
+    }
+
+
+def reach_funnels(members: pl.DataFrame) -> dict[str, list[list[Any]]]:
+    """Members who can be reached per channel, step by step (each step keeps only those who passed before), from
+    the number of members down: [["members", 1200], ["with a mobile", 1100], ...]."""
+    if "contact_sms" not in members.columns:
+        return {}
+    dead = pl.col("deceased").fill_null(False)
+    steps = {
+        "sms": [
+            ("with a mobile", pl.col("phone_mobile").is_not_null()),
+            (
+                "valid mobile",
+                (pl.col("phone_mobile_status") == Status.VALID) & (pl.col("phone_mobile_type") == "mobile"),
+            ),
+            ("SMS consent", pl.col("sms_consent")),
+            ("alive: reachable", ~dead),
+        ],
+        "email": [
+            ("with an e-mail", pl.col("email").is_not_null()),
+            ("valid personal address", pl.col("email_status") == Status.VALID),
+            ("e-mail consent", pl.col("email_consent")),
+            ("alive: reachable", ~dead),
+        ],
+    }
+    # every step a column as long as the table: a literal (`pl.lit(True)`) sums to 1, not to the members
+    counts: dict[str, pl.Expr] = {}
+    for channel, chain in steps.items():
+        passed = pl.repeat(True, pl.len())
+        for k, (_, condition) in enumerate(chain):
+            passed = passed & condition.fill_null(False)
+            counts[f"{channel}{k}"] = passed.sum()
+    row = members.select(**counts).row(0, named=True)
+    return {
+        channel: [
+            ["members", members.height],
+            *[[label, int(row[f"{channel}{k}"])] for k, (label, _) in enumerate(chain)],
+        ]
+        for channel, chain in steps.items()
     }
 
 
