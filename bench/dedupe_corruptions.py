@@ -98,7 +98,10 @@ def _lookalike(g: Generator, p: Person, kind: str, pid: int) -> tuple[Person, di
         q.first = p.first
         base = p.birth or g.today - dt.timedelta(days=r.randrange(55 * 365, 75 * 365))
         p.birth = base
-        q.birth = base + dt.timedelta(days=r.randrange(25 * 365, 35 * 365))
+        shift = dt.timedelta(days=r.randrange(25 * 365, 35 * 365))
+        # the younger one is born before today (a child born in the future is an implausible date, which cleaning
+        # empties: the pair would lose the very fact that tells a parent from a child)
+        q.birth = base + shift if base + shift <= g.today - dt.timedelta(days=365) else base - shift
         q.email_local, q.domain = p.email_local, p.domain
     else:  # siblings_email
         while q.first == p.first:

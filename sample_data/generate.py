@@ -314,10 +314,44 @@ class Generator:
         self.r = random.Random(seed)
         # the failure classes added later draw from their own stream, so the older dirt stays as it was
         self.d = random.Random(seed * 7919 + 1)
+        # families (twins, parents and children, spouses, siblings) draw from a stream of their own too
+        self.f = random.Random(seed * 104729 + 3)
         self.today = today
         self.mailboxes: set[str] = set()
 
     # ---- people
+    def relative(self, base: Person, pid: int) -> Person:
+        """A second person of ``base``'s family: a twin, a parent or child, a spouse or a sibling. They share the
+        home (address, landline) and mostly the last name; each has a first name, a birth date, a mobile, an
+        e-mail and an ID number of their own, except a family e-mail (10%) or mobile (5%) shared as in life."""
+        f = self.f
+        q = self.person(pid)
+        kind = f.choices(["twin", "parent_child", "spouse", "sibling"], weights=[12, 38, 30, 20])[0]
+        q.city, q.street, q.house, q.zip, q.landline = base.city, base.street, base.house, base.zip, base.landline
+        if kind != "spouse" or f.random() < 0.7:
+            q.last = base.last
+        while q.first == base.first and not (kind == "parent_child" and f.random() < 0.05):
+            q.first = f.randrange(len(FIRST_NAMES))  # a father and son of one name, rarely
+
+        def years(lo: int, hi: int) -> dt.timedelta:
+            return dt.timedelta(days=f.choice([-1, 1]) * f.randrange(lo * 365, hi * 365 + 1))
+
+        if base.birth is not None:
+            shift = {
+                "twin": dt.timedelta(0),
+                "parent_child": years(22, 40),
+                "spouse": years(0, 6),
+                "sibling": years(1, 12),
+            }[kind]
+            q.birth = min(base.birth + shift, self.today - dt.timedelta(days=365 * 5))
+        if f.random() < 0.10:
+            q.email_local, q.domain = base.email_local, base.domain
+        if f.random() < 0.05:
+            q.mobile = base.mobile
+        q.extra["family"] = base.extra.get("family", base.pid)
+        q.extra["relation"] = kind
+        return q
+
     def national_id(self) -> str:
         # personal IDs start with 0-3 (5 is for companies); older ones start with 0 and lose it in Excel
         body = f"{self.r.choice('0000123333')}{self.r.randrange(0, 10**7):07d}"
@@ -608,9 +642,13 @@ class Generator:
 
 
 def generate(
-    rows: int, *, seed: int = 7, today: dt.date = dt.date(2026, 10, 1)
+    rows: int, *, seed: int = 7, today: dt.date = dt.date(2026, 10, 1), families: float = 0.0
 ) -> tuple[list[dict[str, object]], list[int]]:
-    """(records in file order, person id per record). Some records are empty or carry no identity."""
+    """(records in file order, person id per record). Some records are empty or carry no identity.
+
+    ``families``: the share of new people who join as a relative of someone already in the club (twins, parents
+    and children, spouses, siblings; about 0.1 in a real club). Each record then holds its family in
+    ``__family`` (``main`` writes it to the truth file). With 0 (the default) the file is as it always was."""
     g = Generator(seed, today)
     people: list[Person] = []
     records: list[dict[str, object]] = []
@@ -633,10 +671,17 @@ def generate(
             records.append(g.record(p, duplicate=True))
             truth.append(p.pid)
             continue
-        p = g.person(len(people))
+        if families and people and g.f.random() < families:
+            p = g.relative(g.f.choice(people), len(people))
+        else:
+            p = g.person(len(people))
         people.append(p)
         records.append(g.record(p, duplicate=False))
         truth.append(p.pid)
+    if families:
+        family = {p.pid: int(p.extra.get("family", p.pid)) for p in people}  # type: ignore[call-overload]
+        for record, pid in zip(records, truth, strict=True):
+            record["__family"] = family.get(pid, -1)
     return records, truth
 
 
@@ -698,8 +743,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=Path("sample_data/members.xlsx"))
+    parser.add_argument("--families", type=float, default=0.0, help="share of new people who are a relative")
     args = parser.parse_args(argv)
-    records, truth = generate(args.rows, seed=args.seed)
+    records, truth = generate(args.rows, seed=args.seed, families=args.families)
     out: Path = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     suffix = out.suffix.lower()
@@ -721,6 +767,7 @@ def main(argv: list[str] | None = None) -> None:
             "record": range(len(truth)),
             "source_row": [first_row + i for i in range(len(truth))],
             "person_id": truth,
+            **({"family_id": [rec.get("__family", -1) for rec in records]} if args.families else {}),
             **true,
         },
         schema_overrides={k: pl.String for k in true},
