@@ -71,15 +71,33 @@ $(CLV_VENV)/.installed-stamp: pyproject.toml
 bench-clv: $(CLV_VENV)/.installed-stamp
 	$(CLV_VENV)/bin/python -m bench.clv
 
-# A screenshot of the sample's report in headless Chromium (apt-get install -y chromium), to look at the page.
+# Screenshots of the sample's report in headless Chromium (apt-get install -y chromium), Hebrew and English: the
+# first screen at 1280x800 (what a manager sees on opening it) and the whole page.
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser)
-report-shot: run
-	@test -n "$(CHROMIUM)" || { echo "report-shot needs Chromium: apt-get install -y chromium"; exit 2; }
-	$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-		--disable-background-networking --disable-component-update --disable-sync \
-		--user-data-dir=$$(mktemp -d) --hide-scrollbars --window-size=1280,6000 \
-		--screenshot=$(OUT)/report.png file://$(abspath $(OUT))/report.html
-	@echo "Screenshot in $(OUT)/report.png"
+CHROME   = $(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+	--disable-background-networking --disable-component-update --disable-sync --hide-scrollbars \
+	--user-data-dir=$$(mktemp -d)
+OUT_EN := $(OUT)_en
+
+run-en: $(STAMP)
+	$(BIN)/cleanse run $(SAMPLE) --out $(OUT_EN) --lang en --quiet
+
+.PHONY: chromium run-en report-pdf
+chromium:
+	@test -n "$(CHROMIUM)" || { echo "this target needs Chromium: apt-get install -y chromium"; exit 2; }
+
+report-shot: chromium run run-en
+	$(CHROME) --window-size=1280,800 --screenshot=$(OUT)/report-he.png file://$(abspath $(OUT))/report.html
+	$(CHROME) --window-size=1280,3000 --screenshot=$(OUT)/report-he-page.png file://$(abspath $(OUT))/report.html
+	$(CHROME) --window-size=1280,800 --screenshot=$(OUT)/report-en.png file://$(abspath $(OUT_EN))/report.html
+	$(CHROME) --window-size=1280,3000 --screenshot=$(OUT)/report-en-page.png file://$(abspath $(OUT_EN))/report.html
+	@echo "Screenshots in $(OUT)/: report-he.png, report-en.png (first screen), report-he-page.png, report-en-page.png"
+
+# The report as A4 PDFs (Chromium's print-to-PDF, the page's print stylesheet), Hebrew and English.
+report-pdf: chromium run run-en
+	$(CHROME) --no-pdf-header-footer --print-to-pdf=$(OUT)/report-he.pdf file://$(abspath $(OUT))/report.html
+	$(CHROME) --no-pdf-header-footer --print-to-pdf=$(OUT)/report-en.pdf file://$(abspath $(OUT_EN))/report.html
+	@echo "PDFs in $(OUT)/: report-he.pdf, report-en.pdf"
 
 # Re-make the shipped sample from its seeded generator (the committed file is its output).
 sample: $(STAMP)

@@ -180,6 +180,10 @@ def run(
     reference_date: ReferenceDateOpt = None,
     rules: RulesOpt = None,
     show_pii: ShowPiiOpt = False,
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="The report's language: he or en (default: the language of the file's headers)."),
+    ] = None,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
@@ -187,6 +191,7 @@ def run(
     """Clean a member file and write the clean table, merge map, quarantine, ledger and report."""
     from pipeline import outputs
     from pipeline.console import StageProgress, print_mapping, print_summary
+    from pipeline.errors import InputError
     from pipeline.mapping import parse_overrides
     from pipeline.rulefile import load_rules
     from pipeline.runner import RunOptions, process
@@ -194,6 +199,8 @@ def run(
 
     console = Console(stderr=False, quiet=quiet, highlight=False)
     with _errors(verbose):
+        if lang is not None and lang not in ("he", "en"):
+            raise InputError(f"--lang {lang!r}: the report is written in he (Hebrew) or en (English)")
         target = out if out is not None else default_out(file)
         # the output policy, before any work: never onto an input, never over what cleanse did not write
         inputs = (file, decisions, previous, rules)
@@ -207,6 +214,7 @@ def run(
             sheet=sheet,
             overrides=parse_overrides(map_ or []),
             show_pii=show_pii,
+            lang=lang,
             xlsx_max_rows=xlsx_max_rows,
             check_dns=check_dns,
             reference_date=_date(reference_date),

@@ -15,6 +15,7 @@ class RunOptions:
     sheet: str | None = None
     overrides: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     show_pii: bool = False
+    lang: str | None = None  # report.html's language, "he" or "en"; by default the language of the file's headers
     reference_date: dt.date | None = None  # for ages, "in the future" and the scoring date; default today
     transactions: Path | None = None  # member number, date, amount: the value model's summary columns, exactly
     check_dns: bool = False

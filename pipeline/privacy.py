@@ -22,7 +22,8 @@ def mask_phone(value: pl.Expr) -> pl.Expr:
     digits = value.str.replace_all(r"\D", "")
     national = pl.when(digits.str.starts_with("972")).then(pl.lit("0") + digits.str.slice(3)).otherwise(digits)
     return (
-        pl.when(national.str.len_chars() >= 7)
+        # a prefix and four digits hide at least two of a full number: a short one (1234567) is hidden whole
+        pl.when(national.str.len_chars() >= 9)
         .then(pl.format("{}-***-{}", national.str.slice(0, 3), national.str.slice(-4)))
         .when(value.is_not_null())
         .then(pl.lit("***"))
@@ -48,6 +49,22 @@ def mask_id(value: pl.Expr) -> pl.Expr:
         .when(value.is_not_null())
         .then(pl.lit("***"))
     )
+
+
+def mask_name(value: pl.Expr) -> pl.Expr:
+    """A name as its initials: ``"Dana Cohen-Levi"`` -> ``"D. C."``, ``"משה"`` -> ``"מ."``."""
+    initials = value.str.extract_all(r"(?:^|[\s\-'\"׳״.,/]+)(\w)").list.eval(
+        pl.element().str.replace_all(r"[\s\-'\"׳״.,/]", "") + "."
+    )
+    return (
+        pl.when(value.str.contains(r"\w")).then(initials.list.join(" ")).when(value.is_not_null()).then(pl.lit("***"))
+    )
+
+
+def mask_birth_date(value: pl.Expr) -> pl.Expr:
+    """A birth date as its year only: ``"1985-03-14"``, ``"14/03/1985"`` -> ``"1985"``."""
+    year = value.str.extract(r"(?:^|\D)((?:18|19|20)\d\d)(?:\D|$)", 1)
+    return pl.when(year.is_not_null()).then(year).when(value.is_not_null()).then(pl.lit("***"))
 
 
 # bounded as addresses are (local part 64, domain 255): an unbounded run would make a long cell cost n² steps
@@ -79,13 +96,19 @@ def mask_text(text: str) -> str:
 
 
 def mask_by_field(value: pl.Expr, field: pl.Expr) -> pl.Expr:
-    """Mask a column of values, each according to the kind of its row's field, and (other fields) by its shape.
+    """Mask a column of values, each according to the kind of its row's field (names as initials, a birth date
+    as its year), and (other fields) by its shape.
 
     The shape check runs in Python per value: this is for the few values a report shows, not for whole columns.
     """
     kind = field.replace_strict(FIELDS, default=None)
     return (
-        pl.when(kind == "phone")
+        pl.when(field == "birth_date")
+        .then(mask_birth_date(value))
+        # a name as initials; a phone, ID or e-mail typed in a name column is masked as what it is (below)
+        .when((kind == "name") & ~value.str.contains(r"[\d@]"))
+        .then(mask_name(value))
+        .when(kind == "phone")
         .then(mask_phone(value))
         .when(kind == "email")
         .then(mask_email(value))

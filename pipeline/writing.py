@@ -96,7 +96,8 @@ def write_outputs(
         put("ledger.csv", lambda p: export.write_csv_parts([_with_titles(part) for part in parts], p))
         put("ledger.parquet", lambda p: export.write_parquet(pl.concat(parts), p))
         put("report.json", lambda p: p.write_text(_json(report), encoding="utf-8"))
-        put("report.html", lambda p: p.write_text(render_html(report), encoding="utf-8"))
+        lang = options.lang or language(result.raw_headers)
+        put("report.html", lambda p: p.write_text(render_html(report, lang=lang), encoding="utf-8"))
     return written, report
 
 

@@ -17,6 +17,7 @@ from pipeline import ledger as ledger_
 from pipeline.catalogue import CATALOGUE
 from pipeline.fields import FIELDS, STATUS_COLUMNS, Status
 from pipeline.privacy import mask_by_field
+from pipeline.report.manager import overview, reach_funnels
 from pipeline.results import RunResult
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: in
         "gates": dict(result.stats.get("gates", {})),
         "duplicates": _duplicates(result),
         "identity": dict(result.stats.get("dedupe", {}).get("identity", {}) or {}),
-        "reach": _funnels(result.members),
+        "reach": reach_funnels(result.members),
         "club": _club(result),
         "customer_value": customer_value(result),
         "quality": {
@@ -128,6 +129,7 @@ def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: in
         "notes": _notes(result, xlsx_max_rows),
         "decisions": _decisions(result),
     }
+    report["overview"] = overview(result.members, reach=report["reach"], mapped=result.mapping.by_field)
     report["warnings"] = _warnings(report)
     return report
 
@@ -184,46 +186,6 @@ def _matching(stats: Mapping[str, Any]) -> dict[str, Any]:
         "bands": {str(b): int(n) for b, n in (stats.get("bands") or {}).items()},
         "hard_rules": {str(r): int(n) for r, n in (stats.get("hard_rules") or {}).items()},
         "cluster_links_refused": int(stats.get("refused_by_constraints", 0)),
-    }
-
-
-def _funnels(members: pl.DataFrame) -> dict[str, list[list[Any]]]:
-    """Members who can be reached per channel, step by step (each step keeps only those who passed before), from
-    the number of members down: [["members", 1200], ["with a mobile", 1100], ...]."""
-    if "contact_sms" not in members.columns:
-        return {}
-    dead = pl.col("deceased").fill_null(False)
-    steps = {
-        "sms": [
-            ("with a mobile", pl.col("phone_mobile").is_not_null()),
-            (
-                "valid mobile",
-                (pl.col("phone_mobile_status") == Status.VALID) & (pl.col("phone_mobile_type") == "mobile"),
-            ),
-            ("SMS consent", pl.col("sms_consent")),
-            ("alive: reachable", ~dead),
-        ],
-        "email": [
-            ("with an e-mail", pl.col("email").is_not_null()),
-            ("valid personal address", pl.col("email_status") == Status.VALID),
-            ("e-mail consent", pl.col("email_consent")),
-            ("alive: reachable", ~dead),
-        ],
-    }
-    # every step a column as long as the table: a literal (`pl.lit(True)`) sums to 1, not to the members
-    counts: dict[str, pl.Expr] = {}
-    for channel, chain in steps.items():
-        passed = pl.repeat(True, pl.len())
-        for k, (_, condition) in enumerate(chain):
-            passed = passed & condition.fill_null(False)
-            counts[f"{channel}{k}"] = passed.sum()
-    row = members.select(**counts).row(0, named=True)
-    return {
-        channel: [
-            ["members", members.height],
-            *[[label, int(row[f"{channel}{k}"])] for k, (label, _) in enumerate(chain)],
-        ]
-        for channel, chain in steps.items()
     }
 
 
