@@ -108,6 +108,19 @@ class RawTable:
 # ------------------------------------------------------------------------------------------- entry point
 
 
+def named_sheet(sheet: str, names: list[str], *, path: Path | str) -> str:
+    """The sheet ``--sheet`` names: by name, or by its number counted from 1 (hidden sheets too).
+
+    Raises:
+        InputError: no such sheet (the message lists the workbook's sheets).
+    """
+    if sheet not in names and sheet.isdigit() and 1 <= int(sheet) <= len(names):
+        return names[int(sheet) - 1]
+    if sheet not in names:
+        raise InputError(f"has no sheet {sheet!r}; its sheets are: {', '.join(names)}", path=path)
+    return sheet
+
+
 def read_member_file(
     path: Path | str,
     *,
@@ -367,12 +380,7 @@ def _read_excel(
     notes: list[str] = []
     hidden: list[str] = []
     if sheet is not None:
-        wanted = sheet
-        if wanted not in names and wanted.isdigit() and 1 <= int(wanted) <= len(names):
-            wanted = names[int(wanted) - 1]
-        if wanted not in names:
-            raise InputError(f"has no sheet {sheet!r}; its sheets are: {', '.join(names)}", path=path)
-        candidates = [wanted]
+        candidates = [named_sheet(sheet, names, path=path)]
     else:
         # a hidden sheet is not what a person sees when they open the file: read only when --sheet names it
         hidden = [n for n in names if parts.get(n) is not None and parts[n].state != "visible"]

@@ -24,7 +24,7 @@ from xml.etree.ElementTree import iterparse
 import polars as pl
 
 from pipeline.errors import InputError
-from pipeline.ingest import HEADER_SEARCH_ROWS, HeaderScorer, RawTable, read_member_file
+from pipeline.ingest import HEADER_SEARCH_ROWS, HeaderScorer, RawTable, named_sheet, read_member_file
 
 HEAD_ROWS = 2_000
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -107,16 +107,12 @@ def _xlsx_head(path: Path, *, score_header: HeaderScorer, sheet: str | None, row
             sheets = _sheets(book)
             if not sheets:
                 raise InputError("workbook has no sheets", path=path)
-            names = [name for name, _ in sheets]
+            names = [name for name, _, _ in sheets]
             if sheet is not None:
-                wanted = sheet
-                if wanted not in names and wanted.isdigit() and 1 <= int(wanted) <= len(names):
-                    wanted = names[int(wanted) - 1]
-                if wanted not in names:
-                    raise InputError(f"has no sheet {sheet!r}; its sheets are: {', '.join(names)}", path=path)
-                candidates = [(n, p) for n, p in sheets if n == wanted]
-            else:
-                candidates = sheets
+                wanted = named_sheet(sheet, names, path=path)
+                candidates = [(n, p) for n, p, _ in sheets if n == wanted]
+            else:  # as a run does: a hidden sheet is read only when --sheet names it
+                candidates = [(n, p) for n, p, visible in sheets if visible]
             strings = _SharedStrings(book)
             dates = _date_styles(book)
             chosen: tuple[str, list[list[str | None]], int] | None = None
@@ -146,19 +142,20 @@ def _xlsx_head(path: Path, *, score_header: HeaderScorer, sheet: str | None, row
     return Head(raw=raw, rows=max(total - raw.source.header_row, raw.height), exact=True, whole=whole)
 
 
-def _sheets(book: zipfile.ZipFile) -> list[tuple[str, str]]:
-    """(name, part path) of each sheet, in the workbook's order."""
+def _sheets(book: zipfile.ZipFile) -> list[tuple[str, str, bool]]:
+    """(name, part path, visible) of each sheet, in the workbook's order."""
     rels: dict[str, str] = {}
     with book.open("xl/_rels/workbook.xml.rels") as fh:
         for _, el in iterparse(fh):
             if el.tag.endswith("Relationship"):
                 target = el.get("Target", "")
                 rels[el.get("Id", "")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, str, bool]] = []
     with book.open("xl/workbook.xml") as fh:
         for _, el in iterparse(fh):
             if el.tag == f"{_NS}sheet":
-                out.append((el.get("name", ""), rels.get(el.get(f"{_REL_NS}id", ""), "")))
+                visible = el.get("state", "visible") == "visible"
+                out.append((el.get("name", ""), rels.get(el.get(f"{_REL_NS}id", ""), ""), visible))
     return out
 
 

@@ -141,3 +141,27 @@ def test_cli_inspect_bad_input_is_one_line_and_exit_2(tmp_path: Path, name: str)
         path.write_bytes(b"")
     result = runner.invoke(app, ["inspect", str(path)])
     assert result.exit_code == 2 and "cleanse: error:" in result.output and "Traceback" not in result.output
+
+
+def test_xlsx_head_skips_a_hidden_sheet_as_a_run_does(rules: Rules, tmp_path: Path) -> None:
+    """A hidden first sheet with member headers: a run reads the visible one, and so must the preview (it read
+    the hidden one); --sheet by number still reaches the hidden sheet in both."""
+    import xlsxwriter
+
+    path = tmp_path / "hidden.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    for name, member in (("ישן", "1"), ("חברים", "2")):
+        ws = wb.add_worksheet(name)
+        for c, header in enumerate(("מספר חבר", "טלפון נייד")):
+            ws.write_string(0, c, header)
+        ws.write_string(1, 0, member)
+        ws.write_string(1, 1, "0521234567")
+        if name == "ישן":
+            ws.hide()
+    wb.worksheets()[1].activate()
+    wb.close()
+    scorer = HeaderMatcher(rules.columns).recognised
+    for sheet in (None, "1"):
+        whole = read_member_file(path, score_header=scorer, sheet=sheet)
+        head = read_head(path, score_header=scorer, sheet=sheet, rows=50)
+        assert head.raw.source.sheet == whole.source.sheet == ("חברים" if sheet is None else "ישן")
