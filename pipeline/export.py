@@ -36,9 +36,16 @@ def safe_header(name: str) -> str:
 
 
 def safe_frame(frame: F) -> F:
-    """Every String column made formula-safe, and every header; other types are written natively."""
+    """Every String column made formula-safe, and every header; other types are written natively.
+
+    A table in memory is rewritten only in the columns that hold a risky cell (one look at each column first: most
+    hold none, and the rewrite of a million-member table's 80 columns took longer than writing it)."""
     schema = frame.collect_schema()
-    safe = frame.with_columns([formula_safe(pl.col(n)).alias(n) for n, t in schema.items() if t == pl.String])
+    text = [n for n, t in schema.items() if t == pl.String]
+    if isinstance(frame, pl.DataFrame) and text:
+        risky = frame.select(pl.col(n).str.contains(_DANGEROUS).any() for n in text).row(0)
+        text = [n for n, r in zip(text, risky, strict=True) if r]
+    safe = frame.with_columns([formula_safe(pl.col(n)).alias(n) for n in text])
     renames = {n: h for n in schema.names() if (h := safe_header(n)) != n}
     taken = set(schema.names())
     for old, new in renames.items():  # "'=x" is rare, but a header of that name must not be overwritten
@@ -65,8 +72,12 @@ def write_csv(frame: pl.DataFrame | pl.LazyFrame, path: Path) -> None:
     a second copy of the table (a million members' ledger holds 7.5M before/after strings).
 
     UTF-8 with BOM: Excel opens Hebrew correctly only with it; polars, pandas and csv readers accept it.
+    A table already in memory is written as it is, but for the columns that need a formula-safe copy.
     """
-    safe_frame(_flatten(frame.lazy())).sink_csv(path, include_bom=True, maintain_order=True)
+    if isinstance(frame, pl.DataFrame):
+        safe_frame(_flatten(frame)).write_csv(path, include_bom=True)
+    else:
+        safe_frame(_flatten(frame)).sink_csv(path, include_bom=True, maintain_order=True)
 
 
 def write_csv_parts(parts: Iterable[pl.LazyFrame], path: Path) -> None:
@@ -75,7 +86,7 @@ def write_csv_parts(parts: Iterable[pl.LazyFrame], path: Path) -> None:
     of the writer.)"""
     with open(path, "wb") as out:
         for k, part in enumerate(parts):
-            safe_frame(_flatten(part)).collect().write_csv(out, include_header=k == 0, include_bom=k == 0)
+            safe_frame(_flatten(part).collect()).write_csv(out, include_header=k == 0, include_bom=k == 0)
 
 
 def write_xlsx(frame: pl.DataFrame, path: Path, *, sheet: str) -> None:

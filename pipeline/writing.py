@@ -5,6 +5,7 @@ did not write), every cell made safe for Excel/CSV by ``pipeline.export``."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,11 @@ def write_outputs(
             put("members_clean.xlsx", lambda p: export.write_xlsx(result.members, p, sheet="members"))
         put("merge_map.csv", lambda p: export.write_csv(result.merge_map, p))
         if result.pairs.collect_schema().len():
-            put("pairs.parquet", lambda p: export.write_parquet(result.pairs, p))
+            parked = result.spill.file_of(result.pairs) if result.spill else None
+            if parked is not None:  # the scored pairs parked on disk as they were scored: the file is the output
+                put("pairs.parquet", lambda p: shutil.copyfile(parked, p))
+            else:
+                put("pairs.parquet", lambda p: export.write_parquet(result.pairs, p))
         if result.review.width:
             put(
                 "review.xlsx",
