@@ -135,10 +135,12 @@ class DedupeRules:
     swap_margin: float  # first and last name read swapped when that scores this much better
     email_close: float  # Jaro-Winkler of two e-mail addresses at or above: level 1
     street_close: float  # token-set ratio (0-100) of two streets at or above: level 1
+    birth_date_slip_days: int  # birth dates at most this far apart, on one e-mail or mobile, are one date mistyped
     hard_rules: tuple[str, ...]
     u_sample_pairs: int
     em_iterations: int
     prior_records: int  # the prior is worked out as if the file held at least this many records
+    max_checked_component: int  # merge components up to this size are checked pair by pair for cannot-links
     seed: int
     survivorship_default: str
     survivorship: Mapping[str, str]

@@ -219,8 +219,10 @@ SPECS: dict[str, Spec] = {
             "swap_margin": Key("number", "swap_margin", 0.2, lo=0, hi=2),
             "email_close": Key("number", "email_close", 0.9, lo=0, hi=1),
             "street_close": Key("number", "street_close", 90.0, lo=0, hi=100),
+            "birth_date_slip_days": Key("int", "birth_date_slip_days", 366),
         },
         "hard_rules": Key("choices", "hard_rules", list(HARD_RULES), allowed=HARD_RULES, noun="hard rule"),
+        "clustering": {"max_checked_component": Key("int", "max_checked_component", 400)},
         "model": {
             "u_sample_pairs": Key("int", "u_sample_pairs", 200_000),
             "em_iterations": Key("int", "em_iterations", 30),

@@ -479,12 +479,12 @@ def test_bad_decisions_file_is_exit_2(tmp_path: Path) -> None:
 
 
 def test_blocking_builds_every_key_the_rules_accept(fitted: tuple[pl.DataFrame, object]) -> None:
-    from pipeline.stages.dedupe.blocking import BLOCKING_KEYS, KEY_EXPRS, key_table
+    from pipeline.stages.dedupe.blocking import BLOCKING_KEYS, KEY_EXPRS, key_table, key_values
 
     records, _ = fitted
     assert set(KEY_EXPRS) == set(BLOCKING_KEYS)
-    built = key_table(records).select(*(e.alias(k) for k, e in KEY_EXPRS.items()))
-    assert all(built.get_column(k).list.drop_nulls().list.len().sum() > 0 for k in BLOCKING_KEYS)
+    table = key_table(records)
+    assert all(key_values(table, k).height > 0 for k in BLOCKING_KEYS)
 
 
 def test_previous_run_keeps_golden_ids_of_unchanged_members(tmp_path: Path) -> None:
@@ -558,6 +558,44 @@ def test_pairwise_fast_path_agrees_with_rapidfuzz(values: list[tuple[str | None,
         assert list(_pairwise(a, b, scorer)) == pytest.approx(list(expected))
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.lists(
+        st.tuples(st.text("0123456789", min_size=0, max_size=11), st.text("0123456789", min_size=0, max_size=11)),
+        max_size=12,
+    ),
+    digit=st.sampled_from("0123456789"),
+)
+def test_one_edit_shortcut_agrees_with_rapidfuzz(values: list[tuple[str, str]], digit: str) -> None:
+    """Pairs the edit signatures leave unscored (no end alike) must be more than one edit apart by rapidfuzz's own
+    answer: phones, ID numbers and postcodes one typo apart are all still found. Besides random pairs, each value
+    is paired with every one-edit variant of itself (a substitution, deletion, insertion or swap of neighbours at
+    every position), so the middle positions, where a wrong split of the ends would miss a typo, are all tried."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA, Levenshtein
+
+    from pipeline.stages.dedupe.pairwise import codes, edit_signatures, pairwise_codes, texts
+
+    def variants(text: str) -> list[str]:
+        out = []
+        for k in range(len(text) + 1):
+            out.append(text[:k] + digit + text[k:])  # insertion
+            if k < len(text):
+                out += [text[:k] + digit + text[k + 1 :], text[:k] + text[k + 1 :]]  # substitution, deletion
+            if k + 1 < len(text):
+                out.append(text[:k] + text[k + 1] + text[k] + text[k + 2 :])  # neighbours swapped
+        return out
+
+    pairs = list(values) + [(a, v) for a, _ in values for v in variants(a)]
+    a = pl.Series([x for x, _ in pairs], dtype=pl.String)
+    b = pl.Series([y for _, y in pairs], dtype=pl.String)
+    (ca, cb), space = codes(a, b)
+    for scorer in (Levenshtein.distance, OSA.distance):
+        fast = pairwise_codes(ca, cb, texts(space), scorer, cutoff=1, near=edit_signatures(space))
+        exact = process.cpdist([x for x, _ in pairs], [y for _, y in pairs], scorer=scorer, score_cutoff=1)
+        assert list(fast) == list(exact)
+
+
 @settings(max_examples=80, deadline=None)
 @given(
     n=st.integers(min_value=2, max_value=14),
@@ -623,6 +661,42 @@ def test_twins_with_two_first_names_and_no_shared_identifier_never_merge(tmp_pat
     assert groups(mm) == [[2], [3]]
 
 
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # a mother and son of one e-mail and one landline, seen merged at a million members: her surname is the
+        # son's first name by sound only (נחום ~ נועם), which once read the pair as two names swapped
+        [
+            "1,מר אורי,נחום,388542169,1234567,+972-95-134737,NAHUMURI96@GMAIL.COM,,מודיעין,אלנבי,4,,,,,",
+            "2,נועם,פרץ,,055 209 1093,97295134737,nahumuri96@gmail.com,28/07/2001,מודיעין,אלנבי,4,,,,,",
+        ],
+        # a mother typed surname-first and her son, one e-mail and birth date typed alike: one shared surname is
+        # not two names swapped (seen merged at a million members as "first name equal")
+        [
+            "1,אוחיון,רָחֵל,389147091,054-3788707,,rachel4632+club@gmail.com,1947-02-26,רעננה,אלנבי,3,,,,,",
+            "2,שמואל,אוחיון,,050 753 1274,,rachel4632@gmail.com,26/02/1947,Raanana,אלנבי,3,,,,,",
+        ],
+    ],
+)
+def test_a_swap_must_explain_both_names(tmp_path: Path, rows: list[str]) -> None:
+    mm, pairs = dedupe_of(tmp_path, rows)
+    pair = pairs.filter((pl.col("source_row_a") == 2) & (pl.col("source_row_b") == 3))
+    assert pair.get_column("rule_first_names").to_list() == [True]
+    assert groups(mm) == [[2], [3]]
+
+
+def test_names_swapped_with_a_typo_are_still_one_member(tmp_path: Path) -> None:
+    mm, pairs = dedupe_of(
+        tmp_path,
+        [
+            "1,שירה,ברגר,,054-7654329,,shira.berger@gmail.com,12/03/1990,חיפה,,,,,,,",
+            "2,ברגר,שירא,,054-7654329,,,12/03/1990,חיפה,,,,,,,",
+        ],
+    )
+    assert pairs.get_column("rule_first_names").to_list() == [False]
+    assert groups(mm) == [[2, 3]]
+
+
 def test_a_mistyped_first_name_is_not_a_different_first_name(tmp_path: Path) -> None:
     _, pairs = dedupe_of(
         tmp_path,
@@ -679,7 +753,7 @@ def test_a_third_record_cannot_chain_two_people_apart(tmp_path: Path) -> None:
         {"i": [0, 1], "j": [1, 2], "match_probability": [0.99, 0.98]},
         schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64},
     )
-    cannot, unchecked = cannot_links(3, edges, score=score, hard_rules=HARD_RULES, review=0.6)
+    cannot, unchecked = cannot_links(3, edges, score=score, hard_rules=HARD_RULES, review=0.6, max_component=400)
     assert cannot.rows() == [(0, 2)] and unchecked == 0
     labels, refused = cluster(3, edges, cannot)
     assert labels[0] == labels[1] != labels[2] and refused == 1  # the stronger link wins, the weaker is refused
@@ -701,7 +775,7 @@ def test_a_low_score_on_names_alone_does_not_split_a_chain() -> None:
         {"i": [0, 1], "j": [1, 2], "match_probability": [0.99, 0.98]},
         schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64},
     )
-    cannot, _ = cannot_links(3, edges, score=score, hard_rules=HARD_RULES, review=0.6)
+    cannot, _ = cannot_links(3, edges, score=score, hard_rules=HARD_RULES, review=0.6, max_component=400)
     assert cannot.height == 0
 
 
@@ -728,6 +802,39 @@ def test_comparison_thresholds_are_rules(tmp_path: Path) -> None:
     assert compare(records, pairs, rules=RULES.dedupe).get_column("lvl_first_name").item() in (1, 2)
     strict = dataclasses.replace(RULES.dedupe, name_close=0.99, name_near=0.99)
     assert compare(records, pairs, rules=strict).get_column("lvl_first_name").item() == 0
+
+
+def test_birth_date_slip_is_a_rule(tmp_path: Path) -> None:
+    """How far apart two birth dates on one e-mail may be and still be one date mistyped is dedupe.yaml's
+    ``comparison.birth_date_slip_days``: seven weeks is a slip under the shipped 366 days, two people under 30."""
+    path = tmp_path / "m.csv"
+    path.write_text(
+        "מספר חבר,שם פרטי,שם משפחה,דואל,תאריך לידה\n"
+        "1,דנה,כהן,dana.cohen@gmail.com,12/03/1985\n2,דנה,כהן,dana.cohen@gmail.com,02/05/1985\n",
+        encoding="utf-8",
+    )
+    members = process(path, rules=RULES, options=RunOptions(stop_after="quarantine")).members
+    records = members.sort("source_row").with_row_index("__i")
+    pairs = pl.DataFrame({"i": [0], "j": [1]}, schema={"i": pl.UInt32, "j": pl.UInt32})
+    assert compare(records, pairs, rules=RULES.dedupe).get_column("rule_birth_dates").item() is False
+    strict = dataclasses.replace(RULES.dedupe, birth_date_slip_days=30)
+    assert compare(records, pairs, rules=strict).get_column("rule_birth_dates").item() is True
+
+
+def test_components_over_the_rules_size_are_counted_not_checked() -> None:
+    """``clustering.max_checked_component``: a chain of three records under a limit of two is left as its edges
+    make it, and counted, never silently."""
+    from pipeline.stages.dedupe.cluster import cannot_links
+
+    def score(pairs: pl.DataFrame) -> pl.DataFrame:
+        raise AssertionError("a component over the limit must not be compared")
+
+    edges = pl.DataFrame(
+        {"i": [0, 1], "j": [1, 2], "match_probability": [0.99, 0.98]},
+        schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64},
+    )
+    cannot, unchecked = cannot_links(3, edges, score=score, hard_rules=HARD_RULES, review=0.6, max_component=2)
+    assert cannot.height == 0 and unchecked == 1
 
 
 def test_pairs_by_band_are_reported_in_band_order() -> None:

@@ -66,15 +66,59 @@ def email_match_key(email: pl.Expr) -> pl.Expr:
     """The address as dedupe and suppression compare it: lower case, ``+tag`` dropped, and for Gmail the dots of
     the mailbox name dropped and googlemail.com read as gmail.com. ``Moshe.Cohen+club@GMAIL.com`` ->
     ``moshecohen@gmail.com``. A key, never an address to write or send to."""
-    lower = email.str.to_lowercase()
-    local = lower.str.extract(r"^(.*)@[^@]*$", 1)
-    domain = lower.str.extract(r"@([^@]*)$", 1)
-    untagged = local.str.replace(r"\+.*$", "")
-    local = pl.when(untagged.str.len_chars() > 0).then(untagged).otherwise(local)
-    gmail = domain.is_in(list(GMAIL_DOMAINS))
-    local = pl.when(gmail).then(local.str.replace_all(".", "", literal=True)).otherwise(local)
-    key = local + pl.lit("@") + pl.when(gmail).then(pl.lit("gmail.com")).otherwise(domain)
-    return pl.coalesce(key, lower)
+    return email.map_batches(_match_keys, return_dtype=pl.String)
+
+
+def _match_keys(emails: pl.Series) -> pl.Series:
+    """``email_match_key`` of a column, one step at a time: as one expression each part (the mailbox name, the
+    domain) would be worked out again wherever it is read (polars does not share them across ``when`` branches), five
+    times the work at a million addresses."""
+    name = emails.name
+    parts = (
+        emails.cast(pl.String)
+        .to_frame("lower")
+        .lazy()
+        .with_columns(pl.col("lower").str.to_lowercase())
+        # the mailbox name is everything before the last @: split at the one @ where there is one (nearly always)
+        .with_columns(
+            pl.col("lower").str.splitn("@", 2).alias("parts"),
+            (pl.col("lower").str.count_matches("@", literal=True) == 1).alias("one"),
+        )
+        .with_columns(
+            pl.when("one").then(pl.col("parts").struct.field("field_0")).alias("local"),
+            pl.when("one").then(pl.col("parts").struct.field("field_1")).alias("domain"),
+        )
+        .with_columns(
+            pl.when(pl.col("one").not_())
+            .then(pl.col("lower").str.extract(r"^(.*)@[^@]*$", 1))
+            .otherwise("local")
+            .alias("local"),
+            pl.when(pl.col("one").not_())
+            .then(pl.col("lower").str.extract(r"@([^@]*)$", 1))
+            .otherwise("domain")
+            .alias("domain"),
+        )
+        .with_columns(
+            pl.col("local").str.splitn("+", 2).struct.field("field_0").alias("untagged"),
+            pl.col("domain").is_in(list(GMAIL_DOMAINS)).alias("gmail"),
+        )
+        .with_columns(
+            pl.when(pl.col("untagged").str.len_bytes() > 0).then("untagged").otherwise("local").alias("local")
+        )
+        .with_columns(
+            pl.when("gmail")
+            .then(pl.col("local").str.replace_all(".", "", literal=True))
+            .otherwise("local")
+            .alias("local")
+        )
+        .select(
+            pl.coalesce(
+                pl.col("local") + pl.lit("@") + pl.when("gmail").then(pl.lit("gmail.com")).otherwise("domain"),
+                "lower",
+            ).alias(name)
+        )
+    )
+    return parts.collect().to_series()
 
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"

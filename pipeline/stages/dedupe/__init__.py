@@ -19,9 +19,10 @@ from pipeline.rules import DedupeRules, Rules
 from pipeline.stages import StageResult
 from pipeline.stages.dedupe.blocking import DECISION_BIT, candidate_pairs
 from pipeline.stages.dedupe.cluster import cannot_links, cluster
-from pipeline.stages.dedupe.compare import COMPARISONS, Encoded, compare, encode
+from pipeline.stages.dedupe.compare import COMPARISONS, compare
 from pipeline.stages.dedupe.decide import BANDS, MERGING, bands
 from pipeline.stages.dedupe.decisions import Decisions, locate
+from pipeline.stages.dedupe.encode import Encoded, encode
 from pipeline.stages.dedupe.explain import ledger_entries, merge_map, pairs_output, review_sheet, with_reasons
 from pipeline.stages.dedupe.identity import stable_ids, with_previous
 from pipeline.stages.dedupe.model import Model, estimate_m, estimate_u, score_pairs
@@ -213,6 +214,7 @@ def _clustered(
             score=scorer,
             hard_rules=rules.hard_rules,
             review=rules.review,
+            max_component=rules.max_checked_component,
         )
     labels, refused = cluster(records.height, links, cannot)
     return records.with_columns(pl.Series("__cluster", labels, dtype=pl.UInt32)), refused, unchecked

@@ -11,9 +11,6 @@ from collections.abc import Callable, Collection
 import numpy as np
 import polars as pl
 
-# a component of merge edges larger than this is not compared pair by pair (k^2 / 2 pairs); its cluster stays
-# as its edges make it, and the run counts it (blocking's caps make such a chain rare: a few records per person)
-MAX_CHECKED_COMPONENT = 400
 IDENTIFIERS = ("national_id", "phone", "email", "birth_date")
 
 
@@ -37,17 +34,21 @@ def _components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         label = nxt
 
 
-def _pairs_within(n: int, edges: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+def _pairs_within(n: int, edges: pl.DataFrame, *, max_component: int) -> tuple[pl.DataFrame, int]:
     """Every pair of records in one component of ``edges`` that is not an edge itself (components of three or
-    more: in a component of two the only pair is its edge), and how many components were too large to check."""
+    more: in a component of two the only pair is its edge), and how many components were too large to check.
+
+    A component larger than ``max_component`` (``dedupe.yaml`` ``clustering``) is not compared pair by pair (k^2 / 2
+    pairs); its cluster stays as its edges make it, and the run counts it (blocking's caps make such a chain rare:
+    a few records per person)."""
     empty = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32})
     if edges.height == 0:
         return empty, 0
     i, j = edges.get_column("i").to_numpy(), edges.get_column("j").to_numpy()
     nodes = pl.DataFrame({"__i": np.arange(n, dtype=np.uint32), "__c": _components(n, i, j)})
     sizes = nodes.group_by("__c").len()
-    too_large = int((sizes.get_column("len") > MAX_CHECKED_COMPONENT).sum())
-    checked = sizes.filter((pl.col("len") >= 3) & (pl.col("len") <= MAX_CHECKED_COMPONENT)).get_column("__c")
+    too_large = int((sizes.get_column("len") > max_component).sum())
+    checked = sizes.filter((pl.col("len") >= 3) & (pl.col("len") <= max_component)).get_column("__c")
     members = nodes.filter(pl.col("__c").is_in(checked.implode()))
     if members.height == 0:
         return empty, too_large
@@ -67,6 +68,7 @@ def cannot_links(
     score: Callable[[pl.DataFrame], pl.DataFrame],
     hard_rules: Collection[str],
     review: float,
+    max_component: int,
 ) -> tuple[pl.DataFrame, int]:
     """The pairs (``i`` < ``j``) that must not share a cluster, among the records that the merge ``edges`` could
     join, and how many components were too large to check.
@@ -75,7 +77,7 @@ def cannot_links(
     A pair must stay apart when one of the run's ``hard_rules`` holds it apart, or when it scores below
     ``review`` although both records hold an identifier to compare (ID number, phone, e-mail or birth date): a
     low score on names alone is missing evidence, not evidence of two people."""
-    pairs, too_large = _pairs_within(n, edges)
+    pairs, too_large = _pairs_within(n, edges, max_component=max_component)
     if pairs.height == 0:
         return pairs, too_large
     scored = score(pairs)

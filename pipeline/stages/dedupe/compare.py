@@ -21,13 +21,10 @@ import polars as pl
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
-from pipeline.fields import Status
-from pipeline.fields.emails import email_match_key
-from pipeline.fields.ids import NOT_AN_IDENTITY, nine_digits
 from pipeline.rules import DedupeRules
 from pipeline.stages.dedupe.decide import HARD_RULES
-from pipeline.stages.dedupe.names import name_facts
-from pipeline.stages.dedupe.pairwise import codes, pairwise_codes, shared_lists
+from pipeline.stages.dedupe.encode import Encoded, encode
+from pipeline.stages.dedupe.pairwise import pairwise_codes, shared_lists
 
 COMPARISONS: dict[str, int] = {  # field -> number of levels (0..n-1)
     "first_name": 5,
@@ -40,24 +37,6 @@ COMPARISONS: dict[str, int] = {  # field -> number of levels (0..n-1)
     "street": 3,
     "zip": 3,
 }
-SIDE_COLUMNS = (  # every column of the records that ``encode`` reads
-    "first_name",
-    "last_name",
-    "first_name_key",
-    "last_name_key",
-    "birth_date",
-    "phone_mobile",
-    "phone_mobile_status",
-    "phone_other",
-    "phone_other_status",
-    "email",
-    "national_id",
-    "national_id_status",
-    "city",
-    "street",
-    "house_number",
-    "zip",
-)
 
 
 def yyyymmdd(date: pl.Expr) -> pl.Expr:
@@ -80,60 +59,7 @@ def birth_date_typo(x: pl.Expr, y: pl.Expr) -> pl.Expr:
     return day_month_swapped | (digits_off == 1) | ((digits_off == 2) & neighbours_swapped)
 
 
-Encoded = tuple[pl.DataFrame, dict[str, pl.Series], pl.DataFrame]
-
-
-def encode(records: pl.DataFrame) -> Encoded:
-    """Per record, the compact form the comparisons read: each text as a dense code (fields compared crosswise,
-    first with last name and mobile with other phone, share a code space), what the rules ask of a status as a
-    Boolean. Both sides of millions of pairs are then gathers of small integers, not of strings.
-
-    Returns the coded table (row k is record ``__i`` = k), the values of each code space, and the name facts."""
-    records = records.select(SIDE_COLUMNS)  # a projection (no copy); a missing column fails here, by name
-    email_text = records.select(email_match_key(pl.col("email"))).to_series()  # Gmail dots and +tags ignored
-    (first, last), names = codes(records.get_column("first_name_key"), records.get_column("last_name_key"))
-    (mobile, other), phones = codes(records.get_column("phone_mobile"), records.get_column("phone_other"))
-    (email,), emails = codes(email_text)
-    (local,), _ = codes(email_text.str.extract(r"^([^@]+)@"))
-    (nid,), ids = codes(records.select(nine_digits(pl.col("national_id"))).to_series())
-    (city,), _ = codes(records.get_column("city"))
-    (street,), streets = codes(records.get_column("street"))
-    (house,), _ = codes(records.get_column("house_number"))
-    (zip_,), zips = codes(records.get_column("zip"))
-    valid = lambda c: (pl.col(c) == Status.VALID).fill_null(False)  # noqa: E731
-    flags = records.select(
-        valid("phone_mobile_status").alias("mobile_ok"),
-        valid("phone_other_status").alias("other_ok"),
-        valid("national_id_status").alias("id_valid"),
-        pl.col("national_id_status").is_in(NOT_AN_IDENTITY).fill_null(False).alias("id_void"),
-        "birth_date",
-    )
-    coded = flags.with_columns(
-        first.alias("first"),
-        last.alias("last"),
-        mobile.alias("mobile"),
-        other.alias("other"),
-        email.alias("email"),
-        local.alias("local"),
-        nid.alias("nid"),
-        city.alias("city"),
-        street.alias("street"),
-        house.alias("house"),
-        zip_.alias("zip"),
-    )
-    spelled = pl.concat(
-        [
-            records.select(pl.col("first_name_key").alias("key"), pl.col("first_name").alias("name")),
-            records.select(pl.col("last_name_key").alias("key"), pl.col("last_name").alias("name")),
-        ]
-    )
-    values = {"name": names, "phone": phones, "email": emails, "id": ids, "street": streets, "zip": zips}
-    return coded, values, name_facts(names, spelled)
-
-
 CHUNK_PAIRS = 500_000
-# two birth dates at most this far apart, on records sharing an e-mail or a valid mobile, are one date mistyped
-BIRTH_DATE_SLIP_DAYS = 366
 
 
 def in_slices(frame: pl.DataFrame, rows: int, fn: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
@@ -158,7 +84,7 @@ def compare(
 
 
 def _compare(
-    coded: pl.DataFrame, pairs: pl.DataFrame, values: dict[str, pl.Series], facts: pl.DataFrame, *, rules: DedupeRules
+    coded: pl.DataFrame, pairs: pl.DataFrame, values: dict[str, np.ndarray], facts: pl.DataFrame, *, rules: DedupeRules
 ) -> pl.DataFrame:
     i, j = pairs.get_column("i"), pairs.get_column("j")
     p = pl.concat(
@@ -192,11 +118,16 @@ def _compare(
 
     bonus = p.select(
         (equivalent("first", "first") + equivalent("last", "last")).alias("straight"),
-        (equivalent("first", "last") + equivalent("last", "first")).alias("swapped"),
+        equivalent("first", "last").alias("first_last"),
+        equivalent("last", "first").alias("last_first"),
     )
+    first_last, last_first = bonus["first_last"].to_numpy(), bonus["last_first"].to_numpy()
     straight = f_ab + l_ab + bonus["straight"].to_numpy()
-    crossed = f_x + l_x + bonus["swapped"].to_numpy()
-    swap = crossed > straight + rules.swap_margin
+    crossed = f_x + l_x + first_last + last_first
+    # a swap must explain both names: one last name that is the other's first name ("אוחיון רחל" and "שמואל
+    # אוחיון", a mother and son of one e-mail) is not two names swapped, and must not count as one first name
+    both_cross = np.minimum(np.maximum(f_x, first_last), np.maximum(l_x, last_first)) >= rules.name_near
+    swap = (crossed > straight + rules.swap_margin) & both_cross
     p = p.with_columns(
         pl.Series("__swap", swap),
         pl.Series("__jw_first", np.where(swap, f_x, f_ab)),
@@ -244,13 +175,26 @@ def _compare(
         [y.is_not_null() for y in phones_b]
     )
     mobile_off = (
-        pairwise_codes(p["mobile_a"], p["mobile_b"], values["phone"], Levenshtein.distance, empty_read=False, cutoff=1)
+        pairwise_codes(
+            p["mobile_a"],
+            p["mobile_b"],
+            values["phone"],
+            Levenshtein.distance,
+            empty_read=False,
+            cutoff=1,
+            near=values["phone_edits"],
+        )
         == 1
     )
     email_jw = pairwise_codes(
         p["email_a"], p["email_b"], values["email"], jw, empty_read=False, cutoff=rules.email_close
     )
-    id_close = pairwise_codes(p["nid_a"], p["nid_b"], values["id"], OSA.distance, empty_read=False, cutoff=1) <= 1
+    id_close = (
+        pairwise_codes(
+            p["nid_a"], p["nid_b"], values["id"], OSA.distance, empty_read=False, cutoff=1, near=values["id_edits"]
+        )
+        <= 1
+    )
     street_sim = pairwise_codes(
         p["street_a"],
         p["street_b"],
@@ -259,7 +203,12 @@ def _compare(
         empty_read=False,
         cutoff=rules.street_close,
     )
-    zip_close = pairwise_codes(p["zip_a"], p["zip_b"], values["zip"], OSA.distance, empty_read=False, cutoff=1) <= 1
+    zip_close = (
+        pairwise_codes(
+            p["zip_a"], p["zip_b"], values["zip"], OSA.distance, empty_read=False, cutoff=1, near=values["zip_edits"]
+        )
+        <= 1
+    )
     p = p.with_columns(
         yyyymmdd(da).alias("__ymd_a"),
         yyyymmdd(db).alias("__ymd_b"),
@@ -352,7 +301,7 @@ def _compare(
     shared_personal = (pl.col("lvl_email") == 2) | (
         pl.col("mobile_ok_a") & pl.col("mobile_ok_b") & (pl.col("mobile_a") == pl.col("mobile_b"))
     ).fill_null(False)
-    months_apart = ((da - db).dt.total_days().abs() <= BIRTH_DATE_SLIP_DAYS).fill_null(False)
+    months_apart = ((da - db).dt.total_days().abs() <= rules.birth_date_slip_days).fill_null(False)
     p = p.with_columns(
         # twins and parents never share an ID number, nor have numbers one typo apart (the check digit catches
         # every single-digit typo, so such a pair is one number typed twice): a different birth date under them is

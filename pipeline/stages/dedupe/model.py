@@ -10,7 +10,8 @@ import numpy as np
 import polars as pl
 
 from pipeline.rules import DedupeRules
-from pipeline.stages.dedupe.compare import COMPARISONS, Encoded, compare, in_slices
+from pipeline.stages.dedupe.compare import COMPARISONS, compare, in_slices
+from pipeline.stages.dedupe.encode import Encoded
 
 _FLOOR = 1e-4
 # What a small file cannot tell: u is smoothed towards "random records disagree" with this many pseudo-pairs, and a

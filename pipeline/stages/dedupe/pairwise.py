@@ -12,15 +12,23 @@ from rapidfuzz import process
 
 def codes(*columns: pl.Series) -> tuple[list[pl.Series], pl.Series]:
     """Dense codes for the values of one or more columns that share one code space (equal text, equal code; null
-    stays null), and the values by code. Code 0 is the empty text, which a null is scored as."""
-    distinct = pl.concat([c.drop_nulls() for c in columns]).unique()
-    values = pl.concat([pl.Series([""], dtype=pl.String), distinct])
-    lookup = pl.DataFrame({"v": distinct}).with_row_index("c", offset=1)
-    coded = [
-        c.rename("v").to_frame().join(lookup, on="v", how="left", maintain_order="left").get_column("c")
-        for c in columns
-    ]
-    return coded, values
+    stays null), and the values by code. Code 0 is the empty text, which a null is scored as.
+
+    One hash grouping of all the columns' rows, its row numbers scattered back: a million phone numbers take a
+    third less time than finding the distinct values and joining each column back to them."""
+    both = pl.concat([c.rename("v") for c in columns])
+    groups = both.to_frame().with_row_index("r").drop_nulls("v").group_by("v").agg("r").with_row_index("c", offset=1)
+    rows = groups.select("c", "r").explode("r")
+    code = np.zeros(both.len(), dtype=np.uint32)
+    code[rows.get_column("r").to_numpy()] = rows.get_column("c").to_numpy()
+    coded = pl.Series("c", code)
+    if both.null_count():
+        coded = coded.set(both.is_null(), None)
+    out, start = [], 0
+    for column in columns:
+        out.append(coded.slice(start, column.len()))
+        start += column.len()
+    return out, pl.concat([pl.Series([""], dtype=pl.String), groups.get_column("v")])
 
 
 def distinct_pairs(a: pl.Series, b: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -38,17 +46,52 @@ def distinct_pairs(a: pl.Series, b: pl.Series) -> tuple[np.ndarray, np.ndarray, 
     )
 
 
+def texts(values: pl.Series) -> np.ndarray:
+    """A code space's values as Python strings, made once: a pair's sides are then picked by indexing (a tenth of
+    the time of making the strings again for every distinct pair)."""
+    return np.asarray(values.to_list(), dtype=object)
+
+
+def edit_signatures(values: pl.Series) -> np.ndarray:
+    """Per value of a code space: its length, and hashes of its first and last ``(length - 1) // 2`` characters
+    (a 3 x n array, for ``pairwise_codes``' ``near``).
+
+    Two different values of one length n that one substitution or one swap of neighbours turns into each other
+    agree on one of those ends (the edit is at position p and p + 1 at most: if p >= (n - 1) // 2 the start is
+    untouched, otherwise the end), so pairs that agree on neither are more than one edit apart, unscored."""
+    length = values.str.len_chars().cast(pl.Int64)
+    half = ((length - 1) // 2).clip(lower_bound=0)
+    frame = pl.DataFrame({"v": values, "h": half})
+    ends = frame.select(
+        pl.col("v").str.head(pl.col("h")).hash().cast(pl.Int64, wrap_numerical=True).alias("head"),
+        pl.col("v").str.tail(pl.col("h")).hash().cast(pl.Int64, wrap_numerical=True).alias("tail"),
+    )
+    return np.vstack([length.to_numpy(), ends.get_column("head").to_numpy(), ends.get_column("tail").to_numpy()])
+
+
 def pairwise_codes(
-    a: pl.Series, b: pl.Series, values: pl.Series, scorer: Any, *, empty_read: bool = True, cutoff: float | None = None
+    a: pl.Series,
+    b: pl.Series,
+    values: np.ndarray,
+    scorer: Any,
+    *,
+    empty_read: bool = True,
+    cutoff: float | None = None,
+    near: np.ndarray | None = None,
 ) -> np.ndarray:
     """``scorer(values[a[k]], values[b[k]])`` for every k (nulls as ""), each distinct pair of different codes
-    scored once.
+    scored once; ``values`` are the code space's ``texts``.
 
     Turning millions of strings into Python objects for rapidfuzz costs more than the scoring, so only what needs
     scoring crosses over: equal codes get the scorer's own answer for a value against itself, and candidate pairs
     repeat value pairs heavily (most share a name or a city), so each distinct pair is scored once. With
     ``empty_read=False`` pairs with an empty side are not scored (the caller never reads them); ``cutoff`` is
     rapidfuzz's ``score_cutoff``, for a caller that only asks whether a score passes it.
+
+    ``near`` (the code space's ``edit_signatures``), with a distance ``scorer`` and ``cutoff=1``: only pairs that can
+    be one edit apart are scored (lengths one apart, or one length and one end alike); the others get
+    ``cutoff + 1``, rapidfuzz's answer for a distance over the cutoff. Most candidate pairs have two unrelated phone
+    numbers: this skips nine in ten of them (a property test holds it to the scorer's own answer).
     """
     out = np.full(len(a), process.cpdist(["x"], ["x"], scorer=scorer)[0], dtype=float)
     if not empty_read:
@@ -57,16 +100,23 @@ def pairwise_codes(
         into = np.flatnonzero(both.to_numpy())
     where, da, db, inverse = distinct_pairs(a, b)
     if len(where):
-        pick = lambda codes: values.gather(codes).to_list()  # noqa: E731
-        scored = process.cpdist(pick(da), pick(db), scorer=scorer, score_cutoff=cutoff, workers=-1)
-        out[where if empty_read else into[where]] = np.asarray(scored, dtype=float)[inverse]
+        scored = np.full(len(da), np.nan)
+        maybe = np.ones(len(da), dtype=bool)
+        if near is not None and cutoff == 1:
+            length, head, tail = near
+            apart = np.abs(length[da] - length[db])
+            maybe = (apart == 1) | ((apart == 0) & ((head[da] == head[db]) | (tail[da] == tail[db])))
+            scored[~maybe] = cutoff + 1
+        picked = process.cpdist(values[da[maybe]], values[db[maybe]], scorer=scorer, score_cutoff=cutoff, workers=-1)
+        scored[maybe] = picked
+        out[where if empty_read else into[where]] = scored[inverse]
     return out
 
 
 def pairwise(a: pl.Series, b: pl.Series, scorer: Any) -> np.ndarray:
     """``scorer(a[k], b[k])`` for every k, nulls as "" (the fast path of ``pairwise_codes`` on plain text)."""
     (ca, cb), values = codes(a, b)
-    return pairwise_codes(ca, cb, values, scorer)
+    return pairwise_codes(ca, cb, texts(values), scorer)
 
 
 def shared_lists(
