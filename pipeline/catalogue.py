@@ -21,7 +21,7 @@ import pipeline.fields.phones
 import pipeline.fields.places
 import pipeline.fields.streets
 import pipeline.fields.text
-import pipeline.ingest
+import pipeline.rawtable
 import pipeline.stages.dedupe.explain
 import pipeline.stages.enrich
 import pipeline.stages.quarantine

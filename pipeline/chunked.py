@@ -13,8 +13,8 @@ from typing import Any
 import polars as pl
 
 from pipeline import ledger as ledger_
-from pipeline.ingest import RawTable
 from pipeline.options import RunOptions
+from pipeline.rawtable import RawTable
 from pipeline.rules import Rules
 from pipeline.spill import Spill
 from pipeline.stages import StageResult

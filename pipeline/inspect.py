@@ -16,10 +16,10 @@ from typing import Any, Literal
 import polars as pl
 
 from pipeline.fields import FIELDS
-from pipeline.ingest import SourceInfo
 from pipeline.mapping import HeaderMatcher, map_columns
 from pipeline.peek import read_head
 from pipeline.privacy import mask_email, mask_id, mask_phone
+from pipeline.rawtable import SourceInfo
 from pipeline.rules import Rules
 
 SAMPLES = 3

@@ -24,7 +24,9 @@ from xml.etree.ElementTree import iterparse
 import polars as pl
 
 from pipeline.errors import InputError
-from pipeline.ingest import HEADER_SEARCH_ROWS, HeaderScorer, RawTable, named_sheet, read_member_file
+from pipeline.exceltable import named_sheet
+from pipeline.ingest import read_member_file
+from pipeline.rawtable import HEADER_SEARCH_ROWS, HeaderScorer, RawTable
 
 HEAD_ROWS = 2_000
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"

@@ -12,8 +12,8 @@ from typing import Any
 
 import polars as pl
 
-from pipeline.ingest import SourceInfo
 from pipeline.mapping import ColumnMapping
+from pipeline.rawtable import SourceInfo
 from pipeline.spill import Spill
 
 

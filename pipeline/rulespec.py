@@ -14,7 +14,7 @@ from typing import Any
 
 from pipeline.catalogue import CATALOGUE
 from pipeline.fields import FIELDS
-from pipeline.ingest import MAX_CELLS, MAX_COLUMNS
+from pipeline.rawtable import MAX_CELLS, MAX_COLUMNS
 from pipeline.rules import GENERAL_CONSENT, FieldPattern
 from pipeline.stages.dedupe.blocking import BLOCKING_KEYS
 from pipeline.stages.dedupe.decide import HARD_RULES

@@ -15,10 +15,11 @@ from pipeline import gates
 from pipeline import ledger as ledger_
 from pipeline.chunked import chunked_front
 from pipeline.decisions import read_decisions_file
-from pipeline.ingest import RawTable, read_member_file
+from pipeline.ingest import read_member_file
 from pipeline.mapping import HeaderMatcher, map_columns, require_identifying
 from pipeline.options import RunOptions
 from pipeline.previous import read_previous
+from pipeline.rawtable import RawTable
 from pipeline.results import RunResult
 from pipeline.rules import Rules
 from pipeline.spill import Spill

@@ -25,8 +25,9 @@ from pipeline.fields import Status
 from pipeline.fields.emails import clean_emails, email_match_key
 from pipeline.fields.ids import clean_national_ids
 from pipeline.fields.phones import parse_phones
-from pipeline.ingest import EXCEL_EXTS, PARQUET_EXTS, decode
+from pipeline.ingest import EXCEL_EXTS, PARQUET_EXTS
 from pipeline.rules import Rules
+from pipeline.textfile import decode
 
 Channel = Literal["sms", "email", "call"]
 CHANNELS: tuple[Channel, ...] = ("sms", "email", "call")

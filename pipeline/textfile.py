@@ -6,7 +6,7 @@ Windows-1252 / Latin-1. The legacy encodings decode almost any bytes, so the tex
 Latin letters inside one word (``Josי``, ``Pיrez``) are Windows-1252's accents read as Windows-1255. A file that
 is mostly Windows-1255 with a few UTF-8 lines (two exports pasted together) is decoded line by line, and says so.
 
-Records: well-formed files are split by polars over whole columns (see ``ingest``); only files with a quote left
+Records: well-formed files are split by polars over whole columns (see ``csvtable``); only files with a quote left
 open at the end of some line go through Python's csv module, here, record by record. A record spanning lines
 whose quote closes where no CSV writer closes one (the open quote swallowed the lines after it until some quote
 inside a later field, ``ת"א``, ended it: the record overflows the header), or that runs to the end of the file,

@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.errors import InputError, printable
-from pipeline.ingest import RawTable, read_member_file
+from pipeline.ingest import read_member_file
 from pipeline.mapping import HeaderMatcher
+from pipeline.rawtable import RawTable
 from pipeline.rules import Rules
 from pipeline.runner import RunOptions, process
 from pipeline.writing import write_outputs

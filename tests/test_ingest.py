@@ -8,10 +8,13 @@ import polars as pl
 import pytest
 import xlsxwriter
 
+from pipeline.csvtable import sniff_delimiter
 from pipeline.errors import InputError
-from pipeline.ingest import EXTRA_FIELDS, decode, read_member_file, sniff_delimiter
+from pipeline.ingest import read_member_file
 from pipeline.mapping import HeaderMatcher
+from pipeline.rawtable import EXTRA_FIELDS
 from pipeline.rules import Rules
+from pipeline.textfile import decode
 from tests.conftest import write_xlsx_strings
 
 HEADER = "מספר חבר,שם פרטי,שם משפחה,טלפון נייד,ת.ז.\n"

@@ -11,6 +11,8 @@ import typer.main
 
 from pipeline import cli
 from pipeline.checks import Action
+from pipeline.cli.conventions import EXIT_DATA, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
+from pipeline.leftovers import EXIT_TERMINATED
 from pipeline.rulespec import SPECS, leaves
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
@@ -64,5 +66,5 @@ def test_ledger_actions_table() -> None:
 
 
 def test_exit_codes_table() -> None:
-    codes = {cli.EXIT_OK, cli.EXIT_DATA, cli.EXIT_USAGE, cli.EXIT_INTERNAL, cli.EXIT_TERMINATED}
+    codes = {EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERNAL, EXIT_TERMINATED}
     assert {int(r[0]) for r in _table("### Exit codes")} == codes

@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from pipeline.fields import FIELDS
-from pipeline.ingest import EXTRA_FIELDS, RawTable
 from pipeline.mapping import ColumnMapping
+from pipeline.rawtable import EXTRA_FIELDS, RawTable
 from pipeline.stages import StageResult
 
 

@@ -14,7 +14,7 @@ import polars as pl
 from pipeline import ledger as ledger_
 from pipeline.checks import DECLARED, check
 from pipeline.fields.outcome import usable
-from pipeline.ingest import EXTRA_FIELDS, RAW_LINE, RawTable
+from pipeline.rawtable import EXTRA_FIELDS, RAW_LINE, RawTable
 from pipeline.rules import Rules
 from pipeline.stages import StageResult
 
