@@ -17,7 +17,9 @@ from typing import TypeVar
 
 import polars as pl
 
-_DANGEROUS = r"^(?:[=+\-@\t\r]|\s+[=+\-@])"
+# leading blanks: Unicode white space and the four ASCII separators (0x1C-0x1F) that Python counts as white space
+# and some readers trim, so no reader can find a formula once they are gone (hypothesis found "\x1f@")
+_DANGEROUS = r"^(?:[=+\-@\t\r]|[\s\x1c-\x1f]+[=+\-@])"
 _PLAIN_NUMBER = r"^[+-]?[0-9]+(?:[.,][0-9]+)*$"
 
 

@@ -23,6 +23,7 @@ from pipeline.export import formula_safe, safe_frame, write_csv, write_xlsx
         ("\t=1+1", "'\t=1+1"),
         ("\r=1", "'\r=1"),
         ("  =cmd|' /C calc'!A0", "'  =cmd|' /C calc'!A0"),
+        ("\x1f@SUM(A1)", "'\x1f@SUM(A1)"),  # a separator some readers trim as white space (found by hypothesis)
         ("+972-52-1234567", "'+972-52-1234567"),
         ("+972521234567", "+972521234567"),  # a plain number: spreadsheets read it as a number, not a formula
         ("-12.50", "-12.50"),
