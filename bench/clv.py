@@ -26,6 +26,7 @@ from scipy.stats import rankdata
 
 from pipeline.rulefile import load_rules
 from pipeline.stages import value as v
+from pipeline.stages import value_models as vm
 
 # the CDNOW sample in the checkout's shared/ folder or one above it (read only; never copied into the repository)
 _SAMPLE = Path("shared/reference/cdnow/CDNOW_sample.txt")
@@ -92,7 +93,7 @@ def cdnow(path: Path) -> tuple[dict[str, float], list[dict]]:
     x, t_x, T = (exact.get_column(c).to_numpy() for c in ("x", "t_x", "T"))
     truth = {"x": x, "purchases": summary["h_purchases"].to_numpy(), "spend": summary["h_spend"].to_numpy()}
 
-    bg = v.fit_purchases(x, t_x, T, model="bgnbd")
+    bg = vm.fit_purchases(x, t_x, T, model="bgnbd")
     params = bg.params()
     print(f"CDNOW: {summary.height:,} customers, calibration {START} to {CAL_END}, holdout to {HOLD_END}")
     print(f"BG/NBD log-likelihood {bg.log_likelihood:.2f} (paper: -9582.4)")
@@ -126,12 +127,12 @@ def cdnow(path: Path) -> tuple[dict[str, float], list[dict]]:
     ):
         fx, ftx, fT = (frame.get_column(c).to_numpy() for c in ("x", "t_x", "T"))
         n, m = frame["spend_n"].to_numpy(), frame["spend_mean"].to_numpy()
-        fit = v.fit_purchases(fx, ftx, fT, model=model)
+        fit = vm.fit_purchases(fx, ftx, fT, model=model)
         ok = np.isfinite(m) & (m > 0) & (n > 0)
-        gg = v.fit_spend(n[ok], m[ok])
-        per = v.expected_spend_per_purchase(gg, np.where(ok, n, 0), np.where(ok, m, 0))
-        expect = v.expected_purchases(fit, WEEKS, fx, ftx, fT)
-        active = v.p_active(fit, WEEKS, fx, ftx, fT)
+        gg = vm.fit_spend(n[ok], m[ok])
+        per = vm.expected_spend_per_purchase(gg, np.where(ok, n, 0), np.where(ok, m, 0))
+        expect = vm.expected_purchases(fit, WEEKS, fx, ftx, fT)
+        active = vm.p_active(fit, WEEKS, fx, ftx, fT)
         rows.append(holdout_row(label, expect, expect * per, active, truth))
     actual = truth["purchases"]
     print()
@@ -192,7 +193,9 @@ def fitting_time(members: int, *, lifetimes_members: int) -> float:
     )
     print(f"  fitted: {fit.params()}, log-likelihood {fit.log_likelihood:,.0f}; {out.height:,} rows out")
     start, cpu = time.perf_counter(), time.process_time()
-    bg = v.fit_purchases(*(v.summary_frame(table, as_of=as_of)[c].to_numpy() for c in ("x", "t_x", "T")), model="bgnbd")
+    bg = vm.fit_purchases(
+        *(v.summary_frame(table, as_of=as_of)[c].to_numpy() for c in ("x", "t_x", "T")), model="bgnbd"
+    )
     print(f"  bgnbd fit alone: {time.perf_counter() - start:.2f} s wall, {time.process_time() - cpu:.2f} s CPU")
     try:
         from lifetimes import BetaGeoFitter

@@ -24,7 +24,7 @@ from pipeline.errors import InputError
 from pipeline.fields import Status
 from pipeline.fields.emails import clean_emails, email_match_key
 from pipeline.fields.ids import clean_national_ids
-from pipeline.fields.phones import parse_phones
+from pipeline.fields.phone_parse import parse_phones
 from pipeline.ingest import EXCEL_EXTS, PARQUET_EXTS
 from pipeline.rules import Rules
 from pipeline.textfile import decode

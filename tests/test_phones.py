@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.fields.phones import clean_phones, parse_phones
+from pipeline.fields.phone_parse import parse_phones
+from pipeline.fields.phones import clean_phones
 from pipeline.rulefile import load_rules
 
 SHIPPED = load_rules().fields

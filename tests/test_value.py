@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from pipeline.errors import InputError
 from pipeline.rulefile import load_rules
 from pipeline.stages import value as v
+from pipeline.stages import value_models as vm
 from pipeline.transactions import read_transactions, summary_by, with_summary
 
 S = load_rules().scoring
@@ -42,7 +43,7 @@ def simulate(n: int, *, r: float, alpha: float, a: float, b: float, seed: int = 
 def test_the_fit_recovers_the_parameters_it_was_drawn_from(model: str) -> None:
     truth = {"r": 0.5, "alpha": 5.0, "a": 0.8, "b": 2.5}
     x, t_x, T = simulate(20_000, **truth, modified=model == "mbgnbd")
-    fit = v.fit_purchases(x, t_x, T, model=model)
+    fit = vm.fit_purchases(x, t_x, T, model=model)
     assert fit.converged
     for name, want in truth.items():
         assert fit.params()[name] == pytest.approx(want, rel=0.2), name
@@ -67,7 +68,7 @@ def test_bgnbd_reproduces_fader_hardie_lee_2005_on_cdnow() -> None:
     tx = read_cdnow(CDNOW).filter(pl.col("date") <= CAL_END)
     summary = v.summary_frame(v.summarise_transactions(tx), as_of=CAL_END)
     assert summary.height == 2357
-    fit = v.fit_purchases(*(summary[c].to_numpy() for c in ("x", "t_x", "T")), model="bgnbd")
+    fit = vm.fit_purchases(*(summary[c].to_numpy() for c in ("x", "t_x", "T")), model="bgnbd")
     for name, want in PAPER.items():
         assert fit.params()[name] == pytest.approx(want, rel=0.01), name
     assert fit.log_likelihood == pytest.approx(-9582.4, abs=0.5)
@@ -82,12 +83,12 @@ def test_the_analytic_gradient_agrees_with_finite_differences(theta: tuple[float
     x, t_x, T = simulate(300, r=0.5, alpha=5.0, a=0.8, b=2.5, seed=2)
     w = np.ones_like(x)
     th = np.array(theta)
-    _, grad = v.purchase_log_likelihood(th, x, t_x, T, w, model=model)
+    _, grad = vm.purchase_log_likelihood(th, x, t_x, T, w, model=model)
     for i in range(4):
         step = np.zeros(4)
         step[i] = 1e-6
-        up = v.purchase_log_likelihood(th + step, x, t_x, T, w, model=model)[0]
-        down = v.purchase_log_likelihood(th - step, x, t_x, T, w, model=model)[0]
+        up = vm.purchase_log_likelihood(th + step, x, t_x, T, w, model=model)[0]
+        down = vm.purchase_log_likelihood(th - step, x, t_x, T, w, model=model)[0]
         assert grad[i] == pytest.approx((up - down) / 2e-6, rel=1e-4, abs=1e-3)
 
 
@@ -104,31 +105,31 @@ def test_bgnbd_likelihood_matches_the_paper_formula_term_by_term() -> None:
     first = beta(a, b + x) / beta(a, b) * gamma(r + x) * alpha**r / (gamma(r) * (alpha + T) ** (r + x))
     second = beta(a + 1, b + x - 1) / beta(a, b) * gamma(r + x) * alpha**r / (gamma(r) * (alpha + t_x) ** (r + x))
     theta = np.log([r, alpha, a, b])
-    ll, _ = v.purchase_log_likelihood(theta, np.array([x]), np.array([t_x]), np.array([T]), np.ones(1), model="bgnbd")
+    ll, _ = vm.purchase_log_likelihood(theta, np.array([x]), np.array([t_x]), np.array([T]), np.ones(1), model="bgnbd")
     assert ll == pytest.approx(log(first + second), rel=1e-10)
     assert exp(ll) > 0
 
 
 def test_p_alive_one_time_buyers_and_p_active_bounds() -> None:
     x, t_x, T = np.array([0.0, 0.0, 5.0, 5.0]), np.array([0.0, 0.0, 30.0, 5.0]), np.array([2.0, 50.0, 31.0, 50.0])
-    bg = v.PurchaseFit("bgnbd", 0.243, 4.414, 0.793, 2.426, 0.0, 4, True)
+    bg = vm.PurchaseFit("bgnbd", 0.243, 4.414, 0.793, 2.426, 0.0, 4, True)
     mbg = replace(bg, model="mbgnbd")
     # BG/NBD calls every one-time buyer alive; MBG/NBD does not, and less so the longer ago they bought
-    assert v.p_alive(bg, x, t_x, T)[:2].tolist() == [1.0, 1.0]
-    m = v.p_alive(mbg, x, t_x, T)
+    assert vm.p_alive(bg, x, t_x, T)[:2].tolist() == [1.0, 1.0]
+    m = vm.p_alive(mbg, x, t_x, T)
     assert m[0] < 1 and m[1] < m[0]
     # a repeat buyer whose last purchase is long past is less likely alive than one who bought last week
-    assert v.p_alive(bg, x, t_x, T)[3] < v.p_alive(bg, x, t_x, T)[2]
+    assert vm.p_alive(bg, x, t_x, T)[3] < vm.p_alive(bg, x, t_x, T)[2]
     for fit in (bg, mbg):
-        active = v.p_active(fit, 13.0, x, t_x, T)
+        active = vm.p_active(fit, 13.0, x, t_x, T)
         assert ((active >= 0) & (active <= 1)).all()
-        assert (active <= v.expected_purchases(fit, 13.0, x, t_x, T) + 1e-12).all()
+        assert (active <= vm.expected_purchases(fit, 13.0, x, t_x, T) + 1e-12).all()
 
 
 def test_calibration_table_adds_up_and_tracks_the_data() -> None:
     x, t_x, T = simulate(5000, r=0.5, alpha=5.0, a=0.8, b=2.5, seed=3)
-    fit = v.fit_purchases(x, t_x, T, model="bgnbd")
-    rows = v.calibration_table(fit, x, T)
+    fit = vm.fit_purchases(x, t_x, T, model="bgnbd")
+    rows = vm.calibration_table(fit, x, T)
     assert [r["repeat_purchases"] for r in rows] == ["0", "1", "2", "3", "4", "5", "6", "7+"]
     assert sum(r["members"] for r in rows) == 5000
     assert sum(r["expected"] for r in rows) == pytest.approx(5000, abs=1)
@@ -142,12 +143,12 @@ def test_gamma_gamma_recovers_its_parameters_and_shrinks_to_the_mean() -> None:
     n = rng.integers(1, 8, 20_000).astype(float)
     nu = rng.gamma(q, 1 / gamma, len(n))
     m = rng.gamma(p * n, 1 / (nu * n))  # the mean of n purchases each Gamma(p, nu)
-    fit = v.fit_spend(n, m)
+    fit = vm.fit_spend(n, m)
     assert fit.converged
     assert fit.p == pytest.approx(p, rel=0.15) and fit.q == pytest.approx(q, rel=0.15)
     assert fit.gamma == pytest.approx(gamma, rel=0.2)
     # one purchase of 1,000 is mostly luck: the estimate lies between the member's own and the club's mean
-    one = v.expected_spend_per_purchase(fit, np.array([1.0, 20.0]), np.array([1000.0, 1000.0]))
+    one = vm.expected_spend_per_purchase(fit, np.array([1.0, 20.0]), np.array([1000.0, 1000.0]))
     assert fit.mean < one[0] < one[1] < 1000
 
 
@@ -291,7 +292,7 @@ def test_a_big_club_is_fitted_on_a_seeded_sample_and_every_member_forecast() -> 
     assert model.purchases is not None and model.purchases.members == 1000
     assert model.stats["purchase_model"]["members_forecast"] == 3000
     assert out["clv"].null_count() == 0 and out.equals(again)  # the sample is seeded: same file, same answer
-    whole = v.fit_purchases(x, t_x, T)
+    whole = vm.fit_purchases(x, t_x, T)
     assert model.purchases.r == pytest.approx(whole.r, rel=0.25)
 
 
@@ -312,7 +313,7 @@ def test_expected_purchases_in_euler_form_equal_the_papers_formula(
     """FHL 2005 eq. 10 as printed (and MBG/NBD's) against the transformed form the product computes."""
     from scipy.special import hyp2f1
 
-    from pipeline.stages.value import PurchaseFit, _if_alive
+    from pipeline.stages.value_models import PurchaseFit, purchases_if_alive
 
     fit = PurchaseFit(model=model, r=r, alpha=alpha, a=a, b=b, log_likelihood=0.0, members=1, converged=True)
     decay = ((alpha + T) / (alpha + T + t)) ** (r + x)
@@ -321,14 +322,14 @@ def test_expected_purchases_in_euler_form_equal_the_papers_formula(
         paper = (a + b + x) / (a - 1) * (1 - decay * hyp2f1(r + x, b + x + 1, a + b + x, z))
     else:
         paper = (a + b + x - 1) / (a - 1) * (1 - decay * hyp2f1(r + x, b + x, a + b + x - 1, z))
-    ours = _if_alive(fit, t, np.array([float(x)]), np.array([T]))[0]
+    ours = purchases_if_alive(fit, t, np.array([float(x)]), np.array([T]))[0]
     assert ours == pytest.approx(paper, rel=1e-7, abs=1e-9)
 
 
 def test_a_member_of_thousands_of_purchases_gets_a_finite_forecast() -> None:
     """A member with 7,902 purchases made the printed formula 0 x infinity: -inf expected purchases, and the
     report crashed on a 100k-row file. Fitted on our generator's 100k file: r 0.104, alpha 1.11, a 1.45, b 7.21."""
-    from pipeline.stages.value import PurchaseFit, expected_purchases
+    from pipeline.stages.value_models import PurchaseFit, expected_purchases
 
     fit = PurchaseFit(
         model="bgnbd", r=0.1042, alpha=1.1095, a=1.4478, b=7.2074, log_likelihood=0.0, members=1, converged=True
