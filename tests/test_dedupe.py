@@ -661,30 +661,6 @@ def test_twins_with_two_first_names_and_no_shared_identifier_never_merge(tmp_pat
     assert groups(mm) == [[2], [3]]
 
 
-@pytest.mark.parametrize(
-    "rows",
-    [
-        # a mother and son of one e-mail and one landline, seen merged at a million members: her surname is the
-        # son's first name by sound only (נחום ~ נועם), which once read the pair as two names swapped
-        [
-            "1,מר אורי,נחום,388542169,1234567,+972-95-134737,NAHUMURI96@GMAIL.COM,,מודיעין,אלנבי,4,,,,,",
-            "2,נועם,פרץ,,055 209 1093,97295134737,nahumuri96@gmail.com,28/07/2001,מודיעין,אלנבי,4,,,,,",
-        ],
-        # a mother typed surname-first and her son, one e-mail and birth date typed alike: one shared surname is
-        # not two names swapped (seen merged at a million members as "first name equal")
-        [
-            "1,אוחיון,רָחֵל,389147091,054-3788707,,rachel4632+club@gmail.com,1947-02-26,רעננה,אלנבי,3,,,,,",
-            "2,שמואל,אוחיון,,050 753 1274,,rachel4632@gmail.com,26/02/1947,Raanana,אלנבי,3,,,,,",
-        ],
-    ],
-)
-def test_a_swap_must_explain_both_names(tmp_path: Path, rows: list[str]) -> None:
-    mm, pairs = dedupe_of(tmp_path, rows)
-    pair = pairs.filter((pl.col("source_row_a") == 2) & (pl.col("source_row_b") == 3))
-    assert pair.get_column("rule_first_names").to_list() == [True]
-    assert groups(mm) == [[2], [3]]
-
-
 def test_names_swapped_with_a_typo_are_still_one_member(tmp_path: Path) -> None:
     mm, pairs = dedupe_of(
         tmp_path,

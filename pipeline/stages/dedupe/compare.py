@@ -118,16 +118,11 @@ def _compare(
 
     bonus = p.select(
         (equivalent("first", "first") + equivalent("last", "last")).alias("straight"),
-        equivalent("first", "last").alias("first_last"),
-        equivalent("last", "first").alias("last_first"),
+        (equivalent("first", "last") + equivalent("last", "first")).alias("swapped"),
     )
-    first_last, last_first = bonus["first_last"].to_numpy(), bonus["last_first"].to_numpy()
     straight = f_ab + l_ab + bonus["straight"].to_numpy()
-    crossed = f_x + l_x + first_last + last_first
-    # a swap must explain both names: one last name that is the other's first name ("אוחיון רחל" and "שמואל
-    # אוחיון", a mother and son of one e-mail) is not two names swapped, and must not count as one first name
-    both_cross = np.minimum(np.maximum(f_x, first_last), np.maximum(l_x, last_first)) >= rules.name_near
-    swap = (crossed > straight + rules.swap_margin) & both_cross
+    crossed = f_x + l_x + bonus["swapped"].to_numpy()
+    swap = crossed > straight + rules.swap_margin
     p = p.with_columns(
         pl.Series("__swap", swap),
         pl.Series("__jw_first", np.where(swap, f_x, f_ab)),
