@@ -9,6 +9,8 @@ import polars as pl
 
 from pipeline import leftovers
 
+COPIED_OUT = frozenset({"pairs"})  # parked frames the writer copies out whole (pairs.parquet)
+
 
 class Spill:
     """A temporary folder where a file of more than one chunk parks what is read only at the end (the ledger,
@@ -26,8 +28,12 @@ class Spill:
     def park(self, frame: pl.DataFrame | pl.LazyFrame, name: str) -> pl.LazyFrame:
         """``frame`` written to the folder, and read back lazily."""
         path = self.path / f"{name}.parquet"
-        # lz4: a third faster to write and read than the default zstd, for files that live one run
-        frame.lazy().sink_parquet(path, maintain_order=True, compression="lz4")
+        # lz4: a third faster to write and read than the default zstd, for files that live one run; a frame that is
+        # copied out as an output (``file_of``) is written as the outputs are, so the copy is the file we would write
+        if name in COPIED_OUT:
+            frame.lazy().sink_parquet(path, maintain_order=True)
+        else:
+            frame.lazy().sink_parquet(path, maintain_order=True, compression="lz4")
         parked = pl.scan_parquet(path)
         self._parked.append((parked, path))
         return parked

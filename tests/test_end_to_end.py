@@ -263,6 +263,14 @@ def test_a_file_cleaned_in_chunks_gives_what_the_whole_file_gives(
     assert whole.spill is None and chunked.spill is not None
     spill = chunked.spill.path
     assert sorted(p.name for p in spill.glob("ledger-*.parquet")) == [f"ledger-{k:05d}.parquet" for k in range(1, 6)]
+    # the scored pairs parked on disk are copied out, not encoded again, and the copy is the file a whole run writes
+    assert chunked.spill.file_of(chunked.pairs) == spill / "pairs.parquet"
+    from pipeline.writing import write_outputs
+
+    write_outputs(whole, tmp_path / "whole")
+    write_outputs(chunked, tmp_path / "chunked")
+    for name in ("pairs.parquet", "members_clean.parquet", "ledger.parquet", "ledger.csv", "merge_map.csv"):
+        assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "chunked" / name).read_bytes(), name
     del chunked
     gc.collect()
     assert not spill.exists()
