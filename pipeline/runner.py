@@ -117,7 +117,8 @@ def process(
             rules=rules,
             decisions=decisions,
             previous=previous,
-            park=spill.park if spill else None,
+            # the parked pairs are pairs.parquet as it will be written: the writer copies the file
+            park=partial(spill.park, output=True) if spill else None,
         ),
         lambda r: r.result.table.height,
     )

@@ -9,8 +9,6 @@ import polars as pl
 
 from pipeline import leftovers
 
-COPIED_OUT = frozenset({"pairs"})  # parked frames the writer copies out whole (pairs.parquet)
-
 
 class Spill:
     """A temporary folder where a file of more than one chunk parks what is read only at the end (the ledger,
@@ -23,25 +21,27 @@ class Spill:
             prefix=leftovers.spill_prefix(), dir=parent, ignore_cleanup_errors=True
         )
         self.path = Path(self._folder.name)
-        self._parked: list[tuple[pl.LazyFrame, Path]] = []
+        self._outputs: list[tuple[pl.LazyFrame, Path]] = []  # frames parked as outputs, and their files
 
-    def park(self, frame: pl.DataFrame | pl.LazyFrame, name: str) -> pl.LazyFrame:
-        """``frame`` written to the folder, and read back lazily."""
+    def park(self, frame: pl.DataFrame | pl.LazyFrame, name: str, *, output: bool = False) -> pl.LazyFrame:
+        """``frame`` written to the folder, and read back lazily.
+
+        lz4: a third faster to write and read than the default zstd, for files that live one run. ``output``: the
+        file will be copied out whole as an output (``file_of``), so it is written as outputs are."""
         path = self.path / f"{name}.parquet"
-        # lz4: a third faster to write and read than the default zstd, for files that live one run; a frame that is
-        # copied out as an output (``file_of``) is written as the outputs are, so the copy is the file we would write
-        if name in COPIED_OUT:
+        if output:
             frame.lazy().sink_parquet(path, maintain_order=True)
         else:
             frame.lazy().sink_parquet(path, maintain_order=True, compression="lz4")
         parked = pl.scan_parquet(path)
-        self._parked.append((parked, path))
+        if output:
+            self._outputs.append((parked, path))
         return parked
 
     def file_of(self, frame: pl.LazyFrame) -> Path | None:
-        """The file ``frame`` reads, when it is a frame ``park`` gave back: an output that is exactly that frame is a
-        copy of the file, not a second encoding of millions of rows."""
-        return next((path for parked, path in self._parked if parked is frame), None)
+        """The file ``frame`` reads, when ``park`` gave it back as an output: the output is a copy of the file, not a
+        second encoding of millions of rows."""
+        return next((path for parked, path in self._outputs if parked is frame), None)
 
     def cleanup(self) -> None:
         self._folder.cleanup()
