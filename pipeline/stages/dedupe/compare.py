@@ -79,13 +79,12 @@ def compare(
     next, so memory is bounded by the chunk, not by the number of pairs. ``encoded`` is ``encode(records)``, for
     a caller that compares several sets of pairs of the same records.
     """
-    coded, values, facts = encoded or encode(records)
-    return in_slices(pairs, CHUNK_PAIRS, lambda chunk: _compare(coded, chunk, values, facts, rules=rules))
+    known = encoded or encode(records)
+    return in_slices(pairs, CHUNK_PAIRS, lambda chunk: _compare(known, chunk, rules=rules))
 
 
-def _compare(
-    coded: pl.DataFrame, pairs: pl.DataFrame, values: dict[str, np.ndarray], facts: pl.DataFrame, *, rules: DedupeRules
-) -> pl.DataFrame:
+def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl.DataFrame:
+    coded, values, edits, facts = encoded
     i, j = pairs.get_column("i"), pairs.get_column("j")
     p = pl.concat(
         [
@@ -177,7 +176,7 @@ def _compare(
             Levenshtein.distance,
             empty_read=False,
             cutoff=1,
-            near=values["phone_edits"],
+            near=edits["phone"],
         )
         == 1
     )
@@ -185,9 +184,7 @@ def _compare(
         p["email_a"], p["email_b"], values["email"], jw, empty_read=False, cutoff=rules.email_close
     )
     id_close = (
-        pairwise_codes(
-            p["nid_a"], p["nid_b"], values["id"], OSA.distance, empty_read=False, cutoff=1, near=values["id_edits"]
-        )
+        pairwise_codes(p["nid_a"], p["nid_b"], values["id"], OSA.distance, empty_read=False, cutoff=1, near=edits["id"])
         <= 1
     )
     street_sim = pairwise_codes(
@@ -200,7 +197,7 @@ def _compare(
     )
     zip_close = (
         pairwise_codes(
-            p["zip_a"], p["zip_b"], values["zip"], OSA.distance, empty_read=False, cutoff=1, near=values["zip_edits"]
+            p["zip_a"], p["zip_b"], values["zip"], OSA.distance, empty_read=False, cutoff=1, near=edits["zip"]
         )
         <= 1
     )

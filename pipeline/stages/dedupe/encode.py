@@ -6,6 +6,8 @@ clustering's checks all read one encoding."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import polars as pl
 
@@ -35,9 +37,17 @@ SIDE_COLUMNS = (  # every column of the records that ``encode`` reads
 )
 
 
-Encoded = tuple[pl.DataFrame, dict[str, np.ndarray], pl.DataFrame]
 # the code spaces compared by "one edit apart", whose ``edit_signatures`` spare most pairs the scoring
 ONE_EDIT = ("phone", "id", "zip")
+
+
+class Encoded(NamedTuple):
+    """The records as the comparisons read them (see ``encode``)."""
+
+    coded: pl.DataFrame  # row k is record ``__i`` = k: codes and Booleans
+    texts: dict[str, np.ndarray]  # per code space, its values by code (``pairwise.texts``)
+    edits: dict[str, np.ndarray]  # per space of ONE_EDIT, its values' ``edit_signatures``
+    facts: pl.DataFrame  # the name facts (skeletons, canonical names) by name code
 
 
 def encode(records: pl.DataFrame) -> Encoded:
@@ -45,8 +55,7 @@ def encode(records: pl.DataFrame) -> Encoded:
     first with last name and mobile with other phone, share a code space), what the rules ask of a status as a
     Boolean. Both sides of millions of pairs are then gathers of small integers, not of strings.
 
-    Returns the coded table (row k is record ``__i`` = k), the values of each code space (``texts``) and of the
-    spaces compared by one edit their ``edit_signatures`` (``<space>_edits``), and the name facts."""
+    Returns them as ``Encoded``."""
     records = records.select(SIDE_COLUMNS)  # a projection (no copy); a missing column fails here, by name
     email_text = records.select(email_match_key(pl.col("email"))).to_series()  # Gmail dots and +tags ignored
     (first, last), names = codes(records.get_column("first_name_key"), records.get_column("last_name_key"))
@@ -86,6 +95,9 @@ def encode(records: pl.DataFrame) -> Encoded:
         ]
     )
     spaces = {"name": names, "phone": phones, "email": emails, "id": ids, "street": streets, "zip": zips}
-    texts_of = {space: texts(values) for space, values in spaces.items()}
-    signatures = {f"{space}_edits": edit_signatures(spaces[space]) for space in ONE_EDIT}
-    return coded, texts_of | signatures, name_facts(names, spelled)
+    return Encoded(
+        coded=coded,
+        texts={space: texts(values) for space, values in spaces.items()},
+        edits={space: edit_signatures(spaces[space]) for space in ONE_EDIT},
+        facts=name_facts(names, spelled),
+    )
