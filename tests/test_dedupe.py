@@ -401,6 +401,49 @@ def test_pair_scores_are_symmetric(fitted: tuple[pl.DataFrame, object], i: int, 
     assert a["match_probability"][0] == pytest.approx(b["match_probability"][0], rel=1e-9)
 
 
+def test_an_id_number_and_an_email_are_as_rare_as_the_whole_file_says() -> None:
+    """At a million members the prior is -22 bits: an agreeing ID number weighed at the sampled u's floor (13 bits)
+    sent one ID number, one full name and one town to review. Its chance agreement is counted over every pair of
+    the file: 10 shared numbers among 200,000 records is 11 in 2e10 pairs (smoothed by one pseudo-pair), not 1e-4.
+    A void number (a placeholder) is no identity and does not count, however many records share it."""
+    from pipeline.stages.dedupe.model import _FLOOR, identifier_agreement
+
+    n = 200_000
+    nid = list(range(1, n + 1))
+    nid[n - 10 :] = nid[:10]  # ten numbers on two records each
+    void = [False] * n
+    for k in range(100, 200):  # a hundred records with one void number
+        nid[k], void[k] = 999_999_999, True
+    coded = pl.DataFrame(
+        {
+            "nid": nid,
+            "id_void": void,
+            "email": [k // 2 if k % 4 == 0 else None for k in range(n)],  # a quarter hold one, none shared
+        },
+        schema={"nid": pl.UInt32, "id_void": pl.Boolean, "email": pl.UInt32},
+    )
+    u = identifier_agreement(coded)
+    holders = n - 100
+    assert u["national_id"] == pytest.approx((10 + 1) / (holders * (holders - 1) / 2 + 1_000), rel=1e-9)
+    assert u["email"] == pytest.approx(1 / ((n / 4) * (n / 4 - 1) / 2 + 1_000), rel=1e-9)
+    assert u["national_id"] < _FLOOR / 10_000
+
+
+def test_a_conflict_between_two_certain_links_keeps_the_one_with_more_evidence() -> None:
+    """Twins on one family e-mail and phone (אריאל, אורי: alike names) link at a probability of 1.0, and so does אורי
+    with his own English record on his ID number too; אריאל and that record must stay apart. Past 53 bits the
+    probability is 1.0 for both links, and row order chose the twins' link: the weight must."""
+    from pipeline.stages.dedupe.cluster import cluster
+
+    edges = pl.DataFrame(
+        {"i": [0, 1], "j": [1, 2], "match_probability": [1.0, 1.0], "match_weight": [60.5, 84.25]},
+        schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64, "match_weight": pl.Float32},
+    )
+    cannot = pl.DataFrame({"i": [0], "j": [2]}, schema={"i": pl.UInt32, "j": pl.UInt32})
+    labels, refused = cluster(3, edges, cannot)
+    assert labels[1] == labels[2] != labels[0] and refused == 1
+
+
 def test_pairs_scored_in_slices_score_as_in_one(
     fitted: tuple[pl.DataFrame, object], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -78,7 +78,7 @@ def deduplicate(
     held = {rule: int(scored.get_column(f"rule_{rule}").sum()) if scored.height else 0 for rule in d.hard_rules}
     # the four columns first, then the filter: a filter copies every column it carries (a third of 40M pairs merge)
     edges = (
-        scored.select("i", "j", "match_probability", "reason", "band")
+        scored.select("i", "j", "match_probability", "match_weight", "reason", "band")
         .filter(pl.col("band").is_in(MERGING))
         .drop("band")
         if scored.height
@@ -201,9 +201,11 @@ def _clustered(
     """``records`` with their cluster (``__cluster``); how many merging pairs were refused because they would put
     two records that must stay apart into one cluster; how many components were too large to check."""
     links = (
-        edges.select("i", "j", "match_probability")
+        edges.select("i", "j", "match_probability", "match_weight")
         if edges.height
-        else pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64})
+        else pl.DataFrame(
+            schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64, "match_weight": pl.Float32}
+        )
     )
     # records that edges could chain are compared directly, as the candidate pairs were
     cannot, unchecked = (None, 0)

@@ -90,7 +90,8 @@ def cannot_links(
 def cluster(n: int, edges: pl.DataFrame, cannot: pl.DataFrame | None = None) -> tuple[np.ndarray, int]:
     """Component label per record (``0..n-1``) and how many edges were refused.
 
-    ``edges``: ``i``, ``j``, ``match_probability`` (already above the merge threshold or decided by a person).
+    ``edges``: ``i``, ``j``, ``match_probability`` (already above the merge threshold or decided by a person), and
+    ``match_weight`` where the model gave one (see ``_greedy``).
     ``cannot``: ``i``, ``j`` pairs that must not end in one cluster (``cannot_links``).
 
     A component of the edges that holds no ``cannot`` pair would accept every edge one by one: it is the cluster,
@@ -112,7 +113,11 @@ def cluster(n: int, edges: pl.DataFrame, cannot: pl.DataFrame | None = None) -> 
 
 def _greedy(edges: pl.DataFrame, cannot: pl.DataFrame) -> tuple[dict[int, int], int]:
     """Strongest edge first; an edge that would put a ``cannot`` pair in one cluster is refused. Returns each
-    record's cluster root (for the records on ``edges``) and the number of refused edges."""
+    record's cluster root (for the records on ``edges``) and the number of refused edges.
+
+    Strength is the match probability, then the match weight: past 53 bits of evidence the probability is 1.0, and
+    two such edges in conflict (twins on one e-mail, one of them also on his ID number) were taken in row order; the
+    weight keeps counting."""
     apart: dict[int, set[int]] = {}
     for a, b in cannot.select("i", "j").iter_rows():
         apart.setdefault(a, set()).add(b)
@@ -130,7 +135,8 @@ def _greedy(edges: pl.DataFrame, cannot: pl.DataFrame) -> tuple[dict[int, int], 
         return x
 
     refused = 0
-    for i, j in edges.sort("match_probability", descending=True, maintain_order=True).select("i", "j").iter_rows():
+    strength = [c for c in ("match_probability", "match_weight") if c in edges.columns]
+    for i, j in edges.sort(strength, descending=True, maintain_order=True).select("i", "j").iter_rows():
         a, b = find(i), find(j)
         if a == b:
             continue
