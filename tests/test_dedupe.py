@@ -704,6 +704,36 @@ def test_twins_with_two_first_names_and_no_shared_identifier_never_merge(tmp_pat
     assert groups(mm) == [[2], [3]]
 
 
+@pytest.mark.parametrize(
+    ("first_a", "last_a", "first_b", "last_b"),
+    [
+        ("מיכאל", "סויסה", "מיכל", "סויסה"),  # one consonant skeleton (MKL): it was read as one name, level 3
+        ("Michael", "Suissa", "מיכל", "סויסה"),  # a Latin spelling is its canonical Hebrew name's sex
+        ("אורית", "סויסה", "אורי", "סויסה"),  # close by Jaro-Winkler (level 2)
+        ("סויסה", "מיכאל", "מיכל", "סויסה"),  # names swapped on one side
+    ],
+)
+def test_twins_whose_names_are_a_mans_and_a_womans_never_merge(
+    tmp_path: Path, first_a: str, last_a: str, first_b: str, last_b: str
+) -> None:
+    """Twins on the family's landline, at one address, born the same day: מיכאל and מיכל share every consonant,
+    אורי and אורית all but one. Seen at a million members: 13 of the 52 links that merged two people of one family
+    joined a man's name with a woman's. Two given names mostly borne by the two sexes are two names."""
+    mm, pairs = dedupe_of(
+        tmp_path,
+        [
+            f"1,{first_a},{last_a},,054-7654329,03-6409988,,12/03/1990,חיפה,הגפן,7,,,,,",
+            f"2,{first_b},{last_b},,052-3456781,03-6409988,,12/03/1990,חיפה,הגפן,7,,,,,",
+        ],
+    )
+    assert pairs.select("lvl_first_name", "rule_first_names", pl.col("band").cast(pl.String)).row(0) == (
+        0,
+        True,
+        "never",
+    )
+    assert groups(mm) == [[2], [3]]
+
+
 def test_names_swapped_with_a_typo_are_still_one_member(tmp_path: Path) -> None:
     mm, pairs = dedupe_of(
         tmp_path,

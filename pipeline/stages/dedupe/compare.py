@@ -24,7 +24,7 @@ from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from pipeline.rules import DedupeRules
 from pipeline.stages.dedupe.decide import HARD_RULES
 from pipeline.stages.dedupe.encode import Encoded, encode
-from pipeline.stages.dedupe.pairwise import pairwise_codes, shared_lists
+from pipeline.stages.dedupe.pairwise import opposite_sex, pairwise_codes, shared_lists
 
 COMPARISONS: dict[str, int] = {  # field -> number of levels (0..n-1)
     "first_name": 5,
@@ -108,6 +108,12 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
     p = p.with_columns(
         *[s.alias(f"__skel_{x}_{y}") for (x, y), (s, _) in shared.items()],
         *[c.alias(f"__canon_{x}_{y}") for (x, y), (_, c) in shared.items()],
+        # a given name on either side: one mostly a man's and one mostly a woman's are two names (מיכאל, מיכל),
+        # unless the nickname table makes them one (אבי is a man's name, and Avigail's nickname)
+        *[
+            (opposite_sex(p[f"{x}_a"], p[f"{y}_b"], facts) & ~shared[(x, y)][1]).alias(f"__sexes_{x}_{y}")
+            for x, y in (("first", "first"), ("first", "last"), ("last", "first"))
+        ],
     )
 
     # the better orientation, counting a nickname or transliteration as a full match (Jaro-Winkler cannot see
@@ -141,11 +147,19 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         )
         alias = shared("skel") | (shared("canon") if part == "first" else pl.lit(False))
         score = pl.col(f"__jw_{part}")
+        # given names of the two sexes: the a side's first name, or, read swapped, either side's
+        two_sexes = (
+            pl.when(pl.col("__swap")).then(pl.col("__sexes_first_last")).otherwise(pl.col("__sexes_first_first"))
+            if part == "first"
+            else pl.col("__swap") & pl.col("__sexes_last_first")
+        )
         return (
             pl.when(a_key.is_null() | b_key.is_null())
             .then(-1)
             .when(a_key == b_key)
             .then(4)
+            .when(two_sexes)
+            .then(0)
             .when(alias.fill_null(False))
             .then(3)
             .when(score >= rules.name_close)
@@ -270,22 +284,34 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
     )
     # swapped names are compared crosswise; which cross comparison counts as "first" must not depend on the order
     # of the pair, so the stronger one does (pair scores are symmetric: a property test proves it)
+    # (unless a cross comparison met given names mostly borne by the two sexes: that one is the first names', and
+    # they differ)
     swapped = pl.col("__swap")
+    stronger, weaker = pl.max_horizontal, pl.min_horizontal
+    crossed_sexes = swapped & (pl.col("__sexes_first_last") | pl.col("__sexes_last_first"))
     p = p.with_columns(
-        pl.when(swapped)
-        .then(pl.max_horizontal("__lvl_first", "__lvl_last"))
+        pl.when(crossed_sexes)
+        .then(weaker("__lvl_first", "__lvl_last"))
+        .when(swapped)
+        .then(stronger("__lvl_first", "__lvl_last"))
         .otherwise(pl.col("__lvl_first"))
         .alias("lvl_first_name"),
-        pl.when(swapped)
-        .then(pl.min_horizontal("__lvl_first", "__lvl_last"))
+        pl.when(crossed_sexes)
+        .then(stronger("__lvl_first", "__lvl_last"))
+        .when(swapped)
+        .then(weaker("__lvl_first", "__lvl_last"))
         .otherwise(pl.col("__lvl_last"))
         .alias("lvl_last_name"),
-        pl.when(swapped)
-        .then(pl.max_horizontal("__jw_first", "__jw_last"))
+        pl.when(crossed_sexes)
+        .then(weaker("__jw_first", "__jw_last"))
+        .when(swapped)
+        .then(stronger("__jw_first", "__jw_last"))
         .otherwise(pl.col("__jw_first"))
         .alias("__jw_first"),
-        pl.when(swapped)
-        .then(pl.min_horizontal("__jw_first", "__jw_last"))
+        pl.when(crossed_sexes)
+        .then(stronger("__jw_first", "__jw_last"))
+        .when(swapped)
+        .then(weaker("__jw_first", "__jw_last"))
         .otherwise(pl.col("__jw_last"))
         .alias("__jw_last"),
     )

@@ -133,22 +133,61 @@ def given_name_table() -> pl.DataFrame:
     return pl.concat([table, selves]).unique()
 
 
+# a given name is taken as one sex's when at least four in five of its bearers are (CBS first names): מיכאל and
+# מיכל, אורי and אורית are two names, whatever their consonants share; טל, נועם and חן are anyone's
+ONE_SEX = 0.8
+
+
+@functools.lru_cache(maxsize=1)
+def name_sex() -> pl.DataFrame:
+    """``key`` (a given name folded as match keys are) -> ``sex`` ("F" or "M") for the CBS first names that are
+    mostly one sex's (``ONE_SEX``)."""
+    from pipeline.fields.names import first_name_lexicon, match_key
+
+    return (
+        first_name_lexicon()
+        .select(
+            match_key(pl.col("name")).alias("key"),
+            pl.when(pl.col("p_female") >= ONE_SEX)
+            .then(pl.lit("F"))
+            .when(pl.col("p_female") <= 1 - ONE_SEX)
+            .then(pl.lit("M"))
+            .alias("sex"),
+        )
+        .drop_nulls("sex")
+        .unique("key", keep="first")
+    )
+
+
 def name_facts(values: pl.Series, names: pl.DataFrame) -> pl.DataFrame:
     """Per name code (``values[code]`` is the folded key): its spelling skeletons and its canonical given names
-    (nicknames, cognates, transliterations), as lists. ``names`` pairs each key with one spelling of it."""
+    (nicknames, cognates, transliterations), as lists, and the sex its bearers mostly are, where they are
+    (``name_sex``; a Latin spelling takes its canonical Hebrew name's). ``names`` pairs each key with one spelling
+    of it."""
     table = given_name_table()
     spelled = names.drop_nulls("key").unique("key")
     canon = table.group_by("key").agg(pl.col("canonical").alias("canon"))
+    sexes = name_sex()
+    by_canon = (
+        table.join(sexes.rename({"key": "canonical"}), on="canonical", how="inner")
+        .group_by("key")
+        .agg(pl.col("sex").unique())
+        .filter(pl.col("sex").list.len() == 1)  # canonicals of both sexes (a nickname of two names) say nothing
+        .select("key", pl.col("sex").list.first().alias("canon_sex"))
+    )
     facts = (
         values.rename("key")
         .to_frame()
         .with_row_index("code")
         .join(spelled, on="key", how="inner")
         .join(canon, on="key", how="left")
+        .join(sexes, on="key", how="left")
+        .join(by_canon, on="key", how="left")
     )
     return facts.select(
         "code",
         pl.col("canon").fill_null([]),
         skeleton_lists(facts.get_column("name")).alias("skel"),
         pl.col("name").str.contains("[A-Za-z]").alias("latin"),
+        pl.coalesce("sex", "canon_sex").alias("sex"),
     )

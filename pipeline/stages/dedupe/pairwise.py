@@ -159,3 +159,23 @@ def shared_lists(
     skel[nulls] = False
     canon[nulls] = False
     return pl.Series(skel), pl.Series(canon)
+
+
+def opposite_sex(a: pl.Series, b: pl.Series, facts: pl.DataFrame) -> pl.Series:
+    """Whether given names ``a[k]`` and ``b[k]`` (codes) are mostly borne by people of opposite sexes (the name
+    facts' ``sex``), worked out once per distinct pair of codes; false where either is unknown."""
+    out = np.zeros(a.len(), dtype=bool)
+    where, da, db, inverse = distinct_pairs(a, b)
+    if len(where):
+        sex = facts.select("code", "sex")
+        both = (
+            pl.DataFrame({"a": da, "b": db})
+            .with_row_index("n")
+            .join(sex.rename({"code": "a", "sex": "sa"}), on="a", how="left")
+            .join(sex.rename({"code": "b", "sex": "sb"}), on="b", how="left")
+            .sort("n")
+            .select((pl.col("sa") != pl.col("sb")).fill_null(False))
+            .to_series()
+        )
+        out[where] = both.to_numpy()[inverse]
+    return pl.Series(out)
