@@ -24,7 +24,7 @@ from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from pipeline.rules import DedupeRules
 from pipeline.stages.dedupe.decide import HARD_RULES
 from pipeline.stages.dedupe.encode import Encoded, encode
-from pipeline.stages.dedupe.pairwise import opposite_sex, pairwise_codes, shared_lists
+from pipeline.stages.dedupe.pairwise import pairwise_codes, shared_lists, two_given_names
 
 COMPARISONS: dict[str, int] = {  # field -> number of levels (0..n-1)
     "first_name": 5,
@@ -105,15 +105,18 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         (x, y): shared_lists(p[f"{x}_a"], p[f"{y}_b"], facts, given="first" in (x, y))
         for x, y in (("first", "first"), ("last", "last"), ("first", "last"), ("last", "first"))
     }
+    # a given name on either side: one mostly a man's and one mostly a woman's are two names (מיכאל, מיכל), and
+    # two common given names are two names however alike (שרה, שירה), unless the nickname table makes them one
+    # (אבי is a man's name, and Avigail's nickname)
+    given = {
+        (x, y): two_given_names(p[f"{x}_a"], p[f"{y}_b"], facts)
+        for x, y in (("first", "first"), ("first", "last"), ("last", "first"))
+    }
     p = p.with_columns(
         *[s.alias(f"__skel_{x}_{y}") for (x, y), (s, _) in shared.items()],
         *[c.alias(f"__canon_{x}_{y}") for (x, y), (_, c) in shared.items()],
-        # a given name on either side: one mostly a man's and one mostly a woman's are two names (מיכאל, מיכל),
-        # unless the nickname table makes them one (אבי is a man's name, and Avigail's nickname)
-        *[
-            (opposite_sex(p[f"{x}_a"], p[f"{y}_b"], facts) & ~shared[(x, y)][1]).alias(f"__sexes_{x}_{y}")
-            for x, y in (("first", "first"), ("first", "last"), ("last", "first"))
-        ],
+        *[(s & ~shared[xy][1]).alias(f"__sexes_{xy[0]}_{xy[1]}") for xy, (s, _) in given.items()],
+        *[(c & ~shared[xy][1]).alias(f"__names_{xy[0]}_{xy[1]}") for xy, (_, c) in given.items()],
     )
 
     # the better orientation, counting a nickname or transliteration as a full match (Jaro-Winkler cannot see
@@ -147,19 +150,28 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         )
         alias = shared("skel") | (shared("canon") if part == "first" else pl.lit(False))
         score = pl.col(f"__jw_{part}")
-        # given names of the two sexes: the a side's first name, or, read swapped, either side's
-        two_sexes = (
-            pl.when(pl.col("__swap")).then(pl.col("__sexes_first_last")).otherwise(pl.col("__sexes_first_first"))
-            if part == "first"
-            else pl.col("__swap") & pl.col("__sexes_last_first")
-        )
+
+        # two given names: the a side's first name against the b side's, or, read swapped, either cross
+        def given_names(what: str) -> pl.Expr:
+            return (
+                pl.when(pl.col("__swap"))
+                .then(pl.col(f"__{what}_first_last"))
+                .otherwise(pl.col(f"__{what}_first_first"))
+                if part == "first"
+                else pl.col("__swap") & pl.col(f"__{what}_last_first")
+            )
+
         return (
             pl.when(a_key.is_null() | b_key.is_null())
             .then(-1)
             .when(a_key == b_key)
             .then(4)
-            .when(two_sexes)
+            .when(given_names("sexes"))
             .then(0)
+            # two common given names the nickname table does not join: alike at best (a shared skeleton is not
+            # evidence between two names of their own: Chen and חנה, Leah and יעל)
+            .when(given_names("names"))
+            .then(pl.when(score >= rules.name_near).then(1).otherwise(0))
             .when(alias.fill_null(False))
             .then(3)
             .when(score >= rules.name_close)
@@ -288,7 +300,9 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
     # they differ)
     swapped = pl.col("__swap")
     stronger, weaker = pl.max_horizontal, pl.min_horizontal
-    crossed_sexes = swapped & (pl.col("__sexes_first_last") | pl.col("__sexes_last_first"))
+    crossed_sexes = swapped & pl.any_horizontal(
+        [pl.col(f"__{what}_{xy}") for what in ("sexes", "names") for xy in ("first_last", "last_first")]
+    )
     p = p.with_columns(
         pl.when(crossed_sexes)
         .then(weaker("__lvl_first", "__lvl_last"))

@@ -136,12 +136,15 @@ def given_name_table() -> pl.DataFrame:
 # a given name is taken as one sex's when at least four in five of its bearers are (CBS first names): מיכאל and
 # מיכל, אורי and אורית are two names, whatever their consonants share; טל, נועם and חן are anyone's
 ONE_SEX = 0.8
+# a given name this many Israelis bear is a name of its own: another such name is not a typo of it (שרה, שירה)
+COMMON_NAME = 1_000
 
 
 @functools.lru_cache(maxsize=1)
 def name_sex() -> pl.DataFrame:
-    """``key`` (a given name folded as match keys are) -> ``sex`` ("F" or "M") for the CBS first names that are
-    mostly one sex's (``ONE_SEX``)."""
+    """``key`` (a given name folded as match keys are) -> ``sex`` ("F", "M" or null: anyone's) and ``common``
+    (at least ``COMMON_NAME`` bearers) for the CBS first names: one sex's when at least ``ONE_SEX`` of its bearers
+    are."""
     from pipeline.fields.names import first_name_lexicon, match_key
 
     return (
@@ -153,17 +156,18 @@ def name_sex() -> pl.DataFrame:
             .when(pl.col("p_female") <= 1 - ONE_SEX)
             .then(pl.lit("M"))
             .alias("sex"),
+            (pl.col("total") >= COMMON_NAME).alias("common"),
         )
-        .drop_nulls("sex")
-        .unique("key", keep="first")
+        .sort("common", descending=True)
+        .unique("key", keep="first", maintain_order=True)
     )
 
 
 def name_facts(values: pl.Series, names: pl.DataFrame) -> pl.DataFrame:
     """Per name code (``values[code]`` is the folded key): its spelling skeletons and its canonical given names
-    (nicknames, cognates, transliterations), as lists, and the sex its bearers mostly are, where they are
-    (``name_sex``; a Latin spelling takes its canonical Hebrew name's). ``names`` pairs each key with one spelling
-    of it."""
+    (nicknames, cognates, transliterations), as lists, the sex its bearers mostly are, where they are, and whether
+    it is a common given name (``name_sex``; a Latin spelling takes its canonical Hebrew names'). ``names`` pairs
+    each key with one spelling of it."""
     table = given_name_table()
     spelled = names.drop_nulls("key").unique("key")
     canon = table.group_by("key").agg(pl.col("canonical").alias("canon"))
@@ -171,9 +175,13 @@ def name_facts(values: pl.Series, names: pl.DataFrame) -> pl.DataFrame:
     by_canon = (
         table.join(sexes.rename({"key": "canonical"}), on="canonical", how="inner")
         .group_by("key")
-        .agg(pl.col("sex").unique())
-        .filter(pl.col("sex").list.len() == 1)  # canonicals of both sexes (a nickname of two names) say nothing
-        .select("key", pl.col("sex").list.first().alias("canon_sex"))
+        .agg(pl.col("sex").unique(), pl.col("common").all())
+        .select(
+            "key",
+            # canonicals of both sexes (a nickname of two names) say nothing
+            pl.when(pl.col("sex").list.len() == 1).then(pl.col("sex").list.first()).alias("canon_sex"),
+            pl.col("common").alias("canon_common"),
+        )
     )
     facts = (
         values.rename("key")
@@ -190,4 +198,5 @@ def name_facts(values: pl.Series, names: pl.DataFrame) -> pl.DataFrame:
         skeleton_lists(facts.get_column("name")).alias("skel"),
         pl.col("name").str.contains("[A-Za-z]").alias("latin"),
         pl.coalesce("sex", "canon_sex").alias("sex"),
+        pl.coalesce("common", "canon_common").fill_null(False).alias("common"),
     )

@@ -161,21 +161,25 @@ def shared_lists(
     return pl.Series(skel), pl.Series(canon)
 
 
-def opposite_sex(a: pl.Series, b: pl.Series, facts: pl.DataFrame) -> pl.Series:
-    """Whether given names ``a[k]`` and ``b[k]`` (codes) are mostly borne by people of opposite sexes (the name
-    facts' ``sex``), worked out once per distinct pair of codes; false where either is unknown."""
-    out = np.zeros(a.len(), dtype=bool)
+def two_given_names(a: pl.Series, b: pl.Series, facts: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+    """Whether names ``a[k]`` and ``b[k]`` (codes) are two different given names: mostly borne by the two sexes
+    (the name facts' ``sex``), and both common given names (``common``); worked out once per distinct pair of
+    codes, false where a fact is unknown. Equal codes are one name."""
+    sexes, common = np.zeros(a.len(), dtype=bool), np.zeros(a.len(), dtype=bool)
     where, da, db, inverse = distinct_pairs(a, b)
     if len(where):
-        sex = facts.select("code", "sex")
+        known = facts.select("code", "sex", "common")
         both = (
             pl.DataFrame({"a": da, "b": db})
             .with_row_index("n")
-            .join(sex.rename({"code": "a", "sex": "sa"}), on="a", how="left")
-            .join(sex.rename({"code": "b", "sex": "sb"}), on="b", how="left")
+            .join(known.rename({"code": "a", "sex": "sa", "common": "ca"}), on="a", how="left")
+            .join(known.rename({"code": "b", "sex": "sb", "common": "cb"}), on="b", how="left")
             .sort("n")
-            .select((pl.col("sa") != pl.col("sb")).fill_null(False))
-            .to_series()
+            .select(
+                (pl.col("sa") != pl.col("sb")).fill_null(False).alias("sexes"),
+                (pl.col("ca") & pl.col("cb")).fill_null(False).alias("common"),
+            )
         )
-        out[where] = both.to_numpy()[inverse]
-    return pl.Series(out)
+        sexes[where] = both.get_column("sexes").to_numpy()[inverse]
+        common[where] = both.get_column("common").to_numpy()[inverse]
+    return pl.Series(sexes), pl.Series(common)
