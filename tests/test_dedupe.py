@@ -760,11 +760,32 @@ def test_a_similar_email_is_not_an_identifier(email_level: int, band: str) -> No
             **{f"lvl_{c}": [v] for c, v in levels.items()},
             "lvl_email": [email_level],
             "match_probability": [0.97],
+            "__same_mobile": [False],
             "same": pl.Series([None], dtype=pl.Boolean),
             **{f"rule_{r}": [False] for r in HARD_RULES},
         }
     )
     assert bands(scored, rules=RULES.dedupe).cast(pl.String).to_list() == [band]
+
+
+@pytest.mark.parametrize(
+    ("mobile_b", "band"),
+    [("052-3456781", "review"), ("054-7654329", "merge")],
+)
+def test_alike_first_names_on_the_family_landline_go_to_a_person(tmp_path: Path, mobile_b: str, band: str) -> None:
+    """נועה and נועם (alike: level 1) at one address, born the same day, on the home's landline: twins, or one member
+    whose name was mistyped. The landline is the household's, so a person decides; one mobile is a person's own,
+    and settles it."""
+    mm, pairs = dedupe_of(
+        tmp_path,
+        [
+            "1,נועה,לוי,,054-7654329,03-6409988,,12/03/2005,חיפה,הרצל,5,,,,,",
+            f"2,נועם,לוי,,{mobile_b},03-6409988,,12/03/2005,חיפה,הרצל,5,,,,,",
+        ],
+    )
+    row = pairs.select("lvl_first_name", "lvl_phone", pl.col("band").cast(pl.String)).row(0)
+    assert row == (1, 2, band)
+    assert groups(mm) == ([[2], [3]] if band == "review" else [[2, 3]])
 
 
 def test_a_mistyped_first_name_is_not_a_different_first_name(tmp_path: Path) -> None:

@@ -292,6 +292,10 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         .alias("lvl_zip"),
         (pl.col("id_valid_a") & pl.col("id_valid_b") & ~same("nid")).alias("rule_two_ids"),
         shared_phone.alias("__shared_phone"),
+        # a valid mobile both records hold: a person's own number, where a shared landline is a household's
+        (pl.col("mobile_ok_a") & pl.col("mobile_ok_b") & (pl.col("mobile_a") == pl.col("mobile_b")))
+        .fill_null(False)
+        .alias("__same_mobile"),
         (same("street") & same("house") & same("city")).fill_null(False).alias("__same_address"),
     )
     # swapped names are compared crosswise; which cross comparison counts as "first" must not depend on the order
@@ -330,9 +334,7 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         .alias("__jw_last"),
     )
     # a personal identifier both records hold: one e-mail address, or one valid mobile
-    shared_personal = (pl.col("lvl_email") == 2) | (
-        pl.col("mobile_ok_a") & pl.col("mobile_ok_b") & (pl.col("mobile_a") == pl.col("mobile_b"))
-    ).fill_null(False)
+    shared_personal = (pl.col("lvl_email") == 2) | pl.col("__same_mobile")
     months_apart = ((da - db).dt.total_days().abs() <= rules.birth_date_slip_days).fill_null(False)
     p = p.with_columns(
         # twins and parents never share an ID number, nor have numbers one typo apart (the check digit catches
@@ -357,6 +359,7 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         *[c for c in p.columns if c == "keys"],
         *[f"lvl_{c}" for c in COMPARISONS],
         "__swap",
+        "__same_mobile",
         "__jw_first",
         "__jw_last",
         *[f"rule_{rule}" for rule in HARD_RULES],  # the names the rules file gives them
