@@ -93,22 +93,17 @@ def sweep_leftovers(*folders: Path, quiet: bool) -> None:
 
 
 def date_option(text: str | None, *, option: str = "--reference-date") -> dt.date | None:
-    """A date option: ISO (2025-01-31) or day first as Israelis write it (31/1/2025, 31.01.2025, 31-1-2025)."""
-    import re
+    """A date option, read as a date in the member file is (``fields.dates.parse_dates``): ISO (2025-01-31) or day
+    first as Israelis write it (31/1/2025, 31.01.2025). An Excel day number is a cell's, not a person's typing, and
+    is refused with everything else that is not a date."""
+    import polars as pl
 
     from pipeline.errors import InputError
+    from pipeline.fields.dates import parse_dates
 
     if text is None:
         return None
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        pass
-    day_first = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})", text.strip())
-    try:
-        if day_first:
-            day, month, year = (int(g) for g in day_first.groups())
-            return dt.date(year, month, day)
-    except ValueError:
-        pass
-    raise InputError(f"{option} {text!r} is not a date (expected YYYY-MM-DD or day first, DD/MM/YYYY)") from None
+    read = parse_dates(pl.Series([text.strip()]), reference=dt.date.today()).row(0, named=True)
+    if read["value"] is None or read["serial"]:
+        raise InputError(f"{option} {text!r} is not a date (expected YYYY-MM-DD or day first, DD/MM/YYYY)")
+    return read["value"]
