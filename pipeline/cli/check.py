@@ -22,8 +22,8 @@ from pipeline.cli.conventions import (
     RulesOpt,
     SheetOpt,
     VerboseOpt,
-    date_option,
     failures_as_exits,
+    reading_options,
     sweep_leftovers,
 )
 
@@ -79,9 +79,8 @@ def check(
     from pipeline import outputs
     from pipeline.console import print_gates
     from pipeline.errors import InputError, OutputError, RulesError
-    from pipeline.mapping import parse_overrides
     from pipeline.rulefile import load_rules
-    from pipeline.runner import RunOptions, process
+    from pipeline.runner import process
 
     console = Console(quiet=quiet, highlight=False)
     with failures_as_exits(verbose):
@@ -95,12 +94,7 @@ def check(
         loaded = load_rules(rules)
         if not loaded.gates:
             raise RulesError(["the rules define no gates: cleanse check would check nothing"])
-        options = RunOptions(
-            sheet=sheet,
-            overrides=parse_overrides(map_ or []),
-            reference_date=date_option(reference_date),
-            stop_after="quarantine",
-        )
+        options = reading_options(sheet=sheet, map_=map_, reference_date=reference_date, stop_after="quarantine")
         before = gates_.load_baseline(baseline) if baseline else None  # a baseline it cannot use: before the work
         result = process(file, rules=loaded, options=options)
         values = dict(result.stats["gates"])

@@ -10,13 +10,16 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from pipeline.errors import CleanseError
 from pipeline.leftovers import EXIT_TERMINATED, Terminated, terminate_as_exception
+
+if TYPE_CHECKING:
+    from pipeline.options import RunOptions
 
 RulesOpt = Annotated[
     Path | None,
@@ -107,3 +110,16 @@ def date_option(text: str | None, *, option: str = "--reference-date") -> dt.dat
     if read["value"] is None or read["serial"]:
         raise InputError(f"{option} {text!r} is not a date (expected YYYY-MM-DD or day first, DD/MM/YYYY)")
     return read["value"]
+
+
+def reading_options(
+    *, sheet: str | None, map_: list[str] | None, reference_date: str | None, **more: Any
+) -> RunOptions:
+    """The run options of the flags every command that reads a member file takes (``--sheet``, ``--map``,
+    ``--reference-date``), checked the same way in each, with a command's own ``more``."""
+    from pipeline.mapping import parse_overrides
+    from pipeline.options import RunOptions
+
+    return RunOptions(
+        sheet=sheet, overrides=parse_overrides(map_ or []), reference_date=date_option(reference_date), **more
+    )

@@ -20,8 +20,8 @@ from pipeline.cli.conventions import (
     SheetOpt,
     ShowPiiOpt,
     VerboseOpt,
-    date_option,
     failures_as_exits,
+    reading_options,
     sweep_leftovers,
 )
 from pipeline.options import DEFAULTS
@@ -82,9 +82,8 @@ def run(
     from pipeline import outputs
     from pipeline.console import StageProgress, print_mapping, print_summary
     from pipeline.errors import InputError
-    from pipeline.mapping import parse_overrides
     from pipeline.rulefile import load_rules
-    from pipeline.runner import RunOptions, process
+    from pipeline.runner import process
     from pipeline.writing import OUTPUT_FILES, default_out, write_outputs
 
     console = Console(stderr=False, quiet=quiet, highlight=False)
@@ -100,14 +99,14 @@ def run(
         beside = outputs.nearest_folder(target)  # where the output's folder is (or will be made)
         sweep_leftovers(beside, quiet=quiet)
         loaded = load_rules(rules)
-        options = RunOptions(
+        options = reading_options(
             sheet=sheet,
-            overrides=parse_overrides(map_ or []),
+            map_=map_,
+            reference_date=reference_date,
             show_pii=show_pii,
             lang=lang,
             xlsx_max_rows=xlsx_max_rows,
             check_dns=check_dns,
-            reference_date=date_option(reference_date),
             decisions=decisions,
             previous=previous,
             transactions=transactions,

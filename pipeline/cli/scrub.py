@@ -21,6 +21,7 @@ from pipeline.cli.conventions import (
     VerboseOpt,
     date_option,
     failures_as_exits,
+    reading_options,
     sweep_leftovers,
 )
 
@@ -60,10 +61,9 @@ def scrub(
     from pipeline import export, outputs
     from pipeline.console import print_scrub
     from pipeline.errors import InputError
-    from pipeline.mapping import parse_overrides
     from pipeline.places_filter import canonical_cities
     from pipeline.rulefile import load_rules
-    from pipeline.runner import RunOptions, process
+    from pipeline.runner import process
     from pipeline.scrub import CHANNELS, Filters, Suppression, choose, load_suppression, require_columns
     from pipeline.scrub import scrub as scrub_members
     from pipeline.stages.enrich import age_band_labels
@@ -86,12 +86,9 @@ def scrub(
         suppression = Suppression()
         for path in suppress or []:
             suppression = suppression | load_suppression(path, rules=loaded)
-        options = RunOptions(
-            sheet=sheet,
-            overrides=parse_overrides(map_ or []),
-            reference_date=date_option(reference_date, option="--reference-date"),
+        result = process(
+            file, rules=loaded, options=reading_options(sheet=sheet, map_=map_, reference_date=reference_date)
         )
-        result = process(file, rules=loaded, options=options)
         cities = result.members.get_column("city").drop_nulls().unique().to_list() if city else []
         filters = Filters(
             segments=segments,
