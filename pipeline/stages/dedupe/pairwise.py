@@ -3,6 +3,7 @@ once by rapidfuzz's multi-threaded ``process.cpdist``, never a Python loop over 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -119,6 +120,38 @@ def pairwise(a: pl.Series, b: pl.Series, scorer: Any) -> np.ndarray:
     return pairwise_codes(ca, cb, texts(values), scorer)
 
 
+def pair_verdicts(
+    a: pl.Series,
+    b: pl.Series,
+    facts: pl.DataFrame,
+    verdicts: Mapping[str, pl.Expr],
+    *,
+    equal: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
+    """Boolean ``verdicts`` on what ``facts`` (one row per ``code``) say of the values ``a[k]`` and ``b[k]`` (codes),
+    worked out once per distinct pair of codes that differ; a verdict reads a fact column ``c`` as ``c_a`` and
+    ``c_b``, and a missing fact makes it false. Where the codes are equal, a verdict is its array in ``equal``
+    (false without one)."""
+    out = {name: equal[name].copy() if equal and name in equal else np.zeros(a.len(), dtype=bool) for name in verdicts}
+    where, da, db, inverse = distinct_pairs(a, b)
+    if len(where):
+
+        def side(s: str) -> pl.DataFrame:
+            return facts.rename({c: f"{c}_{s}" for c in facts.columns})
+
+        both = (
+            pl.DataFrame({"code_a": da, "code_b": db})
+            .with_row_index("n")
+            .join(side("a"), on="code_a", how="left")
+            .join(side("b"), on="code_b", how="left")
+            .sort("n")
+            .select(*[verdict.fill_null(False).alias(name) for name, verdict in verdicts.items()])
+        )
+        for name in verdicts:
+            out[name][where] = both.get_column(name).to_numpy()[inverse]
+    return out
+
+
 def shared_lists(
     a: pl.Series, b: pl.Series, facts: pl.DataFrame, *, given: bool = False
 ) -> tuple[pl.Series, pl.Series]:
@@ -130,56 +163,37 @@ def shared_lists(
     across scripts the vowels are not written alike, and such a skeleton still counts (``Moshe`` ~ ``משה``)."""
     has = facts.select("code", (pl.col("skel").list.len() > 0).alias("s"), (pl.col("canon").list.len() > 0).alias("c"))
     same = a.rename("code").to_frame().join(has, on="code", how="left", maintain_order="left")
-    skel = same.get_column("s").fill_null(False).to_numpy().copy()
-    canon = same.get_column("c").fill_null(False).to_numpy().copy()
-    where, da, db, inverse = distinct_pairs(a, b)
-    if len(where):
-        known = facts.select("code", "skel", "canon", "latin")
-        shared_skeletons = pl.col("sa").list.set_intersection(pl.col("sb"))
-        if given:  # one script: only skeletons of three consonants or more
-            shared_skeletons = (
-                pl.when(pl.col("la") == pl.col("lb"))
-                .then(shared_skeletons.list.eval(pl.element().filter(pl.element().str.len_chars() >= 3)))
-                .otherwise(shared_skeletons)
-            )
-        both = (
-            pl.DataFrame({"a": da, "b": db})
-            .with_row_index("n")
-            .join(known.rename({"code": "a", "skel": "sa", "canon": "ca", "latin": "la"}), on="a", how="left")
-            .join(known.rename({"code": "b", "skel": "sb", "canon": "cb", "latin": "lb"}), on="b", how="left")
-            .sort("n")
-            .select(
-                (shared_skeletons.list.len() > 0).fill_null(False).alias("s"),
-                (pl.col("ca").list.set_intersection(pl.col("cb")).list.len() > 0).fill_null(False).alias("c"),
-            )
+    shared_skeletons = pl.col("skel_a").list.set_intersection(pl.col("skel_b"))
+    if given:  # one script: only skeletons of three consonants or more
+        shared_skeletons = (
+            pl.when(pl.col("latin_a") == pl.col("latin_b"))
+            .then(shared_skeletons.list.eval(pl.element().filter(pl.element().str.len_chars() >= 3)))
+            .otherwise(shared_skeletons)
         )
-        skel[where] = both.get_column("s").to_numpy()[inverse]
-        canon[where] = both.get_column("c").to_numpy()[inverse]
+    found = pair_verdicts(
+        a,
+        b,
+        facts.select("code", "skel", "canon", "latin"),
+        {
+            "s": shared_skeletons.list.len() > 0,
+            "c": pl.col("canon_a").list.set_intersection(pl.col("canon_b")).list.len() > 0,
+        },
+        equal={k: same.get_column(k).fill_null(False).to_numpy() for k in ("s", "c")},
+    )
     nulls = (a.is_null() | b.is_null()).to_numpy()
-    skel[nulls] = False
-    canon[nulls] = False
-    return pl.Series(skel), pl.Series(canon)
+    for shared in found.values():
+        shared[nulls] = False
+    return pl.Series(found["s"]), pl.Series(found["c"])
 
 
 def two_given_names(a: pl.Series, b: pl.Series, facts: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
     """Whether names ``a[k]`` and ``b[k]`` (codes) are two different given names: mostly borne by the two sexes
     (the name facts' ``sex``), and both common given names (``common``); worked out once per distinct pair of
     codes, false where a fact is unknown. Equal codes are one name."""
-    sexes, common = np.zeros(a.len(), dtype=bool), np.zeros(a.len(), dtype=bool)
-    where, da, db, inverse = distinct_pairs(a, b)
-    if len(where):
-        known = facts.select("code", "sex", "common")
-        both = (
-            pl.DataFrame({"a": da, "b": db})
-            .with_row_index("n")
-            .join(known.rename({"code": "a", "sex": "sa", "common": "ca"}), on="a", how="left")
-            .join(known.rename({"code": "b", "sex": "sb", "common": "cb"}), on="b", how="left")
-            .sort("n")
-            .select(
-                (pl.col("sa") != pl.col("sb")).fill_null(False).alias("sexes"),
-                (pl.col("ca") & pl.col("cb")).fill_null(False).alias("common"),
-            )
-        )
-        sexes[where] = both.get_column("sexes").to_numpy()[inverse]
-        common[where] = both.get_column("common").to_numpy()[inverse]
-    return pl.Series(sexes), pl.Series(common)
+    found = pair_verdicts(
+        a,
+        b,
+        facts.select("code", "sex", "common"),
+        {"sexes": pl.col("sex_a") != pl.col("sex_b"), "common": pl.col("common_a") & pl.col("common_b")},
+    )
+    return pl.Series(found["sexes"]), pl.Series(found["common"])
