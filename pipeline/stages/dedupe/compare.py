@@ -299,39 +299,28 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         (same("street") & same("house") & same("city")).fill_null(False).alias("__same_address"),
     )
     # swapped names are compared crosswise; which cross comparison counts as "first" must not depend on the order
-    # of the pair, so the stronger one does (pair scores are symmetric: a property test proves it)
-    # (unless a cross comparison met given names mostly borne by the two sexes: that one is the first names', and
-    # they differ)
+    # of the pair, so the stronger one does (pair scores are symmetric: a property test proves it), unless a cross
+    # comparison met two given names (of the two sexes, or two common names): that one is the first names'
     swapped = pl.col("__swap")
-    stronger, weaker = pl.max_horizontal, pl.min_horizontal
-    crossed_sexes = swapped & pl.any_horizontal(
+    crossed_given = swapped & pl.any_horizontal(
         [pl.col(f"__{what}_{xy}") for what in ("sexes", "names") for xy in ("first_last", "last_first")]
     )
+
+    def oriented(first: str, last: str) -> tuple[pl.Expr, pl.Expr]:
+        """The first names' and the last names' of two cross-or-straight comparisons ``first`` and ``last``."""
+        stronger, weaker = pl.max_horizontal(first, last), pl.min_horizontal(first, last)
+        return (
+            pl.when(crossed_given).then(weaker).when(swapped).then(stronger).otherwise(pl.col(first)),
+            pl.when(crossed_given).then(stronger).when(swapped).then(weaker).otherwise(pl.col(last)),
+        )
+
+    lvl_first, lvl_last = oriented("__lvl_first", "__lvl_last")
+    jw_first, jw_last = oriented("__jw_first", "__jw_last")
     p = p.with_columns(
-        pl.when(crossed_sexes)
-        .then(weaker("__lvl_first", "__lvl_last"))
-        .when(swapped)
-        .then(stronger("__lvl_first", "__lvl_last"))
-        .otherwise(pl.col("__lvl_first"))
-        .alias("lvl_first_name"),
-        pl.when(crossed_sexes)
-        .then(stronger("__lvl_first", "__lvl_last"))
-        .when(swapped)
-        .then(weaker("__lvl_first", "__lvl_last"))
-        .otherwise(pl.col("__lvl_last"))
-        .alias("lvl_last_name"),
-        pl.when(crossed_sexes)
-        .then(weaker("__jw_first", "__jw_last"))
-        .when(swapped)
-        .then(stronger("__jw_first", "__jw_last"))
-        .otherwise(pl.col("__jw_first"))
-        .alias("__jw_first"),
-        pl.when(crossed_sexes)
-        .then(stronger("__jw_first", "__jw_last"))
-        .when(swapped)
-        .then(weaker("__jw_first", "__jw_last"))
-        .otherwise(pl.col("__jw_last"))
-        .alias("__jw_last"),
+        lvl_first.alias("lvl_first_name"),
+        lvl_last.alias("lvl_last_name"),
+        jw_first.alias("__jw_first"),
+        jw_last.alias("__jw_last"),
     )
     # a personal identifier both records hold: one e-mail address, or one valid mobile
     shared_personal = (pl.col("lvl_email") == 2) | pl.col("__same_mobile")
