@@ -18,10 +18,10 @@ from collections.abc import Callable
 
 import numpy as np
 import polars as pl
-from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
 from pipeline.rules import DedupeRules
+from pipeline.stages.dedupe.address import address_level, street_similarity
 from pipeline.stages.dedupe.decide import HARD_RULES
 from pipeline.stages.dedupe.encode import Encoded, encode
 from pipeline.stages.dedupe.pairwise import pairwise_codes, shared_lists, two_given_names
@@ -33,9 +33,7 @@ COMPARISONS: dict[str, int] = {  # field -> number of levels (0..n-1)
     "phone": 3,
     "email": 3,
     "national_id": 3,
-    "city": 2,
-    "street": 3,
-    "zip": 3,
+    "address": 6,
 }
 
 
@@ -213,14 +211,7 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         pairwise_codes(p["nid_a"], p["nid_b"], values["id"], OSA.distance, empty_read=False, cutoff=1, near=edits["id"])
         <= 1
     )
-    street_sim = pairwise_codes(
-        p["street_a"],
-        p["street_b"],
-        values["street"],
-        fuzz.token_set_ratio,
-        empty_read=False,
-        cutoff=rules.street_close,
-    )
+    street_sim = street_similarity(p["street_a"], p["street_b"], values, rules=rules)
     zip_close = (
         pairwise_codes(
             p["zip_a"], p["zip_b"], values["zip"], OSA.distance, empty_read=False, cutoff=1, near=edits["zip"]
@@ -273,23 +264,7 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         .then(1)
         .otherwise(0)
         .alias("lvl_national_id"),
-        pl.when(empty("city")).then(-1).when(same("city")).then(1).otherwise(0).alias("lvl_city"),
-        pl.when(empty("street"))
-        .then(-1)
-        .when(same("street") & same("house"))
-        .then(2)
-        .when(pl.col("__street") >= rules.street_close)
-        .then(1)
-        .otherwise(0)
-        .alias("lvl_street"),
-        pl.when(empty("zip"))
-        .then(-1)
-        .when(same("zip"))
-        .then(2)
-        .when(pl.col("__zip_close"))
-        .then(1)
-        .otherwise(0)
-        .alias("lvl_zip"),
+        address_level(rules).alias("lvl_address"),
         (pl.col("id_valid_a") & pl.col("id_valid_b") & ~same("nid")).alias("rule_two_ids"),
         shared_phone.alias("__shared_phone"),
         # a valid mobile both records hold: a person's own number, where a shared landline is a household's

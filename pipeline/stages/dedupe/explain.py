@@ -10,6 +10,7 @@ import polars as pl
 
 from pipeline import ledger as ledger_
 from pipeline.checks import check
+from pipeline.stages.dedupe.address import ADDRESS_LEVELS
 from pipeline.stages.dedupe.blocking import key_names
 from pipeline.stages.dedupe.compare import COMPARISONS, in_slices
 from pipeline.stages.dedupe.decide import HARD_RULES
@@ -53,8 +54,7 @@ REASON_INPUTS = (
     "lvl_first_name",
     "lvl_last_name",
     "lvl_birth_date",
-    "lvl_street",
-    "lvl_zip",
+    "lvl_address",
     "__jw_first",
     "__jw_last",
 )
@@ -64,7 +64,7 @@ def with_reasons(scored: pl.DataFrame) -> pl.DataFrame:
     """``reason`` for every pair, built once per distinct combination of the facts it names (millions of pairs
     share a few thousand); Categorical, so each pair holds a number, not its sentence.
 
-    The facts of a pair are packed into one integer, and the sentences are mapped onto it: a join on the eleven
+    The facts of a pair are packed into one integer, and the sentences are mapped onto it: a join on the ten
     facts themselves copied them for every pair. The codes are made, and mapped to their sentence's number, a
     slice of pairs at a time, so the working columns are a slice's (each step of the packing is a column of 64-bit
     integers; mapping all 40 million codes of ten million members at once held 0.9 GB)."""
@@ -89,11 +89,11 @@ def _facts(scored: pl.DataFrame) -> pl.DataFrame:
         ],
     )
     code = pl.lit(0, pl.Int64)
-    for name in REASON_INPUTS:  # levels run -1..4 (null: 6), flags 0/1, similarities 0..100 (null: 101)
+    for name in REASON_INPUTS:  # levels run -1..5 (null: 7), flags 0/1, similarities 0..100 (null: 101)
         if name.startswith("__jw_"):
             code = code * 102 + (pl.col(name) * 100).round().cast(pl.Int64).fill_null(101)
         else:
-            code = code * 7 + (pl.col(name).cast(pl.Int64) + 1).fill_null(6)
+            code = code * 8 + (pl.col(name).cast(pl.Int64) + 1).fill_null(7)
     return facts.with_columns(code.alias("__code"))
 
 
@@ -119,8 +119,7 @@ def _reason() -> pl.Expr:
         part(pl.col("lvl_last_name").is_in([1, 2]), pl.lit("last name ~") + jw("__jw_last")),
         part(pl.col("lvl_birth_date") == 2, "birth date equal"),
         part(pl.col("lvl_birth_date") == 1, "birth date typo"),
-        part(pl.col("lvl_street") == 2, "same address"),
-        part(pl.col("lvl_zip") == 2, "same zip"),
+        *[part(pl.col("lvl_address") == level, words) for level, words in enumerate(ADDRESS_LEVELS) if level],
     ]
     return pl.concat_list(parts).list.drop_nulls().list.join(", ")
 
