@@ -25,7 +25,7 @@ class RunOptions:
     previous: Path | None = None  # last run's output folder: its golden ids are kept for the same members
     # the stages before deduplication take this many rows at a time: their working memory is a chunk's, not the
     # file's (the result is the same; a file of up to this many rows is one chunk)
-    chunk_rows: int = 500_000
+    chunk_rows: int = 1_000_000
     # where a file of more than one chunk spills its ledger while it runs (a temporary folder, removed with the
     # result); the system's temporary folder by default, which can be in memory: the CLI spills beside the output
     spill_dir: Path | None = None
