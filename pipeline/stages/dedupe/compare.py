@@ -24,7 +24,7 @@ from pipeline.rules import DedupeRules
 from pipeline.stages.dedupe.address import address_level, street_similarity
 from pipeline.stages.dedupe.decide import HARD_RULES
 from pipeline.stages.dedupe.encode import Encoded, encode
-from pipeline.stages.dedupe.pairwise import pairwise_codes, shared_lists, two_given_names
+from pipeline.stages.dedupe.pairwise import distinct_pairs, pairwise_codes, shared_lists, two_given_names
 
 COMPARISONS: dict[str, int] = {  # field -> number of levels (0..n-1)
     "first_name": 5,
@@ -94,20 +94,25 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
     )
     jw = JaroWinkler.normalized_similarity
     names = values["name"]
-    f_ab = pairwise_codes(p["first_a"], p["first_b"], names, jw)
-    l_ab = pairwise_codes(p["last_a"], p["last_b"], names, jw)
-    f_x = pairwise_codes(p["first_a"], p["last_b"], names, jw)
-    l_x = pairwise_codes(p["last_a"], p["first_b"], names, jw)
+    # each orientation of the names is asked three questions (similarity, shared lists, two given names): its
+    # distinct pairs of codes are found once
+    orientations = (("first", "first"), ("last", "last"), ("first", "last"), ("last", "first"))
+    name_pairs = {(x, y): distinct_pairs(p[f"{x}_a"], p[f"{y}_b"]) for x, y in orientations}
+
+    def similarity(x: str, y: str) -> np.ndarray:
+        return pairwise_codes(p[f"{x}_a"], p[f"{y}_b"], names, jw, distinct=name_pairs[x, y])
+
+    f_ab, l_ab, f_x, l_x = (similarity(x, y) for x, y in orientations)
     shared = {
         # a given name on either side: the cross pairs are strict in both orders, so scores stay symmetric
-        (x, y): shared_lists(p[f"{x}_a"], p[f"{y}_b"], facts, given="first" in (x, y))
-        for x, y in (("first", "first"), ("last", "last"), ("first", "last"), ("last", "first"))
+        (x, y): shared_lists(p[f"{x}_a"], p[f"{y}_b"], facts, given="first" in (x, y), distinct=name_pairs[x, y])
+        for x, y in orientations
     }
     # a given name on either side: one mostly a man's and one mostly a woman's are two names (מיכאל, מיכל), and
     # two common given names are two names however alike (שרה, שירה), unless the nickname table makes them one
     # (אבי is a man's name, and Avigail's nickname)
     given = {
-        (x, y): two_given_names(p[f"{x}_a"], p[f"{y}_b"], facts)
+        (x, y): two_given_names(p[f"{x}_a"], p[f"{y}_b"], facts, distinct=name_pairs[x, y])
         for x, y in (("first", "first"), ("first", "last"), ("last", "first"))
     }
     p = p.with_columns(
