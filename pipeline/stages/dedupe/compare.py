@@ -30,7 +30,7 @@ COMPARISONS: dict[str, int] = {  # field -> number of levels (0..n-1)
     "first_name": 5,
     "last_name": 5,
     "birth_date": 3,
-    "phone": 3,
+    "phone": 5,
     "email": 3,
     "national_id": 3,
     "address": 6,
@@ -233,6 +233,9 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         pl.Series("__zip_close", zip_close),
     )
     same = lambda c: pl.col(f"{c}_a") == pl.col(f"{c}_b")  # noqa: E731
+    both_mobiles = pl.col("mobile_ok_a") & pl.col("mobile_ok_b")
+    same_mobile = (both_mobiles & same("mobile")).fill_null(False)
+    two_mobiles = (both_mobiles & ~same("mobile")).fill_null(False)
     empty = lambda c: pl.col(f"{c}_a").is_null() | pl.col(f"{c}_b").is_null()  # noqa: E731
     p = p.with_columns(
         name_level("first").alias("__lvl_first"),
@@ -245,8 +248,15 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         .then(1)
         .otherwise(0)
         .alias("lvl_birth_date"),
+        # a valid mobile both records hold is a person's own (4); another shared number is a home's landline, or a
+        # mobile typed in the other column (3); a landline shared by two records with two different valid mobiles
+        # is a household of two people more often than one person (2); one digit off (1)
         pl.when(~any_phone)
         .then(-1)
+        .when(same_mobile)
+        .then(4)
+        .when(shared_phone & ~two_mobiles)
+        .then(3)
         .when(shared_phone)
         .then(2)
         .when(pl.col("__mobile_off") & pl.col("mobile_ok_a") & pl.col("mobile_ok_b"))
@@ -273,9 +283,7 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         (pl.col("id_valid_a") & pl.col("id_valid_b") & ~same("nid")).alias("rule_two_ids"),
         shared_phone.alias("__shared_phone"),
         # a valid mobile both records hold: a person's own number, where a shared landline is a household's
-        (pl.col("mobile_ok_a") & pl.col("mobile_ok_b") & (pl.col("mobile_a") == pl.col("mobile_b")))
-        .fill_null(False)
-        .alias("__same_mobile"),
+        same_mobile.alias("__same_mobile"),
         (same("street") & same("house") & same("city")).fill_null(False).alias("__same_address"),
     )
     # swapped names are compared crosswise; which cross comparison counts as "first" must not depend on the order

@@ -107,7 +107,9 @@ def _reason() -> pl.Expr:
     parts = [
         part(pl.col("lvl_national_id") == 2, "same ID number"),
         part(pl.col("lvl_national_id") == 1, "ID number one digit off"),
-        part(pl.col("lvl_phone") == 2, "same phone"),
+        part(pl.col("lvl_phone") == 4, "same mobile"),
+        part(pl.col("lvl_phone") == 3, "same phone"),
+        part(pl.col("lvl_phone") == 2, "same landline, two mobiles"),
         part(pl.col("lvl_phone") == 1, "phone one digit off"),
         part(pl.col("lvl_email") == 2, "same e-mail"),
         part(pl.col("__swap"), "first and last name swapped"),
