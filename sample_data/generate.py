@@ -318,6 +318,7 @@ class Generator:
         self.f = random.Random(seed * 104729 + 3)
         self.today = today
         self.mailboxes: set[str] = set()
+        self.family_names: dict[int, set[int]] = {}  # the first names each family has given
 
     # ---- people
     def relative(self, base: Person, pid: int) -> Person:
@@ -330,8 +331,15 @@ class Generator:
         q.city, q.street, q.house, q.zip, q.landline = base.city, base.street, base.house, base.zip, base.landline
         if kind != "spouse" or f.random() < 0.7:
             q.last = base.last
-        while q.first == base.first and not (kind == "parent_child" and f.random() < 0.05):
-            q.first = f.randrange(len(FIRST_NAMES))  # a father and son of one name, rarely
+        # parents do not give two children one name (two relatives of one member were once twins of one name):
+        # a first name is new to the family, except a father and son of one name, rarely; a family grown past
+        # half the names (only a chain of random picks makes one so big) only avoids the member's own
+        family = int(base.extra.get("family", base.pid))  # type: ignore[call-overload]
+        taken = self.family_names.setdefault(family, {base.first})
+        avoid = taken if len(taken) < len(FIRST_NAMES) // 2 else {base.first}
+        while q.first in avoid and not (kind == "parent_child" and q.first == base.first and f.random() < 0.05):
+            q.first = f.randrange(len(FIRST_NAMES))
+        taken.add(q.first)
 
         def years(lo: int, hi: int) -> dt.timedelta:
             return dt.timedelta(days=f.choice([-1, 1]) * f.randrange(lo * 365, hi * 365 + 1))
@@ -343,7 +351,11 @@ class Generator:
                 "spouse": years(0, 6),
                 "sibling": years(1, 12),
             }[kind]
-            q.birth = min(base.birth + shift, self.today - dt.timedelta(days=365 * 5))
+            # a relative who would be born in the last five years is born as far the other way (a child becomes a
+            # parent): clamped to one date, such relatives were twins of one birth date
+            youngest = self.today - dt.timedelta(days=365 * 5)
+            born = base.birth + shift if base.birth + shift <= youngest else base.birth - shift
+            q.birth = min(born, youngest)
         if f.random() < 0.10:
             q.email_local, q.domain = base.email_local, base.domain
         if f.random() < 0.05:
