@@ -1117,3 +1117,23 @@ def test_twins_of_alike_names_go_to_a_person_not_merged(tmp_path: Path) -> None:
     row = pairs.select("lvl_first_name", "match_probability", pl.col("band").cast(pl.String)).row(0)
     assert row[0] == 1 and row[1] >= RULES.dedupe.merge and row[2] == "review"
     assert groups(mm) == [[2], [3]]
+
+
+@pytest.mark.parametrize(("mobile_b", "phone"), [("", "agreed"), ("052-3456781", "neither")])
+def test_the_review_sheet_counts_a_shared_landline_as_an_agreeing_phone(
+    tmp_path: Path, mobile_b: str, phone: str
+) -> None:
+    """נועה and נועם on the home's landline go to a person: the sheet says what agreed. A landline both gave is a
+    phone that agrees (not only a shared mobile, the phone's top level); with two mobiles of their own besides, the
+    phones neither agree nor differ."""
+    path = tmp_path / "m.csv"
+    path.write_text(
+        HEADER
+        + "1,נועה,לוי,,054-7654329,03-6409988,,12/03/2005,חיפה,הרצל,5,,,,,\n"
+        + f"2,נועם,לוי,,{mobile_b},03-6409988,,12/03/2005,חיפה,הרצל,5,,,,,\n",
+        encoding="utf-8",
+    )
+    result = process(path, rules=RULES, options=RunOptions(reference_date=dt.date(2026, 11, 22)))
+    agreed, differed = (set(result.review.get_column(c).item().split(", ")) for c in ("agreed", "disagreed"))
+    assert {"address", "birth_date", "last_name"} <= agreed and "first_name" not in agreed
+    assert ("phone" in agreed, "phone" in differed) == (phone == "agreed", False)

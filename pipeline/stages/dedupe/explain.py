@@ -46,6 +46,10 @@ REVIEW_FIELDS = (
 )
 
 
+# the level from which a field counts as agreeing on the review sheet (others: their top level): a shared phone is
+# one, a landline too, though only a shared mobile is the top level
+AGREES_FROM = {"phone": 3}
+
 REASON_INPUTS = (
     "lvl_national_id",
     "lvl_phone",
@@ -174,7 +178,9 @@ def review_sheet(scored: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
     side = side.select(
         "__i", "source_row", *ids, fingerprints(side).alias("fingerprint"), *[pl.col(c).cast(pl.String) for c in cols]
     )
-    agreed = [pl.when(pl.col(f"lvl_{c}") >= (COMPARISONS[c] - 1)).then(pl.lit(c)) for c in COMPARISONS]
+    agreed = [
+        pl.when(pl.col(f"lvl_{c}") >= AGREES_FROM.get(c, COMPARISONS[c] - 1)).then(pl.lit(c)) for c in COMPARISONS
+    ]
     disagreed = [pl.when(pl.col(f"lvl_{c}") == 0).then(pl.lit(c)) for c in COMPARISONS]
     out = (
         todo.with_columns(
