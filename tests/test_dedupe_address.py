@@ -13,9 +13,9 @@ from pipeline.rulefile import load_rules
 from pipeline.runner import RunOptions, process
 from pipeline.stages.dedupe.address import ADDRESS_LEVELS, address_level
 from pipeline.stages.dedupe.compare import COMPARISONS
+from tests.test_dedupe import dedupe_of
 
 RULES = load_rules()
-HEADER = "מספר חבר,שם פרטי,שם משפחה,טלפון נייד,דוא\"ל,תאריך לידה,עיר,רחוב,מס' בית,מיקוד\n"
 
 # one pair per row: (city, street, house, zip) of each side as codes (None: empty), the streets' similarity, whether
 # the zips are one edit apart (the pair's facts as ``_compare`` leaves them), and the level expected
@@ -66,14 +66,6 @@ def test_the_levels_have_names_for_every_level() -> None:
     assert len(ADDRESS_LEVELS) == COMPARISONS["address"]
 
 
-def dedupe_of(tmp_path: Path, rows: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    path = tmp_path / "m.csv"
-    path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
-    result = process(path, rules=RULES, options=RunOptions(reference_date=dt.date(2026, 11, 22)))
-    assert result.accounted
-    return result.merge_map, result.pairs.collect()
-
-
 def test_a_member_who_moved_house_is_one_disagreement_and_still_one_member(tmp_path: Path) -> None:
     """Same name, birth date and mobile; another town, street and zip: the address weighs in once (one weight, no
     city, street or zip of its own), against the pair, and the member is still one. In the sample, so that the
@@ -111,8 +103,8 @@ def test_a_street_whose_space_was_lost_is_the_same_street(tmp_path: Path) -> Non
     _, pairs = dedupe_of(
         tmp_path,
         [
-            "1,Lachlan,Hayam,,,,North Sydney,emilybulcock crescent,56,",
-            "2,Lachlan,Hayam,,,,North Sydney,emily bulcock crescent,56,",
+            "1,Lachlan,Hayam,,,,,,North Sydney,emilybulcock crescent,56,,,,,",
+            "2,Lachlan,Hayam,,,,,,North Sydney,emily bulcock crescent,56,,,,,",
         ],
     )
     assert pairs.get_column("lvl_address").to_list() == [5]
