@@ -1137,3 +1137,31 @@ def test_the_review_sheet_counts_a_shared_landline_as_an_agreeing_phone(
     agreed, differed = (set(result.review.get_column(c).item().split(", ")) for c in ("agreed", "disagreed"))
     assert {"address", "birth_date", "last_name"} <= agreed and "first_name" not in agreed
     assert ("phone" in agreed, "phone" in differed) == (phone == "agreed", False)
+
+
+def test_twins_of_alike_names_with_alike_mailboxes_go_to_a_person(tmp_path: Path) -> None:
+    """נועה and נועם לוי, born the same day in one home, each with a mailbox of their own name (levi.noa@ and
+    levi.noam@: a similar e-mail, level 1): the mailboxes are made of the alike names, so they do not settle them,
+    and a person decides. In the sample, so that the model has a club to learn from."""
+    from sample_data.generate import HEADERS, generate, to_frame
+
+    twins = pl.DataFrame(
+        [
+            {"member_id": "90001", "first_name": "נועה", "phone_mobile": "054-7654329", "email": "levi.noa@gmail.com"},
+            {"member_id": "90002", "first_name": "נועם", "phone_mobile": "052-3456781", "email": "levi.noam@gmail.com"},
+        ]
+    ).with_columns(
+        last_name=pl.lit("לוי"),
+        birth_date=pl.lit("12/03/2005"),
+        city=pl.lit("חיפה"),
+        street=pl.lit("הרצל"),
+        house_number=pl.lit("5"),
+    )
+    frame = pl.concat([to_frame(generate(2000, seed=7)[0]), twins.rename(HEADERS, strict=False)], how="diagonal")
+    path = tmp_path / "m.csv"
+    frame.write_csv(path)
+    result = process(path, rules=RULES, options=RunOptions(reference_date=dt.date(2026, 11, 22)))
+    last = frame.height + 1  # the sheet row of the second record (header = row 1)
+    pair = result.pairs.collect().filter((pl.col("source_row_a") == last - 1) & (pl.col("source_row_b") == last))
+    first, email, band = pair.select("lvl_first_name", "lvl_email", pl.col("band").cast(pl.String)).row(0)
+    assert (first, email, band) == (1, 1, "review")
