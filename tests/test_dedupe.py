@@ -14,6 +14,7 @@ from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.results import RunResult
 from pipeline.review_sheet import machine_names
 from pipeline.rulefile import load_rules
 from pipeline.rules import Rules
@@ -696,6 +697,24 @@ def dedupe_of(tmp_path: Path, rows: list[str], rules: Rules = RULES) -> tuple[pl
     return result.merge_map, result.pairs.collect()
 
 
+def in_the_sample(
+    tmp_path: Path, two: list[dict[str, str]], *, rows: int = 2000
+) -> tuple[RunResult, pl.DataFrame, tuple[int, int]]:
+    """Two records (canonical field names) after ``rows`` members of the sample generator, so that the model has a
+    club to learn from: the run, the two records' scored pair, and their sheet rows."""
+    from sample_data.generate import HEADERS, generate, to_frame
+
+    frame = pl.concat(
+        [to_frame(generate(rows, seed=7)[0]), pl.DataFrame(two).rename(HEADERS, strict=False)], how="diagonal"
+    )
+    path = tmp_path / f"sample_{rows}.csv"
+    frame.write_csv(path)
+    result = process(path, rules=RULES, options=RunOptions(reference_date=dt.date(2026, 11, 22)))
+    a, b = frame.height, frame.height + 1  # sheet rows of the two records (header = row 1)
+    pair = result.pairs.filter((pl.col("source_row_a") == a) & (pl.col("source_row_b") == b)).collect()
+    return result, pair, (a, b)
+
+
 def test_twins_with_two_first_names_and_no_shared_identifier_never_merge(tmp_path: Path) -> None:
     """Last name, birth date and town agree (a family's facts): the first names differ and no ID number or
     e-mail is shared, so this pair is two people whatever its probability (seen at a million members: merged at
@@ -767,7 +786,6 @@ def test_a_similar_email_is_not_an_identifier(email_level: int, band: str) -> No
             **{f"lvl_{c}": [v] for c, v in levels.items()},
             "lvl_email": [email_level],
             "match_probability": [0.97],
-            "__same_mobile": [False],
             "same": pl.Series([None], dtype=pl.Boolean),
             **{f"rule_{r}": [False] for r in HARD_RULES},
         }
@@ -978,35 +996,14 @@ def test_a_pair_is_decided_alike_in_a_small_file_and_in_the_sample(tmp_path: Pat
     must follow the evidence, not the file's size: with the prior spread as over a club's file of at least
     ``prior_records``, both send them to a person (0.91 in the small file, 0.46 in the sample: the small file's own
     m and u still differ, see the note on issue 19)."""
-    from sample_data.generate import HEADERS, generate, to_frame
-
-    pair = pl.DataFrame(
-        [
-            {
-                HEADERS["member_id"]: "90001",
-                HEADERS["first_name"]: "גלית",
-                HEADERS["last_name"]: "חדד",
-                HEADERS["phone_mobile"]: "054-7654329",
-                HEADERS["city"]: "עכו",
-            },
-            {
-                HEADERS["member_id"]: "90002",
-                HEADERS["first_name"]: "גלית",
-                HEADERS["last_name"]: "חדד",
-                HEADERS["phone_mobile"]: "052-3456781",
-                HEADERS["city"]: "עכו",
-            },
-        ]
-    )
-    bands = []
-    for rows in (23, 2000):
-        frame = pl.concat([to_frame(generate(rows, seed=7)[0]), pair], how="diagonal")
-        path = tmp_path / f"m{rows}.csv"
-        frame.write_csv(path)
-        result = process(path, rules=RULES, options=RunOptions(reference_date=dt.date(2026, 11, 22)))
-        last = frame.height + 1  # the sheet row of the second record (header = row 1)
-        pairs = result.pairs.filter((pl.col("source_row_a") == last - 1) & (pl.col("source_row_b") == last))
-        bands.append(pairs.collect().get_column("band").cast(pl.String).item())
+    galit = {"first_name": "גלית", "last_name": "חדד", "city": "עכו"}
+    two = [
+        {"member_id": "90001", "phone_mobile": "054-7654329", **galit},
+        {"member_id": "90002", "phone_mobile": "052-3456781", **galit},
+    ]
+    bands = [
+        in_the_sample(tmp_path, two, rows=rows)[1].get_column("band").cast(pl.String).item() for rows in (23, 2000)
+    ]
     assert bands == ["review", "review"]
 
 
@@ -1143,25 +1140,15 @@ def test_twins_of_alike_names_with_alike_mailboxes_go_to_a_person(tmp_path: Path
     """נועה and נועם לוי, born the same day in one home, each with a mailbox of their own name (levi.noa@ and
     levi.noam@: a similar e-mail, level 1): the mailboxes are made of the alike names, so they do not settle them,
     and a person decides. In the sample, so that the model has a club to learn from."""
-    from sample_data.generate import HEADERS, generate, to_frame
-
-    twins = pl.DataFrame(
+    home = {"last_name": "לוי", "birth_date": "12/03/2005", "city": "חיפה", "street": "הרצל", "house_number": "5"}
+    _, pair, _ = in_the_sample(
+        tmp_path,
         [
-            {"member_id": "90001", "first_name": "נועה", "phone_mobile": "054-7654329", "email": "levi.noa@gmail.com"},
-            {"member_id": "90002", "first_name": "נועם", "phone_mobile": "052-3456781", "email": "levi.noam@gmail.com"},
-        ]
-    ).with_columns(
-        last_name=pl.lit("לוי"),
-        birth_date=pl.lit("12/03/2005"),
-        city=pl.lit("חיפה"),
-        street=pl.lit("הרצל"),
-        house_number=pl.lit("5"),
+            {"member_id": "90001", "first_name": "נועה", "phone_mobile": "054-7654329", "email": "levi.noa@gmail.com"}
+            | home,
+            {"member_id": "90002", "first_name": "נועם", "phone_mobile": "052-3456781", "email": "levi.noam@gmail.com"}
+            | home,
+        ],
     )
-    frame = pl.concat([to_frame(generate(2000, seed=7)[0]), twins.rename(HEADERS, strict=False)], how="diagonal")
-    path = tmp_path / "m.csv"
-    frame.write_csv(path)
-    result = process(path, rules=RULES, options=RunOptions(reference_date=dt.date(2026, 11, 22)))
-    last = frame.height + 1  # the sheet row of the second record (header = row 1)
-    pair = result.pairs.collect().filter((pl.col("source_row_a") == last - 1) & (pl.col("source_row_b") == last))
     first, email, band = pair.select("lvl_first_name", "lvl_email", pl.col("band").cast(pl.String)).row(0)
     assert (first, email, band) == (1, 1, "review")

@@ -3,17 +3,15 @@ moved house is one disagreement, not three."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from pipeline.rulefile import load_rules
-from pipeline.runner import RunOptions, process
 from pipeline.stages.dedupe.address import ADDRESS_LEVELS, address_level
 from pipeline.stages.dedupe.compare import COMPARISONS
-from tests.test_dedupe import dedupe_of
+from tests.test_dedupe import dedupe_of, in_the_sample
 
 RULES = load_rules()
 
@@ -70,30 +68,18 @@ def test_a_member_who_moved_house_is_one_disagreement_and_still_one_member(tmp_p
     """Same name, birth date and mobile; another town, street and zip: the address weighs in once (one weight, no
     city, street or zip of its own), against the pair, and the member is still one. In the sample, so that the
     model has a club to learn from."""
-    from sample_data.generate import HEADERS, generate, to_frame
-
-    moved = pl.DataFrame(
+    person = {"first_name": "מירב", "last_name": "אלמוג", "phone_mobile": "054-7654329", "birth_date": "12/03/1985"}
+    result, pair, rows = in_the_sample(
+        tmp_path,
         [
-            {"member_id": "90001", "city": "חיפה", "street": "הרצל", "house_number": "5", "zip": "3303905"},
-            {"member_id": "90002", "city": "באר שבע", "street": "רגר", "house_number": "17", "zip": "8410501"},
-        ]
-    ).with_columns(
-        first_name=pl.lit("מירב"),
-        last_name=pl.lit("אלמוג"),
-        phone_mobile=pl.lit("054-7654329"),
-        birth_date=pl.lit("12/03/1985"),
+            {"member_id": "90001", "city": "חיפה", "street": "הרצל", "house_number": "5", "zip": "3303905"} | person,
+            {"member_id": "90002", "city": "באר שבע", "street": "רגר", "house_number": "17", "zip": "8410501"} | person,
+        ],
     )
-    frame = pl.concat([to_frame(generate(2000, seed=7)[0]), moved.rename(HEADERS, strict=False)], how="diagonal")
-    path = tmp_path / "m.csv"
-    frame.write_csv(path)
-    result = process(path, rules=RULES, options=RunOptions(reference_date=dt.date(2026, 11, 22)))
-    last = frame.height + 1  # the sheet row of the second record (header = row 1)
-    pairs = result.pairs.collect()
-    assert not {"lvl_city", "lvl_street", "lvl_zip", "w_city", "w_street", "w_zip"} & set(pairs.columns)
-    pair = pairs.filter((pl.col("source_row_a") == last - 1) & (pl.col("source_row_b") == last))
+    assert not {"lvl_city", "lvl_street", "lvl_zip", "w_city", "w_street", "w_zip"} & set(pair.columns)
     level, weight, band = pair.select("lvl_address", "w_address", pl.col("band").cast(pl.String)).row(0)
     assert level == 0 and weight < 0 and band == "merge"
-    golden = result.merge_map.filter(pl.col("source_row").is_in([last - 1, last])).get_column("golden_id")
+    golden = result.merge_map.filter(pl.col("source_row").is_in(rows)).get_column("golden_id")
     assert golden.n_unique() == 1
 
 

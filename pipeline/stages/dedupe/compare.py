@@ -259,7 +259,7 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         .then(3)
         .when(shared_phone)
         .then(2)
-        .when(pl.col("__mobile_off") & pl.col("mobile_ok_a") & pl.col("mobile_ok_b"))
+        .when(pl.col("__mobile_off") & both_mobiles)
         .then(1)
         .otherwise(0)
         .alias("lvl_phone"),
@@ -283,7 +283,6 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         (pl.col("id_valid_a") & pl.col("id_valid_b") & ~same("nid")).alias("rule_two_ids"),
         shared_phone.alias("__shared_phone"),
         # a valid mobile both records hold: a person's own number, where a shared landline is a household's
-        same_mobile.alias("__same_mobile"),
         (same("street") & same("house") & same("city")).fill_null(False).alias("__same_address"),
     )
     # swapped names are compared crosswise; which cross comparison counts as "first" must not depend on the order
@@ -311,7 +310,7 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         jw_last.alias("__jw_last"),
     )
     # a personal identifier both records hold: one e-mail address, or one valid mobile
-    shared_personal = (pl.col("lvl_email") == 2) | pl.col("__same_mobile")
+    shared_personal = (pl.col("lvl_email") == 2) | (pl.col("lvl_phone") == 4)
     months_apart = ((da - db).dt.total_days().abs() <= rules.birth_date_slip_days).fill_null(False)
     p = p.with_columns(
         # twins and parents never share an ID number, nor have numbers one typo apart (the check digit catches
@@ -336,7 +335,6 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         *[c for c in p.columns if c == "keys"],
         *[f"lvl_{c}" for c in COMPARISONS],
         "__swap",
-        "__same_mobile",
         "__jw_first",
         "__jw_last",
         *[f"rule_{rule}" for rule in HARD_RULES],  # the names the rules file gives them

@@ -37,7 +37,7 @@ def identifier_agrees() -> pl.Expr:
 
 def first_names_settle() -> pl.Expr:
     """The first names say one person: equal, a nickname or a close spelling (levels 2-4), or one is missing; or
-    they are only alike (נועה, נועם: level 1) and an ID number, a mobile (``__same_mobile``) or the same e-mail
+    they are only alike (נועה, נועם: level 1) and an ID number, a mobile (phone level 4) or the same e-mail
     address agrees. Twins of alike names share a last name, a birth date, a home and its landline: such a pair is a
     person's to decide, never merged (at a million members, 3 of the 19 look-alike groups left went once a landline
     no longer settled them). A similar e-mail settles nothing: twins' mailboxes are made of their alike names
@@ -46,7 +46,7 @@ def first_names_settle() -> pl.Expr:
         (pl.col("lvl_first_name") >= 2)
         | (pl.col("lvl_first_name") == -1)
         | (pl.col("lvl_national_id") >= 1)
-        | pl.col("__same_mobile")
+        | (pl.col("lvl_phone") == 4)
         | (pl.col("lvl_email") == 2)
     )
 

@@ -66,10 +66,9 @@ def estimate_u(records: pl.DataFrame, *, rules: DedupeRules, encoded: Encoded | 
 def counted_agreement(coded: pl.DataFrame) -> dict[str, float]:
     """The top level's u of the two personal identifiers, an ID number and an e-mail address, and of one home,
     counted over every pair of the file rather than sampled: of the pairs of records that hold one, the share whose
-    values agree (the sum
-    of c(c-1)/2 over the count c of each value, over n(n-1)/2 for the n records holding one; void ID numbers do not
-    count, as in ``lvl_national_id``). Smoothed as the sampled levels are (``_PSEUDO_PAIRS`` pairs at ``_CHANCE``),
-    so a small file is not certain of it.
+    values agree (the sum of c(c-1)/2 over the count c of each value, over n(n-1)/2 for the n records holding one;
+    void ID numbers do not count, as in ``lvl_national_id``). Smoothed as the sampled levels are (``_PSEUDO_PAIRS``
+    pairs at ``_CHANCE``), so a small file is not certain of it.
 
     Two of a million records share an ID number by chance about once in a million million pairs, a rate no sample
     of 200,000 pairs can see: the sampled u, floored at ``_FLOOR``, weighed an agreeing ID number at 13 bits against
@@ -82,9 +81,10 @@ def counted_agreement(coded: pl.DataFrame) -> dict[str, float]:
     sampled u, floored at ``_FLOOR``, made one home worth 6 bits less than it is. (The three address comparisons
     it replaced made up for the floor by counting one home three times.)
 
-    The phone stays sampled: its top level is any shared valid number, a household's landline too, and a father
-    and son of one name at one address, on one landline, merged once it was counted this way. So does the birth
-    date, which twins share."""
+    The phone stays sampled: when its top level was any shared valid number, a household's landline too, a father
+    and son of one name at one address, on one landline, merged once it was counted this way. Its top level is now
+    a shared mobile; whether that can be counted over the file was not measured. The birth date stays sampled too:
+    twins share it."""
     home = ("street", "house", "city")
     held = {
         "national_id": coded.get_column("nid").filter(~coded.get_column("id_void")),
