@@ -205,7 +205,7 @@ SPECS: dict[str, Spec] = {
     "dedupe": {
         "blocking": {
             "max_block_size": Key("int", "max_block_size", 40),
-            "max_pairs_per_record": Key("number", "max_pairs_per_record", 4.0),
+            "max_pairs_per_record": Key("number", "max_pairs_per_record", 3.0),
             "keys": Key("choices", "keys", list(BLOCKING_KEYS), allowed=BLOCKING_KEYS, noun="blocking key"),
         },
         "thresholds": {

@@ -285,6 +285,24 @@ def proposed(records: pl.DataFrame, key: str, max_block_size: int = 40) -> set[t
     return set(zip(pairs["i"].to_list(), pairs["j"].to_list(), strict=True))
 
 
+def test_name_street_key_pairs_one_member_at_home_but_not_the_home_s_family() -> None:
+    # one home: Noa twice (once with a vowel typo), Noa again with her names swapped, her father and brother
+    first = ["נועה", "נועא", "כהן", "דוד", "אורי"]
+    last = ["כהן", "כהן", "נועה", "כהן", "כהן"]
+    records = key_records(
+        {
+            "first_name": first,
+            "last_name": last,
+            "first_name_key": first,
+            "last_name_key": last,
+            "street": ["הרצל"] * 5,
+            "house_number": ["5"] * 5,
+        }
+    )
+    # a household's five records are ten pairs by the last name alone; the key proposes Noa's three
+    assert proposed(records, "name_street") == {(0, 1), (0, 2), (1, 2)}
+
+
 def test_id_typo_key_meets_every_record_of_the_right_number_but_never_pairs_two_valid_numbers() -> None:
     from stdnum import luhn
     from stdnum.il import idnr
