@@ -46,6 +46,28 @@ def test_no_cell_can_start_a_formula(value: str) -> None:
         pytest.fail(f"{out!r} starts a formula after leading spaces")
 
 
+cells = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["+972521234567", "+972-52-1234567", "-12.5", "=1"]))
+
+
+@given(st.lists(cells, min_size=1, max_size=8))
+def test_a_table_in_memory_is_made_as_safe_as_every_cell_rewritten(column: list[str | None]) -> None:
+    # the table in memory skips columns it finds nothing to change in: the skip must never leave a risky cell
+    frame = pl.DataFrame({"c": column}, schema={"c": pl.String})
+    every_cell = frame.select(formula_safe(pl.col("c")).alias("c"))
+    assert safe_frame(frame).equals(every_cell)
+
+
+def test_a_column_of_phones_in_e164_is_left_as_it_is() -> None:
+    phones = pl.DataFrame({"phone": ["+972521234567", "+97236123456", None]})
+    assert safe_frame(phones).equals(phones)
+    assert safe_frame(phones.vstack(pl.DataFrame({"phone": ["+972-52-1234567"]}))).get_column("phone").to_list() == [
+        "+972521234567",
+        "+97236123456",
+        None,
+        "'+972-52-1234567",
+    ]
+
+
 def test_csv_and_xlsx_outputs_are_neutralised(tmp_path: Path) -> None:
     frame = pl.DataFrame({"notes": ["=1+1", "@x", "שלום"], "n": [1, 2, 3]})
     write_csv(frame, tmp_path / "f.csv")
