@@ -144,6 +144,11 @@ def write_xlsx(frame: pl.DataFrame, path: Path, *, sheet: str) -> None:
                     write_string(r, c, str(value))
 
 
+# snappy: the codec every parquet reader has (pyarrow's and Spark's default). zstd made the files a third smaller and
+# took 1.6 s more of a million-member run's writing (members 2.4 against 1.6 s, ledger 2.5 against 1.7 s, one core)
+PARQUET_COMPRESSION = "snappy"
+
+
 def write_parquet(frame: pl.DataFrame | pl.LazyFrame, path: Path) -> None:
     """Streamed, in order, a batch of rows at a time (a lazy frame may be a ledger read from disk)."""
-    frame.lazy().sink_parquet(path, maintain_order=True)
+    frame.lazy().sink_parquet(path, maintain_order=True, compression=PARQUET_COMPRESSION)

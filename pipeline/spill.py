@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline import leftovers
+from pipeline import export, leftovers
 
 
 class Spill:
@@ -30,7 +30,7 @@ class Spill:
         file will be copied out whole as an output (``file_of``), so it is written as outputs are."""
         path = self.path / f"{name}.parquet"
         if output:
-            frame.lazy().sink_parquet(path, maintain_order=True)
+            export.write_parquet(frame, path)
         else:
             frame.lazy().sink_parquet(path, maintain_order=True, compression="lz4")
         parked = pl.scan_parquet(path)
