@@ -181,7 +181,7 @@ def _key_exprs() -> dict[str, list[pl.Expr]]:
         "name_city": [_mix("__h_first", "__h_last", "__h_city"), _mix("__h_last", "__h_first", "__h_city")],
         # one home and alike names, in either order: a member whose birth date is missing on one record. Not the
         # last name alone: a home's family all share it (at a million members that proposed 2.4M pairs, 173 of
-        # them one person, each with alike first names)
+        # them one person, each with equal or close first names)
         "name_street": [
             _mix("__h_first_skeleton", "__h_last_skeleton", "__h_street", "__h_house_number"),
             _mix("__h_last_skeleton", "__h_first_skeleton", "__h_street", "__h_house_number"),

@@ -43,7 +43,7 @@ def first_names_settle() -> pl.Expr:
     no longer settled them). A similar e-mail settles nothing: twins' mailboxes are made of their alike names
     (levi.noa@ and levi.noam@ are one letter apart), as namesakes' are of one name. Nor does the same address
     where the birth dates differ: a family's mailbox (שירה and שָׂרָה מזרחי, born eight months apart, each with her
-    own mobile, merged at 0.95 at a million members; of 46 such pairs there, none was one person)."""
+    own mobile, merged at 0.95 at a million members; of the 26 such pairs there, none was one person)."""
     return (
         (pl.col("lvl_first_name") >= 2)
         | (pl.col("lvl_first_name") == -1)
