@@ -155,6 +155,16 @@ def key_table(records: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _skeletons_with(*parts: str) -> list[pl.Expr]:
+    """Both names' skeletons with ``parts``, in either order; and with each name's last skeleton, where a name has
+    more than one (``key_table``'s ``_2`` columns; most names have one)."""
+    return [
+        _mix("__h_first_skeleton", "__h_last_skeleton", *parts),
+        _mix("__h_last_skeleton", "__h_first_skeleton", *parts),
+        _mix("__h_first_skeleton_2", "__h_last_skeleton_2", *parts),
+    ]
+
+
 def _key_exprs() -> dict[str, list[pl.Expr]]:
     """Each key as expressions over ``key_table``, a value per record each (a record may carry several phones),
     null where a record has none. Names are keyed in both orders (first and last names swapped are one member)."""
@@ -163,11 +173,7 @@ def _key_exprs() -> dict[str, list[pl.Expr]]:
         "email": [pl.col("__h_email")],
         "national_id": [pl.col("__h_id")],
         "name_birth_date": [_mix("__h_first", "__h_last", "__h_born"), _mix("__h_last", "__h_first", "__h_born")],
-        "skeleton_birth_year": [
-            _mix("__h_first_skeleton", "__h_last_skeleton", "__h_year"),
-            _mix("__h_last_skeleton", "__h_first_skeleton", "__h_year"),
-            _mix("__h_first_skeleton_2", "__h_last_skeleton_2", "__h_year"),
-        ],
+        "skeleton_birth_year": _skeletons_with("__h_year"),
         # either name, in either field, with the birth date: a member whose names are swapped *and* mistyped
         "name_part_birth_date": [_mix("__h_first", "__h_born"), _mix("__h_last", "__h_born")],
         "national_id_typo": [pl.when("__id_like").then(d) for d in _id_deletions("__id_number")],
@@ -179,14 +185,10 @@ def _key_exprs() -> dict[str, list[pl.Expr]]:
         "name": [_mix("__h_first", "__h_last"), _mix("__h_last", "__h_first")],
         "zip_house": [_mix("__h_zip", "__h_house_number")],
         "name_city": [_mix("__h_first", "__h_last", "__h_city"), _mix("__h_last", "__h_first", "__h_city")],
-        # one home and alike names, in either order: a member whose birth date is missing on one record. Not the
+        # one home and both names by skeleton, in either order: a member with no birth date on one record. Not the
         # last name alone: a home's family all share it (at a million members that proposed 2.4M pairs, 173 of
         # them one person, each with equal or close first names)
-        "name_street": [
-            _mix("__h_first_skeleton", "__h_last_skeleton", "__h_street", "__h_house_number"),
-            _mix("__h_last_skeleton", "__h_first_skeleton", "__h_street", "__h_house_number"),
-            _mix("__h_first_skeleton_2", "__h_last_skeleton_2", "__h_street", "__h_house_number"),
-        ],
+        "name_street": _skeletons_with("__h_street", "__h_house_number"),
     }
 
 

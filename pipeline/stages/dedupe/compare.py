@@ -281,8 +281,7 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         .alias("lvl_national_id"),
         address_level(rules).alias("lvl_address"),
         (pl.col("id_valid_a") & pl.col("id_valid_b") & ~same("nid")).alias("rule_two_ids"),
-        shared_phone.alias("__shared_phone"),
-        # a valid mobile both records hold: a person's own number, where a shared landline is a household's
+        # one home as the household rule reads it: street, house number and locality each the same
         (same("street") & same("house") & same("city")).fill_null(False).alias("__same_address"),
     )
     # swapped names are compared crosswise; which cross comparison counts as "first" must not depend on the order
@@ -324,7 +323,7 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         # names and no ID number of one person (an e-mail or phone two first names share is the family's)
         ((pl.col("lvl_first_name") == 0) & (pl.col("lvl_national_id") < 1)).alias("rule_first_names"),
         (
-            (pl.col("__shared_phone") | pl.col("__same_address"))
+            ((pl.col("lvl_phone") >= 2) | pl.col("__same_address"))  # a shared number: phone levels 2-4
             & (pl.col("lvl_first_name") == 0)
             & (pl.col("lvl_national_id") < 1)
         ).alias("rule_household"),
