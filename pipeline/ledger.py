@@ -117,13 +117,10 @@ def concat(ledgers: Iterable[pl.DataFrame]) -> pl.DataFrame:
     parts = [lg for lg in ledgers if lg.height]
     if not parts:
         return empty()
-    # the first ledger is usually the big one and already in row order (the whole file's so far): the later,
-    # small ones are sorted among themselves and merged into it, which copies each row once (a sort of the
-    # concatenation copied the millions of before/after strings twice)
-    first, rest = _by_row(parts[0]), parts[1:]
-    if not rest:
-        return first
-    return first.merge_sorted(_by_row(pl.concat(rest, how="vertical")), key="source_row", maintain_order=True)
+    # one stable sort of them side by side: at a million members (8.4M entries from cleaning, 40k from validating
+    # and quarantining) it took 0.8-1.4 s, where sorting the first and merging the others into it took 2.1-2.8 s
+    # (a merge copies every entry's texts; a sort of a column already in order costs nothing)
+    return _by_row(pl.concat(parts, how="vertical"))
 
 
 def merged(ledgers: Iterable[pl.DataFrame | pl.LazyFrame]) -> pl.LazyFrame:
