@@ -62,8 +62,14 @@ def print_mapping(console: Console, mapping: ColumnMapping) -> None:
     for m in mapping.matches:
         table.add_row(shown(m.header), m.field, _how(m.method, m.values), f"{m.confidence:.2f}")
     held = {m.header: m for m in mapping.held}
+    refusals = {m.header: m for m in mapping.opt_outs}
     for header in mapping.unmapped:
-        if header in held:
+        if header in refusals:
+            m = refusals[header]
+            table.add_row(
+                shown(header), f"{m.field} (withdraws consent)", _how(m.method, m.values), f"{m.confidence:.2f}"
+            )
+        elif header in held:
             m = held[header]
             table.add_row(shown(header), f"[yellow]— ({m.field}?)[/]", "[yellow]not used[/]", f"{m.confidence:.2f}")
         else:

@@ -133,6 +133,7 @@ def inspect_file(
     raw = head.raw
     mapping = map_columns(raw.headers, rules=rules.columns, overrides=overrides, values=raw.frame)
     mapped = {m.header: m for m in mapping.matches}  # a general consent column: its first channel stands for all
+    mapped |= {m.header: m for m in mapping.opt_outs}  # carried through, and read to withdraw consent
     held = {m.header: m for m in mapping.held}
     columns: list[ColumnPreview] = []
     for header in raw.headers:

@@ -15,6 +15,15 @@ SECTIONS = ("columns", "checks", "fields", "scoring", "gates", "dedupe")
 
 # A consent column that names no channel: mapped to every consent field without a column of its own.
 GENERAL_CONSENT = "marketing_consent"
+# Columns that record a refusal (opt-out, unsubscribed, "לא מאשר"): never consent, only its withdrawal. Each takes
+# consent away from the channels it names (None: every channel); it never gives consent, since not having opted out
+# is not the explicit consent the anti-spam law asks for.
+OPT_OUTS: dict[str, str | None] = {
+    "sms_opt_out": "sms_consent",
+    "email_opt_out": "email_consent",
+    "marketing_opt_out": None,
+}
+MAPPABLE = (GENERAL_CONSENT, *OPT_OUTS)  # what a column may be mapped to besides a canonical field
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,7 @@ class FieldRules:
     gender_values: Mapping[str, tuple[str, ...]]
     consent_yes: tuple[str, ...]
     consent_no: tuple[str, ...]
+    opt_out_no: tuple[str, ...]  # values of an opt-out column that say the member did not opt out
     birth_placeholders: tuple[str, ...]
     two_digit_year_pivot: int
     places_fuzzy_threshold: float

@@ -15,7 +15,7 @@ from typing import Any
 from pipeline.catalogue import CATALOGUE
 from pipeline.fields import FIELDS
 from pipeline.rawtable import MAX_CELLS, MAX_COLUMNS
-from pipeline.rules import GENERAL_CONSENT, FieldPattern
+from pipeline.rules import MAPPABLE, FieldPattern
 from pipeline.stages.dedupe.blocking import BLOCKING_KEYS
 from pipeline.stages.dedupe.decide import HARD_RULES
 from pipeline.stages.dedupe.survive import SURVIVORSHIP
@@ -98,11 +98,11 @@ SPECS: dict[str, Spec] = {
     "columns": {
         "fuzzy_threshold": Key("number", "fuzzy_threshold", 88.0, lo=50, hi=100),
         "fuzzy_min_length": Key("int", "fuzzy_min_length", 4),
-        "fields": Key("lists", "aliases", {}, allowed=(*FIELDS, GENERAL_CONSENT), noun="field"),
+        "fields": Key("lists", "aliases", {}, allowed=(*FIELDS, *MAPPABLE), noun="field"),
         # reading a header as words (pipeline.mapping.words): word classes, the patterns of classes that name a
         # field, classes that say nothing, and how sure a mapping must be to be applied
         "words": Key("wordlists", "words", {}),
-        "patterns": Key("patterns", "patterns", {}, allowed=(*FIELDS, GENERAL_CONSENT), noun="field"),
+        "patterns": Key("patterns", "patterns", {}, allowed=(*FIELDS, *MAPPABLE), noun="field"),
         "neutral": Key("texts", "neutral", []),
         "min_confidence": Key("number", "min_confidence", 0.8, lo=0, hi=1),
         "min_confidence_other": Key("number", "min_confidence_other", 0.5, lo=0, hi=1),
@@ -145,6 +145,7 @@ SPECS: dict[str, Spec] = {
         "consent": {
             "yes": Key("texts", "consent_yes", [], lower=True),
             "no": Key("texts", "consent_no", [], lower=True),
+            "not_opted_out": Key("texts", "opt_out_no", [], lower=True),
         },
         "dates": {
             "birth_placeholders": Key("texts", "birth_placeholders", []),

@@ -311,11 +311,24 @@ def _key(text: str) -> str:
 
 
 def require_columns(
-    channel: Channel, *, mapped: Collection[str], unmapped: Sequence[str], rules: Rules, filters: Filters
+    channel: Channel,
+    *,
+    mapped: Collection[str],
+    unmapped: Sequence[str],
+    rules: Rules,
+    filters: Filters,
+    refusals: Collection[str] = (),
 ) -> None:
     """The columns a send list cannot be made without: the channel's consent column (SMS, e-mail) and the column
     each filter reads. A missing one is an ``InputError`` naming the file's columns that look close and how to
-    map one: without it the list would be empty, or filtered on nothing."""
+    map one: without it the list would be empty, or filtered on nothing. ``refusals`` (opt-out columns) are never
+    offered as a consent column: they say who refused, not who agreed."""
+    unmapped = [h for h in unmapped if h not in refusals]
+    opt_out_note = (
+        f" ({', '.join(repr(h) for h in refusals)} records opt-outs: it can withdraw consent, never give it)"
+        if refusals
+        else ""
+    )
     needed = []
     if channel in ("sms", "email"):
         needed.append((f"{channel}_consent", f"{'SMS' if channel == 'sms' else 'e-mail'} consent column", ""))
@@ -338,6 +351,7 @@ def require_columns(
         raise InputError(
             f"the file has no {what} ({field_}){why}; {seen}"
             f'map one with --map "{close[0] if close else "HEADER"}={field_}"'
+            + (opt_out_note if field_.endswith("consent") else "")
         )
 
 

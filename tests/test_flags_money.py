@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from pipeline.fields.flags import clean_consent, clean_gender
+from pipeline.fields.flags import clean_consent, clean_gender, opt_out_column
 from pipeline.fields.money import clean_count, clean_money
 from pipeline.rulefile import load_rules
 
@@ -153,3 +153,29 @@ def test_counts(raw: str | None, expected: int | None, checks: list[str]) -> Non
     out = clean_count(frame("purchase_count", [value]), "purchase_count")
     assert out.columns["purchase_count"].to_list() == [expected]
     assert sorted(out.entries["check"].to_list()) == checks
+
+
+@pytest.mark.parametrize(
+    ("consent", "refusal", "expected", "checks"),
+    [
+        ("כן", "כן", False, ["consent-withdrawn"]),  # said yes, then refused
+        ("כן", "01/02/2024", False, ["consent-withdrawn"]),  # a date of removal is a refusal
+        ("כן", "הוסר", False, ["consent-withdrawn"]),
+        ("כן", "לא", True, ["consent-normalised"]),  # an explicit "no refusal"
+        ("כן", None, True, ["consent-normalised"]),  # nothing in the opt-out column
+        ("לא", "לא", False, ["consent-normalised"]),  # not refusing is no consent
+        (None, "לא", False, ["consent-missing"]),
+    ],
+)
+def test_an_opt_out_column_withdraws_consent_and_never_gives_it(
+    consent: str | None, refusal: str | None, expected: bool, checks: list[str]
+) -> None:
+    table = pl.DataFrame(
+        {"source_row": [2], "sms_consent": [consent], opt_out_column("sms_consent", 0): [refusal]},
+        schema={"source_row": pl.Int64, "sms_consent": pl.String, opt_out_column("sms_consent", 0): pl.String},
+    )
+    out = clean_consent(
+        table, "sms_consent", yes=RULES.consent_yes, no=RULES.consent_no, not_opted_out=RULES.opt_out_no
+    )
+    assert out.columns["sms_consent"].to_list() == [expected]
+    assert out.entries["check"].to_list() == checks

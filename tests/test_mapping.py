@@ -12,6 +12,7 @@ from pipeline.errors import InputError, RulesError
 from pipeline.mapping import (
     CONSENT_FIELDS,
     SENSITIVE,
+    ColumnMapping,
     header_key,
     map_columns,
     parse_overrides,
@@ -328,3 +329,61 @@ def test_a_held_general_consent_is_settled_for_every_channel_by_map(rules: Rules
     )
     assert settled.by_field["sms_consent"] == settled.by_field["email_consent"] == header
     assert {m.method for m in settled.matches if m.header == header} == {"override"}
+
+
+# ------------------------------------------------------------------------------------- refusals (opt-out columns)
+
+
+@pytest.mark.parametrize(
+    ("header", "opt_out"),
+    [
+        ("לא מאשר SMS", "sms_opt_out"),
+        ("לא מאשר/ת קבלת הודעות SMS", "sms_opt_out"),
+        ("ביטול הסכמה SMS", "sms_opt_out"),
+        ("SMS opt-out", "sms_opt_out"),
+        ("הוסר מרשימת SMS", "sms_opt_out"),
+        ("Email Opt Out", "email_opt_out"),
+        ("Email Opt-Out", "email_opt_out"),
+        ("לא מאשר מייל", "email_opt_out"),
+        ("Email Unsubscribed", "email_opt_out"),
+        ("Unsubscribed from all email", "email_opt_out"),
+        ("Newsletter unsubscribe", "email_opt_out"),
+        ("Unsubscribe", "marketing_opt_out"),
+        ("Unsubscribed", "marketing_opt_out"),
+        ("הסרה מדיוור", "marketing_opt_out"),
+        ("אינו מעוניין בדיוור", "marketing_opt_out"),
+        ("Do Not Call", "marketing_opt_out"),
+        ("SMS & Email opt-out", "marketing_opt_out"),
+        # a date of removal is a refusal too, never the date of consent
+        ("תאריך הסרה מדיוור", "marketing_opt_out"),
+        ("תאריך ביטול הסכמה", "marketing_opt_out"),
+        ("Unsubscribe Date", "marketing_opt_out"),
+        ("Opt-out date", "marketing_opt_out"),
+    ],
+)
+def test_a_column_of_refusals_is_never_read_as_consent(rules: Rules, header: str, opt_out: str) -> None:
+    """ "לא מאשר SMS" was mapped to sms_consent (its values agreeing, yes/no): every member who answered "yes, I
+    refuse" went onto the send list. A refusal is read as one, carried through, and never fills a consent field."""
+    mapping = map_columns(
+        [header, "טלפון נייד"],
+        rules=rules.columns,
+        values=pl.DataFrame({header: ["כן", "לא"] * 10, "טלפון נייד": ["0521234567"] * 20}),
+    )
+    assert not {*CONSENT_FIELDS, "consent_date"} & mapping.fields()
+    assert [(m.header, m.field) for m in mapping.opt_outs] == [(header, opt_out)]
+    assert header in mapping.unmapped  # carried through as it is
+    assert any("records refusals" in note for note in mapping.notes)
+
+
+@pytest.mark.parametrize("header", ["מאשר SMS (כן/לא)", "מאשר/ת קבלת SMS כן/לא", "SMS opt-in (Y/N)"])
+def test_the_answers_written_in_a_consent_header_are_not_a_refusal(rules: Rules, header: str) -> None:
+    mapping = map_columns([header], rules=rules.columns)
+    assert mapping.by_field == {"sms_consent": header}
+    assert not mapping.opt_outs
+
+
+def test_an_opt_out_can_be_named_with_map_and_no_opt_out_is_offered_as_consent(rules: Rules) -> None:
+    mapping = map_columns(["DNC flag"], rules=rules.columns, overrides={"DNC flag": "marketing_opt_out"})
+    assert [(m.field, m.method) for m in mapping.opt_outs] == [("marketing_opt_out", "override")]
+    assert ColumnMapping.withdrawn_by(mapping.opt_outs[0]) == CONSENT_FIELDS
+    assert parse_overrides(["DNC flag=sms_opt_out"]) == {"DNC flag": "sms_opt_out"}

@@ -382,3 +382,41 @@ def test_a_reason_that_takes_almost_everyone_is_said_loudly(tmp_path: Path) -> N
 def test_a_list_without_warnings_says_none(members: Path, tmp_path: Path) -> None:
     _, summary = scrub(members, tmp_path, "--channel", "sms")
     assert summary["warnings"] == []
+
+
+# ------------------------------------------------------------------------------------- opt-out columns
+
+OPTED = 'מספר חבר,שם פרטי,טלפון נייד,דוא"ל,אישור SMS,אישור דיוור,לא מאשר SMS,Unsubscribe Date\n'
+
+
+def test_an_opt_out_column_keeps_who_refused_off_the_list(tmp_path: Path) -> None:
+    """The file says consent yes for everyone, and an opt-out column says who withdrew it ("לא מאשר SMS": כן is
+    "yes, I refuse"), and an unsubscribe date column whom to mail no more: they get nothing."""
+    path = _file(
+        tmp_path,
+        [
+            "1,משה,054-7654329,moshe@gmail.com,כן,כן,לא,",  # agreed, never refused: on both lists
+            "2,שרה,052-2745678,sara@gmail.com,כן,כן,כן,",  # refused SMS: e-mail only
+            "3,דוד,050-2945679,david@gmail.com,כן,כן,,03/02/2024",  # unsubscribed from everything
+            "4,רחל,053-2945671,rachel@gmail.com,לא,לא,לא,",  # never agreed: not opting out gives no consent
+        ],
+        header=OPTED,
+        name="opted.csv",
+    )
+    sms, summary = scrub(path, tmp_path, "--channel", "sms", name="sms.csv")
+    assert sms["phone"].to_list() == ["+972547654329"]
+    assert summary["removed"]["no_consent"] == 3
+    mail, _ = scrub(path, tmp_path, "--channel", "email", name="mail.csv")
+    assert sorted(mail["email"].to_list()) == ["moshe@gmail.com", "sara@gmail.com"]
+
+
+def test_an_opt_out_column_is_never_offered_as_the_missing_consent(tmp_path: Path) -> None:
+    path = _file(
+        tmp_path, ["1,משה,054-7654329,כן", "2,שרה,052-2745678,לא"], header="מספר חבר,שם,טלפון נייד,לא מאשר SMS\n"
+    )
+    result = runner.invoke(app, ["scrub", str(path), "--channel", "sms", "--out", str(tmp_path / "l.csv")])
+    assert result.exit_code == 2
+    assert "no SMS consent column" in result.stderr
+    assert '--map "לא מאשר SMS=sms_consent"' not in result.stderr
+    assert "can withdraw consent, never give it" in result.stderr
+    assert not (tmp_path / "l.csv").exists()

@@ -102,6 +102,7 @@ def scrub(
             unmapped=result.mapping.unmapped,
             rules=loaded,
             filters=filters,
+            refusals=[m.header for m in result.mapping.opt_outs],
         )
         scrubbed = scrub_members(
             result.members,

@@ -39,6 +39,21 @@ check(
     "Unrecognised consent value: treated as no",
     "{field} {before} is neither a yes nor a no; treated as no consent",
 )
+check(
+    "consent-withdrawn",
+    "warning",
+    "fixed",
+    "Consent withdrawn by an opt-out column",
+    "{field} {before} set to false: the member's opt-out column says they refused or withdrew",
+)
+
+# the hidden columns an opt-out column is read through (``pipeline.stages.conform``): one per channel it takes
+# consent from, named by the channel's consent field
+OPT_OUT_PREFIX = "__opt_out:"
+
+
+def opt_out_column(consent: str, k: int) -> str:
+    return f"{OPT_OUT_PREFIX}{consent}:{k}"
 
 
 def _key(value: pl.Expr) -> pl.Expr:
@@ -58,15 +73,30 @@ def clean_gender(frame: pl.DataFrame, /, *, values: Mapping[str, Sequence[str]])
     return FieldOutcome(columns={"gender": work.get_column("value")}, entries=entries)
 
 
-def clean_consent(frame: pl.DataFrame, name: str, /, *, yes: Sequence[str], no: Sequence[str]) -> FieldOutcome:
-    """``name`` becomes a Boolean column that is never null: missing or unknown is False (no consent)."""
+def clean_consent(
+    frame: pl.DataFrame, name: str, /, *, yes: Sequence[str], no: Sequence[str], not_opted_out: Sequence[str] = ()
+) -> FieldOutcome:
+    """``name`` becomes a Boolean column that is never null: missing or unknown is False (no consent).
+
+    An opt-out column of the channel (``opt_out_column(name, k)`` in ``frame``) takes consent away where it holds
+    anything but an empty cell or one of ``not_opted_out`` (a yes, a date of removal, "הוסר"): it never gives
+    consent."""
     lookup = {v.strip(" ."): True for v in yes} | {v.strip(" ."): False for v in no}
     raw = pl.col(name)
     mapped = _key(raw).replace_strict(lookup, default=None, return_dtype=pl.Boolean)
-    work = frame.select("source_row", raw.alias("raw"), mapped.alias("mapped"))
-    work = work.with_columns(pl.col("mapped").fill_null(False).alias("value"))
+    stays = [v.strip(" .") for v in not_opted_out]
+    refusals = [
+        _key(pl.col(c).str.strip_chars()).fill_null("").is_in(["", *stays]).not_()
+        for c in frame.columns
+        if c.startswith(f"{OPT_OUT_PREFIX}{name}:")
+    ]
+    withdrawn = pl.any_horizontal(refusals) if refusals else pl.lit(False)
+    work = frame.select("source_row", raw.alias("raw"), mapped.alias("mapped"), withdrawn.alias("withdrawn"))
+    given = pl.col("mapped").fill_null(False)
+    work = work.with_columns((given & ~pl.col("withdrawn")).alias("value"))
     flags = {
-        "consent-normalised": pl.col("mapped").is_not_null(),
+        "consent-normalised": pl.col("mapped").is_not_null() & ~(given & pl.col("withdrawn")),
+        "consent-withdrawn": given & pl.col("withdrawn"),
         "consent-missing": pl.col("raw").is_null(),
         "consent-unrecognised": pl.col("raw").is_not_null() & pl.col("mapped").is_null(),
     }

@@ -33,7 +33,7 @@ from pipeline.fields.text import clean_text
 from pipeline.mapping.values import suggested_field, value_kinds, verdict
 from pipeline.mapping.words import Vocabulary, strip_units
 from pipeline.privacy import mask_text
-from pipeline.rules import GENERAL_CONSENT, ColumnRules
+from pipeline.rules import GENERAL_CONSENT, MAPPABLE, OPT_OUTS, ColumnRules
 
 Method = Literal["exact", "words", "fuzzy", "values", "override"]
 _PUNCT = re.compile(r"[\"'״׳’‘“”`´.,:;_\-–—/\\()\[\]{}#*!?|+]+")
@@ -67,6 +67,14 @@ class ColumnMapping:
     unmapped: tuple[str, ...]
     notes: tuple[str, ...] = ()
     held: tuple[ColumnMatch, ...] = ()  # mappings not applied (low confidence or ambiguous): settle with --map
+    # columns that record refusals (``OPT_OUTS``): carried through, and read to withdraw consent
+    opt_outs: tuple[ColumnMatch, ...] = ()
+
+    @staticmethod
+    def withdrawn_by(match: ColumnMatch) -> tuple[str, ...]:
+        """The consent fields an opt-out column takes consent from."""
+        channel = OPT_OUTS[match.field]
+        return (channel,) if channel else CONSENT_FIELDS
 
     @property
     def by_field(self) -> dict[str, str]:
@@ -125,7 +133,9 @@ class HeaderMatcher:
         similar = None
         # the whole header by similarity only where some word is unknown: known words have had their say
         # (``שם חברה`` is a company name, not the alias ``שם חבר``)
-        if len(key) >= self.rules.fuzzy_min_length and not self.vocabulary.all_known(header):
+        # nor for a header with a word of refusal: "לא מאשר SMS" is one letter pair from an alias of consent
+        refusal = any(w.cls == "refusal" for w in self.vocabulary.words(header))
+        if len(key) >= self.rules.fuzzy_min_length and not refusal and not self.vocabulary.all_known(header):
             best = process.extractOne(key, self._choices, scorer=fuzz.ratio, score_cutoff=self.rules.fuzzy_threshold)
             if best is not None:
                 # 50% alike is what unrelated headers score: confidence runs from there to 1 at 100%
@@ -146,15 +156,16 @@ class HeaderMatcher:
 
 def parse_overrides(items: Sequence[str]) -> dict[str, str]:
     """``["עיר מגורים=city"]`` -> ``{"עיר מגורים": "city"}``; the field must be canonical, ``marketing_consent``
-    (consent for every channel without a column of its own) or ``-`` (carry the column through)."""
+    (consent for every channel without a column of its own), an opt-out (``sms_opt_out``, ``email_opt_out``,
+    ``marketing_opt_out``: the column withdraws consent) or ``-`` (carry the column through)."""
     out: dict[str, str] = {}
     for item in items:
         header, sep, name = item.rpartition("=")
         header, name = header.strip(), name.strip()
         if not sep or not header or not name:
             raise InputError(f'--map {item!r}: expected HEADER=FIELD, for example "עיר מגורים=city"')
-        if name not in FIELDS and name not in ("-", GENERAL_CONSENT):
-            near = difflib.get_close_matches(name, [*FIELDS, GENERAL_CONSENT], n=1)
+        if name not in FIELDS and name not in ("-", *MAPPABLE):
+            near = difflib.get_close_matches(name, [*FIELDS, *MAPPABLE], n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             raise InputError(f"--map {item!r}: unknown field {name!r}{hint}")
         out[header] = name
@@ -215,10 +226,13 @@ def map_columns(
     candidates: list[tuple[int, float, int, ColumnMatch]] = []  # (rank, -confidence, position, match)
     held: list[ColumnMatch] = []
     general: list[ColumnMatch] = []
+    opt_outs: list[ColumnMatch] = []
     for pos, header in enumerate(headers):
         if header in overrides:
             if overrides[header] == GENERAL_CONSENT:
                 general.append(ColumnMatch(header, GENERAL_CONSENT, "override", 1.0))
+            elif overrides[header] in OPT_OUTS:
+                opt_outs.append(ColumnMatch(header, overrides[header], "override", 1.0))
             elif overrides[header] != "-":
                 candidates.append((0, -1.0, pos, ColumnMatch(header, overrides[header], "override", 1.0)))
             continue
@@ -236,6 +250,8 @@ def map_columns(
             held.append(match)
         elif match.field == GENERAL_CONSENT:
             general.append(match)
+        elif match.field in OPT_OUTS:
+            opt_outs.append(match)
         else:
             candidates.append((1 if match.method == "exact" else 2, -match.confidence, pos, match))
 
@@ -263,6 +279,13 @@ def map_columns(
         )
         for f in free:
             taken[f] = ColumnMatch(match.header, f, match.method, match.confidence, match.values, "no channel named")
+    for match in opt_outs:
+        channels = " and ".join(f.removesuffix("_consent") for f in ColumnMapping.withdrawn_by(match))
+        notes.append(
+            f"column {match.header!r} records refusals ({match.field}, {match.method}, confidence "
+            f"{match.confidence:.2f}): a member it marks gets no {channels} messages, whatever a consent column "
+            "says; it is carried through unchanged"
+        )
     held = [m for m in held if not (m.method == "values" and m.field in taken)]
     chosen = {m.header for m in taken.values()}
     ordered = tuple(m for h in headers for m in taken.values() if m.header == h)
@@ -271,6 +294,7 @@ def map_columns(
         unmapped=tuple(h for h in headers if h not in chosen),
         notes=tuple(notes),
         held=tuple(held),
+        opt_outs=tuple(opt_outs),
     )
 
 

@@ -21,11 +21,13 @@ _HEB = "\u05d0-\u05ea"
 _FINALS = str.maketrans("ךםןףץ", "כמנפצ")
 _PREFIXES = "והבלשמכ"
 _DATE_PART = r"(?:dd|mm|yyyy|yy|d|m)"
+# the answers a yes/no column takes, written in its header: (כן/לא), Y/N; their "no" is not a refusal
+_ANSWERS = r"(?:כן|yes|y|v)\s*/\s*(?:לא|no|n|x)"
 # units and formats that say nothing about which field a column is: (₪), (ש"ח), (dd/mm/yyyy), (חובה), (9 ספרות)
 UNITS = re.compile(
     r"[(\[]\s*(?:₪|ש[\"״'׳]?ח|nis|ils|usd|\$|%|חובה|required|optional|רשות|\d+\s*(?:ספרות|digits)|"
-    rf"{_DATE_PART}(?:\s*[/.\-]\s*{_DATE_PART}){{1,2}})\s*[)\]]"
-    rf"|\b(?:dd|yyyy)\s*[/.\-]\s*mm\s*[/.\-]\s*(?:yyyy|yy|dd)\b",
+    rf"{_ANSWERS}|{_DATE_PART}(?:\s*[/.\-]\s*{_DATE_PART}){{1,2}})\s*[)\]]"
+    rf"|\b(?:dd|yyyy)\s*[/.\-]\s*mm\s*[/.\-]\s*(?:yyyy|yy|dd)\b|(?<!\w){_ANSWERS}(?!\w)",
     re.IGNORECASE,
 )
 # spellings of one word that people write as two

@@ -103,6 +103,7 @@ def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: in
         },
         "mapping": [_mapping_entry(m) for m in result.mapping.matches],
         "mapping_held": [_mapping_entry(m) for m in result.mapping.held],
+        "mapping_opt_outs": [_mapping_entry(m) for m in result.mapping.opt_outs],
         "unmapped_columns": list(result.mapping.unmapped),
         "mapping_notes": [*result.mapping.notes, *result.mapping.warnings],
         "summary": {

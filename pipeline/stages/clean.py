@@ -16,7 +16,7 @@ from pipeline import ledger as ledger_
 from pipeline.fields import FIELDS
 from pipeline.fields.dates import clean_dates
 from pipeline.fields.emails import clean_emails
-from pipeline.fields.flags import clean_consent, clean_gender
+from pipeline.fields.flags import OPT_OUT_PREFIX, clean_consent, clean_gender
 from pipeline.fields.ids import clean_national_ids
 from pipeline.fields.money import clean_count, clean_money
 from pipeline.fields.names import clean_names
@@ -76,7 +76,8 @@ def clean(
     result the rows a whole-file run gives (no other check reads other rows)."""
     reference = reference_date or dt.date.today()
     extra = [c for c in members.columns if c not in FIELDS and c != "source_row" and not c.startswith("__")]
-    hidden = [c for c in members.columns if c.startswith("__")]
+    # opt-out columns are read by the consent they withdraw, and carried through under their own headers
+    hidden = [c for c in members.columns if c.startswith("__") and not c.startswith(OPT_OUT_PREFIX)]
     present = [f for f in FIELDS if members.get_column(f).null_count() < members.height]
     placeholders = list(rules.checks.placeholders)
     entries: list[pl.DataFrame] = []
@@ -113,7 +114,7 @@ def clean(
     )
     outcomes["gender"] = clean_gender(table, values=f.gender_values)
     for name in ("sms_consent", "email_consent"):
-        outcomes[name] = clean_consent(table, name, yes=f.consent_yes, no=f.consent_no)
+        outcomes[name] = clean_consent(table, name, yes=f.consent_yes, no=f.consent_no, not_opted_out=f.opt_out_no)
     outcomes["total_spend"] = clean_money(table, "total_spend")
     outcomes["purchase_count"] = clean_count(table, "purchase_count")
     outcomes["city"] = clean_city(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from pipeline.fields import FIELDS
+from pipeline.fields.flags import opt_out_column
 from pipeline.mapping import ColumnMapping
 from pipeline.rawtable import EXTRA_FIELDS, RawTable
 from pipeline.stages import StageResult
@@ -23,6 +24,12 @@ def conform(raw: RawTable, /, *, mapping: ColumnMapping) -> StageResult:
     ]
     extras = [pl.col(h).alias(extra_name(h)) for h in mapping.unmapped]
     hidden = [pl.col(EXTRA_FIELDS)] if EXTRA_FIELDS in raw.frame.columns else []
+    # an opt-out column is carried through as it is, and read once more by each consent it withdraws
+    hidden += [
+        pl.col(m.header).alias(opt_out_column(consent, k))
+        for k, m in enumerate(mapping.opt_outs)
+        for consent in mapping.withdrawn_by(m)
+    ]
     table = raw.frame.select(pl.col("source_row"), *canonical, *extras, *hidden)
     complete = raw.frame.select(
         [(pl.col(h).str.strip_chars().fill_null("") != "").sum().alias(f) for f, h in by_field.items()]
