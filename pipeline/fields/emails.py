@@ -169,10 +169,17 @@ def clean_emails(
     raw = pl.col("email")
     # "Moshe Cohen <moshe@x.com>", '"Cohen, M." <moshe@x.com>': the address between the angle brackets
     bracketed = raw.str.extract(r"<\s*(?:mailto:)?([^<>\s]+@[^<>\s]+?)\s*>", 1)
+    # "Dana Levi dana@gmail.com": the one word that is a whole address, not the words run together into a stranger's
+    # (danalevidana@gmail.com); "dana @ gmail.com" has no such word, and its spaces are only dropped
+    spoken = (
+        pl.when(raw.str.contains(r"\S\s+\S") & (raw.str.count_matches("@") == 1))
+        .then(raw.str.extract(r"(?:^|\s)(?:mailto:)?([^\s<>@\"]+@[^\s<>@\"]+\.[^\s<>@\".]{2,})\.?(?:\s|$)", 1))
+    )
     repaired = (
-        pl.coalesce(bracketed, raw)
+        pl.coalesce(bracketed, spoken, raw)
         .str.replace(r"(?i)^\s*mailto:([^?]*)(?:\?.*)?$", "${1}")  # mailto:x@y.com?subject=...
         .str.strip_chars("<> ")
+        .str.strip_chars_start("'")  # Excel's mark of a cell kept as text
         .str.replace_all(r"\s+", "")
         .str.replace("@@+", "@")
         .str.strip_chars_end(".")
