@@ -82,10 +82,13 @@ def test_short_headers_are_not_matched_by_similarity(rules: Rules) -> None:
 
 
 def test_second_column_for_the_same_field_is_carried_with_a_note(rules: Rules) -> None:
+    mapping = map_columns(["עיר", "עיר מגורים"], rules=rules.columns)
+    assert mapping.by_field == {"city": "עיר"}
+    assert mapping.unmapped == ("עיר מגורים",)
+    assert "also looks like city" in mapping.notes[0]
+    # a second mobile column is the member's other phone, not left out
     mapping = map_columns(["נייד", "טלפון נייד"], rules=rules.columns)
-    assert mapping.by_field == {"phone_mobile": "נייד"}
-    assert mapping.unmapped == ("טלפון נייד",)
-    assert "also looks like phone_mobile" in mapping.notes[0]
+    assert mapping.by_field == {"phone_mobile": "נייד", "phone_other": "טלפון נייד"}
 
 
 def test_override_wins_and_can_unmap(rules: Rules) -> None:
@@ -387,3 +390,21 @@ def test_an_opt_out_can_be_named_with_map_and_no_opt_out_is_offered_as_consent(r
     assert [(m.field, m.method) for m in mapping.opt_outs] == [("marketing_opt_out", "override")]
     assert ColumnMapping.withdrawn_by(mapping.opt_outs[0]) == CONSENT_FIELDS
     assert parse_overrides(["DNC flag=sms_opt_out"]) == {"DNC flag": "sms_opt_out"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        # Wix: two phone columns and no mobile column; "Phone 2" alone used to win and "Phone 1" was left out,
+        # quarantining members whose only number was in it
+        (["First Name", "Phone 1", "Phone 2"], {"phone_other": "Phone 1", "phone_mobile": "Phone 2"}),
+        (["טלפון", "טלפון נוסף"], {"phone_other": "טלפון", "phone_mobile": "טלפון נוסף"}),
+        # SAP Business One: two phones beside a mobile column; the second phone has nowhere to go
+        (["טלפון 1", "טלפון 2", "טלפון נייד"], {"phone_other": "טלפון 1", "phone_mobile": "טלפון נייד"}),
+    ],
+)
+def test_a_second_phone_column_takes_the_free_phone_field(
+    rules: Rules, headers: list[str], expected: dict[str, str]
+) -> None:
+    mapping = map_columns(headers, rules=rules.columns)
+    assert {f: h for f, h in mapping.by_field.items() if f.startswith("phone")} == expected

@@ -140,6 +140,15 @@ def test_landline_stays_when_other_is_taken() -> None:
     assert row["phone_mobile"] == "+97236123456" and "phone-not-mobile" in row["phone_mobile_checks"]  # type: ignore[operator]
 
 
+def test_a_landline_in_the_mobile_column_changes_places_with_a_mobile_in_the_other() -> None:
+    """The member's mobile was in the other column and never used: contact_sms was false for a landline."""
+    row = clean_one("03-6491234", "054-4123456")
+    assert (row["phone_mobile"], row["phone_other"]) == ("+972544123456", "+97236491234")
+    assert row["phone_mobile_type"] == "mobile" and "phone-not-mobile" not in row["phone_mobile_checks"]  # type: ignore[operator]
+    assert "phone-moved-to-other" in row["phone_mobile_checks"]  # type: ignore[operator]
+    assert "phone-mobile-moved-from-other" in row["phone_other_checks"]  # type: ignore[operator]
+
+
 def test_mobile_in_other_column_moves_up_when_mobile_is_empty() -> None:
     row = clean_one(None, "054-7654329")
     assert row["phone_mobile"] == "+972547654329" and row["phone_other"] is None

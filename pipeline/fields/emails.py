@@ -171,9 +171,8 @@ def clean_emails(
     bracketed = raw.str.extract(r"<\s*(?:mailto:)?([^<>\s]+@[^<>\s]+?)\s*>", 1)
     # "Dana Levi dana@gmail.com": the one word that is a whole address, not the words run together into a stranger's
     # (danalevidana@gmail.com); "dana @ gmail.com" has no such word, and its spaces are only dropped
-    spoken = (
-        pl.when(raw.str.contains(r"\S\s+\S") & (raw.str.count_matches("@") == 1))
-        .then(raw.str.extract(r"(?:^|\s)(?:mailto:)?([^\s<>@\"]+@[^\s<>@\"]+\.[^\s<>@\".]{2,})\.?(?:\s|$)", 1))
+    spoken = pl.when(raw.str.contains(r"\S\s+\S") & (raw.str.count_matches("@") == 1)).then(
+        raw.str.extract(r"(?:^|\s)(?:mailto:)?([^\s<>@\"]+@[^\s<>@\"]+\.[^\s<>@\".]{2,})\.?(?:\s|$)", 1)
     )
     repaired = (
         pl.coalesce(bracketed, spoken, raw)

@@ -202,6 +202,8 @@ def clean_phones(
     other_free = other.get_column("raw").is_null()
     move_down = in_mobile_not_mobile & other_free
     move_up = mobile.get_column("raw").is_null() & (other.get_column("type") == "mobile").fill_null(False)
+    # a landline in the mobile column and a mobile in the other: they change places (the mobile was never used)
+    swap = in_mobile_not_mobile & (other.get_column("type") == "mobile").fill_null(False)
     keep = [
         "e164",
         "type",
@@ -237,8 +239,8 @@ def clean_phones(
             }
         )
 
-    final_mobile = choose(move_up, other, move_down, nothing, mobile)
-    final_other = choose(move_down, mobile, move_up, nothing, other)
+    final_mobile = choose(move_up | swap, other, move_down, nothing, mobile)
+    final_other = choose(move_down | swap, mobile, move_up, nothing, other)
     origin_of = {"phone_mobile": mobile, "phone_other": other}
 
     outcomes: dict[str, FieldOutcome] = {}
@@ -265,7 +267,7 @@ def clean_phones(
         if name == "phone_mobile":
             flags["phone-not-mobile"] = pl.col("type").is_in(["landline", "voip"]).fill_null(False)
         entries = [ledger_.from_flags(work, field=name, flags=flags, before=pl.col("raw"), after=value)]
-        moved = move_down if name == "phone_mobile" else move_up
+        moved = (move_down if name == "phone_mobile" else move_up) | swap
         code = "phone-moved-to-other" if name == "phone_mobile" else "phone-mobile-moved-from-other"
         moved_frame = origin.with_columns(moved.alias("__moved"))
         entries.append(

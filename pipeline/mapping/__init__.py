@@ -43,6 +43,9 @@ CONSENT_FIELDS: tuple[str, ...] = tuple(f for f, kind in FIELDS.items() if kind 
 SENSITIVE: frozenset[str] = IDENTIFYING | {*CONSENT_FIELDS, "consent_date", GENERAL_CONSENT}
 
 
+_PHONE_SIBLING = {"phone_mobile": "phone_other", "phone_other": "phone_mobile"}
+
+
 def header_key(header: str) -> str:
     """The comparison key of a header: ``'ת.ז. '`` -> ``'תז'``, ``'E-Mail'`` -> ``'e mail'``, ``'(₪)'`` -> ``''``."""
     text = strip_units(clean_text(header)).lower()
@@ -256,7 +259,11 @@ def map_columns(
             candidates.append((1 if match.method == "exact" else 2, -match.confidence, pos, match))
 
     taken: dict[str, ColumnMatch] = {}
+    second: list[ColumnMatch] = []  # phone columns whose field another column took
     for _, _, _, match in sorted(candidates, key=lambda c: c[:3]):
+        if match.field in taken and match.field in _PHONE_SIBLING and match.method != "override":
+            second.append(match)
+            continue
         if match.field in taken:
             notes.append(
                 f"column {match.header!r} also looks like {match.field} but {taken[match.field].header!r} "
@@ -264,6 +271,21 @@ def map_columns(
             )
             continue
         taken[match.field] = match
+    for match in second:
+        sibling = _PHONE_SIBLING[match.field]
+        if sibling in taken:
+            notes.append(
+                f"column {match.header!r} also looks like {match.field} but {taken[match.field].header!r} "
+                "was chosen; it is carried through unchanged"
+            )
+            continue
+        # "Phone 1" beside "Phone 2" and no mobile column: both are the member's phones, and cleaning moves each
+        # number to the column its type says; leaving one out lost members' only number
+        notes.append(
+            f"column {match.header!r} also looks like {match.field} but {taken[match.field].header!r} was chosen; "
+            f"it is used as {sibling}, the file's other phone column"
+        )
+        taken[sibling] = ColumnMatch(match.header, sibling, match.method, match.confidence, match.values, "")
     for match in sorted(general, key=lambda m: (m.method not in ("override", "exact"), -m.confidence)):
         free = [f for f in CONSENT_FIELDS if f not in taken]
         if not free:
