@@ -241,6 +241,41 @@ def test_survivor_is_never_a_flagged_value(tmp_path: Path) -> None:
     assert (row["email"], row["email_status"]) == ("moshe@gmail.com", "valid")
 
 
+def test_the_golden_address_is_one_record_s_address(tmp_path: Path) -> None:
+    """A member who moved from Tel Aviv (Herzl 12) to Haifa (no street given): the golden record was Haifa with
+    Tel Aviv's Herzl 12 and its street code, an address the member never had. A member written twice in one city
+    keeps the more complete of the two addresses."""
+    path = tmp_path / "m.csv"
+    path.write_text(
+        HEADER
+        + "\n".join(
+            [
+                "1,דנה,כהן,039337423,054-7654329,,,,תל אביב,הרצל,12,01/01/2019,01/01/2020,,,",
+                "2,דנה,כהן,039337423,054-7654329,,,,חיפה,,,01/01/2021,01/06/2024,,,",
+                "3,משה,לוי,011111118,052-2745678,,,,חיפה,הרצל,5,01/01/2019,01/01/2020,,,",
+                "4,משה,לוי,011111118,052-2745678,,,,חיפה,,,01/01/2021,01/06/2024,,,",
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    members = process(path, rules=RULES).members.sort("source_rows")
+    assert members["source_rows"].to_list() == ["2;3", "4;5"]
+    moved, stayed = members.rows(named=True)
+    assert (moved["city_code"], moved["street"], moved["street_code"], moved["house_number"]) == (
+        "4000",
+        None,
+        None,
+        None,
+    )
+    assert (stayed["city_code"], stayed["street"], stayed["street_code"], stayed["house_number"]) == (
+        "4000",
+        "הרצל",
+        "856",
+        "5",
+    )
+
+
 def test_implausible_birth_date_alone_leaves_the_golden_value_empty(tmp_path: Path) -> None:
     path = tmp_path / "m.csv"
     path.write_text(HEADER + "1,משה,כהן,039337423,054-7654329,,,05/06/2033,חיפה,,,,,,,\n", encoding="utf-8")

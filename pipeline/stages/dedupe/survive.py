@@ -1,9 +1,9 @@
 """Survivorship: which value each golden record keeps, per field, by the rules.
 
-Fields that belong together (a phone and its type and status, an e-mail and its status and domain, a city and
-its district) always come from the same record. ``all_true`` for consent means an opt-out in any record beats a
-consent in another, as the anti-spam law requires. Whatever a field's rule, a value that failed its checks never
-survives over one that passed them.
+Fields that belong together (a phone and its type and status, an e-mail and its status and domain, a city with its
+district, street, house number and zip code) always come from the same record. ``all_true`` for consent means an
+opt-out in any record beats a consent in another, as the anti-spam law requires. Whatever a field's rule, a value
+that failed its checks never survives over one that passed them.
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "phone_mobile": ("phone_mobile", "phone_mobile_type", "phone_mobile_status"),
     "phone_other": ("phone_other", "phone_other_type", "phone_other_status"),
     "email": ("email", "email_status", "email_domain"),
-    "city": ("city", "city_district", "city_code"),
-    "street": ("street", "street_code", "street_status", "house_number"),
+    # one address, from one record: a city from one and a street from another made an address the member never
+    # had (Haifa with Tel Aviv's Herzl 12 and its street code)
+    "city": ("city", "city_district", "city_code", "street", "street_code", "street_status", "house_number", "zip"),
 }
 
 
@@ -54,6 +55,26 @@ def _unflagged(field: str, columns: Collection[str]) -> pl.Expr:
     if field == "street" and "street_status" in columns:
         return pl.col("street_status").is_in(["known", "fixed"]).fill_null(False)
     return pl.lit(True)
+
+
+def _address_rank(rule: str, columns: Collection[str]) -> pl.Expr:
+    """The record whose address survives: its city by the city's rule (a known locality over an unknown one), and
+    among the records in that city the one whose address is most complete (a street found in the locality's list,
+    a house number, a zip code), then the most recent."""
+    city = _rank("city", rule, columns)
+    winner = pl.col("city").sort_by(city).last().over("__cluster")
+    parts = [
+        (pl.col("street_status").is_in(["known", "fixed"]).fill_null(False), 8),
+        (pl.col("street").is_not_null(), 4),
+        (pl.col("house_number").is_not_null(), 2),
+        (pl.col("zip").is_not_null(), 1),
+    ]
+    complete = pl.sum_horizontal([(flag.cast(pl.Int64) * weight) for (flag, weight) in parts if _named(flag, columns)])
+    return pl.col("city").eq_missing(winner).cast(pl.Int64) * 10**18 + complete * 10**12 + _recency()
+
+
+def _named(flag: pl.Expr, columns: Collection[str]) -> bool:
+    return all(name in columns for name in flag.meta.root_names())
 
 
 def _rank(field: str, rule: str, columns: Collection[str]) -> pl.Expr:
@@ -87,7 +108,9 @@ def golden_records(records: pl.DataFrame, *, rules: Mapping[str, str], default: 
         if field not in records.columns:
             continue
         rank = f"__rank_{field}"
-        table = table.with_columns(_rank(field, rules.get(field, default), records.columns).alias(rank))
+        rule = rules.get(field, default)
+        ranked = _address_rank(rule, records.columns) if field == "city" else _rank(field, rule, records.columns)
+        table = table.with_columns(ranked.alias(rank))
         aggs += [pl.col(c).sort_by(rank).last().alias(c) for c in cols if c in records.columns]
     for column in records.columns:
         if column in grouped or column in ("source_row", "__cluster", "__i") or column.startswith("__"):
