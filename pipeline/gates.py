@@ -155,6 +155,15 @@ def evaluate(
     return results
 
 
+def _figure(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def load_baseline(path: Path) -> dict[str, float]:
     """Figures from an earlier ``report.json`` of ``cleanse run`` or ``cleanse check --report`` (its ``gates``).
 
@@ -188,10 +197,9 @@ def load_baseline(path: Path) -> dict[str, float]:
         raise InputError(
             "baseline has no 'gates' figures: use a report.json written by cleanse run or check --report", path=path
         )
-    # a bool is an int to Python, and NaN compares false with everything: neither is a figure
-    bad = sorted(
-        k for k, v in values.items() if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)
-    )
+    # a bool is an int to Python, and NaN compares false with everything: neither is a figure; nor is an integer
+    # too big for a float (10**400 overflowed in isfinite)
+    bad = sorted(k for k, v in values.items() if not _figure(v))
     if bad:
         shown = ", ".join(f"{k}={values[k]!r}" for k in bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
         raise InputError(f"baseline figures are not numbers: {shown}", path=path)

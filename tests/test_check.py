@@ -166,6 +166,10 @@ GOOD_FIGURES = {"rows": 4.0, "valid_pct:phone_mobile": 100.0}
             "no figure for valid_pct:phone_mobile",
         ),
         ([1, 2, 3], "not a JSON object"),
+        (  # too big for a float: isfinite overflowed (exit 3)
+            {"schema": "cleanse.report", "schema_version": 1, "gates": {"valid_pct:phone_mobile": 10**400}},
+            "not numbers: valid_pct:phone_mobile=1000",
+        ),
     ],
 )
 def test_a_baseline_it_cannot_use_is_exit_2_naming_why(tmp_path: Path, baseline: object, why: str) -> None:

@@ -89,6 +89,20 @@ def test_scrub_never_writes_onto_a_suppression_list(tmp_path: Path, no_work: Non
     assert _snapshot(tmp_path) == before
 
 
+def test_run_never_writes_its_profile_onto_the_transactions_file(tmp_path: Path, no_work: None) -> None:
+    """--force lets a run replace a file cleanse did not write, never an input: the transactions file is one."""
+    members = _file(tmp_path / "m.csv", MEMBERS)
+    purchases = _file(tmp_path / "tx.csv", "member,date,amount\n1,2024-01-01,100\n")
+    before = _snapshot(tmp_path)
+    result = runner.invoke(
+        app,
+        ["run", str(members), "--out", str(tmp_path / "o"), "--transactions", str(purchases)]
+        + ["--profile", str(purchases), "--force"],
+    )
+    _refused(result, "tx.csv", "is an input of this command")
+    assert _snapshot(tmp_path) == before
+
+
 def test_scrub_never_writes_its_summary_onto_an_input(tmp_path: Path, no_work: None) -> None:
     members = _file(tmp_path / "list.summary.json", MEMBERS)  # an odd name for a member file, but an input
     before = _snapshot(tmp_path)

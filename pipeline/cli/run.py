@@ -92,7 +92,7 @@ def run(
             raise InputError(f"--lang {lang!r}: the report is written in he (Hebrew) or en (English)")
         target = out if out is not None else default_out(file)
         # the output policy, before any work: never onto an input, never over what cleanse did not write
-        inputs = (file, decisions, previous, rules)
+        inputs = (file, decisions, previous, rules, transactions)
         outputs.check_folder(target, names=OUTPUT_FILES, inputs=inputs, force=force)
         if profile is not None:
             outputs.check_file(profile, inputs=inputs, force=force)
