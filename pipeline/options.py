@@ -23,6 +23,9 @@ class RunOptions:
     stop_after: Literal["quarantine", "all"] = "all"  # `cleanse check` needs no golden records or scores
     decisions: Path | None = None  # review.xlsx with a person's decisions, replayed by deduplication
     previous: Path | None = None  # last run's output folder: its golden ids are kept for the same members
+    # every kept row's phones, e-mail and ID with its golden id (``RunResult.identities``): what `scrub` checks a
+    # suppression list against, since a golden record keeps one value of each
+    keep_identities: bool = False
     # the stages before deduplication take this many rows at a time: their working memory is a chunk's, not the
     # file's (the result is the same; a file of up to this many rows is one chunk)
     chunk_rows: int = 1_000_000

@@ -41,6 +41,8 @@ class RunResult:
     pairs: pl.LazyFrame = field(default_factory=pl.LazyFrame)  # lazy: a big file's are read from disk (``spill``)
     review: pl.DataFrame = field(default_factory=pl.DataFrame)
     spill: Spill | None = None  # holds what ``ledger`` and ``pairs`` read while the result lives
+    # with ``RunOptions.keep_identities``: golden_id, phone_mobile, phone_other, email, national_id of every kept row
+    identities: pl.DataFrame | None = None
 
     @property
     def accounted(self) -> bool:

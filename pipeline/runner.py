@@ -32,6 +32,8 @@ from pipeline.stages.value import summarise_transactions
 from pipeline.timing import Clock, Progress, Silent
 from pipeline.transactions import read_transactions, summary_by, with_summary
 
+IDENTITIES = ("phone_mobile", "phone_other", "email", "national_id")  # what a suppression list may name
+
 
 def process(
     path: Path | str, *, rules: Rules, options: RunOptions | None = None, progress: Progress | None = None
@@ -108,6 +110,7 @@ def process(
         )
     previous = read_previous(options.previous) if options.previous else None
     member_ids = kept.select("source_row", "member_id") if purchases else None
+    identities = kept.select("source_row", *IDENTITIES) if options.keep_identities else None
     deduped: DedupeOutcome = clock.run(
         "dedupe",
         kept.height,
@@ -159,8 +162,11 @@ def process(
     before_table, before_model = rfm_and_value(naive_table, s=rules.scoring, as_of=as_of)
     before = club_figures(before_table, naive=True, model=before_model)
     del before_table
+    if identities is not None:
+        identities = identities.join(merge_map.select("source_row", "golden_id"), on="source_row").drop("source_row")
     return result(
         members=scored.table,
+        identities=identities,
         merge_map=merge_map,
         ledger=ledger,
         timings=tuple(clock.timings),

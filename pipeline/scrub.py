@@ -193,8 +193,13 @@ def scrub(
     channel: Channel,
     suppression: Suppression | None = None,
     filters: Filters | None = None,
+    identities: pl.DataFrame | None = None,
 ) -> ScrubResult:
-    """The send list for ``channel`` from scored golden records, and how many members each reason removed."""
+    """The send list for ``channel`` from scored golden records, and how many members each reason removed.
+
+    ``identities`` (``RunResult.identities``: the phones, e-mail and ID of every row a golden record merged) are
+    checked too: a golden record keeps one phone of each kind, and a member whose other number is on the suppression
+    list, or whose other record declined, is still that member."""
     channel = choose("--channel", [channel], CHANNELS)[0]  # type: ignore[assignment]
     suppression = suppression or Suppression()
     filters = filters or Filters()
@@ -211,12 +216,18 @@ def scrub(
             .otherwise(pl.when(pl.col("phone_other_status") == Status.VALID).then(pl.col("phone_other")))
         )
         consent = pl.lit(True)  # no call-consent field: keep your do-not-call list in --suppress
-    suppressed = (
+    # what makes two records one address: the number, or the e-mail's matching key (Gmail dots and +tags ignored)
+    key = email_match_key(pl.col("email")) if channel == "email" else address
+    listed = (
         pl.col("phone_mobile").is_in(list(suppression.phones)).fill_null(False)
         | pl.col("phone_other").is_in(list(suppression.phones)).fill_null(False)
         | email_match_key(pl.col("email")).is_in(list(suppression.emails)).fill_null(False)
         | pl.col("national_id").is_in(list(suppression.national_ids)).fill_null(False)
     )
+    suppressed = listed
+    if identities is not None:
+        hit = identities.filter(listed).get_column("golden_id").unique()
+        suppressed = listed | pl.col("golden_id").is_in(hit.implode())
     # a filter keeps a member only when the value is known and matches: a null is "out", never "in"
     keep_filter: pl.Expr = pl.lit(True)
     if filters.segments:
@@ -230,28 +241,42 @@ def scrub(
 
     table = members.with_columns(
         address.alias("__address"),
+        key.alias("__key"),
         pl.col(f"contact_{channel}_reason").alias("__reason"),
         consent.alias("__consent"),
+        suppressed.alias("__suppressed"),
     )
     # an opt-out anywhere beats a consent elsewhere: an address any record declined is never sent to, and the
-    # addresses of a suppressed member are suppressed on every record that carries them
-    declined = table.filter(pl.col("__address").is_not_null() & ~pl.col("__consent")).get_column("__address").unique()
-    blocked = table.filter(suppressed & pl.col("__address").is_not_null()).get_column("__address").unique()
+    # addresses of a suppressed member are suppressed on every record that carries them (with ``identities``, the
+    # addresses of every row the member merged)
+    sources = table.select("golden_id", "__key", "__consent", "__suppressed")
+    if identities is not None:
+        keys = [email_match_key(pl.col("email"))] if channel == "email" else [pl.col("phone_mobile")]
+        if channel == "call":
+            keys.append(pl.col("phone_other"))
+        verdicts = table.select("golden_id", "__consent", "__suppressed")
+        merged = identities.join(verdicts, on="golden_id").select(
+            "golden_id", pl.concat_list(keys).alias("__key"), "__consent", "__suppressed"
+        )
+        sources = pl.concat([sources, merged.explode("__key")])
+    sources = sources.filter(pl.col("__key").is_not_null())
+    declined = sources.filter(~pl.col("__consent")).get_column("__key").unique()
+    blocked = sources.filter(pl.col("__suppressed")).get_column("__key").unique()
     table = table.with_columns(
         pl.when(pl.col("__reason").is_not_null())
         .then(pl.col("__reason"))
-        .when(suppressed | pl.col("__address").is_in(blocked.implode()))
+        .when(pl.col("__suppressed") | pl.col("__key").is_in(blocked.implode()))
         .then(pl.lit("suppressed"))
         .when(~keep_filter)
         .then(pl.lit("filtered_out"))
-        .when(pl.col("__address").is_in(declined.implode()))
+        .when(pl.col("__key").is_in(declined.implode()))
         .then(pl.lit("opted_out_elsewhere"))
         .alias("__reason")
     )
     sendable = table.filter(pl.col("__reason").is_null())
     order = [c for c in ("quality_score", "clv") if c in sendable.columns]
     ranked = sendable.sort([*order, "golden_id"], descending=[*[True] * len(order), False]) if order else sendable
-    first = ranked.unique(subset="__address", keep="first", maintain_order=True)
+    first = ranked.unique(subset="__key", keep="first", maintain_order=True)
     duplicates = sendable.height - first.height
     name = {"sms": "phone", "email": "email", "call": "phone"}[channel]
     send_list = first.sort("golden_id").select(

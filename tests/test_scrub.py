@@ -420,3 +420,37 @@ def test_an_opt_out_column_is_never_offered_as_the_missing_consent(tmp_path: Pat
     assert '--map "לא מאשר SMS=sms_consent"' not in result.stderr
     assert "can withdraw consent, never give it" in result.stderr
     assert not (tmp_path / "l.csv").exists()
+
+
+def test_a_member_is_suppressed_by_the_number_a_merge_left_out(tmp_path: Path) -> None:
+    """One member written twice with two mobiles: the golden record keeps one, and the do-not-contact list names
+    the other. The member was sent to on the kept number; every row a member merged is checked now."""
+    path = _file(
+        tmp_path,
+        [
+            "900001,אבנר,גולדברג,054-7654329,avner@gmail.com,03/03/1975,כן,,חיפה,",
+            "900001,אבנר,גולדברג,052-2745678,avner@gmail.com,03/03/1975,כן,,חיפה,",
+            "900002,שרה,לוי,053-2945671,,,כן,,חיפה,",
+        ],
+    )
+    dnc = tmp_path / "dnc.txt"
+    dnc.write_text("052-2745678\n", encoding="utf-8")
+    table, summary = scrub(path, tmp_path, "--channel", "sms", "--suppress", str(dnc))
+    assert table["phone"].to_list() == ["+972532945671"]
+    assert summary["removed"]["suppressed"] == 1
+
+
+def test_one_inbox_is_one_address_and_a_declined_inbox_declines_its_spellings(tmp_path: Path) -> None:
+    """Gmail ignores dots and +tags: dana.levi@, danalevi@ and DanaLevi+club@googlemail.com are one inbox, sent
+    once; gil.oz@ declined, so giloz@ (the same inbox) gets nothing either."""
+    header = 'מספר חבר,שם פרטי,שם משפחה,דוא"ל,אישור דיוור\n'
+    rows = [
+        "1,דנה,לוי,dana.levi@gmail.com,כן",
+        "2,רות,לוי,danalevi@gmail.com,כן",
+        "3,אבי,כהן,DanaLevi+club@googlemail.com,כן",
+        "4,גיל,עוז,gil.oz@gmail.com,לא",
+        "5,טל,בן,giloz@gmail.com,כן",
+    ]
+    table, summary = scrub(_file(tmp_path, rows, header=header, name="g.csv"), tmp_path, "--channel", "email")
+    assert table["email"].to_list() == ["dana.levi@gmail.com"]
+    assert (summary["removed"]["duplicate_address"], summary["removed"]["opted_out_elsewhere"]) == (2, 1)

@@ -87,7 +87,9 @@ def scrub(
         for path in suppress or []:
             suppression = suppression | load_suppression(path, rules=loaded)
         result = process(
-            file, rules=loaded, options=reading_options(sheet=sheet, map_=map_, reference_date=reference_date)
+            file,
+            rules=loaded,
+            options=reading_options(sheet=sheet, map_=map_, reference_date=reference_date, keep_identities=True),
         )
         cities = result.members.get_column("city").drop_nulls().unique().to_list() if city else []
         filters = Filters(
@@ -109,6 +111,7 @@ def scrub(
             channel=channel,  # type: ignore[arg-type]
             suppression=suppression,
             filters=filters,
+            identities=result.identities,
         )
         if out.suffix.lower() == ".xlsx":
             outputs.atomic_write(out, lambda p: export.write_xlsx(scrubbed.send_list, p, sheet=channel), force=force)
