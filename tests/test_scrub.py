@@ -454,3 +454,16 @@ def test_one_inbox_is_one_address_and_a_declined_inbox_declines_its_spellings(tm
     table, summary = scrub(_file(tmp_path, rows, header=header, name="g.csv"), tmp_path, "--channel", "email")
     assert table["email"].to_list() == ["dana.levi@gmail.com"]
     assert (summary["removed"]["duplicate_address"], summary["removed"]["opted_out_elsewhere"]) == (2, 1)
+
+
+def test_a_column_the_run_could_not_place_is_a_warning_of_the_send_list(tmp_path: Path) -> None:
+    """A notes column under an unusual header ("הערות נציג") was held, so a member noted as dead was sent to, and
+    scrub printed nothing of it (run did). The held mapping is a warning of the list, in its summary too."""
+    path = _file(
+        tmp_path,
+        ["1,דנה,054-7654329,כן,נפטרה", "2,משה,052-2745678,כן,"],
+        header="מספר חבר,שם פרטי,טלפון נייד,אישור SMS,הערות נציג\n",
+        name="n.csv",
+    )
+    _, summary = scrub(path, tmp_path, "--channel", "sms")
+    assert any("הערות נציג" in w and "--map" in w for w in summary["warnings"])

@@ -117,6 +117,8 @@ def scrub(
             outputs.atomic_write(out, lambda p: export.write_xlsx(scrubbed.send_list, p, sheet=channel), force=force)
         else:
             outputs.atomic_write(out, lambda p: export.write_csv(scrubbed.send_list, p), force=force)
+        # a held mapping too: a notes column read as nothing may hide a member's death
+        warnings = [*scrubbed.warnings, *result.mapping.warnings]
         summary = {
             "schema": "cleanse.scrub",
             "schema_version": 1,
@@ -131,11 +133,11 @@ def scrub(
                 "emails": len(suppression.emails),
                 "national_ids": len(suppression.national_ids),
             },
-            "warnings": list(scrubbed.warnings),
+            "warnings": warnings,
         }
         outputs.atomic_file(summary_path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n", force=force)
         print_scrub(console, summary, out=str(out))
         if quiet:  # warnings are never quiet
             err = Console(stderr=True, highlight=False, soft_wrap=True)
-            for warning in scrubbed.warnings:
+            for warning in warnings:
                 err.print(f"cleanse: warning: {warning}", markup=False)
