@@ -151,3 +151,32 @@ def test_round_trip_and_idempotent(day: dt.date, style: str) -> None:
     text = style.format(d=day.day, m=day.month, y=day.year)
     assert parse_one(text)["value"] == day
     assert parse_one(day.isoformat())["value"] == day  # cleaning its own output changes nothing
+
+
+@pytest.mark.parametrize(
+    ("raw", "year", "under_age"),
+    [
+        ("15/03/1985", 1985, False),  # a whole date: its year
+        ("2014", 2014, True),  # only a year: no date, but a year that proves the member is 12 at most
+        ("05/2014", 2014, True),
+        ("2014-05", 2014, True),
+        ("May 15 2012", 2012, True),
+        ("12/31/2012", 2012, True),  # month first: an impossible date whose year is still known
+        ("1980", 1980, False),
+        ("2033", None, False),  # in the future: no year of birth
+        ("1850", None, False),  # over the rules' max age
+        ("1990 or 1991", None, False),  # two years: neither
+        ("01/01/1900", None, False),  # a placeholder for "unknown"
+        ("01/01/2000", None, False),
+        (None, None, False),
+    ],
+)
+def test_the_year_of_a_birth_date_given_in_part(raw: str | None, year: int | None, under_age: bool) -> None:
+    frame = pl.DataFrame(
+        {"source_row": [2], "birth_date": [raw]}, schema={"source_row": pl.Int64, "birth_date": pl.String}
+    )
+    out = clean_dates(
+        frame, fields=["birth_date"], reference=REF, birth_placeholders=["1900-01-01", "2000-01-01"], min_age=16
+    )
+    assert out["birth_date"].columns["birth_year"].to_list() == [year]
+    assert ("member-under-min-age" in out["birth_date"].entries["check"].to_list()) is under_age

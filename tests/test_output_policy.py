@@ -96,8 +96,10 @@ def test_run_never_writes_its_profile_onto_the_transactions_file(tmp_path: Path,
     before = _snapshot(tmp_path)
     result = runner.invoke(
         app,
-        ["run", str(members), "--out", str(tmp_path / "o"), "--transactions", str(purchases)]
-        + ["--profile", str(purchases), "--force"],
+        [
+            *("run", str(members), "--out", str(tmp_path / "o")),
+            *("--transactions", str(purchases), "--profile", str(purchases), "--force"),
+        ],
     )
     _refused(result, "tx.csv", "is an input of this command")
     assert _snapshot(tmp_path) == before

@@ -203,6 +203,27 @@ def test_members_under_the_minimum_age_are_on_no_list(tmp_path: Path, channel: s
     assert summary["members"] == summary["sent"] + sum(summary["removed"].values())
 
 
+PARTIAL_BIRTHS = [  # each gives only part of a date; the year alone proves rows 1-6 and 8 under the
+    # rules' minimum age (16) on 2025-06-01
+    "1,תמר,כהן,054-7314286,,2014,כן,,,",
+    "2,עמרי,לוי,052-2745678,,05/2014,כן,,,",
+    "3,עידו,פרץ,050-2945679,,2014-05,כן,,,",
+    "4,נועה,שלום,053-2945671,,May 15 2012,כן,,,",
+    "5,גל,חדד,054-6345901,,12/31/2012,כן,,,",  # month first: impossible as a date, its year still known
+    "6,בן,גולן,054-6345922,,2014.0,כן,,,",
+    "7,רון,כץ,054-6345933,,1980,כן,,,",  # a year that proves nothing of the kind
+    "8,דנה,אבו,054-6345944,,2010,כן,,,",  # 14 or 15 on the day: under 16 whichever
+    "9,אבי,מזרחי,054-6345955,,2009,כן,,,",  # 15 or 16: not proven under age, sent
+]
+
+
+def test_a_birth_date_given_only_in_part_still_keeps_a_minor_off_the_list(tmp_path: Path) -> None:
+    """2014, 05/2014, May 15 2012 left the typed birth date empty, and with it the age: the members were sent to."""
+    table, summary = scrub(_file(tmp_path, PARTIAL_BIRTHS), tmp_path, "--channel", "sms", "--reference-date", REF)
+    assert sorted(table["phone"].to_list()) == ["+972546345933", "+972546345955"]
+    assert summary["removed"]["under_minimum_age"] == 7
+
+
 DECEASED_ROWS = [
     "1,משה,כהן,054-7314286,,1970-01-01,כן,,,",
     "2,שרה,המנוח פרץ,052-2745678,,1970-01-01,כן,,,",

@@ -230,8 +230,28 @@ def clean_dates(
             work = work.with_columns(plausible_birth.alias("__plausible_birth"))
             implausible = implausible | (value < pl.col("__plausible_birth"))
         work = work.with_columns(pl.when(implausible.fill_null(False)).then(None).otherwise(value).alias("__typed"))
+        columns = {name: work.get_column("__typed")}
+        if name == "birth_date":
+            # the year of a birth date given only in part (2014, 05/2014, May 15 2012, 12/31/2012): no date to type,
+            # but enough to know a member is under the club's minimum age, whom no list may hold
+            written = birth_year(pl.col("__typed"), pl.col("raw"), reference, max_age)
+            work = work.with_columns(pl.when(~pl.col("placeholder")).then(written).alias("__year"))
+            flags["member-under-min-age"] = flags["member-under-min-age"].fill_null(False) | (
+                pl.col("__typed").is_null() & (reference.year - pl.col("__year") < min_age)
+            )
+            columns["birth_year"] = work.get_column("__year")
         entries = ledger_.from_flags(
             work, field=name, flags=flags, before=pl.col("raw"), after=pl.col("__typed").cast(pl.String)
         )
-        outcomes[name] = FieldOutcome(columns={name: work.get_column("__typed")}, entries=entries)
+        outcomes[name] = FieldOutcome(columns=columns, entries=entries)
     return outcomes
+
+
+def birth_year(typed: pl.Expr, raw: pl.Expr, reference: dt.date, max_age: int) -> pl.Expr:
+    """The year of birth: the typed date's, or else the one plausible four-digit year written in the raw value."""
+    years = raw.str.extract_all(r"(?:^|\D)((?:19|20)\d{2})(?:\D|$)").list.eval(
+        pl.element().str.extract(r"((?:19|20)\d{2})", 1).cast(pl.Int32)
+    )
+    written = pl.when(years.list.unique().list.len() == 1).then(years.list.first())
+    plausible = written.is_between(reference.year - max_age, reference.year)
+    return pl.coalesce(typed.dt.year().cast(pl.Int32), pl.when(plausible).then(written))

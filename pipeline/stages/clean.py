@@ -39,6 +39,7 @@ DERIVED: dict[str, tuple[str, ...]] = {
     "email": ("email_status", "email_domain"),
     "city": ("city_district", "city_code"),
     "street": ("street_code", "street_status"),
+    "birth_date": ("birth_year",),
 }
 DATE_FIELDS = ("birth_date", "join_date", "last_purchase_date", "consent_date")
 

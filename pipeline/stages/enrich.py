@@ -83,7 +83,10 @@ def _contact(channel: str, *, min_age: int) -> tuple[pl.Expr, pl.Expr]:
     """(contactable, reason when not) for one channel. The first failing reason is given. A member younger than
     the club's minimum age is never contacted; one with no (or an impossible) birth date is not held back for it."""
     dead = pl.col("deceased").fill_null(False)
-    minor = (pl.col("age") >= 0) & (pl.col("age") < min_age)
+    # a birth date known only by its year (05/2014) is under age when even January 1st of that year would be
+    minor = ((pl.col("age") >= 0) & (pl.col("age") < min_age)) | (
+        pl.col("age").is_null() & (pl.col("__age_at_most") < min_age)
+    ).fill_null(False)
     if channel == "sms":
         status, kind = pl.col("phone_mobile_status"), pl.col("phone_mobile_type")
         reason = (
@@ -166,6 +169,9 @@ def enrich(members: pl.DataFrame, /, *, rules: Rules, reference_date: dt.date, a
     )
     table = members.with_columns(
         age_at(born, ref).alias("age"),
+        (ref.year - pl.col("birth_year") if "birth_year" in members.columns else pl.lit(None, pl.Int32)).alias(
+            "__age_at_most"
+        ),
         born.dt.month().alias("birthday_month"),
         this_year_birthday.dt.day().alias("birthday_day"),
         ((pl.lit(as_of) - pl.col("join_date")).dt.total_days() / 365.25).round(2).alias("tenure_years"),
@@ -215,7 +221,7 @@ def enrich(members: pl.DataFrame, /, *, rules: Rules, reference_date: dt.date, a
             after=pl.col("first_name"),
         ),
     ]
-    table = table.drop("__contradicts", "__gender_before")
+    table = table.drop("__contradicts", "__gender_before", "__age_at_most")
     return StageResult(
         table=table,
         ledger=ledger_.finish(entries, severities=rules.checks.severity),
