@@ -349,3 +349,33 @@ def test_a_transactions_file_gives_the_purchase_columns_of_merged_members(tmp_pa
     assert rest["purchase_count"].to_list() == [1, 0]  # the file's 9 purchases are replaced by the transactions
     notes = json.loads((out / "report.json").read_text(encoding="utf-8"))["notes"]
     assert any("4 purchases used" in n and "1 a refund" in n and "1 member number not in" in n for n in notes), notes
+
+
+def test_every_column_cleanse_makes_is_one_a_carried_column_steps_aside_for(rules: Rules) -> None:
+    """conform.PRODUCED is the list a carried header is checked against; a column a stage adds and the list lacks
+    would let a file's column of that name break the run or be overwritten."""
+    from pipeline.fields import FIELDS
+    from pipeline.stages.conform import extra_name
+
+    result = process(SAMPLE, rules=rules, options=RunOptions(reference_date=dt.date(2026, 11, 22)))
+    carried = {extra_name(h) for h in result.mapping.unmapped}
+    made = [c for c in result.members.columns if c not in carried and c not in FIELDS]
+    assert made and all(extra_name(c) != c for c in made), [c for c in made if extra_name(c) == c]
+
+
+def test_a_file_whose_columns_bear_cleanse_s_own_names_keeps_them(tmp_path: Path, rules: Rules) -> None:
+    """deceased, title, city_code or email_status beside the fields broke the run (exit 3, a duplicate column); age
+    and rfm_segment were overwritten by the computed ones. Each is carried as "NAME (original)", untouched."""
+    path = tmp_path / "m.csv"
+    path.write_text(
+        "member_id,first_name,mobile,sms_consent,deceased,title,city_code,email_status,age,rfm_segment,"
+        "first_name_key,lapsed_90d,__cluster\n"
+        "1001,דנה,0528881234,yes,x,Dr,77,ok,33,VIP,k,12.5,c1\n",
+        encoding="utf-8",
+    )
+    row = process(path, rules=rules).members.row(0, named=True)
+    assert row["age (original)"] == "33" and row["age"] is None
+    assert row["rfm_segment (original)"] == "VIP" and row["rfm_segment"] != "VIP"
+    assert (row["deceased (original)"], row["deceased"]) == ("x", False)
+    assert (row["title (original)"], row["city_code (original)"], row["email_status (original)"]) == ("Dr", "77", "ok")
+    assert (row["lapsed_90d (original)"], row["original__cluster"]) == ("12.5", "c1")
