@@ -88,6 +88,10 @@ class ScrubResult:
 
 
 _PHONE_OR_ID = r"^[+(]?\d[\d \-().\/]*$"
+_INVISIBLE = "[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]"
+# the pieces of a cell that may each be an address: an e-mail, or a run of digits with the separators a phone or
+# ID number is written with (not " - ", " / " or a word, which part two numbers)
+_PIECE = r"[^\s<>,;:\"'()]+@[^\s<>,;:\"'()]+|\+?\(?\d(?:[\d.\-)]|\s\d|\(\d)*"
 
 
 def _suppression_from(values: pl.Series, *, rules: Rules) -> Suppression:
@@ -167,7 +171,16 @@ def _cells(path: Path) -> pl.Series:
         columns.append(pl.Series("v", text.splitlines(), dtype=pl.String).str.extract_all(r"[^,;\t|]+").explode())
     if not columns:
         return pl.Series("v", [], dtype=pl.String)
-    values = pl.concat([c.alias("v") for c in columns]).str.strip_chars(" \t\r\u00a0\"'")
+    # direction marks and zero-width characters, as text hygiene takes them off members' values: "\u200f0528129997"
+    # was read as nothing
+    cells = pl.concat([c.alias("v") for c in columns]).str.replace_all(_INVISIBLE, "")
+    # a cell is read whole and in its pieces: "טל: 052-8123456", "052-8100000 / 052-8101111", "ת.ז. 040123456",
+    # "Dana <dana@x.co.il>" each name an address beside other words (a piece that is none is read as nothing)
+    # (a cell that is one number already, 5.47654329E+08 or 052.812.3456, is not cut into pieces)
+    one = cells.str.contains(r"^\s*[+(]?\d[\d \-().]*$|^\s*\d(?:\.\d+)?[eE]\+?\d{1,2}\s*$")
+    mixed = cells.filter(~one | (cells.str.count_matches(r"\d") > 12))  # more digits than one phone number has
+    pieces = pl.concat([mixed.str.extract_all(_PIECE).explode(), mixed.str.split(" ").explode()])
+    values = pl.concat([cells, pieces]).str.strip_chars(" \t\r\u00a0\"'<>:,;/")
     return values.filter(values.is_not_null() & (values != ""))
 
 

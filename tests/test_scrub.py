@@ -488,3 +488,33 @@ def test_a_column_the_run_could_not_place_is_a_warning_of_the_send_list(tmp_path
     )
     _, summary = scrub(path, tmp_path, "--channel", "sms")
     assert any("הערות נציג" in w and "--map" in w for w in summary["warnings"])
+
+
+def test_a_suppression_cell_is_read_in_its_pieces(tmp_path: Path) -> None:
+    """Direction marks, a label, a note or two numbers in one cell: each number was lost, without a word."""
+    from pipeline.rulefile import load_rules
+    from pipeline.scrub import load_suppression
+
+    cells = [
+        "+972528128886\u200f",
+        "\u200e0528129997",
+        "טל: 052-8123456",
+        "0528124444 (נייד)",
+        "ת.ז. 039337423",
+        "0528100000 / 0528101111",
+        "0528102222 0528103333",
+        "0528106666 או 0528107777",
+        "0528108888 - 0528109999",
+        "שם: דנה, dana@walla.co.il",
+    ]
+    path = tmp_path / "dnc.txt"
+    path.write_text("\n".join(cells) + "\n", encoding="utf-8")
+    found = load_suppression(path, rules=load_rules())
+    assert found.phones >= {
+        "+972528128886",
+        "+972528129997",
+        "+972528123456",
+        "+972528124444",
+        *(f"+97252810{n}" for n in ("0000", "1111", "2222", "3333", "6666", "7777", "8888", "9999")),
+    }
+    assert "039337423" in found.national_ids and "dana@walla.co.il" in found.emails
