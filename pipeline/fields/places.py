@@ -33,11 +33,12 @@ check("city-normalised", "info", "normalised", "Locality written in its official
 check("city-fuzzy-matched", "info", "fixed", "Locality matched by similarity", "{field} {before} looks like {after}")
 check("city-unknown", "warning", "flagged", "Unknown locality", "{field} {before} is not a known Israeli locality")
 check(
-    "zip-leading-zero-restored",
-    "info",
-    "fixed",
-    "Zip code's leading zero restored",
-    "{field} {before} had lost its leading zero",
+    "zip-6-digit",
+    "warning",
+    "flagged",
+    "Zip code of 6 digits",
+    "{field} {before} has 6 digits: Israeli zip codes have 7, and none of a home address starts with 0 (only army "
+    "units' do), so a digit is missing and cannot be guessed",
 )
 check("zip-normalised", "info", "normalised", "Zip code written as 7 digits", "{field} {before} written as {after}")
 check(
@@ -278,15 +279,11 @@ def clean_zip(frame: pl.DataFrame, /) -> FieldOutcome:
     work = frame.select("source_row", raw.alias("raw"), digits.alias("digits"))
     d = pl.col("digits")
     value = (
-        pl.when(d.str.contains(r"^\d{7}$"))
-        .then(d)
-        .when(d.str.contains(r"^\d{6}$"))
-        .then(pl.lit("0") + d)
-        .otherwise(pl.col("raw"))
+        pl.when(d.str.contains(r"^\d{7}$")).then(d).otherwise(pl.col("raw"))
     )
     work = work.with_columns(value.alias("value"))
     flags = {
-        "zip-leading-zero-restored": d.str.contains(r"^\d{6}$"),
+        "zip-6-digit": d.str.contains(r"^\d{6}$"),
         "zip-normalised": d.str.contains(r"^\d{7}$") & (d != pl.col("raw")),
         "zip-legacy-5-digit": d.str.contains(r"^\d{5}$"),
         "zip-invalid": pl.col("raw").is_not_null() & ~d.str.contains(r"^\d{5,7}$"),
