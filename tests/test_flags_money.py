@@ -90,6 +90,11 @@ def test_gender(raw: str | None, expected: str | None) -> None:
         ("לא מאשר", False, "consent-normalised"),
         ("הוסר", False, "consent-normalised"),
         ("opt out", False, "consent-normalised"),
+        ("1.0", True, "consent-normalised"),  # Excel's number cell
+        ("0.0", False, "consent-normalised"),
+        ("מאושר", True, "consent-normalised"),
+        ("Subscribed", True, "consent-normalised"),  # Wix's subscriber status
+        ("Never subscribed", False, "consent-normalised"),
         (None, False, "consent-missing"),
         ("אולי", False, "consent-unrecognised"),
         ("2", False, "consent-unrecognised"),
