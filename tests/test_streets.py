@@ -126,3 +126,31 @@ def test_a_street_named_with_a_number_is_not_split() -> None:
         "known",
         None,
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "flat"),
+    [
+        ("רחוב הרצל 12 דירה 4", "דירה 4"),
+        ("הרצל 12 ד' 4", "ד' 4"),
+        ("הרצל 12, דירה 4", "דירה 4"),
+        ("הרצל 12 קומה 3", "קומה 3"),
+        ("הרצל 12 כניסה 2", "כניסה 2"),
+    ],
+)
+def test_a_flat_or_floor_is_not_the_house_number(raw: str, flat: str) -> None:
+    """The flat (4) was taken for the house number, and the street (הרצל 12 דירה) was unknown."""
+    frame = streets([(TEL_AVIV, raw, None)])
+    row = frame.row(0, named=True)
+    assert (row["street"], row["house_number"], row["street_status"]) == ("הרצל", "12", "known")
+    assert "street-flat-removed" in row["check"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "street", "house"),
+    [("ת.ד. 555", "ת.ד. 555", None), ('ת"ד 555', 'ת"ד 555', None), ("הרצל 5 ת.ד. 3", "הרצל", "5")],
+)
+def test_a_po_box_is_flagged_and_never_a_street_and_house_number(raw: str, street: str, house: str | None) -> None:
+    row = one(TEL_AVIV, raw)
+    assert (row["street"], row["house_number"]) == (street, house)
+    assert "street-po-box" in row["check"]

@@ -278,9 +278,7 @@ def clean_zip(frame: pl.DataFrame, /) -> FieldOutcome:
     digits = raw.str.replace_all(r"[\s\-]", "").str.replace(r"\.0+$", "")
     work = frame.select("source_row", raw.alias("raw"), digits.alias("digits"))
     d = pl.col("digits")
-    value = (
-        pl.when(d.str.contains(r"^\d{7}$")).then(d).otherwise(pl.col("raw"))
-    )
+    value = pl.when(d.str.contains(r"^\d{7}$")).then(d).otherwise(pl.col("raw"))
     work = work.with_columns(value.alias("value"))
     flags = {
         "zip-6-digit": d.str.contains(r"^\d{6}$"),

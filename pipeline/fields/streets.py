@@ -52,6 +52,30 @@ check(
     "{field} {before}: the house number {after} moved to house_number",
 )
 
+check(
+    "street-flat-removed",
+    "info",
+    "fixed",
+    "Flat or floor taken out of the street",
+    "{field} {before}: {after} is a flat, floor or entrance, not the house number; left out",
+)
+check(
+    "street-po-box",
+    "warning",
+    "flagged",
+    "A PO box, not a street address",
+    "{field} {before} holds a PO box ({after}); it is not split into a street and a house number",
+)
+
+# after a house number: the flat, floor or entrance ("הרצל 12 דירה 4", "הרצל 12, ד' 4", "Herzl St 12, Apt 4"), which
+# was taken for the house number
+FLAT = (
+    r"(?i)^(?<rest>.*\d[א-ת]?['׳]?)[\s,]+(?<flat>(?:דירה|דיר['׳]|ד['׳]|קומה|ק['׳]|כניסה|כנ['׳]|apt\.?|apartment|flat"
+    r"|floor|fl\.|unit|suite)\s*\d{1,4}\s*[א-תa-z]?['׳]?)\s*$"
+)
+# a PO box, alone or after a street: ת.ד. 555, ת"ד 555, תא דואר 555, P.O. Box 555
+PO_BOX = r"(?i)^(?<rest>.*?)[\s,]*(?<box>(?:ת\s?\.?\s?ד\s?\.?|ת[\"״']{1,2}ד|תא\s+דואר|p\.?\s?o\.?\s?box)\s*\d{1,6})\s*$"
+
 PREFIX = re.compile(r"^(?:רחוב|רח['׳.]?|שדרות|שד['׳.]?|sderot|rehov|st\.?)\s+", re.IGNORECASE)
 # "הרצל 12א", "הרצל 12 א'", "הרצל, 12/3": a name, then a house number (digits, an optional letter, an optional flat)
 HOUSE = r"^(?<name>.*?[^\d\s,])[\s,]+(?<number>\d{1,4}\s?[א-ת]?['׳]?(?:\s?/\s?\d{1,4})?)$"
@@ -152,15 +176,27 @@ def clean_streets(frame: pl.DataFrame, /, *, city_codes: pl.Series, threshold: f
     with ``street_code`` and ``street_status`` (known / fixed / unknown); a house number written in the street
     goes to ``house_number`` when that is empty."""
     raw = pl.col("street")
-    parts = raw.str.strip_chars().str.extract_groups(HOUSE)
+    boxed = raw.str.strip_chars().str.extract_groups(PO_BOX)
+    box = boxed.struct.field("box")
+    # a PO box alone is left as written; after a street it is taken off, and the street is read without it
+    text = (
+        pl.when(box.is_not_null()).then(boxed.struct.field("rest").str.strip_chars()).otherwise(raw.str.strip_chars())
+    )
+    text = pl.when(text == "").then(None).otherwise(text)
+    flat = text.str.extract_groups(FLAT)
+    text = pl.coalesce(flat.struct.field("rest"), text)
+    parts = text.str.extract_groups(HOUSE)
     work = frame.select(
         "source_row",
         raw.alias("raw"),
+        box.alias("box"),
+        flat.struct.field("flat").alias("flat"),
+        text.alias("text"),
         pl.col("house_number").alias("house_in"),
         city_codes.alias("city_code"),
         parts.struct.field("name").alias("name"),
         parts.struct.field("number").str.replace_all(r"\s", "").alias("number"),
-    ).with_columns(pl.coalesce("name", pl.col("raw").str.strip_chars()).alias("name"))
+    ).with_columns(pl.coalesce("name", "text").alias("name"))
     located = pl.col("city_code").is_not_null() & pl.col("name").is_not_null()
     pairs = work.filter(located).select("city_code", "name").unique(maintain_order=True)
     work = work.join(_match_pairs(pairs, threshold), on=["city_code", "name"], how="left", maintain_order="left")
@@ -202,6 +238,12 @@ def clean_streets(frame: pl.DataFrame, /, *, city_codes: pl.Series, threshold: f
         before=pl.col("raw"),
         after=pl.col("number"),
     )
+    parts_out = [
+        ledger_.from_flags(
+            work, field="street", flags={code: pl.col(part).is_not_null()}, before=pl.col("raw"), after=pl.col(part)
+        )
+        for code, part in (("street-flat-removed", "flat"), ("street-po-box", "box"))
+    ]
     return FieldOutcome(
         columns={
             "street": work.get_column("value"),
@@ -209,5 +251,5 @@ def clean_streets(frame: pl.DataFrame, /, *, city_codes: pl.Series, threshold: f
             "street_status": work.get_column("status"),
             "house_number": work.get_column("house"),
         },
-        entries=pl.concat([entries, moved]) if moved.height else entries,
+        entries=pl.concat([e for e in (entries, moved, *parts_out) if e.height] or [entries]),
     )
