@@ -16,6 +16,7 @@ from rich.table import Table
 
 from pipeline.errors import printable
 from pipeline.mapping import ColumnMapping
+from pipeline.privacy import mask_text
 
 
 def shown(text: object) -> str:
@@ -52,33 +53,38 @@ def _how(method: str, values: str | None) -> str:
     return method + (", values agree" if values == "agree" and method != "values" else "")
 
 
-def print_mapping(console: Console, mapping: ColumnMapping) -> None:
-    """The mapping of every column with its method and confidence; held mappings as warnings that cannot be missed."""
+def print_mapping(console: Console, mapping: ColumnMapping, *, show_pii: bool = False) -> None:
+    """The mapping of every column with its method and confidence; held mappings as warnings that cannot be missed.
+    A header that is a phone, e-mail or ID number (a header row that is a member) is masked unless ``show_pii``."""
+
+    def cell(text: str) -> str:
+        return shown(text if show_pii else mask_text(text))
+
     table = Table(title="Column mapping", title_justify="left", show_edge=False, pad_edge=False)
     table.add_column("column in the file", no_wrap=True, overflow="fold")
     table.add_column("field")
     table.add_column("how")
     table.add_column("confidence", justify="right")
     for m in mapping.matches:
-        table.add_row(shown(m.header), m.field, _how(m.method, m.values), f"{m.confidence:.2f}")
+        table.add_row(cell(m.header), m.field, _how(m.method, m.values), f"{m.confidence:.2f}")
     held = {m.header: m for m in mapping.held}
     refusals = {m.header: m for m in mapping.opt_outs}
     for header in mapping.unmapped:
         if header in refusals:
             m = refusals[header]
             table.add_row(
-                shown(header), f"{m.field} (withdraws consent)", _how(m.method, m.values), f"{m.confidence:.2f}"
+                cell(header), f"{m.field} (withdraws consent)", _how(m.method, m.values), f"{m.confidence:.2f}"
             )
         elif header in held:
             m = held[header]
-            table.add_row(shown(header), f"[yellow]— ({m.field}?)[/]", "[yellow]not used[/]", f"{m.confidence:.2f}")
+            table.add_row(cell(header), f"[yellow]— ({m.field}?)[/]", "[yellow]not used[/]", f"{m.confidence:.2f}")
         else:
-            table.add_row(shown(header), "—", "carried through", "")
+            table.add_row(cell(header), "—", "carried through", "")
     console.print(table)
     for note in mapping.notes:
-        console.print(f"[yellow]note:[/] {shown(note)}", highlight=False)
+        console.print(f"[yellow]note:[/] {cell(note)}", highlight=False)
     for warning in mapping.warnings:
-        console.print(f"[bold yellow]warning:[/] {shown(warning)}", highlight=False)
+        console.print(f"[bold yellow]warning:[/] {cell(warning)}", highlight=False)
 
 
 def print_summary(console: Console, report: dict[str, Any], *, out: str, files: list[str]) -> None:

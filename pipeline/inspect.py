@@ -18,7 +18,7 @@ import polars as pl
 from pipeline.fields import FIELDS
 from pipeline.mapping import HeaderMatcher, map_columns
 from pipeline.peek import read_head
-from pipeline.privacy import mask_email, mask_id, mask_phone
+from pipeline.privacy import mask_email, mask_id, mask_phone, mask_text
 from pipeline.rawtable import SourceInfo
 from pipeline.rules import Rules
 
@@ -148,7 +148,7 @@ def inspect_file(
         status: Status = "mapped" if header in mapped else "held" if header in held else "carried"
         columns.append(
             ColumnPreview(
-                header=header,
+                header=header if show_pii else mask_text(header),
                 status=status,
                 field=field,
                 method=m.method if m else None,
@@ -165,8 +165,8 @@ def inspect_file(
         rows_exact=head.exact,
         rows_read=raw.height,
         columns=tuple(columns),
-        notes=mapping.notes,
-        warnings=mapping.warnings,
+        notes=mapping.notes if show_pii else tuple(mask_text(n) for n in mapping.notes),
+        warnings=mapping.warnings if show_pii else tuple(mask_text(w) for w in mapping.warnings),
         seconds=time.perf_counter() - start,
         pii_masked=not show_pii,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import zipfile
@@ -194,3 +195,18 @@ def test_check_lists_its_choices_in_help_and_takes_them_in_any_case(tmp_path: Pa
     done = runner.invoke(app, ["check", str(path), "--fail-on", "WARN", "--format", "GitHub"])
     assert done.exit_code in (0, 1), done.output
     assert runner.invoke(app, ["check", str(path), "--format", "xml"]).exit_code == 2
+
+
+def test_a_header_that_is_a_member_s_details_is_masked_unless_asked(tmp_path: Path) -> None:
+    """A header row holding an e-mail, a phone and an ID number (a member's, pasted above the real header) was
+    printed and written to report.json as it was."""
+    path = tmp_path / "m.csv"
+    path.write_text("dana.levi@gmail.com,0528810009,039337423,מספר חבר\na,b,c,1\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "o" / "report.json").read_text(encoding="utf-8"))
+    for shown in (result.output, json.dumps(report, ensure_ascii=False)):
+        assert "dana.levi@gmail.com" not in shown and "0528810009" not in shown and "039337423" not in shown
+    assert "d***@gmail.com" in report["unmapped_columns"]
+    shown_all = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "p"), "--show-pii"])
+    assert "dana.levi@gmail.com" in shown_all.output

@@ -118,6 +118,22 @@ def test_file_without_identifying_column_is_refused(rules: Rules) -> None:
         require_identifying(mapping, path="x.csv")
 
 
+@pytest.mark.parametrize(
+    "first_row",
+    [["ישראל כהן", "0528810001", "dana.levi@gmail.com"], ["1001", "Dana", "Levi", "0528810001"]],
+)
+def test_a_file_without_a_header_row_is_refused_without_quoting_its_first_member(
+    rules: Rules, first_row: list[str]
+) -> None:
+    """Masking hides a phone, not a name: the error quoted 'ישראל כהן' and 'Dana', 'Levi'."""
+    mapping = map_columns(first_row, rules=rules.columns)
+    with pytest.raises(InputError) as caught:
+        require_identifying(mapping, path="x.csv")
+    message = str(caught.value)
+    assert "looks like a member" in message and "add a header row" in message
+    assert not any(cell in message for cell in first_row)
+
+
 # ------------------------------------------------------------------------------------- the header corpus
 
 CORPUS = Path(__file__).parent / "data" / "header_corpus.csv"

@@ -122,7 +122,7 @@ def run(
             result = profiler.runcall(process, file, rules=loaded, options=options, progress=progress)
         else:
             result = process(file, rules=loaded, options=options, progress=progress)
-        print_mapping(console, result.mapping)
+        print_mapping(console, result.mapping, show_pii=show_pii)
         files, report = write_outputs(result, target, options=options, force=force)
         if profile is not None:  # after the output folder: a profile inside it is then a file kept in it
             outputs.atomic_write(profile, lambda p: profiler.dump_stats(str(p)), force=force)

@@ -16,7 +16,7 @@ from pipeline import __version__
 from pipeline import ledger as ledger_
 from pipeline.catalogue import CATALOGUE
 from pipeline.fields import FIELDS, STATUS_COLUMNS, Status
-from pipeline.privacy import mask_by_field
+from pipeline.privacy import mask_by_field, mask_text
 from pipeline.report.manager import overview, reach_funnels
 from pipeline.results import RunResult
 
@@ -70,10 +70,11 @@ def _tally(ledger: pl.LazyFrame) -> _Tally:
     return _Tally(rows=rows, entries=pl.concat(entries), examples=examples)
 
 
-def _mapping_entry(m: ColumnMatch) -> dict[str, Any]:
-    """One column's mapping: how it was made (exact / words / fuzzy / values / override) and how sure it is."""
+def _mapping_entry(m: ColumnMatch, *, show_pii: bool = False) -> dict[str, Any]:
+    """One column's mapping: how it was made (exact / words / fuzzy / values / override) and how sure it is. A header
+    that is a phone, e-mail or ID (a file whose header row is a member) is masked unless ``show_pii``."""
     entry: dict[str, Any] = {
-        "header": m.header,
+        "header": m.header if show_pii else mask_text(m.header),
         "field": m.field,
         "method": m.method,
         "confidence": round(m.confidence, 3),
@@ -101,11 +102,11 @@ def build_report(result: RunResult, *, show_pii: bool = False, xlsx_max_rows: in
             "sheet": result.source.sheet,
             "header_row": result.source.header_row,
         },
-        "mapping": [_mapping_entry(m) for m in result.mapping.matches],
-        "mapping_held": [_mapping_entry(m) for m in result.mapping.held],
-        "mapping_opt_outs": [_mapping_entry(m) for m in result.mapping.opt_outs],
-        "unmapped_columns": list(result.mapping.unmapped),
-        "mapping_notes": [*result.mapping.notes, *result.mapping.warnings],
+        "mapping": [_mapping_entry(m, show_pii=show_pii) for m in result.mapping.matches],
+        "mapping_held": [_mapping_entry(m, show_pii=show_pii) for m in result.mapping.held],
+        "mapping_opt_outs": [_mapping_entry(m, show_pii=show_pii) for m in result.mapping.opt_outs],
+        "unmapped_columns": [h if show_pii else mask_text(h) for h in result.mapping.unmapped],
+        "mapping_notes": [n if show_pii else mask_text(n) for n in (*result.mapping.notes, *result.mapping.warnings)],
         "summary": {
             "rows_in": result.rows_in,
             "rows_kept": kept_rows,
