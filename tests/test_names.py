@@ -197,3 +197,39 @@ def test_cleaning_is_idempotent(first: str, last: str) -> None:
     once = clean(first, last)
     twice = clean(once["first_name"], once["last_name"])  # type: ignore[arg-type]
     assert (twice["first_name"], twice["last_name"]) == (once["first_name"], once["last_name"])
+
+
+@pytest.mark.parametrize(
+    ("full", "gender", "first", "last"),
+    [
+        ("לוי שרה", None, "שרה", "לוי"),  # both given names, שרה twelve times as common
+        ("פרץ דוד", None, "דוד", "פרץ"),
+        ("דוד לוי", None, "דוד", "לוי"),
+        ("כהן משה", None, "משה", "כהן"),  # כהן is no given name
+        ("אברהם רחל", "נ", "רחל", "אברהם"),  # both common: the member's recorded sex tells
+        ("רחל אברהם", "נ", "רחל", "אברהם"),
+        ("ישראל נועה", "F", "נועה", "ישראל"),
+        ("אברהם רחל", None, "אברהם", "רחל"),  # nothing tells: the order as written
+    ],
+)
+def test_a_full_name_written_last_name_first_is_split_the_right_way(
+    full: str, gender: str | None, first: str, last: str
+) -> None:
+    frame = pl.DataFrame(
+        {"source_row": [2], "first_name": [None], "last_name": [None], "full_name": [full], "gender": [gender]},
+        schema={c: pl.String for c in ("first_name", "last_name", "full_name", "gender")} | {"source_row": pl.Int64},
+    )
+    out = clean_names(frame, gender=RULES.gender_values)
+    assert (out["first_name"].columns["first_name"][0], out["last_name"].columns["last_name"][0]) == (first, last)
+
+
+def test_a_file_written_last_name_first_is_read_so_where_its_names_do_not_tell() -> None:
+    """Most of the file's full names show its order (a family name first); a pair of two common given names with no
+    recorded sex follows it."""
+    fulls = ["כהן משה", "לוי שרה", "מזרחי דנה", "פרידמן יוסי", "אברהם רחל"]
+    frame = pl.DataFrame(
+        {"source_row": range(2, 7), "first_name": [None] * 5, "last_name": [None] * 5, "full_name": fulls},
+        schema={"source_row": pl.Int64, "first_name": pl.String, "last_name": pl.String, "full_name": pl.String},
+    )
+    out = clean_names(frame)
+    assert out["first_name"].columns["first_name"].to_list() == ["משה", "שרה", "דנה", "יוסי", "רחל"]

@@ -306,7 +306,7 @@ def test_a_suppression_list_with_nothing_usable_is_exit_2(members: Path, tmp_pat
 
 def test_suppression_reads_a_large_list_by_whole_columns(tmp_path: Path) -> None:
     from pipeline.rulefile import load_rules
-    from pipeline.scrub import load_suppression
+    from pipeline.suppression import load_suppression
 
     path = tmp_path / "big.csv"
     phones = [f"05{2 + i % 3}-{2000000 + i}" for i in range(50_000)]
@@ -493,7 +493,7 @@ def test_a_column_the_run_could_not_place_is_a_warning_of_the_send_list(tmp_path
 def test_a_suppression_cell_is_read_in_its_pieces(tmp_path: Path) -> None:
     """Direction marks, a label, a note or two numbers in one cell: each number was lost, without a word."""
     from pipeline.rulefile import load_rules
-    from pipeline.scrub import load_suppression
+    from pipeline.suppression import load_suppression
 
     cells = [
         "+972528128886\u200f",

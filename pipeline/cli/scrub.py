@@ -64,9 +64,10 @@ def scrub(
     from pipeline.places_filter import canonical_cities
     from pipeline.rulefile import load_rules
     from pipeline.runner import process
-    from pipeline.scrub import CHANNELS, Filters, Suppression, choose, load_suppression, require_columns
+    from pipeline.scrub import CHANNELS, Filters, choose, require_columns
     from pipeline.scrub import scrub as scrub_members
     from pipeline.stages.enrich import age_band_labels
+    from pipeline.suppression import Suppression, load_suppression
 
     console = Console(quiet=quiet, highlight=False)
     with failures_as_exits(verbose):

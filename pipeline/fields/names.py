@@ -11,13 +11,14 @@ and punctuation for deduplication; display values keep them.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import resources
 
 import polars as pl
 
 from pipeline import ledger as ledger_
 from pipeline.checks import check
+from pipeline.fields.name_order import last_name_first
 from pipeline.fields.outcome import FieldOutcome
 from pipeline.fields.text import rx_escape
 
@@ -232,8 +233,10 @@ def clean_names(
     deceased: Sequence[str] = (),
     blessings: Sequence[str] = (),
     test_entries: Sequence[str] = (),
+    gender: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, FieldOutcome]:
-    """Clean ``first_name``, ``last_name`` and ``full_name`` together.
+    """Clean ``first_name``, ``last_name`` and ``full_name`` together. ``gender``: the rules' gender values (code ->
+    words), which help tell which of two given names in a full name is the member's.
 
     Adds ``title`` (first honorific found), ``deceased`` (Boolean), ``first_name_key`` and ``last_name_key``
     (to the ``first_name`` and ``last_name`` outcomes).
@@ -265,9 +268,10 @@ def clean_names(
     )
     head, tail = tokens.list.first(), tokens.list.slice(1).list.join(" ")
     last_tok, rest = tokens.list.last(), tokens.list.slice(0, tokens.list.len() - 1).list.join(" ")
-    swapped = ~head.is_in(lexicon) & last_tok.is_in(lexicon) & (tokens.list.len() >= 2)
     single = tokens.list.len() == 1
     split = full.is_not_null() & pl.col("first_name__value").is_null() & pl.col("last_name__value").is_null()
+    marked = work.with_columns(head.alias("__head"), last_tok.alias("__last"), split.alias("__split"))
+    swapped = last_name_first(marked, frame, gender, lexicon=first_name_lexicon()) & (tokens.list.len() >= 2)
     work = work.with_columns(
         split.alias("split"),
         pl.when(split)

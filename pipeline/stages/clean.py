@@ -92,7 +92,12 @@ def clean(
     f = rules.fields
     outcomes: dict[str, FieldOutcome] = {}
     outcomes |= clean_names(
-        table, honorifics=f.honorifics, deceased=f.deceased_markers, blessings=f.blessings, test_entries=f.test_entries
+        table,
+        honorifics=f.honorifics,
+        deceased=f.deceased_markers,
+        blessings=f.blessings,
+        test_entries=f.test_entries,
+        gender=f.gender_values,
     )
     outcomes |= clean_phones(
         table,

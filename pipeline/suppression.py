@@ -1,0 +1,146 @@
+"""Suppression lists (do-not-contact, unsubscribed, another club's opt-outs): every phone number, e-mail address and
+ID number a file holds, in any format cleanse reads, with or without headers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.errors import InputError
+from pipeline.fields import Status
+from pipeline.fields.emails import clean_emails, email_match_key
+from pipeline.fields.ids import clean_national_ids
+from pipeline.fields.phone_parse import parse_phones
+from pipeline.ingest import EXCEL_EXTS, PARQUET_EXTS
+from pipeline.rules import Rules
+from pipeline.textfile import decode
+
+
+@dataclass(frozen=True)
+class Suppression:
+    phones: frozenset[str] = frozenset()
+    emails: frozenset[str] = frozenset()
+    national_ids: frozenset[str] = frozenset()
+
+    @property
+    def size(self) -> int:
+        return len(self.phones) + len(self.emails) + len(self.national_ids)
+
+    def __or__(self, other: Suppression) -> Suppression:
+        return Suppression(
+            self.phones | other.phones, self.emails | other.emails, self.national_ids | other.national_ids
+        )
+
+
+_PHONE_OR_ID = r"^[+(]?\d[\d \-().\/]*$"
+_INVISIBLE = "[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]"
+# the pieces of a cell that may each be an address: an e-mail, or a run of digits with the separators a phone or
+# ID number is written with (not " - ", " / " or a word, which part two numbers)
+_PIECE = r"[^\s<>,;:\"'()]+@[^\s<>,;:\"'()]+|\+?\(?\d(?:[\d.\-)]|\s\d|\(\d)*"
+
+
+def _suppression_from(values: pl.Series, *, rules: Rules) -> Suppression:
+    """Every distinct value as whatever it validly is: a phone number, an e-mail address, an ID number (a value
+    can be more than one: ``039337423`` is an ID and a Tel Aviv landline; both are suppressed)."""
+    cells = pl.DataFrame({"v": values.unique()}).with_row_index("source_row").cast({"source_row": pl.Int64})
+    v = pl.col("v")
+    numeric = v.str.replace(r"\.0+$", "")
+    digits = numeric.str.replace_all(r"\D", "").str.len_chars()
+    cells = cells.with_columns(
+        (v.str.contains("@")).alias("at"),
+        numeric.str.contains(_PHONE_OR_ID).alias("numeric"),
+        v.str.contains(r"^\d(?:\.\d+)?[eE]\+?\d{1,2}$").alias("excel_sci"),  # 5.47654329E+08
+        digits.alias("digits"),
+    )
+    # bare digits go to phonenumbers only in a shape an Israeli number can have (its zero lost or not): the
+    # library's per-value long tail would otherwise read every ID number of a 500k-row list one by one
+    bare = numeric.str.contains(r"^\d+$")
+    phone_shape = numeric.str.contains(r"^(?:0?[57]\d{8}|0?[2-489]\d{7}|(?:00)?972[2-9]\d{7,8})$")
+    cells = cells.with_columns((~bare | phone_shape).alias("phone_shape"))
+    phones_in = cells.filter(
+        (pl.col("numeric") & (pl.col("digits") >= 7) & pl.col("phone_shape")) | pl.col("excel_sci")
+    )
+    phones = parse_phones(phones_in.get_column("v")).get_column("e164").drop_nulls()
+    emails_in = cells.filter(pl.col("at")).select("source_row", pl.col("v").alias("email"))
+    emails = clean_emails(emails_in)
+    valid = emails.columns["email"].filter(emails.columns["email_status"] != Status.INVALID)
+    valid_emails = pl.select(email_match_key(pl.lit(valid))).to_series()  # Gmail dots and +tags ignored
+    ids_in = cells.filter(pl.col("numeric") & pl.col("digits").is_between(5, 9)).select(
+        "source_row", pl.col("v").alias("national_id")
+    )
+    ids = clean_national_ids(
+        ids_in, min_digits=rules.fields.national_id_min_digits, fakes=rules.fields.national_id_fakes
+    )
+    valid_ids = ids.columns["national_id"].filter(
+        ids.columns["national_id_status"].is_in([Status.VALID, Status.FAKE, Status.COMPANY])
+    )
+    return Suppression(
+        frozenset(phones.to_list()),
+        frozenset(valid_emails.drop_nulls().to_list()),
+        frozenset(valid_ids.drop_nulls().to_list()),
+    )
+
+
+def _cells(path: Path) -> pl.Series:
+    """Every non-empty cell of every column of every sheet, header rows included (a list may have no header,
+    and a header is never a phone, e-mail or ID number)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("no such file", path=path)
+    if path.is_dir():
+        raise InputError("is a folder, not a suppression list", path=path)
+    if path.stat().st_size == 0:
+        raise InputError("is empty (0 bytes): a suppression list must hold phones, e-mails or ID numbers", path=path)
+    ext = path.suffix.lower()
+    columns: list[pl.Series] = []
+    if ext in EXCEL_EXTS:
+        import fastexcel
+
+        try:
+            reader = fastexcel.read_excel(str(path))
+            for name in reader.sheet_names:
+                grid = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
+                columns += [grid.get_column(c).cast(pl.String) for c in grid.columns]
+        except Exception as exc:  # fastexcel raises its own exception family for corrupt content
+            raise InputError(
+                f"cannot be read as an Excel workbook ({' '.join(str(exc).split())[:160]})", path=path
+            ) from exc
+    elif ext in PARQUET_EXTS:
+        try:
+            frame = pl.read_parquet(path)
+        except Exception as exc:
+            raise InputError(f"cannot be read as parquet ({' '.join(str(exc).split())[:160]})", path=path) from exc
+        columns += [frame.get_column(c).cast(pl.String, strict=False) for c in frame.columns]
+    else:  # text in any of the delimiters cleanse knows, or one value a line; values never hold a delimiter
+        text = decode(path.read_bytes(), path=path).text
+        columns.append(pl.Series("v", text.splitlines(), dtype=pl.String).str.extract_all(r"[^,;\t|]+").explode())
+    if not columns:
+        return pl.Series("v", [], dtype=pl.String)
+    # direction marks and zero-width characters, as text hygiene takes them off members' values: "\u200f0528129997"
+    # was read as nothing
+    cells = pl.concat([c.alias("v") for c in columns]).str.replace_all(_INVISIBLE, "")
+    # a cell is read whole and in its pieces: "טל: 052-8123456", "052-8100000 / 052-8101111", "ת.ז. 040123456",
+    # "Dana <dana@x.co.il>" each name an address beside other words (a piece that is none is read as nothing)
+    # (a cell that is one number already, 5.47654329E+08 or 052.812.3456, is not cut into pieces)
+    one = cells.str.contains(r"^\s*[+(]?\d[\d \-().]*$|^\s*\d(?:\.\d+)?[eE]\+?\d{1,2}\s*$")
+    mixed = cells.filter(~one | (cells.str.count_matches(r"\d") > 12))  # more digits than one phone number has
+    pieces = pl.concat([mixed.str.extract_all(_PIECE).explode(), mixed.str.split(" ").explode()])
+    values = pl.concat([cells, pieces]).str.strip_chars(" \t\r\u00a0\"'<>:,;/")
+    return values.filter(values.is_not_null() & (values != ""))
+
+
+def load_suppression(path: Path, *, rules: Rules) -> Suppression:
+    """A suppression list in any format cleanse reads: every phone number, e-mail address and ID number in
+    every column of every sheet, whatever the headers say (or without any). A file from which none could be
+    read is an error, never an empty list."""
+    values = _cells(path)
+    found = _suppression_from(values, rules=rules)
+    if not found.size:
+        raise InputError(
+            f"no phone number, e-mail address or ID number could be read from its {values.len():,} values; "
+            "is it the right file?",
+            path=path,
+        )
+    return found
