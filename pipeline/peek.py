@@ -33,6 +33,7 @@ _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _DATE_FORMATS = frozenset({14, 15, 16, 17, 22, 27, 30, 36, 45, 46, 47, 50, 57})
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_EPOCH_1904 = dt.datetime(1904, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -117,9 +118,12 @@ def _xlsx_head(path: Path, *, score_header: HeaderScorer, sheet: str | None, row
                 candidates = [(n, p) for n, p, visible in sheets if visible]
             strings = _SharedStrings(book)
             dates = _date_styles(book)
+            epoch = _epoch(book)
             chosen: tuple[str, list[list[str | None]], int] | None = None
             for name, part in candidates:
-                grid, total = _sheet_rows(book, part, rows=rows + HEADER_SEARCH_ROWS, strings=strings, dates=dates)
+                grid, total = _sheet_rows(
+                    book, part, rows=rows + HEADER_SEARCH_ROWS, strings=strings, dates=dates, epoch=epoch
+                )
                 if not any(any(c for c in r) for r in grid):
                     continue
                 recognised = max(score_header(r) for r in grid[:HEADER_SEARCH_ROWS])
@@ -142,6 +146,16 @@ def _xlsx_head(path: Path, *, score_header: HeaderScorer, sheet: str | None, row
     raw = _as_source(raw, path, format="xlsx", encoding=None, delimiter=None, sheet=name, sheets=tuple(names))
     whole = total <= len(grid)
     return Head(raw=raw, rows=max(total - raw.source.header_row, raw.height), exact=True, whole=whole)
+
+
+def _epoch(book: zipfile.ZipFile) -> dt.datetime:
+    """The day a date cell counts from: 1904-01-01 in a workbook saved with the 1904 date system (old Mac Excel;
+    `run` reads it so through fastexcel), else Excel's 1899-12-30."""
+    with book.open("xl/workbook.xml") as fh:
+        for _, el in iterparse(fh):
+            if el.tag == f"{_NS}workbookPr":
+                return _EPOCH_1904 if el.get("date1904", "0").lower() in ("1", "true") else _EXCEL_EPOCH
+    return _EXCEL_EPOCH
 
 
 def _sheets(book: zipfile.ZipFile) -> list[tuple[str, str, bool]]:
@@ -219,7 +233,13 @@ def _column_index(ref: str) -> int:
 
 
 def _sheet_rows(
-    book: zipfile.ZipFile, part: str, *, rows: int, strings: _SharedStrings, dates: set[int]
+    book: zipfile.ZipFile,
+    part: str,
+    *,
+    rows: int,
+    strings: _SharedStrings,
+    dates: set[int],
+    epoch: dt.datetime = _EXCEL_EPOCH,
 ) -> tuple[list[list[str | None]], int]:
     """The first ``rows`` sheet rows (row i of the list is sheet row i + 1) and the sheet's row count."""
     grid: list[list[str | None]] = []
@@ -241,13 +261,13 @@ def _sheet_rows(
                 for c in el.iter(f"{_NS}c"):
                     i = _column_index(c.get("r", "")) if c.get("r") else len(cells)
                     cells.extend([None] * (i - len(cells) + 1))
-                    cells[i] = _cell_text(c, strings=strings, dates=dates)
+                    cells[i] = _cell_text(c, strings=strings, dates=dates, epoch=epoch)
                 grid.append(cells)
                 el.clear()
     return grid, max(total, len(grid))
 
 
-def _cell_text(c: object, *, strings: _SharedStrings, dates: set[int]) -> str | None:
+def _cell_text(c: object, *, strings: _SharedStrings, dates: set[int], epoch: dt.datetime = _EXCEL_EPOCH) -> str | None:
     kind = c.get("t", "n")  # type: ignore[attr-defined]
     if kind == "inlineStr":
         return "".join(t.text or "" for t in c.iter(f"{_NS}t")) or None  # type: ignore[attr-defined]
@@ -260,7 +280,7 @@ def _cell_text(c: object, *, strings: _SharedStrings, dates: set[int]) -> str | 
         return "true" if v.text == "1" else "false"
     if kind == "n" and int(c.get("s", "0")) in dates:  # type: ignore[attr-defined]
         try:
-            return (_EXCEL_EPOCH + dt.timedelta(days=float(v.text))).date().isoformat()
+            return (epoch + dt.timedelta(days=float(v.text))).date().isoformat()
         except (ValueError, OverflowError):
             return v.text
     if kind == "n" and v.text.endswith(".0"):

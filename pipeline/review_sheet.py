@@ -30,6 +30,23 @@ HEADERS: dict[str, tuple[str, str]] = {
     "fingerprint_a": ("fingerprint_a", "טביעה א"),
     "fingerprint_b": ("fingerprint_b", "טביעה ב"),
 }
+# (English, Hebrew) name of a field the member file has no column of (a number moved into phone_other, say)
+FIELD_NAMES: dict[str, tuple[str, str]] = {
+    "member_id": ("member number", "מספר חבר"),
+    "first_name": ("first name", "שם פרטי"),
+    "last_name": ("last name", "שם משפחה"),
+    "full_name": ("full name", "שם מלא"),
+    "national_id": ("ID number", 'ת"ז'),
+    "phone_mobile": ("mobile", "טלפון נייד"),
+    "phone_other": ("other phone", "טלפון נוסף"),
+    "email": ("e-mail", 'דוא"ל'),
+    "birth_date": ("birth date", "תאריך לידה"),
+    "gender": ("gender", "מין"),
+    "city": ("city", "עיר"),
+    "street": ("street", "רחוב"),
+    "house_number": ("house number", "מספר בית"),
+    "zip": ("zip code", "מיקוד"),
+}
 # the words of the drop-down (every one is read back by read_decisions: "skip" leaves the pair undecided)
 CHOICES = {"en": ("same", "different", "skip"), "he": ("כן", "לא", "דלג")}
 _SIDE = {"en": ("A", "B"), "he": ("א", "ב")}
@@ -77,7 +94,8 @@ def write_review(review: pl.DataFrame, path: Path, *, field_headers: Mapping[str
         if column in HEADERS:
             return HEADERS[column][k]
         which, name = column[0], column[2:]
-        return f"{field_headers.get(name, name)} ({side[0] if which == 'a' else side[1]})"
+        named = field_headers.get(name) or (FIELD_NAMES[name][k] if name in FIELD_NAMES else name)
+        return f"{named} ({side[0] if which == 'a' else side[1]})"
 
     options = {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
     with xlsxwriter.Workbook(str(path), options) as wb:

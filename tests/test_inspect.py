@@ -104,6 +104,25 @@ def test_xlsx_date_and_number_cells_read_as_a_run_reads_them(rules: Rules, tmp_p
     assert head.raw.frame.row(0) == (2, "101", "1980-12-31", "521234567")
 
 
+def test_a_workbook_in_the_1904_date_system_is_previewed_as_a_run_reads_it(rules: Rules, tmp_path: Path) -> None:
+    """Old Mac Excel counts days from 1904: the preview showed 1976-01-31 for a birth date of 1980-02-01."""
+    import xlsxwriter
+
+    path = tmp_path / "mac.xlsx"
+    wb = xlsxwriter.Workbook(str(path), {"date_1904": True})
+    ws = wb.add_worksheet("members")
+    date = wb.add_format({"num_format": "dd/mm/yyyy"})
+    for c, name in enumerate(("מספר חבר", "תאריך לידה")):
+        ws.write_string(0, c, name)
+    ws.write_number(1, 0, 101)
+    ws.write_datetime(1, 1, dt.datetime(1980, 2, 1), date)
+    wb.close()
+    head = read_head(path, score_header=HeaderMatcher(rules.columns).recognised)
+    assert head.raw.frame.row(0) == (2, "101", "1980-02-01")
+    run = read_member_file(path, score_header=HeaderMatcher(rules.columns).recognised)
+    assert run.frame.row(0)[2].startswith("1980-02-01")  # the run reads the same day (with its time of day)
+
+
 def test_parquet_head(rules: Rules, tmp_path: Path) -> None:
     path = tmp_path / "m.parquet"
     n = 3_000

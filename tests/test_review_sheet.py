@@ -73,3 +73,18 @@ def test_a_sheet_saved_in_hebrew_replays_its_decisions(written: Path) -> None:
     assert decisions.table.height == sheet.height - 1
     assert decisions.table.get_column("same").all()
     assert not decisions.unknown_words
+
+
+def test_a_field_the_file_has_no_column_of_is_named_in_the_sheet_s_language(tmp_path: Path) -> None:
+    """A landline moved into phone_other of a file with no such column was headed "phone_other (א)" in a Hebrew
+    sheet."""
+    from pipeline.review_sheet import write_review
+
+    review = pl.DataFrame(
+        {"decision": [None], "a_first_name": ["גלית"], "b_first_name": ["גלית"], "a_phone_other": ["+97246123456"]}
+        | {"b_phone_other": [None]},
+        schema_overrides={"decision": pl.String, "b_phone_other": pl.String},
+    )
+    write_review(review, tmp_path / "r.xlsx", field_headers={"first_name": "שם פרטי"}, lang="he")
+    headers = pl.read_excel(tmp_path / "r.xlsx", infer_schema_length=0).columns
+    assert {"שם פרטי (א)", "טלפון נוסף (א)", "טלפון נוסף (ב)"} <= set(headers)

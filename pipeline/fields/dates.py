@@ -14,7 +14,7 @@ import polars as pl
 
 from pipeline import ledger as ledger_
 from pipeline.checks import check
-from pipeline.fields.outcome import FieldOutcome, on_distinct
+from pipeline.fields.outcome import FieldOutcome, on_distinct, on_matching
 
 check("date-normalised", "info", "normalised", "Date written as ISO", "{field} {before} written as {after}")
 check(
@@ -234,8 +234,14 @@ def clean_dates(
         if name == "birth_date":
             # the year of a birth date given only in part (2014, 05/2014, May 15 2012, 12/31/2012): no date to type,
             # but enough to know a member is under the club's minimum age, whom no list may hold
-            written = birth_year(pl.col("__typed"), pl.col("raw"), reference, max_age)
-            work = work.with_columns(pl.when(~pl.col("placeholder")).then(written).alias("__year"))
+            # only the few values no date could be typed from are read for a year
+            untyped = work.select(pl.when(pl.col("__typed").is_null() & ~pl.col("placeholder")).then("raw"))
+            written = on_matching(
+                untyped.to_series(),
+                r"(?:19|20)\d\d",
+                lambda few: few.to_frame("v").select(written_year(pl.col("v"), reference, max_age).alias("year")),
+            ).get_column("year")
+            work = work.with_columns(pl.coalesce(pl.col("__typed").dt.year().cast(pl.Int32), written).alias("__year"))
             flags["member-under-min-age"] = flags["member-under-min-age"].fill_null(False) | (
                 pl.col("__typed").is_null() & (reference.year - pl.col("__year") < min_age)
             )
@@ -247,11 +253,11 @@ def clean_dates(
     return outcomes
 
 
-def birth_year(typed: pl.Expr, raw: pl.Expr, reference: dt.date, max_age: int) -> pl.Expr:
-    """The year of birth: the typed date's, or else the one plausible four-digit year written in the raw value."""
+def written_year(raw: pl.Expr, reference: dt.date, max_age: int) -> pl.Expr:
+    """The one plausible four-digit year written in a birth date that could not be typed (2014, 05/2014, May 15
+    2012, 12/31/2012); null when there is none or more than one."""
     years = raw.str.extract_all(r"(?:^|\D)((?:19|20)\d{2})(?:\D|$)").list.eval(
         pl.element().str.extract(r"((?:19|20)\d{2})", 1).cast(pl.Int32)
     )
     written = pl.when(years.list.unique().list.len() == 1).then(years.list.first())
-    plausible = written.is_between(reference.year - max_age, reference.year)
-    return pl.coalesce(typed.dt.year().cast(pl.Int32), pl.when(plausible).then(written))
+    return pl.when(written.is_between(reference.year - max_age, reference.year)).then(written)

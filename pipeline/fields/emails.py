@@ -24,7 +24,7 @@ from email_validator import EmailNotValidError, validate_email
 from pipeline import ledger as ledger_
 from pipeline.checks import check
 from pipeline.fields import Status
-from pipeline.fields.outcome import FieldOutcome, per_unique
+from pipeline.fields.outcome import FieldOutcome, on_matching, per_unique
 
 check("email-normalised", "info", "normalised", "E-mail written in lower case", "{field} {before} written as {after}")
 check(
@@ -153,6 +153,14 @@ def _deliverable(domains: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+def _spoken(few: pl.Series) -> pl.DataFrame:
+    """Of values with a space: the one word that is a whole address, where the value holds one ``@``."""
+    v = pl.col("v")
+    word = r"(?:^|\s)(?:mailto:)?([^\s<>@\"]+@[^\s<>@\"]+\.[^\s<>@\".]{2,})\.?(?:\s|$)"
+    one = v.str.contains(r"\S\s+\S") & (v.str.count_matches("@") == 1)
+    return few.to_frame("v").select(pl.when(one).then(v.str.extract(word, 1)).alias("spoken"))
+
+
 def clean_emails(
     frame: pl.DataFrame,
     /,
@@ -170,12 +178,12 @@ def clean_emails(
     # "Moshe Cohen <moshe@x.com>", '"Cohen, M." <moshe@x.com>': the address between the angle brackets
     bracketed = raw.str.extract(r"<\s*(?:mailto:)?([^<>\s]+@[^<>\s]+?)\s*>", 1)
     # "Dana Levi dana@gmail.com": the one word that is a whole address, not the words run together into a stranger's
-    # (danalevidana@gmail.com); "dana @ gmail.com" has no such word, and its spaces are only dropped
-    spoken = pl.when(raw.str.contains(r"\S\s+\S") & (raw.str.count_matches("@") == 1)).then(
-        raw.str.extract(r"(?:^|\s)(?:mailto:)?([^\s<>@\"]+@[^\s<>@\"]+\.[^\s<>@\".]{2,})\.?(?:\s|$)", 1)
-    )
+    # (danalevidana@gmail.com); "dana @ gmail.com" has no such word, and its spaces are only dropped. Only values
+    # with a space are looked at (a regex over a million addresses cost a second)
+    spoken = on_matching(frame.get_column("email"), r"\s", _spoken).get_column("spoken")
+    frame = frame.with_columns(spoken.alias("__spoken"))
     repaired = (
-        pl.coalesce(bracketed, spoken, raw)
+        pl.coalesce(bracketed, pl.col("__spoken"), raw)
         .str.replace(r"(?i)^\s*mailto:([^?]*)(?:\?.*)?$", "${1}")  # mailto:x@y.com?subject=...
         .str.strip_chars("<> ")
         .str.strip_chars_start("'")  # Excel's mark of a cell kept as text

@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process
 
 from pipeline import ledger as ledger_
 from pipeline.checks import check
-from pipeline.fields.outcome import FieldOutcome
+from pipeline.fields.outcome import FieldOutcome, on_matching
 from pipeline.fields.places import place_key
 
 check(
@@ -75,6 +75,17 @@ FLAT = (
 )
 # a PO box, alone or after a street: ת.ד. 555, ת"ד 555, תא דואר 555, P.O. Box 555
 PO_BOX = r"(?i)^(?<rest>.*?)[\s,]*(?<box>(?:ת\s?\.?\s?ד\s?\.?|ת[\"״']{1,2}ד|תא\s+דואר|p\.?\s?o\.?\s?box)\s*\d{1,6})\s*$"
+
+# cheap tests for the values that may hold a PO box or a flat (the full patterns run only on those)
+_MAYBE_PO_BOX = r"ת[\s.\"״']{0,3}ד|דואר|(?i:box)"
+_MAYBE_FLAT = r"דיר|ד['׳]|קומה|ק['׳]|כניס|כנ['׳]|(?i:apt|apartment|flat|floor|fl\.|unit|suite)"
+
+
+def _groups(values: pl.Series, pattern: str, names: dict[str, str]) -> pl.DataFrame:
+    """The named groups of ``pattern`` in each value, under ``names`` (null where it does not match)."""
+    found = values.to_frame("v").select(pl.col("v").str.extract_groups(pattern).alias("g"))
+    return found.select(*[pl.col("g").struct.field(group).alias(name) for group, name in names.items()])
+
 
 PREFIX = re.compile(r"^(?:רחוב|רח['׳.]?|שדרות|שד['׳.]?|sderot|rehov|st\.?)\s+", re.IGNORECASE)
 # "הרצל 12א", "הרצל 12 א'", "הרצל, 12/3": a name, then a house number (digits, an optional letter, an optional flat)
@@ -176,27 +187,33 @@ def clean_streets(frame: pl.DataFrame, /, *, city_codes: pl.Series, threshold: f
     with ``street_code`` and ``street_status`` (known / fixed / unknown); a house number written in the street
     goes to ``house_number`` when that is empty."""
     raw = pl.col("street")
-    boxed = raw.str.strip_chars().str.extract_groups(PO_BOX)
-    box = boxed.struct.field("box")
-    # a PO box alone is left as written; after a street it is taken off, and the street is read without it
-    text = (
-        pl.when(box.is_not_null()).then(boxed.struct.field("rest").str.strip_chars()).otherwise(raw.str.strip_chars())
+    texts = frame.get_column("street").str.strip_chars()
+    # a PO box alone is left as written; after a street it is taken off, and the street is read without it. Both it
+    # and a flat are rare: only the values that may hold one are parsed for it (on a million streets, 1.4 s)
+    boxed = on_matching(texts, _MAYBE_PO_BOX, lambda few: _groups(few, PO_BOX, {"rest": "box_rest", "box": "box"}))
+    text = pl.when(pl.col("box").is_not_null()).then(pl.col("box_rest").str.strip_chars()).otherwise(pl.col("text"))
+    staged = frame.select("source_row", texts.alias("text")).with_columns(boxed)
+    staged = staged.with_columns(pl.when(text == "").then(None).otherwise(text).alias("text"))
+    flat = on_matching(
+        staged.get_column("text"), _MAYBE_FLAT, lambda few: _groups(few, FLAT, {"rest": "flat_rest", "flat": "flat"})
     )
-    text = pl.when(text == "").then(None).otherwise(text)
-    flat = text.str.extract_groups(FLAT)
-    text = pl.coalesce(flat.struct.field("rest"), text)
-    parts = text.str.extract_groups(HOUSE)
-    work = frame.select(
-        "source_row",
-        raw.alias("raw"),
-        box.alias("box"),
-        flat.struct.field("flat").alias("flat"),
-        text.alias("text"),
-        pl.col("house_number").alias("house_in"),
-        city_codes.alias("city_code"),
-        parts.struct.field("name").alias("name"),
-        parts.struct.field("number").str.replace_all(r"\s", "").alias("number"),
-    ).with_columns(pl.coalesce("name", "text").alias("name"))
+    staged = staged.with_columns(flat).with_columns(pl.coalesce("flat_rest", "text").alias("text"))
+    parts = pl.col("text").str.extract_groups(HOUSE)
+    work = (
+        frame.with_columns(staged.select("box", "flat", "text"))
+        .select(
+            "source_row",
+            raw.alias("raw"),
+            "box",
+            "flat",
+            "text",
+            pl.col("house_number").alias("house_in"),
+            city_codes.alias("city_code"),
+            parts.struct.field("name").alias("name"),
+            parts.struct.field("number").str.replace_all(r"\s", "").alias("number"),
+        )
+        .with_columns(pl.coalesce("name", "text").alias("name"))
+    )
     located = pl.col("city_code").is_not_null() & pl.col("name").is_not_null()
     pairs = work.filter(located).select("city_code", "name").unique(maintain_order=True)
     work = work.join(_match_pairs(pairs, threshold), on=["city_code", "name"], how="left", maintain_order="left")
