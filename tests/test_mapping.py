@@ -372,6 +372,9 @@ def test_a_held_general_consent_is_settled_for_every_channel_by_map(rules: Rules
         ("הסרה מדיוור", "marketing_opt_out"),
         ("אינו מעוניין בדיוור", "marketing_opt_out"),
         ("Do Not Call", "marketing_opt_out"),
+        ("DNC", "marketing_opt_out"),
+        ("אל תתקשרו", "marketing_opt_out"),
+        ("Do not contact", "marketing_opt_out"),
         ("SMS & Email opt-out", "marketing_opt_out"),
         # a date of removal is a refusal too, never the date of consent
         ("תאריך הסרה מדיוור", "marketing_opt_out"),
