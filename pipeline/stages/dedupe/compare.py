@@ -151,7 +151,10 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
             .then(pl.col(f"__{what}_{part}_{other(part)}"))
             .otherwise(pl.col(f"__{what}_{part}_{part}"))
         )
-        alias = shared("skel") | (shared("canon") if part == "first" else pl.lit(False))
+        # a nickname or transliteration joins two given names: the first names, or, read swapped, either cross (the
+        # a side's last name against the b side's first is then a first name too; applying it to one cross only
+        # made a pair's levels depend on which record was a: אבי אברם ~ טל אברהם scored 3 one way and 0 the other)
+        alias = shared("skel") | (shared("canon") if part == "first" else pl.col("__swap") & shared("canon"))
         score = pl.col(f"__jw_{part}")
 
         # two given names: the a side's first name against the b side's, or, read swapped, either cross
