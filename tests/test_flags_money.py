@@ -184,3 +184,14 @@ def test_an_opt_out_column_withdraws_consent_and_never_gives_it(
     )
     assert out.columns["sms_consent"].to_list() == [expected]
     assert out.entries["check"].to_list() == checks
+
+
+def test_in_a_column_of_ticks_and_crosses_the_cross_is_no() -> None:
+    """In a V/X consent column (Israeli forms) X is "no"; it was read as consent and sent to. Alone, an X marks a box
+    ticked."""
+    ticks = pl.DataFrame({"source_row": [2, 3, 4], "sms_consent": ["V", "X", "x"]})
+    out = clean_consent(ticks, "sms_consent", yes=RULES.consent_yes, no=RULES.consent_no)
+    assert out.columns["sms_consent"].to_list() == [True, False, False]
+    crosses = pl.DataFrame({"source_row": [2, 3], "sms_consent": ["X", None]})
+    out = clean_consent(crosses, "sms_consent", yes=RULES.consent_yes, no=RULES.consent_no)
+    assert out.columns["sms_consent"].to_list() == [True, False]

@@ -82,6 +82,10 @@ def clean_consent(
     anything but an empty cell or one of ``not_opted_out`` (a yes, a date of removal, "הוסר"): it never gives
     consent."""
     lookup = {v.strip(" ."): True for v in yes} | {v.strip(" ."): False for v in no}
+    # a column of ticks and crosses (V / X, ✓ / ✗): the cross is its "no", though alone an X marks a box ticked
+    keys = frame.select(_key(pl.col(name)).unique()).to_series().to_list() if name in frame.columns else []
+    if {"v", "✓", "✔"} & set(keys) and "x" in keys:
+        lookup["x"] = False
     raw = pl.col(name)
     mapped = _key(raw).replace_strict(lookup, default=None, return_dtype=pl.Boolean)
     stays = [v.strip(" .") for v in not_opted_out]
