@@ -107,7 +107,7 @@ def _parquet_head(path: Path, *, score_header: HeaderScorer, rows: int) -> Head:
 def _xlsx_head(path: Path, *, score_header: HeaderScorer, sheet: str | None, rows: int) -> Head:
     try:
         with zipfile.ZipFile(path) as book:
-            sheets = _sheets(book)
+            sheets, epoch = _sheets(book)
             if not sheets:
                 raise InputError("workbook has no sheets", path=path)
             names = [name for name, _, _ in sheets]
@@ -118,7 +118,6 @@ def _xlsx_head(path: Path, *, score_header: HeaderScorer, sheet: str | None, row
                 candidates = [(n, p) for n, p, visible in sheets if visible]
             strings = _SharedStrings(book)
             dates = _date_styles(book)
-            epoch = _epoch(book)
             chosen: tuple[str, list[list[str | None]], int] | None = None
             for name, part in candidates:
                 grid, total = _sheet_rows(
@@ -148,18 +147,10 @@ def _xlsx_head(path: Path, *, score_header: HeaderScorer, sheet: str | None, row
     return Head(raw=raw, rows=max(total - raw.source.header_row, raw.height), exact=True, whole=whole)
 
 
-def _epoch(book: zipfile.ZipFile) -> dt.datetime:
-    """The day a date cell counts from: 1904-01-01 in a workbook saved with the 1904 date system (old Mac Excel;
-    `run` reads it so through fastexcel), else Excel's 1899-12-30."""
-    with book.open("xl/workbook.xml") as fh:
-        for _, el in iterparse(fh):
-            if el.tag == f"{_NS}workbookPr":
-                return _EPOCH_1904 if el.get("date1904", "0").lower() in ("1", "true") else _EXCEL_EPOCH
-    return _EXCEL_EPOCH
-
-
-def _sheets(book: zipfile.ZipFile) -> list[tuple[str, str, bool]]:
-    """(name, part path, visible) of each sheet, in the workbook's order."""
+def _sheets(book: zipfile.ZipFile) -> tuple[list[tuple[str, str, bool]], dt.datetime]:
+    """(name, part path, visible) of each sheet, in the workbook's order; and the day a date cell counts from:
+    1904-01-01 in a workbook saved with the 1904 date system (old Mac Excel; `run` reads it so through fastexcel),
+    else Excel's 1899-12-30."""
     rels: dict[str, str] = {}
     with book.open("xl/_rels/workbook.xml.rels") as fh:
         for _, el in iterparse(fh):
@@ -167,12 +158,15 @@ def _sheets(book: zipfile.ZipFile) -> list[tuple[str, str, bool]]:
                 target = el.get("Target", "")
                 rels[el.get("Id", "")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
     out: list[tuple[str, str, bool]] = []
+    epoch = _EXCEL_EPOCH
     with book.open("xl/workbook.xml") as fh:
         for _, el in iterparse(fh):
-            if el.tag == f"{_NS}sheet":
+            if el.tag == f"{_NS}workbookPr" and el.get("date1904", "0").lower() in ("1", "true"):
+                epoch = _EPOCH_1904
+            elif el.tag == f"{_NS}sheet":
                 visible = el.get("state", "visible") == "visible"
                 out.append((el.get("name", ""), rels.get(el.get(f"{_REL_NS}id", ""), ""), visible))
-    return out
+    return out, epoch
 
 
 class _SharedStrings:

@@ -13,6 +13,7 @@ from pipeline.fields import Status
 from pipeline.fields.emails import clean_emails, email_match_key
 from pipeline.fields.ids import clean_national_ids
 from pipeline.fields.phone_parse import parse_phones
+from pipeline.fields.text import INVISIBLE_RE
 from pipeline.ingest import EXCEL_EXTS, PARQUET_EXTS
 from pipeline.rules import Rules
 from pipeline.textfile import decode
@@ -35,7 +36,6 @@ class Suppression:
 
 
 _PHONE_OR_ID = r"^[+(]?\d[\d \-().\/]*$"
-_INVISIBLE = "[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]"
 # the pieces of a cell that may each be an address: an e-mail, or a run of digits with the separators a phone or
 # ID number is written with (not " - ", " / " or a word, which part two numbers)
 _PIECE = r"[^\s<>,;:\"'()]+@[^\s<>,;:\"'()]+|\+?\(?\d(?:[\d.\-)]|\s\d|\(\d)*"
@@ -120,7 +120,7 @@ def _cells(path: Path) -> pl.Series:
         return pl.Series("v", [], dtype=pl.String)
     # direction marks and zero-width characters, as text hygiene takes them off members' values: "\u200f0528129997"
     # was read as nothing
-    cells = pl.concat([c.alias("v") for c in columns]).str.replace_all(_INVISIBLE, "")
+    cells = pl.concat([c.alias("v") for c in columns]).str.replace_all(INVISIBLE_RE, "")
     # a cell is read whole and in its pieces: "טל: 052-8123456", "052-8100000 / 052-8101111", "ת.ז. 040123456",
     # "Dana <dana@x.co.il>" each name an address beside other words (a piece that is none is read as nothing)
     # (a cell that is one number already, 5.47654329E+08 or 052.812.3456, is not cut into pieces)

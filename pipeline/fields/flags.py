@@ -60,10 +60,15 @@ def _key(value: pl.Expr) -> pl.Expr:
     return value.str.to_lowercase().str.strip_chars(" .")
 
 
-def clean_gender(frame: pl.DataFrame, /, *, values: Mapping[str, Sequence[str]]) -> FieldOutcome:
+def gender_code(value: pl.Expr, values: Mapping[str, Sequence[str]]) -> pl.Expr:
+    """``M``/``F`` of a gender as written (the rules' words per code), null where no word matches."""
     lookup = {v.strip(" ."): code for code, vocab in values.items() for v in vocab}
+    return _key(value).replace_strict(lookup, default=None, return_dtype=pl.String)
+
+
+def clean_gender(frame: pl.DataFrame, /, *, values: Mapping[str, Sequence[str]]) -> FieldOutcome:
     raw = pl.col("gender")
-    value = _key(raw).replace_strict(lookup, default=None, return_dtype=pl.String)
+    value = gender_code(raw, values)
     work = frame.select("source_row", raw.alias("raw"), value.alias("value"))
     flags = {
         "gender-normalised": pl.col("value").is_not_null() & (pl.col("value") != pl.col("raw")),

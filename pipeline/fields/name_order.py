@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
+from pipeline.fields.flags import gender_code
+
 
 def last_name_first(
     work: pl.DataFrame, frame: pl.DataFrame, gender: Mapping[str, Sequence[str]] | None, *, lexicon: pl.DataFrame
@@ -19,18 +21,16 @@ def last_name_first(
     one more of each way)."""
     if not work.get_column("__split").any():  # no full name to split (the usual file): nothing to decide
         return pl.Series("swapped", [False] * work.height, dtype=pl.Boolean)
-    lex = lexicon
-    bearers = dict(zip(lex.get_column("name").to_list(), lex.get_column("total").to_list(), strict=True))
-    female = dict(zip(lex.get_column("name").to_list(), lex.get_column("p_female").to_list(), strict=True))
+    names = lexicon.get_column("name").to_list()
+    bearers = dict(zip(names, lexicon.get_column("total").to_list(), strict=True))
+    female = dict(zip(names, lexicon.get_column("p_female").to_list(), strict=True))
     head, last = pl.col("__head"), pl.col("__last")
     n_head = head.replace_strict(bearers, default=0, return_dtype=pl.Int64)
     n_last = last.replace_strict(bearers, default=0, return_dtype=pl.Int64)
     both = (n_head > 0) & (n_last > 0) & (head != last)
     by_count = pl.when(both & (n_last >= 10 * n_head)).then(True).when(both & (n_head >= 10 * n_last)).then(False)
-    if gender and "gender" in frame.columns:
-        words = {w.strip(" .").lower(): code for code, vocab in gender.items() for w in vocab}
-        recorded = frame.get_column("gender").str.to_lowercase().str.strip_chars(" .")
-        work = work.with_columns(recorded.replace_strict(words, default=None, return_dtype=pl.String).alias("__sex"))
+    if gender and "gender" in frame.columns:  # the member's recorded sex, as the rules' gender words give it
+        work = work.with_columns(frame.select(gender_code(pl.col("gender"), gender).alias("__sex")))
     else:
         work = work.with_columns(pl.lit(None, pl.String).alias("__sex"))
     sex = pl.col("__sex")

@@ -270,8 +270,11 @@ def clean_names(
     last_tok, rest = tokens.list.last(), tokens.list.slice(0, tokens.list.len() - 1).list.join(" ")
     single = tokens.list.len() == 1
     split = full.is_not_null() & pl.col("first_name__value").is_null() & pl.col("last_name__value").is_null()
-    marked = work.with_columns(head.alias("__head"), last_tok.alias("__last"), split.alias("__split"))
-    swapped = last_name_first(marked, frame, gender, lexicon=first_name_lexicon()) & (tokens.list.len() >= 2)
+    # the words each branch below reads, worked out once (as columns), and which of them is the given name
+    work = work.with_columns(head.alias("__head"), last_tok.alias("__last"), split.alias("__split"))
+    head, last_tok, split = pl.col("__head"), pl.col("__last"), pl.col("__split")
+    work = work.with_columns(last_name_first(work, frame, gender, lexicon=first_name_lexicon()).alias("__swapped"))
+    swapped = pl.col("__swapped") & (tokens.list.len() >= 2)
     work = work.with_columns(
         split.alias("split"),
         pl.when(split)

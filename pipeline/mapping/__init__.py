@@ -43,8 +43,6 @@ CONSENT_FIELDS: tuple[str, ...] = tuple(f for f, kind in FIELDS.items() if kind 
 SENSITIVE: frozenset[str] = IDENTIFYING | {*CONSENT_FIELDS, "consent_date", GENERAL_CONSENT}
 
 
-# a header cell that is a member's data: an e-mail, a number of seven or more digits, a date
-_LOOKS_LIKE_DATA = re.compile(r"@|\d[\d\s\-.]{5,}\d|\b\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b")
 _PHONE_SIBLING = {"phone_mobile": "phone_other", "phone_other": "phone_mobile"}
 
 
@@ -325,12 +323,12 @@ def map_columns(
 def require_identifying(mapping: ColumnMapping, *, path: object) -> None:
     """Refuse a file where no column identifies a member: nothing could be cleaned or matched."""
     if not mapping.fields() & IDENTIFYING:
-        if any(_LOOKS_LIKE_DATA.search(h) for h in mapping.unmapped):
+        if any(mask_text(h) != h for h in mapping.unmapped):  # an e-mail or a number of 7+ digits: personal data
             # a file without a header row: its "headers" are the first member's name, phone and e-mail, none of
             # which is quoted (masking hides a phone, not a name)
             raise InputError(
                 "no recognisable identifying column, and the first row looks like a member (a phone, e-mail, ID "
-                "number or date among its cells), not column names: add a header row (see cleanse inspect)",
+                "number or birth date among its cells), not column names: add a header row (see cleanse inspect)",
                 path=str(path),
             )
         seen = ", ".join(repr(mask_text(h)) for h in mapping.unmapped[:6]) or "none"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import chain
 
 import polars as pl
 
@@ -11,65 +12,47 @@ from pipeline.fields.flags import opt_out_column
 from pipeline.mapping import ColumnMapping
 from pipeline.rawtable import EXTRA_FIELDS, RawTable
 from pipeline.stages import StageResult
+from pipeline.stages.clean import DERIVED
 
 # every column cleanse writes beside the canonical fields (``tests/test_end_to_end.py`` holds the list to a run):
 # a carried column of one of these names was taken for it, overwritten (age, rfm_segment) or broke the run (exit 3
-# on a duplicate deceased, title, city_code or email_status; a members_clean.csv fed back in)
-PRODUCED = frozenset(
-    {
-        "source_row",
-        "golden_id",
-        "source_rows",
-        "first_name_key",
-        "last_name_key",
-        "title",
-        "deceased",
-        "national_id_status",
-        "phone_mobile_type",
-        "phone_mobile_status",
-        "phone_other_type",
-        "phone_other_status",
-        "email_status",
-        "email_domain",
-        "birth_year",
-        "city_district",
-        "city_code",
-        "street_code",
-        "street_status",
-        "age",
-        "birthday_month",
-        "birthday_day",
-        "tenure_years",
-        "email_domain_class",
-        "age_band",
-        "gender_inferred",
-        "gender_probability",
-        "contact_sms",
-        "contact_sms_reason",
-        "contact_email",
-        "contact_email_reason",
-        "contact_call",
-        "contact_call_reason",
-        "contact_post",
-        "contact_post_reason",
-        "recency_days",
-        "rfm_r",
-        "rfm_f",
-        "rfm_m",
-        "aov",
-        "purchases_per_year",
-        "repeat_customer",
-        "rfm_score",
-        "rfm_segment",
-        "value_history",
-        "p_alive",
-        "clv",
-        "churn_risk",
-        "quality_score",
-        "quality_grade",
-        "quality_issues",
-    }
+# on a duplicate deceased, title, city_code or email_status; a members_clean.csv fed back in). Cleaning's are its
+# DERIVED columns; enrichment's and scoring's are named here.
+ENRICHED = (
+    "age",
+    "birthday_month",
+    "birthday_day",
+    "tenure_years",
+    "email_domain_class",
+    "age_band",
+    "gender_inferred",
+    "gender_probability",
+    "contact_sms",
+    "contact_sms_reason",
+    "contact_email",
+    "contact_email_reason",
+    "contact_call",
+    "contact_call_reason",
+    "contact_post",
+    "contact_post_reason",
+    "recency_days",
+    "rfm_r",
+    "rfm_f",
+    "rfm_m",
+    "aov",
+    "purchases_per_year",
+    "repeat_customer",
+    "rfm_score",
+    "rfm_segment",
+    "value_history",
+    "p_alive",
+    "clv",
+    "churn_risk",
+    "quality_score",
+    "quality_grade",
+    "quality_issues",
 )
+PRODUCED = frozenset({"source_row", "golden_id", "source_rows", *chain.from_iterable(DERIVED.values()), *ENRICHED})
 # the columns named by the rules' forecast horizons (expected_spend_90d, p_active_180d, lapsed_365d, ...)
 _PER_HORIZON = re.compile(r"^(?:expected_(?:purchases|spend)|p_active|lapsed)_\d+d$")
 

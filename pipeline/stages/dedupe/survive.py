@@ -63,18 +63,14 @@ def _address_rank(rule: str, columns: Collection[str]) -> pl.Expr:
     a house number, a zip code), then the most recent."""
     city = _rank("city", rule, columns)
     winner = pl.col("city").sort_by(city).last().over("__cluster")
-    parts = [
-        (pl.col("street_status").is_in(["known", "fixed"]).fill_null(False), 8),
-        (pl.col("street").is_not_null(), 4),
-        (pl.col("house_number").is_not_null(), 2),
-        (pl.col("zip").is_not_null(), 1),
-    ]
-    complete = pl.sum_horizontal([(flag.cast(pl.Int64) * weight) for (flag, weight) in parts if _named(flag, columns)])
+    parts = {
+        "street_status": pl.col("street_status").is_in(["known", "fixed"]).fill_null(False) * 8,
+        "street": pl.col("street").is_not_null() * 4,
+        "house_number": pl.col("house_number").is_not_null() * 2,
+        "zip": pl.col("zip").is_not_null().cast(pl.Int64),
+    }
+    complete = pl.sum_horizontal([part.cast(pl.Int64) for column, part in parts.items() if column in columns] or [0])
     return pl.col("city").eq_missing(winner).cast(pl.Int64) * 10**18 + complete * 10**12 + _recency()
-
-
-def _named(flag: pl.Expr, columns: Collection[str]) -> bool:
-    return all(name in columns for name in flag.meta.root_names())
 
 
 def _rank(field: str, rule: str, columns: Collection[str]) -> pl.Expr:
