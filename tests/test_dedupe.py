@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -1233,3 +1234,36 @@ def test_a_shared_mailbox_does_not_settle_alike_names_born_months_apart(tmp_path
     levels = pair.select("lvl_first_name", "lvl_email", "lvl_phone", "lvl_birth_date").row(0)
     assert levels == (1, 2, 0, 0)
     assert pair.select(pl.col("band").cast(pl.String)).item() == "review"
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(st.tuples(st.integers(0, 30), st.integers(0, 12)), max_size=80),
+    st.lists(st.tuples(st.integers(0, 30), st.integers(0, 12)), max_size=40),
+)
+def test_pairs_by_sorting_agree_with_a_self_join(
+    entries: list[tuple[int, int]], earlier: list[tuple[int, int]]
+) -> None:
+    """Blocking's sort-based pairs (``runs``) are the pairs a self-join of (record, key value) rows makes."""
+    from pipeline.stages.dedupe import runs
+
+    def packed(pairs: set[tuple[int, int]]) -> np.ndarray:
+        return np.array(sorted((i << 32) | j for i, j in pairs), dtype=np.uint64)
+
+    frame = pl.DataFrame(entries, schema={"__i": pl.UInt32, "k": pl.UInt64}, orient="row")
+    joined = frame.join(frame, on="k", suffix="_b").filter(pl.col("__i") != pl.col("__i_b"))
+    expected = {(min(a, b), max(a, b)) for a, b in joined.select("__i", "__i_b").iter_rows()}
+    ordered = frame.sort("k")
+    starts, lengths = runs.runs(ordered.get_column("k").to_numpy())
+    assert lengths.sum() == frame.height and sorted(set(ordered["k"])) == sorted(ordered["k"][starts])
+    a, b = runs.pairs_in_runs(starts, lengths)
+    record = ordered.get_column("__i").to_numpy()
+    got = runs.as_pairs(record[a], record[b])
+    assert np.array_equal(got, packed(expected))
+    # what an earlier key proposed is not new, and the union stays sorted and distinct
+    seen = packed({(min(a, b), max(a, b)) for a, b in earlier if a != b})
+    new = runs.not_in(got, seen)
+    assert np.array_equal(new, packed(expected - {(min(a, b), max(a, b)) for a, b in earlier}))
+    assert np.array_equal(
+        runs.merged(seen, new), packed(expected | {(min(a, b), max(a, b)) for a, b in earlier if a != b})
+    )

@@ -1,15 +1,19 @@
-"""Blocking: candidate pairs from cheap keys, by polars self-joins. Blocks larger than the cap are skipped."""
+"""Blocking: candidate pairs from cheap keys, each key's blocks found by sorting its values (``runs``). Blocks larger
+than the cap are skipped."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from pipeline.fields import Status
 from pipeline.fields.emails import email_match_key
 from pipeline.fields.ids import NOT_AN_IDENTITY, nine_digits
+from pipeline.stages.dedupe import runs
 from pipeline.stages.dedupe.encode import SIDE_COLUMNS
 from pipeline.stages.dedupe.names import skeleton_lists
 
@@ -192,14 +196,16 @@ def _key_exprs() -> dict[str, list[pl.Expr]]:
     }
 
 
-def key_values(table: pl.DataFrame, key: str, *columns: pl.Expr) -> pl.DataFrame:
+def key_values(table: pl.DataFrame, key: str, *columns: pl.Expr, distinct: bool = True) -> pl.DataFrame:
     """``__i``, the key's values as ``k`` (one row per record and distinct value: a record whose mobile is also its
-    other phone is in that block once) and ``columns`` of ``key_table``."""
+    other phone is in that block once; with ``distinct`` off, a value may repeat) and ``columns`` of
+    ``key_table``."""
     exprs = KEY_EXPRS[key]
     parts = []
     for n, expr in enumerate(exprs):
         # a value an earlier expression of the key already gave this record is not given again
-        fresh = pl.all_horizontal([expr.ne_missing(earlier) for earlier in exprs[:n]]) if n else pl.lit(True)
+        earlier = exprs[:n] if distinct else []
+        fresh = pl.all_horizontal([expr.ne_missing(e) for e in earlier]) if earlier else pl.lit(True)
         parts.append(
             table.select("__i", pl.when(fresh).then(expr).cast(pl.UInt64).alias("k"), *columns).drop_nulls("k")
         )
@@ -246,85 +252,91 @@ def candidate_pairs(
     """
     table = key_table(records)
     budget = int(max_pairs_per_record * max(records.height, 1))
-    spent = 0
-    found: list[pl.DataFrame] = []
-    seen = pl.DataFrame(schema={"p": pl.UInt64})
+    seen = np.zeros(0, np.uint64)  # every pair proposed so far, sorted (see ``runs``)
+    found: list[tuple[int, runs.Pairs]] = []
     stats: dict[str, dict[str, float]] = {}
-    pair = (pl.col("__i").cast(pl.UInt64) * (1 << 32) + pl.col("__i_b")).alias("p")  # (i, j) as one integer
     for bit, key in enumerate(keys):
         shape = SHAPES.get(key, Shape())
         if shape.chance and (chance := shape.chance(table)) > 1:
             stats[key] = dict.fromkeys(("pairs", "new_pairs", "blocks", "block_cap", "capped_blocks"), 0)
             stats[key] |= {"capped_records": 0, "skipped_chance_neighbours_per_number": round(chance, 1)}
             continue
-        # blocks are joined on 64-bit hashes of the key's values, not on the text: two values that share a hash
-        # only propose a pair, which the comparison then scores on the real values
-        probe, group = shape.probe, shape.group
-        values = key_values(
-            table,
-            key,
-            *([pl.col(probe).alias("probe")] if probe else []),
-            *([pl.col(group).alias("g")] if group else []),
-        )
-        if not probe:
-            values = values.with_columns(pl.lit(True).alias("probe"))
-        if probe:  # only blocks with a record that may start a pair (a few percent of the values)
-            values = values.filter(pl.col("k").is_in(values.filter("probe").get_column("k").implode()))
-        # a block's entries: its records, or for a grouped key its distinct groups
-        entries = values.select("k", "g", "probe").unique(["k", "g"]) if group else values
-        if group:  # a block's pairs: those between its groups, each group as many records as it holds
-            held = values.group_by("g").agg(pl.col("__i").n_unique().cast(pl.Int64).alias("m"))
-            sizes = (
-                entries.join(held, on="g")
-                .group_by("k")
-                .agg(pl.len(), ((pl.col("m").sum() ** 2 - (pl.col("m") ** 2).sum()) // 2).alias("pairs"))
-            )
-        else:
-            sizes = entries.group_by("k").len()
-        cap = _cap_for_budget(
-            sizes.get_column("len"),
-            max_block_size=min(max_block_size, shape.max_block_size or max_block_size),
-            budget=budget - spent,
-            pairs=sizes.get_column("pairs") if group else None,
-        )
-        capped = sizes.filter(pl.col("len") > cap)
-        kept = entries.join(capped.select("k"), on="k", how="anti")
-        if group:
-            pairs = _group_pairs(kept, values, max_group=max_block_size)
-        else:
-            pairs = kept.join(kept, on="k", suffix="_b").filter(
-                (pl.col("__i") < pl.col("__i_b")) & (pl.col("probe") | pl.col("probe_b"))
-            )
-        pairs = pairs.select(pair).unique().with_columns(pl.lit(1 << bit, pl.UInt32).alias("key"))
+        pairs, lengths, cap = _key_pairs(table, key, shape, max_block_size=max_block_size, budget=budget - len(seen))
         # only pairs no earlier key proposed spend the budget: strong keys mostly re-find the same duplicates
-        new = pairs.select("p").join(seen, on="p", how="anti") if found else pairs.select("p")
-        spent += new.height
-        seen = pl.concat([seen, new])
+        new = runs.not_in(pairs, seen)
+        seen = runs.merged(seen, new)
+        blocks, capped = lengths > 1, lengths > cap
         stats[key] = {
-            "pairs": pairs.height,
-            "new_pairs": new.height,
-            "blocks": int((sizes.get_column("len") > 1).sum()),
+            "pairs": pairs.size,
+            "new_pairs": new.size,
+            "blocks": int(blocks.sum()),
             "block_cap": cap,
-            "capped_blocks": capped.filter(pl.col("len") > 1).height,
-            "capped_records": int(capped.filter(pl.col("len") > 1).get_column("len").sum()) if capped.height else 0,
+            "capped_blocks": int((capped & blocks).sum()),
+            "capped_records": int(lengths[capped & blocks].sum()),
         }
-        found.append(pairs)
-    if not found:
-        return pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "keys": pl.UInt32}), stats
-    # which keys proposed a pair, as bits (key k is bit k; each key proposes a pair once, so the sum is the union):
-    # millions of small integers instead of millions of lists of strings
-    pairs = (
-        pl.concat(found)
-        .group_by("p")
-        .agg(pl.col("key").sum().alias("keys"))
-        .sort("p")
-        .select(
-            (pl.col("p") // (1 << 32)).cast(pl.UInt32).alias("i"),
-            (pl.col("p") % (1 << 32)).cast(pl.UInt32).alias("j"),
-            "keys",
-        )
+        found.append((bit, pairs))
+    # which keys proposed a pair, as bits (key k is bit k): millions of small integers instead of millions of lists
+    # of strings
+    bits = np.zeros(seen.size, np.uint32)
+    for bit, pairs in found:
+        bits[np.searchsorted(seen, pairs)] |= np.uint32(1 << bit)
+    return (
+        pl.DataFrame(
+            {
+                "i": (seen >> np.uint64(32)).astype(np.uint32),
+                "j": (seen & np.uint64(0xFFFFFFFF)).astype(np.uint32),
+                "keys": bits,
+            },
+            schema={"i": pl.UInt32, "j": pl.UInt32, "keys": pl.UInt32},
+        ),
+        stats,
     )
-    return pairs, stats
+
+
+def _key_pairs(
+    table: pl.DataFrame, key: str, shape: Shape, *, max_block_size: int, budget: int
+) -> tuple[runs.Pairs, npt.NDArray[np.int64], int]:
+    """One key's pairs (sorted, see ``runs``), the size of each of its blocks, and the block cap that keeps its pairs
+    within ``budget``."""
+    # blocks are made of 64-bit hashes of the key's values, not of the text: two values that share a hash only
+    # propose a pair, which the comparison then scores on the real values
+    probe, group = shape.probe, shape.group
+    values = key_values(
+        table,
+        key,
+        *([pl.col(probe).alias("probe")] if probe else []),
+        *([pl.col(group).alias("g")] if group else []),
+        distinct=group is None,  # a grouped key's entries are distinct groups whatever the records repeat
+    )
+    if probe:  # only blocks with a record that may start a pair (a few percent of the values)
+        values = values.filter(pl.col("k").is_in(values.filter("probe").get_column("k").implode()))
+    max_block_size = min(max_block_size, shape.max_block_size or max_block_size)
+    if group:  # a block's entries are its distinct groups, each as many records as it holds
+        entries = values.select("k", "g", "probe").unique(["k", "g"])
+        held = values.group_by("g").agg(pl.col("__i").n_unique().cast(pl.Int64).alias("m"))
+        sizes = (
+            entries.join(held, on="g")
+            .group_by("k")
+            .agg(pl.len(), ((pl.col("m").sum() ** 2 - (pl.col("m") ** 2).sum()) // 2).alias("pairs"))
+        )
+        lengths = sizes.get_column("len").to_numpy().astype(np.int64)
+        cap = _cap_for_budget(
+            sizes.get_column("len"), max_block_size=max_block_size, budget=budget, pairs=sizes.get_column("pairs")
+        )
+        kept = entries.join(sizes.filter(pl.col("len") > cap).select("k"), on="k", how="anti")
+        grouped = _group_pairs(kept, values, max_group=max_block_size)
+        return runs.as_pairs(grouped.get_column("__i").to_numpy(), grouped.get_column("__i_b").to_numpy()), lengths, cap
+    ordered = values.sort("k")  # each block's records side by side
+    starts, lengths = runs.runs(ordered.get_column("k").to_numpy())
+    cap = _cap_for_budget(pl.Series(lengths), max_block_size=max_block_size, budget=budget)
+    keep = (lengths > 1) & (lengths <= cap)
+    a, b = runs.pairs_in_runs(starts[keep], lengths[keep])
+    if probe:  # a pair needs a record that may start one
+        may_start = ordered.get_column("probe").to_numpy()
+        either = may_start[a] | may_start[b]
+        a, b = a[either], b[either]
+    record = ordered.get_column("__i").to_numpy()
+    return runs.as_pairs(record[a], record[b]), lengths, cap
 
 
 def _group_pairs(kept: pl.DataFrame, values: pl.DataFrame, *, max_group: int) -> pl.DataFrame:
