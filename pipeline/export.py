@@ -32,11 +32,17 @@ def formula_safe(value: pl.Expr) -> pl.Expr:
 F = TypeVar("F", pl.DataFrame, pl.LazyFrame)
 
 
-def _holds_risky(name: str) -> pl.Expr:
-    """Whether ``formula_safe`` would change a cell of column ``name``: the plain-number test runs only on the
-    cells whose start looks dangerous (a few percent of a column, or all of a phone column)."""
-    column = pl.col(name)
-    return column.filter(column.str.contains(_DANGEROUS)).str.contains(_PLAIN_NUMBER).not_().any()
+def _made_safe(column: pl.Series, dangerous: pl.Series) -> pl.Series | None:
+    """``formula_safe`` of a column in memory, given where its cells start like a formula; None when no cell
+    changes. The plain-number test runs only on the cells that start dangerously (a few percent of a column, or
+    all of a phone column), and only the cells that change are written."""
+    if not dangerous.any():
+        return None
+    at = dangerous.arg_true()
+    risky = at.filter(~column.gather(at).str.contains(_PLAIN_NUMBER))
+    if not risky.len():
+        return None
+    return column.clone().scatter(risky, "'" + column.gather(risky))
 
 
 def safe_header(name: str) -> str:
@@ -47,16 +53,18 @@ def safe_header(name: str) -> str:
 def safe_frame(frame: F) -> F:
     """Every String column made formula-safe, and every header; other types are written natively.
 
-    A table in memory is rewritten only in the columns that hold a risky cell (one look at each column first: most
-    hold none, and the rewrite of a million-member table's 80 columns took longer than writing it). A column of
-    E.164 phones starts every cell with ``+`` and holds none: the look counts only what ``formula_safe`` would
-    change (at a million members, rewriting the phones and the ledger's after column for nothing took 4 s)."""
+    A table in memory is rewritten only in the cells that change (``_made_safe``): one look at every column first,
+    at once on every core. Most columns hold no risky cell, and a column of E.164 phones starts every cell with
+    ``+`` and holds none (a million members' ledger, 8.7M before/after cells of which 1.1M start with ``+``: 2.6 s
+    rewritten whole, 0.6 s this way)."""
     schema = frame.collect_schema()
     text = [n for n, t in schema.items() if t == pl.String]
-    if isinstance(frame, pl.DataFrame) and text:
-        risky = frame.select(_holds_risky(n) for n in text).row(0)  # the columns at once, on every core
-        text = [n for n, r in zip(text, risky, strict=True) if r]
-    safe = frame.with_columns([formula_safe(pl.col(n)).alias(n) for n in text])
+    if isinstance(frame, pl.DataFrame):
+        starts = frame.select(pl.col(n).str.contains(_DANGEROUS) for n in text) if text else pl.DataFrame()
+        made = {n: _made_safe(frame.get_column(n), starts.get_column(n)) for n in text}
+        safe = frame.with_columns([c.alias(n) for n, c in made.items() if c is not None])
+    else:
+        safe = frame.with_columns([formula_safe(pl.col(n)).alias(n) for n in text])
     renames = {n: h for n in schema.names() if (h := safe_header(n)) != n}
     taken = set(schema.names())
     for old, new in renames.items():  # "'=x" is rare, but a header of that name must not be overwritten
