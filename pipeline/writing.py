@@ -69,6 +69,11 @@ OUTPUT_FILES = (
 # than three gained nothing, and each holds a part of the ledger in memory.
 WRITERS = 3
 
+# the writers that take longest start first, beside the report's build (a million members: the ledger's CSV 5.6 s
+# alone, the clean table's CSV 3.4 s, the report 2.4 s, the ledger's parquet 2.3 s, each of the rest 2 s or less).
+# Started in file order, the ledger's CSV was seventh and ended 4 s after everything else.
+LONGEST_FIRST = ("ledger.csv", "members_clean.csv", "ledger.parquet")
+
 
 def write_outputs(
     result: RunResult, out: Path, *, options: RunOptions | None = None, force: bool = False
@@ -85,12 +90,13 @@ def write_outputs(
         built = pool.submit(build_report, result, show_pii=options.show_pii, xlsx_max_rows=options.xlsx_max_rows)
         with outputs.atomic_folder(out, names=OUTPUT_FILES, force=force) as tmp:
             jobs = _writers(result, options=options, report=built, lang=lang)
-            started = [(name, pool.submit(writer, tmp / name)) for name, writer in jobs]
+            order = sorted(jobs, key=lambda job: LONGEST_FIRST.index(job[0]) if job[0] in LONGEST_FIRST else 99)
+            started = {name: pool.submit(writer, tmp / name) for name, writer in order}
             # every writer is finished before anything is raised: the folder is removed on failure, and must not
             # be while a writer is still putting a file into it
-            wait([future for _, future in started])
-            for _, future in started:
-                future.result()
+            wait(started.values())
+            for name, _ in jobs:  # the first failure in file order is the one raised
+                started[name].result()
         return [name for name, _ in jobs], built.result()
 
 

@@ -8,7 +8,9 @@ always in the ledger's ``before``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import polars as pl
 
@@ -42,6 +44,13 @@ DERIVED: dict[str, tuple[str, ...]] = {
     "birth_date": ("birth_year",),
 }
 DATE_FIELDS = ("birth_date", "join_date", "last_purchase_date", "consent_date")
+
+# Field kinds are cleaned two at a time: most of a cleaner's time is a polars expression on one column, which runs
+# on one core (or Python once per distinct value), so one cleaner alone left the second core idle. The jobs of
+# ``_outcomes`` are started longest first (a million members: phones 3.9 s, e-mails 2.8 s, names 2.0 s, dates
+# 1.8 s, places 1.3 s, the rest under 1 s each).
+CLEANERS = 2
+LONGEST_FIRST = (1, 2, 0, 4, 8, 6, 3, 7, 5, 9)
 
 
 def output_columns(extra: list[str]) -> list[str]:
@@ -81,55 +90,15 @@ def clean(
     hidden = [c for c in members.columns if c.startswith("__") and not c.startswith(OPT_OUT_PREFIX)]
     present = [f for f in FIELDS if members.get_column(f).null_count() < members.height]
     placeholders = list(rules.checks.placeholders)
-    entries: list[pl.DataFrame] = []
-    cleaned = {}
-    for name in present:
-        value, found = hygiene_column(members, name, placeholders=placeholders)
-        entries.append(found)
-        cleaned[name] = value.alias(name)
-    table = members.with_columns(list(cleaned.values()))
-
-    f = rules.fields
-    outcomes: dict[str, FieldOutcome] = {}
-    outcomes |= clean_names(
-        table,
-        honorifics=f.honorifics,
-        deceased=f.deceased_markers,
-        blessings=f.blessings,
-        test_entries=f.test_entries,
-        gender=f.gender_values,
-    )
-    outcomes |= clean_phones(
-        table,
-        fake_numbers=f.phone_fake_numbers,
-        max_members_per_number=f.phone_max_members_per_number,
-        counts=phones_in_file,
-    )
-    outcomes["email"] = clean_emails(
-        table, domain_typos=f.email_domain_typos, role_accounts=f.email_role_accounts, check_dns=check_dns
-    )
-    outcomes["national_id"] = clean_national_ids(table, min_digits=f.national_id_min_digits, fakes=f.national_id_fakes)
-    outcomes |= clean_dates(
-        table,
-        fields=DATE_FIELDS,
-        reference=reference,
-        pivot=f.two_digit_year_pivot,
-        birth_placeholders=f.birth_placeholders,
-        min_age=rules.checks.min_age,
-        max_age=rules.checks.max_age,
-    )
-    outcomes["gender"] = clean_gender(table, values=f.gender_values)
-    for name in ("sms_consent", "email_consent"):
-        outcomes[name] = clean_consent(table, name, yes=f.consent_yes, no=f.consent_no, not_opted_out=f.opt_out_no)
-    outcomes["total_spend"] = clean_money(table, "total_spend")
-    outcomes["purchase_count"] = clean_count(table, "purchase_count")
-    outcomes["city"] = clean_city(
-        table, gaz=gazetteer(aliases=f.places_aliases, cbs_file=f.places_cbs_file), threshold=f.places_fuzzy_threshold
-    )
-    outcomes["street"] = clean_streets(
-        table, city_codes=outcomes["city"].columns["city_code"], threshold=f.street_fuzzy_threshold
-    )
-    outcomes["zip"] = clean_zip(table)
+    with ThreadPoolExecutor(max_workers=CLEANERS, thread_name_prefix="cleanse-clean") as pool:
+        hygiene = [pool.submit(hygiene_column, members, name, placeholders=placeholders) for name in present]
+        entries = [future.result()[1] for future in hygiene]
+        table = members.with_columns(
+            [future.result()[0].alias(name) for name, future in zip(present, hygiene, strict=True)]
+        )
+        outcomes = _outcomes(
+            table, pool=pool, rules=rules, reference=reference, check_dns=check_dns, phones_in_file=phones_in_file
+        )
 
     columns: dict[str, pl.Series] = {}
     for name, outcome in outcomes.items():
@@ -147,3 +116,78 @@ def clean(
         ledger=ledger,
         stats={"rows_in": members.height, "rows_out": table.height, "entries": ledger.height},
     )
+
+
+def _outcomes(
+    table: pl.DataFrame,
+    *,
+    pool: ThreadPoolExecutor,
+    rules: Rules,
+    reference: dt.date,
+    check_dns: bool,
+    phones_in_file: Mapping[str, pl.DataFrame] | None,
+) -> dict[str, FieldOutcome]:
+    """Each field kind cleaned, ``CLEANERS`` at a time, longest first; in the order the fields are listed."""
+    f = rules.fields
+
+    def places() -> dict[str, FieldOutcome]:  # a street is checked against its locality's streets
+        gaz = gazetteer(aliases=f.places_aliases, cbs_file=f.places_cbs_file)
+        city = clean_city(table, gaz=gaz, threshold=f.places_fuzzy_threshold)
+        street = clean_streets(table, city_codes=city.columns["city_code"], threshold=f.street_fuzzy_threshold)
+        return {"city": city, "street": street}
+
+    def consents() -> dict[str, FieldOutcome]:
+        return {
+            name: clean_consent(table, name, yes=f.consent_yes, no=f.consent_no, not_opted_out=f.opt_out_no)
+            for name in ("sms_consent", "email_consent")
+        }
+
+    jobs: list[Callable[[], dict[str, FieldOutcome]]] = [  # in the order of the ledger's entries of a row
+        partial(
+            clean_names,
+            table,
+            honorifics=f.honorifics,
+            deceased=f.deceased_markers,
+            blessings=f.blessings,
+            test_entries=f.test_entries,
+            gender=f.gender_values,
+        ),
+        partial(
+            clean_phones,
+            table,
+            fake_numbers=f.phone_fake_numbers,
+            max_members_per_number=f.phone_max_members_per_number,
+            counts=phones_in_file,
+        ),
+        lambda: {
+            "email": clean_emails(
+                table, domain_typos=f.email_domain_typos, role_accounts=f.email_role_accounts, check_dns=check_dns
+            )
+        },
+        lambda: {
+            "national_id": clean_national_ids(table, min_digits=f.national_id_min_digits, fakes=f.national_id_fakes)
+        },
+        partial(
+            clean_dates,
+            table,
+            fields=DATE_FIELDS,
+            reference=reference,
+            pivot=f.two_digit_year_pivot,
+            birth_placeholders=f.birth_placeholders,
+            min_age=rules.checks.min_age,
+            max_age=rules.checks.max_age,
+        ),
+        lambda: {"gender": clean_gender(table, values=f.gender_values)},
+        consents,
+        lambda: {
+            "total_spend": clean_money(table, "total_spend"),
+            "purchase_count": clean_count(table, "purchase_count"),
+        },
+        places,
+        lambda: {"zip": clean_zip(table)},
+    ]
+    futures = {k: pool.submit(jobs[k]) for k in LONGEST_FIRST}
+    outcomes: dict[str, FieldOutcome] = {}
+    for k in range(len(jobs)):
+        outcomes |= futures[k].result()
+    return outcomes
