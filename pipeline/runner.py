@@ -4,6 +4,7 @@ Writes nothing: ``pipeline.outputs`` writes the result; ``pipeline.timing`` time
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from types import MappingProxyType
@@ -145,23 +146,25 @@ def process(
         ]
     # the scoring date: --reference-date when given, else the rules' date or the latest purchase in the file
     as_of = options.reference_date or as_of_date(golden_table, rules.scoring, today)
-    enriched: StageResult = clock.run(
-        "enrich",
-        golden_table.height,
-        lambda: enrich(golden_table, rules=rules, reference_date=today, as_of=as_of),
-        lambda r: r.table.height,
-    )
-    ledger = ledger_.merged([kept_ledger, ledger_.concat([golden.ledger, enriched.ledger])])
-    scored: StageResult = clock.run(
-        "score",
-        enriched.table.height,
-        lambda: score(enriched.table, rules=rules, ledger=ledger, merge_map=merge_map, as_of=as_of),
-        lambda r: r.table.height,
-    )
-    # before cleansing: every row of the file is a member, scored as the club would have scored it
-    before_table, before_model = rfm_and_value(naive_table, s=rules.scoring, as_of=as_of)
-    before = club_figures(before_table, naive=True, model=before_model)
-    del before_table
+    # before cleansing: every row of the file is a member, scored as the club would have scored it. Worked out
+    # beside enrichment and scoring: both fit the value models, numpy on one core each
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cleanse-before") as pool:
+        before_figures = pool.submit(_before, naive_table, rules=rules, as_of=as_of)
+        del naive_table
+        enriched: StageResult = clock.run(
+            "enrich",
+            golden_table.height,
+            lambda: enrich(golden_table, rules=rules, reference_date=today, as_of=as_of),
+            lambda r: r.table.height,
+        )
+        ledger = ledger_.merged([kept_ledger, ledger_.concat([golden.ledger, enriched.ledger])])
+        scored: StageResult = clock.run(
+            "score",
+            enriched.table.height,
+            lambda: score(enriched.table, rules=rules, ledger=ledger, merge_map=merge_map, as_of=as_of),
+            lambda r: r.table.height,
+        )
+        before = before_figures.result()
     if identities is not None:
         identities = identities.join(merge_map.select("source_row", "golden_id"), on="source_row").drop("source_row")
     return result(
@@ -184,3 +187,9 @@ def process(
         pairs=deduped.pairs,
         review=deduped.review,
     )
+
+
+def _before(naive: pl.DataFrame, *, rules: Rules, as_of: dt.date) -> dict[str, Any]:
+    """The club's figures before cleansing (``club_figures`` of the rows as the file gives them)."""
+    table, model = rfm_and_value(naive, s=rules.scoring, as_of=as_of)
+    return club_figures(table, naive=True, model=model)
