@@ -1267,3 +1267,13 @@ def test_pairs_by_sorting_agree_with_a_self_join(
     assert np.array_equal(
         runs.merged(seen, new), packed(expected | {(min(a, b), max(a, b)) for a, b in earlier if a != b})
     )
+
+
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=60))
+def test_distinct_codes_by_polars_sort_are_numpy_unique(keys: list[int]) -> None:
+    from pipeline.stages.dedupe.pairwise import _distinct
+
+    array = np.array(keys, dtype=np.uint64)
+    values, inverse = _distinct(array)
+    expected, expected_inverse = np.unique(array, return_inverse=True)
+    assert np.array_equal(values, expected) and np.array_equal(inverse, expected_inverse.reshape(-1))

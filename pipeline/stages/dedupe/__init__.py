@@ -157,11 +157,14 @@ def _scored(
 ) -> tuple[pl.DataFrame, Model | None, dict[str, object]]:
     """Compare the pairs, fit the model, score them, decide each one's band and say why: the scored pairs, the
     model (None when there was no pair to fit it on) and its figures."""
-    compared = compare(records, pairs, rules=rules, encoded=encoded) if pairs.height else None
-    if compared is None or compared.height == 0:
+    if not pairs.height:
         empty = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "match_probability": pl.Float64})
         return empty, None, {"pairs": 0}
-    u = estimate_u(records, rules=rules, encoded=encoded)
+    # the random pairs' levels (u) are worked out while the candidate pairs are compared
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cleanse-u") as pool:
+        sampled = pool.submit(estimate_u, records, rules=rules, encoded=encoded)
+        compared = compare(records, pairs, rules=rules, encoded=encoded)
+        u = sampled.result()
     # a small file is a small part of a club: its prior is worked out as if it held prior_records records
     model = estimate_m(compared, u, iterations=rules.em_iterations, records=max(records.height, rules.prior_records))
     scored = score_pairs(compared, records, model)

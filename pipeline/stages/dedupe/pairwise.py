@@ -51,13 +51,28 @@ def distinct_pairs(a: pl.Series, b: pl.Series) -> Distinct:
     x = a.fill_null(0).to_numpy().astype(np.uint64)
     y = b.fill_null(0).to_numpy().astype(np.uint64)
     where = np.flatnonzero(x != y)
-    packed, inverse = np.unique((x[where] << np.uint64(32)) | y[where], return_inverse=True)
+    packed, inverse = _distinct((x[where] << np.uint64(32)) | y[where])
     return Distinct(
         where,
         (packed >> np.uint64(32)).astype(np.int64),
         (packed & np.uint64(0xFFFFFFFF)).astype(np.int64),
         inverse,
     )
+
+
+def _distinct(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)`` by polars' sort, which runs on every core (NumPy's: on one, and
+    0.8 s for 2.8M keys against 0.4 s)."""
+    if not keys.size:
+        return keys, np.zeros(0, np.int64)
+    order = pl.Series(keys).arg_sort().to_numpy()
+    ordered = keys[order]
+    first = np.empty(ordered.size, dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    inverse = np.empty(ordered.size, dtype=np.int64)
+    inverse[order] = np.cumsum(first) - 1
+    return ordered[first], inverse
 
 
 def texts(values: pl.Series) -> np.ndarray:
