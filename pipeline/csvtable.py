@@ -11,6 +11,7 @@ in ``RAW_LINE`` (quarantined) instead of swallowing the lines after it.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -67,9 +68,7 @@ def _split_records(text: str, delim: str) -> tuple[pl.Series, pl.Series, pl.Seri
     Python's csv module. A quote left open at the end of a line (a record spanning lines, or a broken quote) makes
     the whole file go through ``textfile.split_with_csv``, which sets a broken quote's line apart.
     """
-    lines = pl.Series("line", text.split("\n"), dtype=pl.String).str.strip_suffix("\r")
-    if lines.len() and lines[-1] == "":
-        lines = lines.slice(0, lines.len() - 1)
+    lines = _lines(text)
     quotes = lines.str.count_matches('"', literal=True)
     if (quotes % 2 == 1).any() or _UNIT in text:
         return _split_with_csv(lines, delim)
@@ -78,21 +77,63 @@ def _split_records(text: str, delim: str) -> tuple[pl.Series, pl.Series, pl.Seri
     joined = lines.str.replace_all(delim, _UNIT, literal=True)
     quoted = quotes > 0
     if quoted.any():
-        parsed = [_UNIT.join(row) for row in csv.reader(lines.filter(quoted).to_list(), delimiter=delim)]
-        if len(parsed) != int(quoted.sum()):  # a quote opened mid-field ran on into the next quoted line
-            return _split_with_csv(lines, delim)
-        patch = pl.DataFrame({"i": quoted.arg_true(), "parsed": pl.Series(parsed, dtype=pl.String)})
-        joined = (
-            pl.DataFrame({"line": joined})
-            .with_row_index("i")
-            .join(patch, on="i", how="left", maintain_order="left")
-            .select(pl.coalesce("parsed", "line"))
-            .to_series()
-        )
+        parsed = _plainly_quoted(lines.filter(quoted), delim)
+        if parsed is None:  # a quote in the middle of a field: every quoted line goes through csv, as it reads it
+            rows = [_UNIT.join(row) for row in csv.reader(lines.filter(quoted).to_list(), delimiter=delim)]
+            if len(rows) != int(quoted.sum()):  # a quote opened mid-field ran on into the next quoted line
+                return _split_with_csv(lines, delim)
+            parsed = pl.Series(rows, dtype=pl.String)
+        joined = joined.scatter(quoted.arg_true(), parsed)
     fields = joined.str.split(_UNIT)
     fields = pl.select(pl.when(lines == "").then(pl.lit([], pl.List(pl.String))).otherwise(fields)).to_series()
     numbers = pl.Series("source_row", range(1, lines.len() + 1), dtype=pl.Int64)
     return fields, numbers, None
+
+
+def _plainly_quoted(lines: pl.Series, delim: str) -> pl.Series | None:
+    """Quoted lines' fields joined by ``_UNIT``, as Python's csv module reads them, when every line is quoted plainly
+    (each field either quoted whole, ``""`` for a quote inside, or holding no quote); None otherwise.
+
+    Plainly quoted lines are read by polars' CSV reader: a third of a million took 0.4 s, where the csv module and
+    the Python strings around it took 1.5 s. A hypothesis test holds the two to the same fields."""
+    sep = re.escape(delim)
+    field = f'(?:"(?:[^"]|"")*"|[^"{sep}]*)'
+    if not lines.str.contains(f"^{field}(?:{sep}{field})*$").all() or lines.str.contains("[\r\x00]").any():
+        return None
+    counts = lines.str.replace_all('"(?:[^"]|"")*"', "").str.count_matches(delim, literal=True) + 1
+    width = int(counts.max())  # type: ignore[arg-type]
+    header = delim.join(f"c{k}" for k in range(width))  # the widest line's fields: shorter lines end in nulls
+    body = header + "\n" + lines.str.join("\n").item()
+    read = pl.read_csv(body.encode(), has_header=True, separator=delim, quote_char='"', infer_schema=False)
+    if read.height != lines.len():
+        return None
+    joined = read.select(pl.concat_str(pl.all().fill_null(""), separator=_UNIT)).to_series()
+    # a shorter line's missing fields are the last separators: taken off
+    return joined.str.slice(0, joined.str.len_chars() - (width - counts))
+
+
+def _lines(text: str) -> pl.Series:
+    """The text's lines, without their line ends (``\n``, ``\r\n``); a blank line at the very end may be left
+    out, as blank lines at the end are no records.
+
+    Split by polars' CSV reader with a separator the text does not hold and no quote character (every line one
+    field, as it is): 0.7 s for a million lines, where ``str.split`` and a Series of its list took 1.5 s."""
+    if _UNIT in text:
+        lines = pl.Series("line", text.split("\n"), dtype=pl.String).str.strip_suffix("\r")
+    else:
+        read = pl.read_csv(
+            text.encode(),
+            has_header=False,
+            separator=_UNIT,
+            quote_char=None,
+            infer_schema=False,
+            new_columns=["line"],
+            raise_if_empty=False,
+        )
+        lines = read.to_series().fill_null("") if read.width else pl.Series("line", [], dtype=pl.String)
+    if lines.len() and lines[-1] == "":
+        lines = lines.slice(0, lines.len() - 1)
+    return lines
 
 
 def _split_with_csv(lines: pl.Series, delim: str) -> tuple[pl.Series, pl.Series, pl.Series | None]:

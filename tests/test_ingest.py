@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import polars as pl
 import pytest
 import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipeline.csvtable import sniff_delimiter
 from pipeline.errors import InputError
@@ -165,3 +168,33 @@ def test_parquet_typed_columns_become_strings(rules: Rules, tmp_path: Path) -> N
     )
     table = read_member_file(path, score_header=HeaderMatcher(rules.columns).recognised)
     assert table.frame.row(0) == (2, "521234567", "1980-12-31", "משה")
+
+
+_QUOTED_LINE = st.text(alphabet=st.sampled_from(list('a,"; é\t\r|')), min_size=1, max_size=14).filter(
+    lambda s: '"' in s and s.count('"') % 2 == 0
+)
+
+
+@settings(max_examples=400, suppress_health_check=list(HealthCheck))
+@given(st.lists(_QUOTED_LINE, min_size=1, max_size=6), st.sampled_from([",", ";", "\t", "|"]))
+def test_plainly_quoted_lines_are_read_as_the_csv_module_reads_them(lines: list[str], delim: str) -> None:
+    """The fast reading of quoted lines (polars' CSV reader) gives the csv module's fields, line by line; a line it
+    cannot vouch for (a quote in the middle of a field, a carriage return) sends them all to the csv module."""
+    from pipeline.csvtable import _UNIT, _plainly_quoted
+
+    read = _plainly_quoted(pl.Series(lines, dtype=pl.String), delim)
+    if read is None:
+        return
+    assert read.to_list() == [_UNIT.join(next(csv.reader([line], delimiter=delim))) for line in lines]
+
+
+def test_plainly_quoted_lines_of_an_export_are_read_fast_and_a_stray_quote_is_not() -> None:
+    from pipeline.csvtable import _UNIT, _plainly_quoted
+
+    lines = ['1,"Levi, Dana","41 ש""ח",', '2,"",x', '"3"']
+    assert _plainly_quoted(pl.Series(lines), ",").to_list() == [  # type: ignore[union-attr]
+        _UNIT.join(["1", "Levi, Dana", '41 ש"ח', ""]),
+        _UNIT.join(["2", "", "x"]),
+        "3",
+    ]
+    assert _plainly_quoted(pl.Series(['1,ab"c",d']), ",") is None
