@@ -17,6 +17,8 @@ from typing import Final, Literal, TypeVar
 
 import polars as pl
 
+from pipeline.sheetxml import write_sheet
+
 # leading blanks: Unicode white space and the four ASCII separators (0x1C-0x1F) that Python counts as white space
 # and some readers trim, so no reader can find a formula once they are gone (hypothesis found "\x1f@")
 _DANGEROUS = r"^(?:[=+\-@\t\r]|[\s\x1c-\x1f]+[=+\-@])"
@@ -110,47 +112,14 @@ def write_csv_parts(parts: Iterable[pl.LazyFrame], path: Path) -> None:
 
 def write_xlsx(frame: pl.DataFrame, path: Path, *, sheet: str) -> None:
     """Text as text cells (never formulas), numbers as numbers, dates as dates; right-to-left when the table holds
-    Hebrew. xlsxwriter's constant-memory mode streams rows, so memory stays flat whatever the size."""
-    import datetime as dt
-
-    import xlsxwriter
-
+    Hebrew (``pipeline.sheetxml``: the cells' XML made over whole columns, a slice of rows at a time)."""
     table = safe_frame(_flatten(frame))
-    options = {
-        "constant_memory": True,
-        "strings_to_numbers": False,
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-    }
-    with xlsxwriter.Workbook(str(path), options) as wb:
-        ws = wb.add_worksheet(sheet)
-        bold = wb.add_format({"bold": True})
-        date_format = wb.add_format({"num_format": "yyyy-mm-dd"})
-        hebrew = any(
-            table.get_column(n).head(500).str.contains("[\u0590-\u05ff]").any()
-            for n, t in table.schema.items()
-            if t == pl.String
-        )
-        if hebrew:
-            ws.right_to_left()
-        ws.freeze_panes(1, 0)
-        for c, name in enumerate(table.columns):
-            ws.write_string(0, c, name, bold)
-        write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
-        for r, row in enumerate(table.iter_rows(), start=1):
-            for c, value in enumerate(row):
-                if value is None:
-                    continue
-                if isinstance(value, str):
-                    write_string(r, c, value)
-                elif isinstance(value, bool):
-                    ws.write_boolean(r, c, value)
-                elif isinstance(value, int | float):
-                    write_number(r, c, value)
-                elif isinstance(value, dt.date):
-                    write_datetime(r, c, value, date_format)
-                else:
-                    write_string(r, c, str(value))
+    hebrew = any(
+        table.get_column(n).head(500).str.contains("[\u0590-\u05ff]").any()
+        for n, t in table.schema.items()
+        if t == pl.String
+    )
+    write_sheet(table, path, sheet=sheet, right_to_left=hebrew)
 
 
 # snappy: the codec every parquet reader has (pyarrow's and Spark's default). zstd made the files a third smaller and
