@@ -50,7 +50,7 @@ DATE_FIELDS = ("birth_date", "join_date", "last_purchase_date", "consent_date")
 # ``_outcomes`` are started longest first (a million members: phones 3.9 s, e-mails 2.8 s, names 2.0 s, dates
 # 1.8 s, places 1.3 s, the rest under 1 s each).
 CLEANERS = 2
-LONGEST_FIRST = (1, 2, 0, 4, 8, 6, 3, 7, 5, 9)
+LONGEST_FIRST = ("phones", "email", "names", "dates", "places", "consent", "national_id", "money", "gender", "zip")
 
 
 def output_columns(extra: list[str]) -> list[str]:
@@ -142,8 +142,8 @@ def _outcomes(
             for name in ("sms_consent", "email_consent")
         }
 
-    jobs: list[Callable[[], dict[str, FieldOutcome]]] = [  # in the order of the ledger's entries of a row
-        partial(
+    jobs: dict[str, Callable[[], dict[str, FieldOutcome]]] = {  # in the order of the ledger's entries of a row
+        "names": partial(
             clean_names,
             table,
             honorifics=f.honorifics,
@@ -152,22 +152,22 @@ def _outcomes(
             test_entries=f.test_entries,
             gender=f.gender_values,
         ),
-        partial(
+        "phones": partial(
             clean_phones,
             table,
             fake_numbers=f.phone_fake_numbers,
             max_members_per_number=f.phone_max_members_per_number,
             counts=phones_in_file,
         ),
-        lambda: {
+        "email": lambda: {
             "email": clean_emails(
                 table, domain_typos=f.email_domain_typos, role_accounts=f.email_role_accounts, check_dns=check_dns
             )
         },
-        lambda: {
+        "national_id": lambda: {
             "national_id": clean_national_ids(table, min_digits=f.national_id_min_digits, fakes=f.national_id_fakes)
         },
-        partial(
+        "dates": partial(
             clean_dates,
             table,
             fields=DATE_FIELDS,
@@ -177,17 +177,18 @@ def _outcomes(
             min_age=rules.checks.min_age,
             max_age=rules.checks.max_age,
         ),
-        lambda: {"gender": clean_gender(table, values=f.gender_values)},
-        consents,
-        lambda: {
+        "gender": lambda: {"gender": clean_gender(table, values=f.gender_values)},
+        "consent": consents,
+        "money": lambda: {
             "total_spend": clean_money(table, "total_spend"),
             "purchase_count": clean_count(table, "purchase_count"),
         },
-        places,
-        lambda: {"zip": clean_zip(table)},
-    ]
-    futures = {k: pool.submit(jobs[k]) for k in LONGEST_FIRST}
+        "places": places,
+        "zip": lambda: {"zip": clean_zip(table)},
+    }
+    order = sorted(jobs, key=lambda name: LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST))
+    futures = {name: pool.submit(jobs[name]) for name in order}
     outcomes: dict[str, FieldOutcome] = {}
-    for k in range(len(jobs)):
-        outcomes |= futures[k].result()
+    for name in jobs:
+        outcomes |= futures[name].result()
     return outcomes
