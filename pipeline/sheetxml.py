@@ -65,7 +65,10 @@ _WORKBOOK_RELS = (
 )
 
 # characters XML 1.0 cannot hold, and text that already looks like the escape Excel uses for them (_x0001_)
-_CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
+# (a carriage return too: an XML reader turns it into a line feed); U+FFFE and U+FFFF, no characters at all, become
+# U+FFFD, the replacement character (readers do not decode their escape)
+_CONTROL = "[\x00-\x08\x0b-\x1f]"
+_NONCHARACTERS = "[\ufffe\uffff]"
 _ESCAPE_LIKE = r"_(x[0-9A-Fa-f]{4}_)"
 
 
@@ -84,12 +87,12 @@ def escape_text(text: pl.Expr) -> pl.Expr:
     (``_x0001_``, read back as the character), and text shaped like that escape kept as it was (``_x005F_``)."""
     text = text.str.slice(0, MAX_TEXT).str.replace_all(_ESCAPE_LIKE, "_x005F_${1}")
     text = text.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True)
-    text = text.str.replace_all(">", "&gt;", literal=True)
+    text = text.str.replace_all(">", "&gt;", literal=True).str.replace_all(_NONCHARACTERS, "\ufffd")
     return pl.when(text.str.contains(_CONTROL)).then(_controls_escaped(text)).otherwise(text)
 
 
 def _controls_escaped(text: pl.Expr) -> pl.Expr:
-    for code in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]:
+    for code in [*range(0x00, 0x09), *range(0x0B, 0x20)]:
         text = text.str.replace_all(chr(code), f"_x{code:04X}_", literal=True)
     return text
 
