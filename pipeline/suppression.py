@@ -15,6 +15,7 @@ from pipeline.fields.ids import clean_national_ids
 from pipeline.fields.phone_parse import parse_phones
 from pipeline.fields.text import INVISIBLE_RE
 from pipeline.ingest import EXCEL_EXTS, PARQUET_EXTS
+from pipeline.privacy import mask_text
 from pipeline.rules import Rules
 from pipeline.textfile import decode
 
@@ -24,6 +25,7 @@ class Suppression:
     phones: frozenset[str] = frozenset()
     emails: frozenset[str] = frozenset()
     national_ids: frozenset[str] = frozenset()
+    warnings: tuple[str, ...] = ()  # a list's cells that look like an address and were read as none
 
     @property
     def size(self) -> int:
@@ -31,7 +33,10 @@ class Suppression:
 
     def __or__(self, other: Suppression) -> Suppression:
         return Suppression(
-            self.phones | other.phones, self.emails | other.emails, self.national_ids | other.national_ids
+            self.phones | other.phones,
+            self.emails | other.emails,
+            self.national_ids | other.national_ids,
+            self.warnings + other.warnings,
         )
 
 
@@ -41,9 +46,10 @@ _PHONE_OR_ID = r"^[+(]?\d[\d \-().\/]*$"
 _PIECE = r"[^\s<>,;:\"'()]+@[^\s<>,;:\"'()]+|\+?\(?\d(?:[\d.\-)]|\s\d|\(\d)*"
 
 
-def _suppression_from(values: pl.Series, *, rules: Rules) -> Suppression:
+def _suppression_from(values: pl.Series, *, rules: Rules) -> tuple[Suppression, pl.Series]:
     """Every distinct value as whatever it validly is: a phone number, an e-mail address, an ID number (a value
-    can be more than one: ``039337423`` is an ID and a Tel Aviv landline; both are suppressed)."""
+    can be more than one: ``039337423`` is an ID and a Tel Aviv landline; both are suppressed); and the values that
+    were read as one."""
     cells = pl.DataFrame({"v": values.unique()}).with_row_index("source_row").cast({"source_row": pl.Int64})
     v = pl.col("v")
     numeric = v.str.replace(r"\.0+$", "")
@@ -62,7 +68,8 @@ def _suppression_from(values: pl.Series, *, rules: Rules) -> Suppression:
     phones_in = cells.filter(
         (pl.col("numeric") & (pl.col("digits") >= 7) & pl.col("phone_shape")) | pl.col("excel_sci")
     )
-    phones = parse_phones(phones_in.get_column("v")).get_column("e164").drop_nulls()
+    parsed = parse_phones(phones_in.get_column("v")).get_column("e164")
+    phones = parsed.drop_nulls()
     emails_in = cells.filter(pl.col("at")).select("source_row", pl.col("v").alias("email"))
     emails = clean_emails(emails_in)
     valid = emails.columns["email"].filter(emails.columns["email_status"] != Status.INVALID)
@@ -76,11 +83,21 @@ def _suppression_from(values: pl.Series, *, rules: Rules) -> Suppression:
     valid_ids = ids.columns["national_id"].filter(
         ids.columns["national_id_status"].is_in([Status.VALID, Status.FAKE, Status.COMPANY])
     )
-    return Suppression(
+    read = pl.concat(
+        [
+            phones_in.get_column("v").filter(parsed.is_not_null()),
+            emails_in.get_column("email").filter(emails.columns["email_status"] != Status.INVALID),
+            ids_in.get_column("national_id").filter(
+                ids.columns["national_id_status"].is_in([Status.VALID, Status.FAKE, Status.COMPANY])
+            ),
+        ]
+    )
+    found = Suppression(
         frozenset(phones.to_list()),
         frozenset(valid_emails.drop_nulls().to_list()),
         frozenset(valid_ids.drop_nulls().to_list()),
     )
+    return found, read
 
 
 def _cells(path: Path) -> pl.Series:
@@ -121,26 +138,64 @@ def _cells(path: Path) -> pl.Series:
     # direction marks and zero-width characters, as text hygiene takes them off members' values: "\u200f0528129997"
     # was read as nothing
     cells = pl.concat([c.alias("v") for c in columns]).str.replace_all(INVISIBLE_RE, "")
-    # a cell is read whole and in its pieces: "טל: 052-8123456", "052-8100000 / 052-8101111", "ת.ז. 040123456",
-    # "Dana <dana@x.co.il>" each name an address beside other words (a piece that is none is read as nothing)
-    # (a cell that is one number already, 5.47654329E+08 or 052.812.3456, is not cut into pieces)
-    one = cells.str.contains(r"^\s*[+(]?\d[\d \-().]*$|^\s*\d(?:\.\d+)?[eE]\+?\d{1,2}\s*$")
-    mixed = cells.filter(~one | (cells.str.count_matches(r"\d") > 12))  # more digits than one phone number has
-    pieces = pl.concat([mixed.str.extract_all(_PIECE).explode(), mixed.str.split(" ").explode()])
-    values = pl.concat([cells, pieces]).str.strip_chars(" \t\r\u00a0\"'<>:,;/")
-    return values.filter(values.is_not_null() & (values != ""))
+    return cells.filter(cells.is_not_null() & (cells.str.strip_chars() != ""))
+
+
+def _values(cells: pl.Series) -> pl.DataFrame:
+    """What each cell (``k``, its place in ``cells``) may name an address as (``v``): the cell whole, and its pieces.
+
+    "טל: 052-8123456", "052-8100000 / 052-8101111", "ת.ז. 040123456", "Dana <dana@x.co.il>" each name an address
+    beside other words (a piece that is none is read as nothing); a cell that is one number already,
+    5.47654329E+08 or 052.812.3456, is not cut into pieces."""
+    frame = pl.DataFrame({"v": cells}).with_row_index("k")
+    v = pl.col("v")
+    one = v.str.contains(r"^\s*[+(]?\d[\d \-().]*$|^\s*\d(?:\.\d+)?[eE]\+?\d{1,2}\s*$")
+    mixed = frame.filter(~one | (v.str.count_matches(r"\d") > 12))  # more digits than one phone number has
+    pieces = pl.concat(
+        [
+            mixed.select("k", v.str.extract_all(_PIECE)).explode("v"),
+            mixed.select("k", v.str.split(" ")).explode("v"),
+        ]
+    )
+    values = pl.concat([frame, pieces]).with_columns(v.str.strip_chars(" \t\r\u00a0\"'<>:,;/"))
+    return values.filter(v.is_not_null() & (v != ""))
+
+
+# a cell that means to be an address: an @, or 9 to 13 digits that are no date (a member number of fewer digits, a
+# date or an amount beside the addresses is no address that failed)
+_ADDRESS_LIKE = r"@"
+_DATE_LIKE = r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
+
+
+def _unread(cells: pl.Series, values: pl.DataFrame, read: pl.Series) -> pl.Series:
+    """The cells that look like a phone, e-mail or ID number and of which neither the whole nor a piece was read
+    as one."""
+    readable = values.filter(pl.col("v").is_in(read.implode())).get_column("k").unique()
+    digits = cells.str.count_matches(r"\d")
+    looks = cells.str.contains(_ADDRESS_LIKE) | (digits.is_between(9, 13) & ~cells.str.contains(_DATE_LIKE))
+    frame = pl.DataFrame({"v": cells, "looks": looks}).with_row_index("k")
+    return frame.filter(pl.col("looks") & ~pl.col("k").is_in(readable.implode())).get_column("v")
 
 
 def load_suppression(path: Path, *, rules: Rules) -> Suppression:
     """A suppression list in any format cleanse reads: every phone number, e-mail address and ID number in
     every column of every sheet, whatever the headers say (or without any). A file from which none could be
     read is an error, never an empty list."""
-    values = _cells(path)
-    found = _suppression_from(values, rules=rules)
+    cells = _cells(path)
+    values = _values(cells)
+    found, read = _suppression_from(values.get_column("v"), rules=rules)
     if not found.size:
         raise InputError(
-            f"no phone number, e-mail address or ID number could be read from its {values.len():,} values; "
+            f"no phone number, e-mail address or ID number could be read from its {values.height:,} values; "
             "is it the right file?",
             path=path,
         )
-    return found
+    unread = _unread(cells, values, read)
+    if not unread.len():
+        return found
+    example = mask_text(str(unread[0]))
+    warning = (
+        f"suppression list {path.name}: {unread.len():,} cell(s) look like a phone, e-mail or ID number but could "
+        f"not be read as one (e.g. {example!r}); the people they name are NOT suppressed"
+    )
+    return Suppression(found.phones, found.emails, found.national_ids, (warning,))

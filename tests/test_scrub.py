@@ -518,3 +518,27 @@ def test_a_suppression_cell_is_read_in_its_pieces(tmp_path: Path) -> None:
         *(f"+97252810{n}" for n in ("0000", "1111", "2222", "3333", "6666", "7777", "8888", "9999")),
     }
     assert "039337423" in found.national_ids and "dana@walla.co.il" in found.emails
+
+
+def test_a_suppression_list_with_cells_it_cannot_read_is_a_warning(members: Path, tmp_path: Path) -> None:
+    # a do-not-contact export: one good number, a number cut short, an ID with a wrong check digit, an address
+    # with no domain; its dates and member numbers are no addresses and are not counted
+    path = tmp_path / "dnc.csv"
+    path.write_text(
+        "טלפון,ת.ז.,מייל,תאריך הסרה,מספר חבר\n"
+        "054-7654329,,,2025-03-01,1234567\n"
+        "052-812345,231740706,dana@,01/02/2025 10:22,7654321\n",
+        encoding="utf-8",
+    )
+    _, summary = _suppressed(members, tmp_path, path)
+    assert summary["removed"]["suppressed"] >= 1  # the good number still suppresses its member
+    unread = [w for w in summary["warnings"] if w.startswith("suppression list dnc.csv")]
+    assert len(unread) == 1 and "3 cell(s)" in unread[0] and "NOT suppressed" in unread[0]
+    assert "812345" not in unread[0]  # the example is masked
+
+
+def test_a_clean_suppression_list_gives_no_warning(members: Path, tmp_path: Path) -> None:
+    path = tmp_path / "dnc.csv"
+    path.write_text("טלפון,תאריך הסרה,מספר חבר\n054-7654329,2025-03-01,1234567\n", encoding="utf-8")
+    _, summary = _suppressed(members, tmp_path, path)
+    assert not [w for w in summary["warnings"] if w.startswith("suppression list")]

@@ -119,7 +119,7 @@ def scrub(
         else:
             outputs.atomic_write(out, lambda p: export.write_csv(scrubbed.send_list, p), force=force)
         # a held mapping too: a notes column read as nothing may hide a member's death
-        warnings = [*scrubbed.warnings, *result.mapping.warnings]
+        warnings = [*scrubbed.warnings, *suppression.warnings, *result.mapping.warnings]
         summary = {
             "schema": "cleanse.scrub",
             "schema_version": 1,
