@@ -27,12 +27,13 @@ from pipeline.errors import InputError
 from pipeline.exceltable import named_sheet
 from pipeline.ingest import read_member_file
 from pipeline.rawtable import HEADER_SEARCH_ROWS, HeaderScorer, RawTable
+from pipeline.workbook import EXCEL_EPOCH
 
 HEAD_ROWS = 2_000
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _DATE_FORMATS = frozenset({14, 15, 16, 17, 22, 27, 30, 36, 45, 46, 47, 50, 57})
-_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_EXCEL_EPOCH = dt.datetime.combine(EXCEL_EPOCH, dt.time())
 _EPOCH_1904 = dt.datetime(1904, 1, 1)
 
 

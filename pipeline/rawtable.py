@@ -17,6 +17,7 @@ import polars as pl
 
 from pipeline.checks import check
 from pipeline.errors import InputError
+from pipeline.workbook import column_letters
 
 HEADER_SEARCH_ROWS = 30
 EXTRA_FIELDS = "__extra_fields"  # values beyond the header's width in a ragged CSV row
@@ -99,21 +100,14 @@ class RawTable:
         return self.frame.height
 
 
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def unique_headers(cells: Sequence[str | None]) -> list[str]:
     """Header cells as column names: blanks become ``column_C`` (the Excel letter), repeats get ``(2)``."""
     names: list[str] = []
     seen: set[str] = set()
     for i, cell in enumerate(cells):
-        base = " ".join(str(cell).split()) if cell is not None and str(cell).strip() else f"column_{_column_letter(i)}"
+        base = (
+            " ".join(str(cell).split()) if cell is not None and str(cell).strip() else f"column_{column_letters(i + 1)}"
+        )
         name, n = base, 2
         while name in seen or name in ("source_row", EXTRA_FIELDS):
             name, n = f"{base} ({n})", n + 1

@@ -10,17 +10,19 @@ at a time. ``review.xlsx``, with its drop-down lists and formats, stays xlsxwrit
 from __future__ import annotations
 
 import datetime as dt
+import html
 import zipfile
 from pathlib import Path
 
 import polars as pl
+
+from pipeline.workbook import EXCEL_EPOCH, column_letters
 
 # Excel's limits: a cell's text, a sheet's rows
 MAX_TEXT = 32_767
 MAX_ROWS = 1_048_576
 ROWS_PER_SLICE = 10_000
 
-_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (1900 date system, after its 1900 leap-year bug)
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -72,16 +74,6 @@ _NONCHARACTERS = "[\ufffe\uffff]"
 _ESCAPE_LIKE = r"_(x[0-9A-Fa-f]{4}_)"
 
 
-def column_letters(k: int) -> str:
-    """The letters of the column numbered ``k`` from 0: A, ..., Z, AA, ..."""
-    letters = ""
-    k += 1
-    while k:
-        k, rest = divmod(k - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
-
-
 def escape_text(text: pl.Expr) -> pl.Expr:
     """Text as it goes into a cell's XML: ``& < >`` escaped, a character XML cannot hold written as Excel writes it
     (``_x0001_``, read back as the character), and text shaped like that escape kept as it was (``_x005F_``)."""
@@ -111,9 +103,11 @@ def _cell(name: str, dtype: pl.DataType, letters: str) -> pl.Expr:
         finite = pl.when(value.is_finite()).then(value)
         return pl.format('<c r="{}"><v>{}</v></c>', ref, finite)
     if dtype == pl.Date:
-        return pl.format('<c r="{}" s="2"><v>{}</v></c>', ref, (value - pl.lit(_EPOCH)).dt.total_days())
+        return pl.format('<c r="{}" s="2"><v>{}</v></c>', ref, (value - pl.lit(EXCEL_EPOCH)).dt.total_days())
     if isinstance(dtype, pl.Datetime):
-        days = (value.dt.replace_time_zone(None) - pl.lit(dt.datetime(1899, 12, 30))).dt.total_milliseconds()
+        days = (
+            value.dt.replace_time_zone(None) - pl.lit(dt.datetime.combine(EXCEL_EPOCH, dt.time()))
+        ).dt.total_milliseconds()
         return pl.format('<c r="{}" s="2"><v>{}</v></c>', ref, days / 86_400_000)
     text = escape_text(value.cast(pl.String))
     cell = pl.format('<c r="{}" t="inlineStr"><is><t xml:space="preserve">{}</t></is></c>', ref, text)
@@ -124,7 +118,7 @@ def write_sheet(table: pl.DataFrame, path: Path, *, sheet: str, right_to_left: b
     """``table`` (already formula-safe, no list columns) as a workbook of one sheet named ``sheet``."""
     if table.height + 1 > MAX_ROWS:
         raise ValueError(f"{table.height:,} rows do not fit in a sheet ({MAX_ROWS - 1:,} at most)")
-    letters = [column_letters(k) for k in range(table.width)]
+    letters = [column_letters(k + 1) for k in range(table.width)]
     header = "".join(
         f'<c r="{letters[k]}1" s="1" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
         for k, text in enumerate(pl.select(escape_text(pl.lit(pl.Series(table.columns, dtype=pl.String)))).to_series())
@@ -132,7 +126,7 @@ def write_sheet(table: pl.DataFrame, path: Path, *, sheet: str, right_to_left: b
     cells = [_cell(n, t, letters[k]).fill_null("") for k, (n, t) in enumerate(table.schema.items())]
     last = f"{letters[-1]}{table.height + 1}" if table.width else "A1"
     view = ' rightToLeft="1"' if right_to_left else ""
-    name = sheet.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    name = html.escape(sheet)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
         zf.writestr("_rels/.rels", _ROOT_RELS)

@@ -72,7 +72,8 @@ def _suppression_from(values: pl.Series, *, rules: Rules) -> tuple[Suppression, 
     phones = parsed.drop_nulls()
     emails_in = cells.filter(pl.col("at")).select("source_row", pl.col("v").alias("email"))
     emails = clean_emails(emails_in)
-    valid = emails.columns["email"].filter(emails.columns["email_status"] != Status.INVALID)
+    email_read = emails.columns["email_status"] != Status.INVALID
+    valid = emails.columns["email"].filter(email_read)
     valid_emails = pl.select(email_match_key(pl.lit(valid))).to_series()  # Gmail dots and +tags ignored
     ids_in = cells.filter(pl.col("numeric") & pl.col("digits").is_between(5, 9)).select(
         "source_row", pl.col("v").alias("national_id")
@@ -80,16 +81,13 @@ def _suppression_from(values: pl.Series, *, rules: Rules) -> tuple[Suppression, 
     ids = clean_national_ids(
         ids_in, min_digits=rules.fields.national_id_min_digits, fakes=rules.fields.national_id_fakes
     )
-    valid_ids = ids.columns["national_id"].filter(
-        ids.columns["national_id_status"].is_in([Status.VALID, Status.FAKE, Status.COMPANY])
-    )
+    id_read = ids.columns["national_id_status"].is_in([Status.VALID, Status.FAKE, Status.COMPANY])
+    valid_ids = ids.columns["national_id"].filter(id_read)
     read = pl.concat(
         [
             phones_in.get_column("v").filter(parsed.is_not_null()),
-            emails_in.get_column("email").filter(emails.columns["email_status"] != Status.INVALID),
-            ids_in.get_column("national_id").filter(
-                ids.columns["national_id_status"].is_in([Status.VALID, Status.FAKE, Status.COMPANY])
-            ),
+            emails_in.get_column("email").filter(email_read),
+            ids_in.get_column("national_id").filter(id_read),
         ]
     )
     found = Suppression(
@@ -163,7 +161,6 @@ def _values(cells: pl.Series) -> pl.DataFrame:
 
 # a cell that means to be an address: an @, or 9 to 13 digits that are no date (a member number of fewer digits, a
 # date or an amount beside the addresses is no address that failed)
-_ADDRESS_LIKE = r"@"
 _DATE_LIKE = r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
 
 
@@ -172,7 +169,7 @@ def _unread(cells: pl.Series, values: pl.DataFrame, read: pl.Series) -> pl.Serie
     as one."""
     readable = values.filter(pl.col("v").is_in(read.implode())).get_column("k").unique()
     digits = cells.str.count_matches(r"\d")
-    looks = cells.str.contains(_ADDRESS_LIKE) | (digits.is_between(9, 13) & ~cells.str.contains(_DATE_LIKE))
+    looks = cells.str.contains("@", literal=True) | (digits.is_between(9, 13) & ~cells.str.contains(_DATE_LIKE))
     frame = pl.DataFrame({"v": cells, "looks": looks}).with_row_index("k")
     return frame.filter(pl.col("looks") & ~pl.col("k").is_in(readable.implode())).get_column("v")
 

@@ -8,6 +8,7 @@ it out, a count of its cells in the compressed stream, lets a bomb be refused in
 
 from __future__ import annotations
 
+import datetime as dt
 import posixpath
 import re
 import zipfile
@@ -30,12 +31,25 @@ class SheetPart:
     part: str | None  # the sheet's XML inside the zip
 
 
+# Excel's day 0 for date cells (the 1900 date system, after its 1900 leap-year bug)
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
 def column_number(letters: str) -> int:
     """``A`` -> 1, ``XFD`` -> 16384."""
     n = 0
     for ch in letters:
         n = n * 26 + ord(ch) - 64
     return n
+
+
+def column_letters(number: int) -> str:
+    """1 -> ``A``, 16384 -> ``XFD``: ``column_number`` the other way."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def sheets(path: Path) -> list[SheetPart] | None:

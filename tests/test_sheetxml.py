@@ -12,11 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.export import write_xlsx
-from pipeline.sheetxml import column_letters
+from pipeline.workbook import column_letters, column_number
 
 
 def test_column_letters_run_as_excel_names_them() -> None:
-    assert [column_letters(k) for k in (0, 25, 26, 51, 701, 702, 16383)] == ["A", "Z", "AA", "AZ", "ZZ", "AAA", "XFD"]
+    assert [column_letters(n) for n in (1, 26, 27, 52, 702, 703, 16384)] == ["A", "Z", "AA", "AZ", "ZZ", "AAA", "XFD"]
+    assert all(column_number(column_letters(n)) == n for n in range(1, 16385))
 
 
 def test_every_kind_of_cell_reads_back_as_written(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import polars as pl
 from pipeline import ledger as ledger_
 from pipeline.checks import check
 from pipeline.fields.outcome import FieldOutcome, on_distinct, on_matching
+from pipeline.workbook import EXCEL_EPOCH
 
 check("date-normalised", "info", "normalised", "Date written as ISO", "{field} {before} written as {after}")
 check(
@@ -71,7 +72,6 @@ check(
     "last_purchase_date {before} is before join_date",
 )
 
-EXCEL_EPOCH = dt.date(1899, 12, 30)
 _ISO = r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 _DMY = r"^(\d{1,2})[./\-](\d{1,2})[./\-](\d{4}|\d{2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$"
 _SERIAL = r"^(\d{5})(?:\.\d+)?$"

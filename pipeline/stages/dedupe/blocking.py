@@ -340,7 +340,7 @@ def _key_pairs(
 
 
 def _group_pairs(kept: pl.DataFrame, values: pl.DataFrame, *, max_group: int) -> pl.DataFrame:
-    """Record pairs ``__i < __i_b`` from pairs of groups that share a block, each group expanded to its records
+    """Record pairs ``(__i, __i_b)`` from pairs of groups that share a block, each group expanded to its records
     (a group larger than ``max_group``, a number on hundreds of records, is not expanded)."""
     group_pairs = (
         kept.join(kept, on="k", suffix="_b")
@@ -350,13 +350,11 @@ def _group_pairs(kept: pl.DataFrame, values: pl.DataFrame, *, max_group: int) ->
     )
     members = values.select("g", "__i").unique()
     members = members.filter(pl.len().over("g") <= max_group)
+    # in either order: ``runs.as_pairs`` orders each pair
     return (
         group_pairs.join(members, on="g")
         .join(members.rename({"g": "g_b", "__i": "__i_b"}), on="g_b")
-        .select(
-            pl.min_horizontal("__i", "__i_b").alias("__i"),
-            pl.max_horizontal("__i", "__i_b").alias("__i_b"),
-        )
+        .select("__i", "__i_b")
     )
 
 

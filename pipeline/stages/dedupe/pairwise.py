@@ -10,6 +10,8 @@ import numpy as np
 import polars as pl
 from rapidfuzz import process
 
+from pipeline.stages.dedupe.runs import firsts
+
 
 def codes(*columns: pl.Series) -> tuple[list[pl.Series], pl.Series]:
     """Dense codes for the values of one or more columns that share one code space (equal text, equal code; null
@@ -67,9 +69,7 @@ def _distinct(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return keys, np.zeros(0, np.int64)
     order = pl.Series(keys).arg_sort().to_numpy()
     ordered = keys[order]
-    first = np.empty(ordered.size, dtype=bool)
-    first[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    first = firsts(ordered)
     inverse = np.empty(ordered.size, dtype=np.int64)
     inverse[order] = np.cumsum(first) - 1
     return ordered[first], inverse

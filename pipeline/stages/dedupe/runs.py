@@ -17,14 +17,19 @@ Ints = npt.NDArray[np.int64]
 Pairs = npt.NDArray[np.uint64]
 
 
+def firsts(ordered: np.ndarray) -> npt.NDArray[np.bool_]:
+    """Where each run of equal values of ``ordered`` (sorted, not empty) starts."""
+    first = np.empty(ordered.size, dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return first
+
+
 def runs(keys: npt.NDArray[np.uint64]) -> tuple[Ints, Ints]:
     """Start and length of each run of equal values in ``keys`` (sorted)."""
     if not keys.size:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    new = np.empty(keys.size, dtype=bool)
-    new[0] = True
-    np.not_equal(keys[1:], keys[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
+    starts = np.flatnonzero(firsts(keys))
     return starts, np.diff(np.append(starts, keys.size))
 
 
@@ -51,12 +56,7 @@ def as_pairs(a: npt.NDArray[np.integer], b: npt.NDArray[np.integer]) -> Pairs:
 
 def distinct(ordered: Pairs) -> Pairs:
     """A sorted array without its repeats (``np.unique`` sorts again, and in NumPy 2.4 took 40 times as long)."""
-    if ordered.size < 2:
-        return ordered
-    first = np.empty(ordered.size, dtype=bool)
-    first[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    return ordered[first]
+    return ordered[firsts(ordered)] if ordered.size else ordered
 
 
 def not_in(pairs: Pairs, seen: Pairs) -> Pairs:
