@@ -130,3 +130,31 @@ def test_no_module_holds_two_concepts() -> None:
     sizes = {name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in MODULES.items()}
     over = {name for name, lines in sizes.items() if lines > MAX_LINES}
     assert over == OVER_LIMIT, {name: sizes[name] for name in over ^ OVER_LIMIT}
+
+
+@pytest.mark.parametrize(
+    ("given", "expected_conf", "expected_blas"),
+    [
+        ({}, "dirty_decay_ms:3000,muzzy_decay_ms:3000,narenas:", "1"),
+        ({"_RJEM_MALLOC_CONF": "narenas:8", "OPENBLAS_NUM_THREADS": "4"}, "narenas:8", "4"),
+    ],
+)
+def test_allocator_settings_are_defaults_set_before_polars_loads(
+    given: dict[str, str], expected_conf: str, expected_blas: str
+) -> None:
+    """Importing the package sets jemalloc's and OpenBLAS's settings only where the environment has none, and
+    before polars and numpy read them (they read them once, when loaded)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("_RJEM_MALLOC_CONF", "OPENBLAS_NUM_THREADS")} | given
+    probe = (
+        "import sys, os, pipeline; e = os.environ; "
+        "print(e['_RJEM_MALLOC_CONF'], e['OPENBLAS_NUM_THREADS'], 'polars' in sys.modules, 'numpy' in sys.modules)"
+    )
+    conf, blas, polars_loaded, numpy_loaded = subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert conf.startswith(expected_conf) and blas == expected_blas
+    assert (polars_loaded, numpy_loaded) == ("False", "False")  # the package's import leaves both for later
