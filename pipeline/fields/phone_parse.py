@@ -114,10 +114,26 @@ def parse_phones(raw: pl.Series) -> pl.DataFrame:
         )
         .otherwise(s)
     )
+    # only a value with a point, a comma or an E can be Excel's: the rest (nearly all) skip these eight passes
+    # (0.55 s of a million phones' 1.3 s)
+    excel = (
+        frame.with_row_index("at")
+        .filter(s.str.contains(r"[.,eE]"))
+        .select(
+            "at",
+            unexcel.alias("v"),
+            ((excel_decimal | excel_sci) & ~digits_lost).alias("excel_number"),
+            digits_lost.fill_null(False).alias("digits_lost"),
+        )
+    )
+    at = excel.get_column("at")
     frame = frame.with_columns(
-        unexcel.alias("v"),
-        ((excel_decimal | excel_sci) & ~digits_lost).alias("excel_number"),
-        digits_lost.fill_null(False).alias("digits_lost"),
+        raw.clone().scatter(at, excel.get_column("v")).alias("v"),
+        pl.select(pl.when(raw.is_not_null()).then(False))
+        .to_series()
+        .scatter(at, excel.get_column("excel_number"))
+        .alias("excel_number"),
+        pl.zeros(raw.len(), pl.Boolean, eager=True).scatter(at, excel.get_column("digits_lost")).alias("digits_lost"),
     )
     v = pl.col("v")
     # worked out once, as columns: inside the when/then chain below each would be computed again per branch

@@ -218,25 +218,20 @@ def clean_phones(
         "raw",
     ]
     mobile, other = mobile.select(keep), other.select(keep)
-    nothing = pl.DataFrame({c: pl.Series([None] * frame.height, dtype=mobile.schema[c]) for c in keep})
+    nothing = mobile.clear(frame.height)  # all null, the same columns (from a list of Nones: 0.6 s a million rows)
 
     def choose(
         first: pl.Series, a: pl.DataFrame, second: pl.Series, b: pl.DataFrame, rest: pl.DataFrame
     ) -> pl.DataFrame:
         """Per row: a where ``first``, b where ``second``, else rest (all frames share columns)."""
-        return pl.DataFrame(
-            {
-                c: pl.select(
-                    pl.when(first)
-                    .then(a.get_column(c))
-                    .when(second)
-                    .then(b.get_column(c))
-                    .otherwise(rest.get_column(c))
-                )
-                .to_series()
-                .alias(c)
-                for c in keep
-            }
+        return pl.select(
+            pl.when(first)
+            .then(a.get_column(c))
+            .when(second)
+            .then(b.get_column(c))
+            .otherwise(rest.get_column(c))
+            .alias(c)
+            for c in keep
         )
 
     final_mobile = choose(move_up | swap, other, move_down, nothing, mobile)
