@@ -153,12 +153,31 @@ def _deliverable(domains: list[str]) -> list[dict[str, Any]]:
     return out
 
 
-def _spoken(few: pl.Series) -> pl.DataFrame:
-    """Of values with a space: the one word that is a whole address, where the value holds one ``@``."""
+# what a value needs for ``_repaired`` to change it: angle brackets, a space, Excel's quote, mailto:, @@, a final dot
+REPAIRABLE = r"(?i)[<>\s']|mailto:|@@|\.$"
+
+
+def _repaired(few: pl.Series) -> pl.DataFrame:
+    """The address as it should have been written (``fixed``), for values that may hold a display name, a mailto:
+    link, spaces, a doubled @ or a trailing dot."""
     v = pl.col("v")
+    # "Moshe Cohen <moshe@x.com>", '"Cohen, M." <moshe@x.com>': the address between the angle brackets
+    bracketed = v.str.extract(r"<\s*(?:mailto:)?([^<>\s]+@[^<>\s]+?)\s*>", 1)
+    # "Dana Levi dana@gmail.com": the one word that is a whole address, not the words run together into a stranger's
+    # (danalevidana@gmail.com); "dana @ gmail.com" has no such word, and its spaces are only dropped
     word = r"(?:^|\s)(?:mailto:)?([^\s<>@\"]+@[^\s<>@\"]+\.[^\s<>@\".]{2,})\.?(?:\s|$)"
     one = v.str.contains(r"\S\s+\S") & (v.str.count_matches("@") == 1)
-    return few.to_frame("v").select(pl.when(one).then(v.str.extract(word, 1)).alias("spoken"))
+    spoken = pl.when(one).then(v.str.extract(word, 1))
+    return few.to_frame("v").select(
+        pl.coalesce(bracketed, spoken, v)
+        .str.replace(r"(?i)^\s*mailto:([^?]*)(?:\?.*)?$", "${1}")  # mailto:x@y.com?subject=...
+        .str.strip_chars("<> ")
+        .str.strip_chars_start("'")  # Excel's mark of a cell kept as text
+        .str.replace_all(r"\s+", "")
+        .str.replace("@@+", "@")
+        .str.strip_chars_end(".")
+        .alias("fixed")
+    )
 
 
 def clean_emails(
@@ -175,23 +194,9 @@ def clean_emails(
     invalid, disposable, role, undeliverable) and ``email_domain``.
     """
     raw = pl.col("email")
-    # "Moshe Cohen <moshe@x.com>", '"Cohen, M." <moshe@x.com>': the address between the angle brackets
-    bracketed = raw.str.extract(r"<\s*(?:mailto:)?([^<>\s]+@[^<>\s]+?)\s*>", 1)
-    # "Dana Levi dana@gmail.com": the one word that is a whole address, not the words run together into a stranger's
-    # (danalevidana@gmail.com); "dana @ gmail.com" has no such word, and its spaces are only dropped. Only values
-    # with a space are looked at (a regex over a million addresses cost a second)
-    spoken = on_matching(frame.get_column("email"), r"\s", _spoken).get_column("spoken")
-    frame = frame.with_columns(spoken.alias("__spoken"))
-    repaired = (
-        pl.coalesce(bracketed, pl.col("__spoken"), raw)
-        .str.replace(r"(?i)^\s*mailto:([^?]*)(?:\?.*)?$", "${1}")  # mailto:x@y.com?subject=...
-        .str.strip_chars("<> ")
-        .str.strip_chars_start("'")  # Excel's mark of a cell kept as text
-        .str.replace_all(r"\s+", "")
-        .str.replace("@@+", "@")
-        .str.strip_chars_end(".")
-    )
-    work = frame.select("source_row", raw.alias("raw"), repaired.alias("fixed"))
+    # only values holding one of these can be repaired: the repairs (a second a million addresses) skip the rest
+    repaired = on_matching(frame.get_column("email"), REPAIRABLE, _repaired).get_column("fixed")
+    work = frame.select("source_row", raw.alias("raw"), pl.coalesce(repaired, raw).alias("fixed"))
     work = work.with_columns(pl.col("fixed").str.extract(r"@([^@]*)$", 1).str.to_lowercase().alias("domain_in"))
     typos = dict(domain_typos or {})
     work = work.with_columns(
