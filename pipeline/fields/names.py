@@ -293,7 +293,7 @@ def clean_names(
     combined = pl.concat_str([pl.col("first_final"), pl.col("last_final")], separator=" ", ignore_nulls=True)
     whole = pl.coalesce(pl.col("full_name__value"), combined).str.to_lowercase()
     work = work.with_columns(
-        (whole.is_in(tests_multi) | whole.is_in(tests_single)).fill_null(False).alias("test_whole"),
+        whole.is_in([*tests_multi, *tests_single]).fill_null(False).alias("test_whole"),
         (~pl.col("first_final").is_in(lexicon) & pl.col("last_final").is_in(lexicon) & ~pl.col("split"))
         .fill_null(False)
         .alias("swapped"),
