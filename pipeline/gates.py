@@ -65,7 +65,7 @@ def figures(
             (pl.col("severity") == "error").sum().alias("errors"),
             (pl.col("field") == "sms_consent").sum().alias("on_consent"),
         )
-        for part in ledger_.by_rows(ledger)
+        for part in ledger_.by_rows(ledger, columns=["source_row", "check", "severity", "field"])
     ]
     per_check = pl.concat(parts).group_by("check").agg(pl.col("rows", "errors", "on_consent").sum()).sort("check")
     if "sms_consent" in complete_before and per_check.height:

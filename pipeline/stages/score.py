@@ -307,7 +307,7 @@ def score(
             .join(golden_ids, on="source_row", how="inner")
             .select("golden_id", "field")
             .unique()
-            for part in ledger_.by_rows(ledger)
+            for part in ledger_.by_rows(ledger, columns=["source_row", "field", "action"])
         ]
     ).unique()
     # purchases and dates that cleaning flagged are never used by the value model
