@@ -81,24 +81,22 @@ def figures(
 
 def exact_duplicates(members: pl.DataFrame) -> int:
     """Rows that share a valid ID number, mobile or e-mail with an earlier row (deduplication finds more)."""
-    keys = []
+    repeated = []
     for field, status in (
         ("national_id", "national_id_status"),
         ("phone_mobile", "phone_mobile_status"),
         ("email", "email_status"),
     ):
         if status in members.columns:
-            keys.append(
-                members.select(
-                    pl.when(pl.col(status) == Status.VALID).then(pl.col(field).str.to_lowercase()).alias("k"),
-                    pl.int_range(pl.len()).alias("row"),
-                )
-            )
-    if not keys:
-        return 0
-    long = pl.concat(keys).drop_nulls("k")
-    repeated = long.filter(pl.col("row") != pl.col("row").min().over("k")).get_column("row").unique()
-    return repeated.len()
+            # a valid value is in its one written form (nine digits, E.164, an e-mail lower-cased whole), and in
+            # row order a value's first row is its earliest (a window of each value's first row, over values
+            # lower-cased again, took 1.1 s of a million members)
+            keys = members.select(
+                pl.when(pl.col(status) == Status.VALID).then(pl.col(field)).alias("k"),
+                pl.int_range(pl.len()).alias("row"),
+            ).drop_nulls("k")
+            repeated.append(keys.filter(~pl.col("k").is_first_distinct()).get_column("row"))
+    return pl.concat(repeated).n_unique() if repeated else 0
 
 
 def metric_known(metric: str, catalogue: Sequence[str]) -> bool:

@@ -6,6 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -205,3 +206,23 @@ def test_a_check_absent_from_the_baseline_counts_as_none_there(tmp_path: Path) -
     args = ["check", str(worse), "--rules", str(rules), "--baseline", str(baseline), "--format", "github"]
     result = runner.invoke(app, args)
     assert result.exit_code == 1 and "was 0 in the baseline: moved the wrong way by 2" in result.output
+
+
+def test_exact_duplicates_counts_rows_repeating_an_earlier_rows_valid_identifier() -> None:
+    """A row counts once however many identifiers it repeats, only against an earlier row, and only on valid
+    values: an invalid ID number shared by two rows, or a missing e-mail, makes no duplicate."""
+    from pipeline.gates import exact_duplicates
+
+    members = pl.DataFrame(
+        {
+            "national_id": ["000000018", "000000018", "123", "123", None],
+            "national_id_status": ["valid", "valid", "invalid", "invalid", None],
+            "phone_mobile": ["+972521234567", "+972521234567", "+972521234568", None, "+972521234568"],
+            "phone_mobile_status": ["valid", "valid", "valid", None, "valid"],
+            "email": ["a@x.com", None, None, None, "b@x.com"],
+            "email_status": ["valid", None, None, None, "valid"],
+        }
+    )
+    # row 1 repeats row 0's ID and mobile (one row), row 4 repeats row 2's mobile; rows 2-3 share only an invalid ID
+    assert exact_duplicates(members) == 2
+    assert exact_duplicates(members.select("email", "email_status")) == 0
