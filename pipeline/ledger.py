@@ -45,15 +45,22 @@ def from_flags(
     """Ledger entries (without severity/action): one per row and code whose boolean flag holds.
 
     Flags are whole-column expressions (no per-row lists), so a field with several possible fixes costs a few
-    boolean columns and one filter each.
+    boolean columns and one filter each. ``before`` and ``after`` are worked out row by row (no window or
+    aggregate), on the flagged rows only: written as text for every row, a million members' four dates took 0.6 s.
     """
     if not flags:
         return pl.DataFrame(schema=_ENTRY_SCHEMA)
-    base = frame.lazy().select(
-        pl.col("source_row").cast(pl.Int64),
-        before.cast(pl.String).alias("before"),
-        after.cast(pl.String).alias("after"),
-        *[expr.fill_null(False).alias(f"__flag{i}") for i, expr in enumerate(flags.values())],
+    marks = [f"__flag{i}" for i in range(len(flags))]
+    base = (
+        frame.lazy()
+        .with_columns(expr.fill_null(False).alias(mark) for mark, expr in zip(marks, flags.values(), strict=True))
+        .filter(pl.any_horizontal(marks))
+        .select(
+            pl.col("source_row").cast(pl.Int64),
+            before.cast(pl.String).alias("before"),
+            after.cast(pl.String).alias("after"),
+            *marks,
+        )
     )
     parts = [
         base.filter(pl.col(f"__flag{i}")).select(
