@@ -18,6 +18,7 @@ from pipeline.ingest import EXCEL_EXTS, PARQUET_EXTS
 from pipeline.privacy import mask_text
 from pipeline.rules import Rules
 from pipeline.textfile import decode
+from pipeline.workbook import column_letters
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,10 @@ def _suppression_from(values: pl.Series, *, rules: Rules) -> tuple[Suppression, 
     return found, read
 
 
-def _cells(path: Path) -> pl.Series:
+def _cells(path: Path) -> pl.DataFrame:
     """Every non-empty cell of every column of every sheet, header rows included (a list may have no header,
-    and a header is never a phone, e-mail or ID number)."""
+    and a header is never a phone, e-mail or ID number): its text (``v``) and where it is (``at``: a sheet's
+    column, a parquet column, a line of text), for a warning to point at."""
     path = Path(path)
     if not path.exists():
         raise InputError("no such file", path=path)
@@ -109,7 +111,7 @@ def _cells(path: Path) -> pl.Series:
     if path.stat().st_size == 0:
         raise InputError("is empty (0 bytes): a suppression list must hold phones, e-mails or ID numbers", path=path)
     ext = path.suffix.lower()
-    columns: list[pl.Series] = []
+    columns: list[pl.DataFrame] = []
     if ext in EXCEL_EXTS:
         import fastexcel
 
@@ -117,7 +119,12 @@ def _cells(path: Path) -> pl.Series:
             reader = fastexcel.read_excel(str(path))
             for name in reader.sheet_names:
                 grid = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
-                columns += [grid.get_column(c).cast(pl.String) for c in grid.columns]
+                columns += [
+                    pl.DataFrame({"v": grid.get_column(c).cast(pl.String)}).with_columns(
+                        pl.lit(f"sheet {name!r}, column {column_letters(k + 1)}").alias("at")
+                    )
+                    for k, c in enumerate(grid.columns)
+                ]
         except Exception as exc:  # fastexcel raises its own exception family for corrupt content
             raise InputError(
                 f"cannot be read as an Excel workbook ({' '.join(str(exc).split())[:160]})", path=path
@@ -127,16 +134,26 @@ def _cells(path: Path) -> pl.Series:
             frame = pl.read_parquet(path)
         except Exception as exc:
             raise InputError(f"cannot be read as parquet ({' '.join(str(exc).split())[:160]})", path=path) from exc
-        columns += [frame.get_column(c).cast(pl.String, strict=False) for c in frame.columns]
+        columns += [
+            pl.DataFrame({"v": frame.get_column(c).cast(pl.String, strict=False)}).with_columns(
+                pl.lit(f"column {c!r}").alias("at")
+            )
+            for c in frame.columns
+        ]
     else:  # text in any of the delimiters cleanse knows, or one value a line; values never hold a delimiter
         text = decode(path.read_bytes(), path=path).text
-        columns.append(pl.Series("v", text.splitlines(), dtype=pl.String).str.extract_all(r"[^,;\t|]+").explode())
+        lines = pl.DataFrame({"v": text.splitlines()}, schema={"v": pl.String}).with_row_index("line", offset=1)
+        columns.append(
+            lines.select(
+                pl.col("v").str.extract_all(r"[^,;\t|]+"), pl.format("line {}", pl.col("line")).alias("at")
+            ).explode("v")
+        )
     if not columns:
-        return pl.Series("v", [], dtype=pl.String)
+        return pl.DataFrame(schema={"v": pl.String, "at": pl.String})
     # direction marks and zero-width characters, as text hygiene takes them off members' values: "\u200f0528129997"
     # was read as nothing
-    cells = pl.concat([c.alias("v") for c in columns]).str.replace_all(INVISIBLE_RE, "")
-    return cells.filter(cells.is_not_null() & (cells.str.strip_chars() != ""))
+    cells = pl.concat(columns).with_columns(pl.col("v").str.replace_all(INVISIBLE_RE, ""))
+    return cells.filter(pl.col("v").is_not_null() & (pl.col("v").str.strip_chars() != ""))
 
 
 def _values(cells: pl.Series) -> pl.DataFrame:
@@ -164,14 +181,15 @@ def _values(cells: pl.Series) -> pl.DataFrame:
 _DATE_LIKE = r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
 
 
-def _unread(cells: pl.Series, values: pl.DataFrame, read: pl.Series) -> pl.Series:
-    """The cells that look like a phone, e-mail or ID number and of which neither the whole nor a piece was read
-    as one."""
+def _unread(cells: pl.DataFrame, values: pl.DataFrame, read: pl.Series) -> pl.DataFrame:
+    """The cells (``v``, ``at``) that look like a phone, e-mail or ID number and of which neither the whole nor a
+    piece was read as one."""
     readable = values.filter(pl.col("v").is_in(read.implode())).get_column("k").unique()
-    digits = cells.str.count_matches(r"\d")
-    looks = cells.str.contains("@", literal=True) | (digits.is_between(9, 13) & ~cells.str.contains(_DATE_LIKE))
-    frame = pl.DataFrame({"v": cells, "looks": looks}).with_row_index("k")
-    return frame.filter(pl.col("looks") & ~pl.col("k").is_in(readable.implode())).get_column("v")
+    v = pl.col("v")
+    looks = v.str.contains("@", literal=True) | (
+        v.str.count_matches(r"\d").is_between(9, 13) & ~v.str.contains(_DATE_LIKE)
+    )
+    return cells.with_row_index("k").filter(looks & ~pl.col("k").is_in(readable.implode())).select("v", "at")
 
 
 def load_suppression(path: Path, *, rules: Rules) -> Suppression:
@@ -179,7 +197,7 @@ def load_suppression(path: Path, *, rules: Rules) -> Suppression:
     every column of every sheet, whatever the headers say (or without any). A file from which none could be
     read is an error, never an empty list."""
     cells = _cells(path)
-    values = _values(cells)
+    values = _values(cells.get_column("v"))
     found, read = _suppression_from(values.get_column("v"), rules=rules)
     if not found.size:
         raise InputError(
@@ -188,11 +206,13 @@ def load_suppression(path: Path, *, rules: Rules) -> Suppression:
             path=path,
         )
     unread = _unread(cells, values, read)
-    if not unread.len():
+    if not unread.height:
         return found
-    example = mask_text(str(unread[0]))
+    places = unread.get_column("at").unique(maintain_order=True)
+    where = " / ".join(places.head(3).to_list()) + (f" and {places.len() - 3:,} more" if places.len() > 3 else "")
     warning = (
-        f"suppression list {path.name}: {unread.len():,} cell(s) look like a phone, e-mail or ID number but could "
-        f"not be read as one (e.g. {example!r}); the people they name are NOT suppressed"
+        f"suppression list {path.name}: {unread.height:,} cell(s) look like a phone, e-mail or ID number but could "
+        f"not be read as one, at {where} (e.g. {mask_text(str(unread.item(0, 'v')))!r}); the people they name are "
+        "NOT suppressed"
     )
     return Suppression(found.phones, found.emails, found.national_ids, (warning,))

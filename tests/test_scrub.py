@@ -534,7 +534,25 @@ def test_a_suppression_list_with_cells_it_cannot_read_is_a_warning(members: Path
     assert summary["removed"]["suppressed"] >= 1  # the good number still suppresses its member
     unread = [w for w in summary["warnings"] if w.startswith("suppression list dnc.csv")]
     assert len(unread) == 1 and "3 cell(s)" in unread[0] and "NOT suppressed" in unread[0]
+    assert "at line 3 (" in unread[0]  # where they are: all three on the file's third line
     assert "812345" not in unread[0]  # the example is masked
+
+
+def test_an_unreadable_suppression_cell_in_a_workbook_is_pointed_at_by_sheet_and_column(
+    members: Path, tmp_path: Path
+) -> None:
+    import xlsxwriter
+
+    path = tmp_path / "dnc.xlsx"
+    with xlsxwriter.Workbook(path) as book:
+        good = book.add_worksheet("הסרות")
+        good.write_column(0, 0, ["טלפון", "054-7654329"])
+        bad = book.add_worksheet("ישן")
+        bad.write_column(0, 0, ["מספר חבר", "1234567"])
+        bad.write_column(0, 1, ["מייל", "dana@"])
+    _, summary = _suppressed(members, tmp_path, path)
+    unread = [w for w in summary["warnings"] if w.startswith("suppression list dnc.xlsx")]
+    assert len(unread) == 1 and "1 cell(s)" in unread[0] and "at sheet 'ישן', column B (" in unread[0]
 
 
 def test_a_clean_suppression_list_gives_no_warning(members: Path, tmp_path: Path) -> None:
