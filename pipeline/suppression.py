@@ -121,7 +121,7 @@ def _cells(path: Path) -> pl.DataFrame:
                 grid = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
                 columns += [
                     pl.DataFrame({"v": grid.get_column(c).cast(pl.String)}).with_columns(
-                        pl.lit(f"sheet {name!r}, column {column_letters(k + 1)}").alias("at")
+                        pl.lit(f"sheet {mask_text(name)!r}, column {column_letters(k + 1)}").alias("at")
                     )
                     for k, c in enumerate(grid.columns)
                 ]
@@ -136,7 +136,7 @@ def _cells(path: Path) -> pl.DataFrame:
             raise InputError(f"cannot be read as parquet ({' '.join(str(exc).split())[:160]})", path=path) from exc
         columns += [
             pl.DataFrame({"v": frame.get_column(c).cast(pl.String, strict=False)}).with_columns(
-                pl.lit(f"column {c!r}").alias("at")
+                pl.lit(f"column {mask_text(c)!r}").alias("at")  # a headerless export's "header" is a member
             )
             for c in frame.columns
         ]

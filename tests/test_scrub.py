@@ -560,3 +560,15 @@ def test_a_clean_suppression_list_gives_no_warning(members: Path, tmp_path: Path
     path.write_text("טלפון,תאריך הסרה,מספר חבר\n054-7654329,2025-03-01,1234567\n", encoding="utf-8")
     _, summary = _suppressed(members, tmp_path, path)
     assert not [w for w in summary["warnings"] if w.startswith("suppression list")]
+
+
+def test_a_parquet_list_is_pointed_at_by_column_and_a_header_that_is_a_number_is_masked(
+    members: Path, tmp_path: Path
+) -> None:
+    # a list saved without headers by a tool that took its first row for them: the column is named by a phone
+    path = tmp_path / "dnc.parquet"
+    pl.DataFrame({"0547654329": ["054-7654329", "052-812345"]}).write_parquet(path)
+    _, summary = _suppressed(members, tmp_path, path)
+    unread = [w for w in summary["warnings"] if w.startswith("suppression list dnc.parquet")]
+    assert len(unread) == 1 and "at column '054-***-4329' (" in unread[0]
+    assert "0547654329" not in unread[0]
