@@ -18,6 +18,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import takewhile
 from pathlib import Path
 from xml.etree.ElementTree import iterparse
 
@@ -27,7 +28,7 @@ from pipeline.errors import InputError
 from pipeline.exceltable import named_sheet
 from pipeline.ingest import read_member_file
 from pipeline.rawtable import HEADER_SEARCH_ROWS, HeaderScorer, RawTable
-from pipeline.workbook import EXCEL_EPOCH
+from pipeline.workbook import EXCEL_EPOCH, column_number
 
 HEAD_ROWS = 2_000
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -219,12 +220,8 @@ def _date_styles(book: zipfile.ZipFile) -> set[int]:
 
 
 def _column_index(ref: str) -> int:
-    n = 0
-    for ch in ref:
-        if not ch.isalpha():
-            break
-        n = n * 26 + ord(ch.upper()) - 64
-    return n - 1
+    """A cell reference's column from 0 (``B12`` -> 1)."""
+    return column_number("".join(takewhile(str.isalpha, ref)).upper()) - 1
 
 
 def _sheet_rows(
