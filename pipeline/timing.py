@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import resource
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, TypeVar
 
 from pipeline.results import StageTiming
@@ -46,3 +46,10 @@ class Clock:
                 return out
         self.timings.append(StageTiming(stage, rows, n, seconds, peak))
         return out
+
+
+def longest_first(names: Iterable[str], measured: Sequence[str]) -> list[str]:
+    """``names`` in the order of ``measured`` (jobs measured longest first), the others after them in their own
+    order: started in this order, a pool of threads does not end on the longest job alone."""
+    names = list(names)
+    return sorted(names, key=lambda n: measured.index(n) if n in measured else len(measured) + names.index(n))

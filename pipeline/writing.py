@@ -20,6 +20,7 @@ from pipeline.options import RunOptions
 from pipeline.report import build_report, render_html
 from pipeline.results import RunResult
 from pipeline.review_sheet import language, write_review
+from pipeline.timing import longest_first
 
 
 def _with_titles(ledger: pl.LazyFrame) -> pl.LazyFrame:
@@ -90,8 +91,8 @@ def write_outputs(
         built = pool.submit(build_report, result, show_pii=options.show_pii, xlsx_max_rows=options.xlsx_max_rows)
         with outputs.atomic_folder(out, names=OUTPUT_FILES, force=force) as tmp:
             jobs = _writers(result, options=options, report=built, lang=lang)
-            order = sorted(jobs, key=lambda job: LONGEST_FIRST.index(job[0]) if job[0] in LONGEST_FIRST else 99)
-            started = {name: pool.submit(writer, tmp / name) for name, writer in order}
+            writers = dict(jobs)
+            started = {name: pool.submit(writers[name], tmp / name) for name in longest_first(writers, LONGEST_FIRST)}
             # every writer is finished before anything is raised: the folder is removed on failure, and must not
             # be while a writer is still putting a file into it
             wait(started.values())
