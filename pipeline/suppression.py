@@ -120,9 +120,7 @@ def _cells(path: Path) -> pl.DataFrame:
             for name in reader.sheet_names:
                 grid = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
                 columns += [
-                    pl.DataFrame({"v": grid.get_column(c).cast(pl.String)}).with_columns(
-                        pl.lit(f"sheet {mask_text(name)!r}, column {column_letters(k + 1)}").alias("at")
-                    )
+                    _placed(grid.get_column(c), f"sheet {mask_text(name)!r}, column {column_letters(k + 1)}")
                     for k, c in enumerate(grid.columns)
                 ]
         except Exception as exc:  # fastexcel raises its own exception family for corrupt content
@@ -134,12 +132,8 @@ def _cells(path: Path) -> pl.DataFrame:
             frame = pl.read_parquet(path)
         except Exception as exc:
             raise InputError(f"cannot be read as parquet ({' '.join(str(exc).split())[:160]})", path=path) from exc
-        columns += [
-            pl.DataFrame({"v": frame.get_column(c).cast(pl.String, strict=False)}).with_columns(
-                pl.lit(f"column {mask_text(c)!r}").alias("at")  # a headerless export's "header" is a member
-            )
-            for c in frame.columns
-        ]
+        # a headerless export's "header" is a member's
+        columns += [_placed(frame.get_column(c), f"column {mask_text(c)!r}") for c in frame.columns]
     else:  # text in any of the delimiters cleanse knows, or one value a line; values never hold a delimiter
         text = decode(path.read_bytes(), path=path).text
         lines = pl.DataFrame({"v": text.splitlines()}, schema={"v": pl.String}).with_row_index("line", offset=1)
@@ -154,6 +148,11 @@ def _cells(path: Path) -> pl.DataFrame:
     # was read as nothing
     cells = pl.concat(columns).with_columns(pl.col("v").str.replace_all(INVISIBLE_RE, ""))
     return cells.filter(pl.col("v").is_not_null() & (pl.col("v").str.strip_chars() != ""))
+
+
+def _placed(column: pl.Series, at: str) -> pl.DataFrame:
+    """A column's cells as text (``v``), each with where the column is (``at``)."""
+    return pl.DataFrame({"v": column.cast(pl.String, strict=False)}).with_columns(pl.lit(at).alias("at"))
 
 
 def _values(cells: pl.Series) -> pl.DataFrame:
