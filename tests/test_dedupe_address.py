@@ -16,29 +16,35 @@ from tests.test_dedupe import dedupe_of, in_the_sample
 RULES = load_rules()
 
 # one pair per row: (city, street, house, zip) of each side as codes (None: empty), the streets' similarity, whether
-# the zips are one edit apart (the pair's facts as ``_compare`` leaves them), and the level expected
+# the zips are one edit apart, whether the towns are one unlisted town spelled twice (the pair's facts as ``_compare``
+# leaves them), and the level expected
 CASES = [
-    ("one home", (1, 10, 5, 100), (1, 10, 5, 100), 100.0, True, 5),
-    ("one home, the street spelled another way", (1, 10, 5, None), (1, 11, 5, None), 94.0, False, 5),
-    ("one home, the town left out on one side", (1, 10, 5, None), (None, 10, 5, None), 100.0, False, 5),
-    ("one street, another house", (1, 10, 5, 100), (1, 10, 7, 100), 100.0, True, 4),
-    ("one street of a town whose zip is one digit off", (None, 10, 5, 100), (None, 10, 8, 101), 100.0, True, 4),
-    ("one zip, another street", (1, 10, 5, 100), (1, 12, 9, 100), 40.0, True, 3),
-    ("one town, one record names no street", (1, 10, 5, None), (1, None, None, None), 100.0, False, 2),
-    ("one town, another street: a move within it", (1, 10, 5, None), (1, 12, 9, None), 40.0, False, 1),
-    ("moved house: another town, street and zip", (1, 10, 5, 100), (2, 12, 9, 200), 40.0, False, 0),
-    ("a Herzl street of another town is another place", (1, 10, 5, 100), (2, 10, 5, 200), 100.0, False, 0),
-    ("nothing to compare", (1, None, None, None), (None, 10, 5, 100), 100.0, True, -1),
+    ("one home", (1, 10, 5, 100), (1, 10, 5, 100), 100.0, True, False, 5),
+    ("one home, the street spelled another way", (1, 10, 5, None), (1, 11, 5, None), 94.0, False, False, 5),
+    ("one home, the town left out on one side", (1, 10, 5, None), (None, 10, 5, None), 100.0, False, False, 5),
+    ("one street, another house", (1, 10, 5, 100), (1, 10, 7, 100), 100.0, True, False, 4),
+    ("one street of a town whose zip is one digit off", (None, 10, 5, 100), (None, 10, 8, 101), 100.0, True, False, 4),
+    ("one zip, another street", (1, 10, 5, 100), (1, 12, 9, 100), 40.0, True, False, 3),
+    ("one town, one record names no street", (1, 10, 5, None), (1, None, None, None), 100.0, False, False, 2),
+    ("one town, another street: a move within it", (1, 10, 5, None), (1, 12, 9, None), 40.0, False, False, 1),
+    ("moved house: another town, street and zip", (1, 10, 5, 100), (2, 12, 9, 200), 40.0, False, False, 0),
+    ("a Herzl street of another town is another place", (1, 10, 5, 100), (2, 10, 5, 200), 100.0, False, False, 0),
+    ("nothing to compare", (1, None, None, None), (None, 10, 5, 100), 100.0, True, False, -1),
+    ("one home, a town off the list spelled twice", (1, 10, 5, None), (2, 10, 5, None), 100.0, False, True, 5),
+    ("one street of such a town, another house", (1, 10, 5, None), (2, 10, 7, None), 100.0, False, True, 4),
 ]
 
 
-@pytest.mark.parametrize(("_what", "a", "b", "street", "zip_close", "level"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("_what", "a", "b", "street", "zip_close", "city_close", "level"), CASES, ids=[c[0] for c in CASES]
+)
 def test_the_address_levels(
     _what: str,
     a: tuple[int | None, ...],
     b: tuple[int | None, ...],
     street: float,
     zip_close: bool,
+    city_close: bool,
     level: int,
 ) -> None:
     parts = ("city", "street", "house", "zip")
@@ -48,6 +54,7 @@ def test_the_address_levels(
             **{f"{part}_b": [value] for part, value in zip(parts, b, strict=True)},
             "__street": [street],
             "__zip_close": [zip_close],
+            "__city_close": [city_close],
         },
         schema_overrides={f"{part}_{side}": pl.UInt32 for part in parts for side in "ab"},
     )
@@ -95,3 +102,29 @@ def test_a_street_whose_space_was_lost_is_the_same_street(tmp_path: Path) -> Non
     )
     assert pairs.get_column("lvl_address").to_list() == [5]
     assert "same address" in pairs.get_column("reason").cast(pl.String).item()
+
+
+def test_a_locality_off_the_official_list_spelled_twice_is_one_place(tmp_path: Path) -> None:
+    """FEBRL3: "birmingham gardens" and "birmingha m gardens", neither on the official list, one street and house
+    number: one home, not "a different place" (which FEBRL's 5,000 records said of 30 true pairs)."""
+    _, pairs = dedupe_of(
+        tmp_path,
+        [
+            "1,Emmet,Weller,,,,,,Birmingham Gardens,copland drive,11,,,,,",
+            "2,Emmet,Weller,,,,,,Birmingha m Gardens,copland drive,11,,,,,",
+        ],
+    )
+    assert pairs.get_column("lvl_address").to_list() == [5]
+
+
+def test_two_listed_localities_alike_in_spelling_are_two_places(tmp_path: Path) -> None:
+    """אורים and אורנים are two villages (91 alike without spaces): each is on the official list, so cleaning
+    already wrote each in its official spelling, and two listed names that differ are two places."""
+    _, pairs = dedupe_of(
+        tmp_path,
+        [
+            "1,דנה,כהן,,,,,,אורים,הגפן,3,,,,,",
+            "2,דנה,כהן,,,,,,אורנים,הגפן,3,,,,,",
+        ],
+    )
+    assert pairs.get_column("lvl_address").to_list() == [0]

@@ -22,7 +22,7 @@ import polars as pl
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
 from pipeline.rules import DedupeRules
-from pipeline.stages.dedupe.address import address_level, street_similarity
+from pipeline.stages.dedupe.address import address_level, city_close, street_similarity
 from pipeline.stages.dedupe.decide import HARD_RULES
 from pipeline.stages.dedupe.encode import Encoded, encode
 from pipeline.stages.dedupe.pairwise import distinct_pairs, pairwise_codes, shared_lists, two_given_names
@@ -237,6 +237,7 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         <= 1
     )
     p = p.with_columns(
+        pl.Series("__city_close", city_close(p, values, rules=rules)),
         yyyymmdd(da).alias("__ymd_a"),
         yyyymmdd(db).alias("__ymd_b"),
         pl.Series("__mobile_off", mobile_off),

@@ -31,6 +31,7 @@ SIDE_COLUMNS = (  # every column of the records that ``encode`` reads
     "national_id",
     "national_id_status",
     "city",
+    "city_code",
     "street",
     "house_number",
     "zip",
@@ -63,7 +64,7 @@ def encode(records: pl.DataFrame) -> Encoded:
     (email,), emails = codes(email_text)
     (local,), _ = codes(email_text.str.extract(r"^([^@]+)@"))
     (nid,), ids = codes(records.select(nine_digits(pl.col("national_id"))).to_series())
-    (city,), _ = codes(records.get_column("city"))
+    (city,), cities = codes(records.get_column("city"))
     (street,), streets = codes(records.get_column("street"))
     (house,), _ = codes(records.get_column("house_number"))
     (zip_,), zips = codes(records.get_column("zip"))
@@ -73,6 +74,8 @@ def encode(records: pl.DataFrame) -> Encoded:
         valid("phone_other_status").alias("other_ok"),
         valid("national_id_status").alias("id_valid"),
         pl.col("national_id_status").is_in(NOT_AN_IDENTITY).fill_null(False).alias("id_void"),
+        # a locality the official list does not know (a typo cleaning could not place, a place abroad)
+        (pl.col("city").is_not_null() & pl.col("city_code").is_null()).alias("city_unlisted"),
         "birth_date",
     )
     coded = flags.with_columns(
@@ -100,7 +103,9 @@ def encode(records: pl.DataFrame) -> Encoded:
         # streets also without their spaces: a space lost or moved ("emilybulcock crescent") splits the words that
         # the token-set ratio compares
         texts={space: texts(values) for space, values in spaces.items()}
-        | {"street_tight": texts(streets.str.replace_all(" ", "", literal=True))},
+        | {"street_tight": texts(streets.str.replace_all(" ", "", literal=True))}
+        # localities the official list does not know, compared as their letters: "birmingha m gardens"
+        | {"city_tight": texts(cities.str.to_lowercase().str.replace_all(r"[\s\-'\.]", ""))},
         edits={space: edit_signatures(spaces[space]) for space in ONE_EDIT},
         facts=name_facts(names, spelled),
     )
