@@ -55,6 +55,22 @@ def test_options_table() -> None:
     assert documented == actual
 
 
+def test_options_table_says_what_the_help_says() -> None:
+    """Each option's line in the README is its ``--help`` text (backticks aside): the two drifted apart once
+    (``--reference-date`` sets the scoring date too, and the README left that out)."""
+    documented = {
+        (r[0].strip("`"), opt): r[2].strip().replace("`", "") for r in _table("### Options") for opt in _ticked(r[1])
+    }
+    helps = {
+        (name, opt): (param.help or "").strip()
+        for name, command in COMMANDS.items()
+        for param in command.params
+        if param.param_type_name == "option" and param.name != "help"
+        for opt in param.opts
+    }
+    assert {key: documented.get(key) for key in helps} == helps
+
+
 def test_rule_keys_table() -> None:
     documented = {(r[0].strip("`"), r[1].strip("`")) for r in _table("### Rule keys")}
     actual = {(f"{section}.yaml", ".".join(path)) for section, spec in SPECS.items() for path, _ in leaves(spec)}

@@ -94,8 +94,8 @@ check(
     "phone-moved-to-other",
     "info",
     "moved",
-    "Landline moved out of the mobile column",
-    "{field} {before} is not a mobile number; moved to phone_other",
+    "Landline or VoIP number moved out of the mobile column",
+    "{field} {before} is a landline or VoIP number, not a mobile; moved to phone_other",
 )
 check(
     "phone-mobile-moved-from-other",
@@ -108,8 +108,8 @@ check(
     "phone-not-mobile",
     "warning",
     "flagged",
-    "Landline in the mobile column",
-    "{field} {before} is not a mobile number (phone_other was taken, so it stays)",
+    "Landline or VoIP number in the mobile column",
+    "{field} {before} is a landline or VoIP number, not a mobile (phone_other was taken, so it stays)",
 )
 check("phone-foreign", "info", "flagged", "Foreign phone number", "{field} {before} is a valid non-Israeli number")
 
