@@ -339,6 +339,27 @@ def test_name_street_key_pairs_one_member_at_home_but_not_the_home_s_family() ->
     assert proposed(records, "name_street") == {(0, 1), (0, 2), (1, 2)}
 
 
+def test_skeleton_city_key_pairs_a_mistyped_member_with_no_birth_date_or_home_to_match() -> None:
+    """FEBRL3's rec-655: "rebecca trenerry" and "rebecc trenerry" of one suburb, the birth date empty (1905: over
+    120, so not plausible) and the streets spelled two ways, house number on one side only. No other key proposes
+    them; both names by skeleton in one locality do. Her namesake elsewhere and her sister at home are not paired."""
+    first = ["rebecca", "rebecc", "rebecca", "isabella"]
+    last = ["trenerry", "trenerry", "trenerry", "trenerry"]
+    records = key_records(
+        {
+            "first_name": first,
+            "last_name": last,
+            "first_name_key": first,
+            "last_name_key": last,
+            "city": ["roxburgh park", "roxburgh park", "salisbury", "roxburgh park"],
+            "street": ["ashburne r street", "ashburne street", None, "ashburner street"],
+            "house_number": [None, "323", None, "323"],
+        }
+    )
+    assert all(not proposed(records, key) for key in ("name_city", "name_street", "zip_house"))
+    assert proposed(records, "skeleton_city") == {(0, 1)}
+
+
 def test_id_typo_key_meets_every_record_of_the_right_number_but_never_pairs_two_valid_numbers() -> None:
     from stdnum import luhn
     from stdnum.il import idnr

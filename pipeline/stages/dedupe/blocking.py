@@ -31,6 +31,7 @@ BLOCKING_KEYS = (
     "name_part_birth_date",
     "name",
     "name_city",
+    "skeleton_city",
     "birth_date",
     "national_id_typo",
 )
@@ -189,6 +190,7 @@ def _key_exprs() -> dict[str, list[pl.Expr]]:
         "name": [_mix("__h_first", "__h_last"), _mix("__h_last", "__h_first")],
         "zip_house": [_mix("__h_zip", "__h_house_number")],
         "name_city": [_mix("__h_first", "__h_last", "__h_city"), _mix("__h_last", "__h_first", "__h_city")],
+        "skeleton_city": _skeletons_with("__h_city"),
         # one home and both names by skeleton, in either order: a member with no birth date on one record. Not the
         # last name alone: a home's family all share it (at a million members that proposed 2.4M pairs, 173 of
         # them one person, each with equal or close first names)
