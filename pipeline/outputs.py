@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -156,6 +157,30 @@ def _writable_place(path: Path) -> None:
         raise OutputError(f"cannot write here: {parent} is a file, not a folder", path=path)
     if not os.access(parent, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write here: the folder {parent} is not writable", path=path)
+    _probe(parent, path)
+
+
+def _probe(folder: Path, path: Path) -> None:
+    """A file can be made in ``folder``: one is made and removed at once. ``os.access`` says yes to root for
+    /proc, /sys and other places no file can be made in, and a refusal found only when the outputs are written
+    comes after all the work (an audit's ``--out /proc/x`` ran the whole pipeline first)."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".cleanse-probe-", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"cannot write here ({exc.strerror or exc})", path=path) from exc
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(name)
+
+
+def _not_regular(path: Path) -> bool:
+    """``path`` is a device, a pipe or a socket: replacing it, even with --force, would take it away (an audit's
+    ``--junit /dev/full --force`` left a regular file where the device was). A link is replaced as a link."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISLNK(mode) or stat.S_ISDIR(mode))
 
 
 def _inputs(inputs: Iterable[Path | str | None]) -> list[Path]:
@@ -178,6 +203,8 @@ def check_file(dest: Path | str, *, inputs: Iterable[Path | str | None] = (), fo
             )
     if dest.is_dir():
         raise OutputError("is a folder; give a file name", path=dest)
+    if _not_regular(dest):
+        raise OutputError("is a device, a pipe or a socket, not a file; cleanse writes only files", path=dest)
     _writable_place(dest)
     if os.path.lexists(dest) and not force and not written_by_cleanse(dest):
         raise OutputError(
@@ -224,6 +251,7 @@ def check_folder(
                     )
     if not os.access(dest, os.W_OK | os.X_OK) or not os.access(dest.parent, os.W_OK | os.X_OK):
         raise OutputError("cannot write here: the folder or the one it is in is not writable", path=dest)
+    _probe(dest.parent, dest)  # the new folder is made beside the old one and renamed into its place
     survey = _survey(dest, names)
     if not force:
         _refuse_foreign(dest, survey, names)

@@ -469,6 +469,31 @@ def test_run_and_scrub_under_a_file_are_one_line_exit_2(tmp_path: Path, no_work:
     _refused(result, "is a file, not a folder")
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc (Linux)")
+def test_a_place_no_file_can_be_made_in_is_refused_before_the_work(tmp_path: Path, no_work: None) -> None:
+    """/proc passes ``os.access`` for root, yet no file can be made there: an audit's ``run --out /proc/x`` ran the
+    whole pipeline before it was refused. A file is now made and removed there first."""
+    members = _file(tmp_path / "m.csv", MEMBERS)
+    _refused(runner.invoke(app, ["run", str(members), "--out", "/proc/cleanse-out"]), "cannot write here")
+    result = runner.invoke(app, ["scrub", str(members), "--channel", "sms", "--out", "/proc/cleanse-sms.csv"])
+    _refused(result, "cannot write here")
+    _refused(runner.invoke(app, ["check", str(members), "--junit", "/proc/cleanse.xml"]), "cannot write here")
+
+
+@pytest.mark.parametrize("option", ["--junit", "--report"])
+def test_a_pipe_is_never_replaced_even_with_force(tmp_path: Path, option: str, no_work: None) -> None:
+    """``check --junit /dev/full --force`` once put a regular file where the device was: a device, a pipe or a
+    socket is not a file cleanse may replace, whatever --force says."""
+    members = _file(tmp_path / "m.csv", MEMBERS)
+    pipe, send_list = tmp_path / "ci.xml", tmp_path / "sms.csv"
+    os.mkfifo(pipe)
+    os.mkfifo(send_list)
+    _refused(runner.invoke(app, ["check", str(members), option, str(pipe), "--force"]), "a pipe")
+    result = runner.invoke(app, ["scrub", str(members), "--channel", "sms", "--out", str(send_list), "--force"])
+    _refused(result, "a pipe")
+    assert pipe.is_fifo() and send_list.is_fifo()
+
+
 def test_a_write_that_fails_is_an_output_error_not_a_crash(tmp_path: Path) -> None:
     blocker = _file(tmp_path / "reports", "a file")
     with pytest.raises(OutputError, match="is a file, not a folder"):
