@@ -95,6 +95,29 @@ def mask_text(text: str) -> str:
     return _NUMBER.sub(_mask_number, text)
 
 
+_TOKEN = re.compile(r"[^\s,;|/]+")
+
+
+def _mask_name_token(match: re.Match[str]) -> str:
+    token = match.group()
+    if "@" in token:
+        return mask_text(token)
+    if sum(ch.isdigit() for ch in token) >= MIN_PERSONAL_DIGITS:  # "Dana0521234567": the name beside it too
+        return re.sub(r"[^\W\d_]+", lambda m: f"{m.group()[0]}.", mask_text(token))
+    letter = re.search(r"[^\W\d_]", token)
+    return f"{letter.group()}." if letter else token
+
+
+def mask_name_text(text: str) -> str:
+    """A name cell that holds more than a name (a phone or e-mail typed into it, a whole CSV line that a stray
+    quote put in one cell): the phone and e-mail masked as what they are, every word as its initial.
+
+    >>> mask_name_text("שולמית,קרן,052-7654323,shula@gmail.com,חיפה")
+    'ש.,ק.,052-***-4323,s***@gmail.com,ח.'
+    """
+    return _TOKEN.sub(_mask_name_token, text)
+
+
 def mask_by_field(value: pl.Expr, field: pl.Expr) -> pl.Expr:
     """Mask a column of values, each according to the kind of its row's field (names as initials, a birth date
     as its year), and (other fields) by its shape.
@@ -105,9 +128,12 @@ def mask_by_field(value: pl.Expr, field: pl.Expr) -> pl.Expr:
     return (
         pl.when(field == "birth_date")
         .then(mask_birth_date(value))
-        # a name as initials; a phone, ID or e-mail typed in a name column is masked as what it is (below)
+        # a name as initials; a phone, ID or e-mail typed in a name column is masked as what it is, and the words
+        # beside it as initials still
         .when((kind == "name") & ~value.str.contains(r"[\d@]"))
         .then(mask_name(value))
+        .when(kind == "name")
+        .then(value.map_elements(mask_name_text, return_dtype=pl.String, skip_nulls=True))
         .when(kind == "phone")
         .then(mask_phone(value))
         .when(kind == "email")

@@ -349,6 +349,9 @@ def test_reach_funnel_of_a_small_table() -> None:
         ("last_name", "Cohen-Levi", "C. L."),
         ("full_name", "משה בן דוד", "מ. ב. ד."),
         ("first_name", "0541239876", "054-***-9876"),  # a phone typed as a name is masked as a phone
+        # a whole line in one name cell (a stray quote): the words beside the phone and e-mail are initials still
+        ("first_name", "שולמית,קרן,052-7654323,shula@gmail.com,חיפה", "ש.,ק.,052-***-4323,s***@gmail.com,ח."),
+        ("last_name", "Dana0521234567", "D.052-***-4567"),
         ("birth_date", "14/03/1985", "1985"),
         ("birth_date", "1985-03-14", "1985"),
         ("birth_date", "14.3.85", "***"),  # no four-digit year: nothing of it shown
