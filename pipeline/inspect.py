@@ -18,7 +18,7 @@ import polars as pl
 from pipeline.fields import FIELDS
 from pipeline.mapping import HeaderMatcher, map_columns
 from pipeline.peek import read_head
-from pipeline.privacy import mask_email, mask_id, mask_phone, mask_text
+from pipeline.privacy import mask_email, mask_id, mask_name_text, mask_phone, mask_text
 from pipeline.rawtable import SourceInfo
 from pipeline.rules import Rules
 
@@ -89,12 +89,15 @@ class Inspection:
         }
 
 
-def _mask(values: pl.Series, field: str | None) -> list[str]:
+def _mask(values: pl.Series, field: str | None, *, members: bool = False) -> list[str]:
     """Sample values as a report may show them: phones, e-mails and IDs masked by their kind (or by their look,
-    for a column of unknown field); names, addresses and dates down to their first character."""
+    for a column of unknown field); names, addresses and dates down to their first character. ``members``: the
+    file's header row is a member's record, so a column of unknown field is as personal as a name."""
     kind = FIELDS.get(field or "", "")
     v = pl.col("v")
-    if kind == "phone":
+    if field is None and members:
+        masked = v.map_elements(mask_name_text, return_dtype=pl.String, skip_nulls=True)
+    elif kind == "phone":
         masked = mask_phone(v)
     elif kind == "email":
         masked = mask_email(v)
@@ -118,6 +121,12 @@ def _mask(values: pl.Series, field: str | None) -> list[str]:
     return [str(x) for x in pl.DataFrame({"v": values}).select(masked).to_series().to_list()]
 
 
+_NO_HEADER = (
+    "the header row holds a phone, an e-mail or an ID number: it looks like a member, not headers. If the file has "
+    "no header row, add one (cleanse reads the first row it recognises as headers)"
+)
+
+
 def inspect_file(
     path: Path | str,
     *,
@@ -135,6 +144,17 @@ def inspect_file(
     mapped = {m.header: m for m in mapping.matches}  # a general consent column: its first channel stands for all
     mapped |= {m.header: m for m in mapping.opt_outs}  # carried through, and read to withdraw consent
     held = {m.header: m for m in mapping.held}
+    # a header row holding a phone, an e-mail or an ID number is a member's record (a file with no header row): its
+    # other cells are that member's names, so every header is shown as a name is, and so are the columns below it
+    members = any(mask_text(h) != h for h in raw.headers)
+    hide = mask_name_text if members else mask_text
+
+    def said(text: str) -> str:  # a note or warning: the headers it quotes hidden as the table hides them
+        if members:
+            for header in sorted(raw.headers, key=len, reverse=True):
+                text = text.replace(header, hide(header))
+        return mask_text(text)
+
     columns: list[ColumnPreview] = []
     for header in raw.headers:
         column = raw.frame.get_column(header)
@@ -144,11 +164,11 @@ def inspect_file(
         m = mapped.get(header) or held.get(header)
         fields_ = [x.field for x in mapping.matches if x.header == header]
         field = " + ".join(fields_) if len(fields_) > 1 else (m.field if m else None)
-        samples = distinct.to_list() if show_pii else _mask(distinct, m.field if m else None)
+        samples = distinct.to_list() if show_pii else _mask(distinct, m.field if m else None, members=members)
         status: Status = "mapped" if header in mapped else "held" if header in held else "carried"
         columns.append(
             ColumnPreview(
-                header=header if show_pii else mask_text(header),
+                header=header if show_pii else hide(header),
                 status=status,
                 field=field,
                 method=m.method if m else None,
@@ -165,8 +185,9 @@ def inspect_file(
         rows_exact=head.exact,
         rows_read=raw.height,
         columns=tuple(columns),
-        notes=mapping.notes if show_pii else tuple(mask_text(n) for n in mapping.notes),
-        warnings=mapping.warnings if show_pii else tuple(mask_text(w) for w in mapping.warnings),
+        notes=mapping.notes if show_pii else tuple(said(n) for n in mapping.notes),
+        warnings=(mapping.warnings if show_pii else tuple(said(w) for w in mapping.warnings))
+        + ((_NO_HEADER,) if members else ()),
         seconds=time.perf_counter() - start,
         pii_masked=not show_pii,
     )

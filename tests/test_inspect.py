@@ -153,6 +153,28 @@ def test_cli_inspect_table_and_map(tmp_path: Path) -> None:
     assert "dana@example.com" not in result.output
 
 
+def test_a_file_with_no_header_row_shows_no_member_s_name(tmp_path: Path) -> None:
+    """An audit: a file with no header row put a member's names on screen as column names (דנה, לוי) and the next
+    members' names as samples; only phones, e-mails and IDs were masked. A header row holding a phone, an e-mail
+    or an ID number is a member: its cells and the columns below them are shown as names are, and it is said."""
+    path = tmp_path / "no_header.csv"
+    path.write_text(
+        "דנה,לוי,052-8123456,dana.levi@gmail.com,300000007\n"
+        "יוסי,כהן,054-7654329,yossi@gmail.com,000000018\n"
+        "רינה,כץ,050-1234567,rina@walla.co.il,000000026\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["inspect", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    for name in ("דנה", "לוי", "יוסי", "כהן", "רינה", "כץ", "dana.levi", "8123456"):
+        assert name not in result.output, name
+    data = json.loads(result.output)
+    assert [c["header"] for c in data["columns"]][:2] == ["ד.", "ל."]
+    assert any("looks like a member, not headers" in w for w in data["warnings"])
+    shown = runner.invoke(app, ["inspect", str(path), "--show-pii"])
+    assert "דנה" in shown.output and "יוסי" in shown.output
+
+
 @pytest.mark.parametrize("name", ["missing.csv", "empty.csv"])
 def test_cli_inspect_bad_input_is_one_line_and_exit_2(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
