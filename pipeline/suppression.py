@@ -200,7 +200,8 @@ def load_suppression(path: Path, *, rules: Rules) -> Suppression:
     found, read = _suppression_from(values.get_column("v"), rules=rules)
     if not found.size:
         raise InputError(
-            f"no phone number, e-mail address or ID number could be read from its {values.height:,} values; "
+            f"no phone number, e-mail address or ID number could be read from its {values['k'].n_unique():,} "
+            f"{'cell' if values['k'].n_unique() == 1 else 'cells'} with a value; "
             "is it the right file?",
             path=path,
         )

@@ -304,6 +304,14 @@ def test_a_suppression_list_with_nothing_usable_is_exit_2(members: Path, tmp_pat
     assert not (tmp_path / "l.csv").exists()
 
 
+def test_a_suppression_list_with_nothing_usable_counts_its_cells_once(members: Path, tmp_path: Path) -> None:
+    """An audit: a one-cell list said "from its 2 values" (the cell, and the cell again as its one piece)."""
+    path = tmp_path / "dnc.csv"
+    path.write_text("שם\nמשה כהן\nלא להתקשר\n", encoding="utf-8")
+    code, output = _run(members, tmp_path, "--channel", "sms", "--suppress", str(path))
+    assert code == 2 and "from its 3 cells with a value" in output
+
+
 def test_suppression_reads_a_large_list_by_whole_columns(tmp_path: Path) -> None:
     from pipeline.rulefile import load_rules
     from pipeline.suppression import load_suppression
