@@ -24,7 +24,7 @@ from xml.etree.ElementTree import iterparse
 
 import polars as pl
 
-from pipeline.errors import InputError
+from pipeline.errors import CleanseError, InputError
 from pipeline.exceltable import named_sheet
 from pipeline.ingest import read_member_file
 from pipeline.rawtable import HEADER_SEARCH_ROWS, HeaderScorer, RawTable
@@ -61,6 +61,18 @@ def read_head(path: Path | str, *, score_header: HeaderScorer, sheet: str | None
     return Head(raw=raw, rows=raw.height, exact=True, whole=True)
 
 
+def _read_part(part: Path, path: Path, *, score_header: HeaderScorer) -> RawTable:
+    """``read_member_file`` of the head of ``path`` copied to ``part``: an error names the user's file, never the
+    temporary copy."""
+    try:
+        return read_member_file(part, score_header=score_header)
+    except CleanseError as exc:
+        if exc.path is not None and Path(exc.path) == part:
+            exc.path = str(path)
+            exc.args = (exc.one_line(),)
+        raise
+
+
 def _as_source(raw: RawTable, path: Path, **changes: object) -> RawTable:
     return dataclasses.replace(raw, source=dataclasses.replace(raw.source, path=str(path), **changes))  # type: ignore[arg-type]
 
@@ -80,7 +92,7 @@ def _text_head(path: Path, *, score_header: HeaderScorer, rows: int) -> Head:
     with tempfile.TemporaryDirectory(prefix="cleanse-inspect-") as tmp:
         part = Path(tmp) / path.name
         part.write_bytes(data[:cut])
-        raw = read_member_file(part, score_header=score_header)
+        raw = _read_part(part, path, score_header=score_header)
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     blank_tail = len(data) - len(data.rstrip(b"\r\n \t"))
     tail_lines = data[len(data) - blank_tail :].count(b"\n") - (1 if data.endswith(b"\n") else 0)
@@ -99,7 +111,7 @@ def _parquet_head(path: Path, *, score_header: HeaderScorer, rows: int) -> Head:
     with tempfile.TemporaryDirectory(prefix="cleanse-inspect-") as tmp:
         part = Path(tmp) / path.name
         pl.scan_parquet(path).head(rows).collect().write_parquet(part)
-        raw = read_member_file(part, score_header=score_header)
+        raw = _read_part(part, path, score_header=score_header)
     return Head(raw=_as_source(raw, path), rows=total, exact=True, whole=False)
 
 
@@ -143,7 +155,7 @@ def _xlsx_head(path: Path, *, score_header: HeaderScorer, sheet: str | None, row
     with tempfile.TemporaryDirectory(prefix="cleanse-inspect-") as tmp:
         part_path = Path(tmp) / (path.stem + ".csv")
         part_path.write_text(text.getvalue(), encoding="utf-8")
-        raw = read_member_file(part_path, score_header=score_header)
+        raw = _read_part(part_path, path, score_header=score_header)
     raw = _as_source(raw, path, format="xlsx", encoding=None, delimiter=None, sheet=name, sheets=tuple(names))
     whole = total <= len(grid)
     return Head(raw=raw, rows=max(total - raw.source.header_row, raw.height), exact=True, whole=whole)

@@ -210,3 +210,43 @@ def test_a_header_that_is_a_member_s_details_is_masked_unless_asked(tmp_path: Pa
     assert "d***@gmail.com" in report["unmapped_columns"]
     shown_all = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "p"), "--show-pii"])
     assert "dana.levi@gmail.com" in shown_all.output
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["run", "m.csv", "--chunk-rows", "0"], "--chunk-rows"),
+        (["run", "m.csv", "--xlsx-max-rows", "-5"], "--xlsx-max-rows"),
+        (["scrub", "m.csv", "--bogus"], "--bogus"),
+        (["frobnicate"], "frobnicate"),
+    ],
+)
+def test_a_usage_error_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str], named: str
+) -> None:
+    """The console script: an option value the parser refuses is one line on stderr and exit 2 like every other
+    refusal, not the parser's usage box (an audit: ``--chunk-rows 0`` printed a framed panel, and
+    ``--xlsx-max-rows -5`` was taken, to say later "8 rows is more than -5")."""
+    from pipeline.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["cleanse", *args])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert stopped.value.code == 2
+    out = capsys.readouterr()
+    lines = out.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cleanse: error: ") and named in lines[0], lines
+    assert out.out == ""
+
+
+def test_the_console_script_passes_a_command_s_exit_code_through(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from pipeline.cli import main
+
+    for argv, code in ((["--version"], 0), (["check", str(tmp_path / "missing.csv")], 2)):
+        monkeypatch.setattr(sys, "argv", ["cleanse", *argv])
+        with pytest.raises(SystemExit) as stopped:
+            main()
+        assert stopped.value.code == code, argv
+    assert "cleanse 0." in capsys.readouterr().out

@@ -184,6 +184,16 @@ def test_cli_inspect_bad_input_is_one_line_and_exit_2(tmp_path: Path, name: str)
     assert result.exit_code == 2 and "cleanse: error:" in result.output and "Traceback" not in result.output
 
 
+def test_an_error_in_the_head_names_the_file_not_its_temporary_copy(tmp_path: Path) -> None:
+    """An audit: a binary file long enough to be cut at its head was called
+    ``/tmp/cleanse-inspect-XXXX/garb.csv: is a binary file``: the head's temporary copy, not the user's file."""
+    path = tmp_path / "garb.csv"
+    path.write_bytes(b"\x00\x01\x02 binary\n" * 5_000)
+    result = runner.invoke(app, ["inspect", str(path)])
+    assert result.exit_code == 2 and "binary" in result.output, result.output
+    assert str(path) in result.output.replace("\n", "") and "cleanse-inspect-" not in result.output
+
+
 def test_xlsx_head_skips_a_hidden_sheet_as_a_run_does(rules: Rules, tmp_path: Path) -> None:
     """A hidden first sheet with member headers: a run reads the visible one, and so must the preview (it read
     the hidden one); --sheet by number still reaches the hidden sheet in both."""

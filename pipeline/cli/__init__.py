@@ -10,6 +10,8 @@ and what they share in ``conventions``.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import sys
 from typing import Annotated
 
@@ -17,7 +19,8 @@ import typer
 
 from pipeline import __version__
 from pipeline.cli import check, inspect, run, scrub
-from pipeline.cli.conventions import EXIT_OK
+from pipeline.cli.conventions import EXIT_OK, EXIT_USAGE
+from pipeline.errors import printable
 
 app = typer.Typer(
     add_completion=False,
@@ -56,8 +59,33 @@ def version() -> None:
     typer.echo(f"cleanse {__version__}")
 
 
+def _usage_error() -> type[Exception]:
+    """The option parser's usage error: newer typer vendors click (``typer._click``), older typer depends on it."""
+    for module in ("typer._click.exceptions", "click.exceptions"):
+        with contextlib.suppress(ImportError):
+            error: type[Exception] = importlib.import_module(module).UsageError
+            return error
+    raise ImportError("neither typer._click nor click is installed")  # pragma: no cover
+
+
 def main() -> None:
+    """The console script. A usage error (``--chunk-rows 0``, an unknown option) is one line on stderr and exit 2,
+    as every other refusal is, not the parser's usage box."""
+    usage_error = _usage_error()
     try:
-        app()
+        code = app(standalone_mode=False)
     except BrokenPipeError:  # `cleanse ... | head`
         sys.exit(EXIT_OK)
+    except usage_error as exc:
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:  # plain `cleanse`: the help, as before
+            typer.echo(ctx.get_help())
+            sys.exit(EXIT_USAGE)
+        where = f" ('{ctx.command_path} -h' lists the options)" if ctx is not None else ""
+        message = " ".join(printable(exc.format_message()).split())  # type: ignore[attr-defined]
+        typer.echo(f"cleanse: error: {message}{where}", err=True)
+        sys.exit(EXIT_USAGE)
+    except typer.Abort:
+        typer.echo("Aborted!", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

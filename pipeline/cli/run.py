@@ -35,7 +35,10 @@ def run(
     sheet: SheetOpt = None,
     map_: MapOpt = None,
     xlsx_max_rows: Annotated[
-        int, typer.Option("--xlsx-max-rows", help="Write members_clean.xlsx only up to this many rows (xlsx is slow).")
+        int,
+        typer.Option(
+            "--xlsx-max-rows", min=0, help="Write members_clean.xlsx only up to this many rows (xlsx is slow)."
+        ),
     ] = DEFAULTS.xlsx_max_rows,
     check_dns: Annotated[
         bool, typer.Option("--check-dns", help="Check that each e-mail domain receives mail (DNS; needs network).")
