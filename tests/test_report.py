@@ -315,29 +315,39 @@ def test_reach_funnel_starts_at_the_members_and_narrows(reports: dict[str, Path]
 
 
 def test_reach_funnel_of_a_small_table() -> None:
+    """The last step is enrichment's contact verdict, as scrub reads it: the deceased member (row 5) and the
+    12-year-old (row 6), each with a valid mobile, e-mail and consent, are not reachable."""
     from pipeline.report.manager import reach_funnels as _funnels
 
     members = pl.DataFrame(
         {
-            "contact_sms": [True, False, False, False, True],
-            "phone_mobile": ["+972521234567", "+972521234568", None, "+97231234567", "+972541234567"],
-            "phone_mobile_status": ["valid", "invalid", None, "valid", "valid"],
-            "phone_mobile_type": ["mobile", "mobile", None, "fixed_line", "mobile"],
-            "sms_consent": [True, True, True, True, True],
-            "email": ["a@b.co.il", None, None, None, "c@d.com"],
-            "email_status": ["valid", None, None, None, "valid"],
-            "email_consent": [True, None, False, False, False],
-            "deceased": [False, False, False, False, True],
+            "contact_sms": [True, False, False, False, False, False],
+            "contact_email": [True, False, False, False, False, False],
+            "phone_mobile": ["+972521234567", "+972521234568", None, "+97231234567", "+972541234567", "+972541234560"],
+            "phone_mobile_status": ["valid", "invalid", None, "valid", "valid", "valid"],
+            "phone_mobile_type": ["mobile", "mobile", None, "fixed_line", "mobile", "mobile"],
+            "sms_consent": [True, True, True, True, True, True],
+            "email": ["a@b.co.il", None, None, None, "c@d.com", "e@f.com"],
+            "email_status": ["valid", None, None, None, "valid", "valid"],
+            "email_consent": [True, None, False, False, True, True],
+            "deceased": [False, False, False, False, True, False],
+            "age": [40, 30, 30, 30, 80, 12],
         }
     )
     assert _funnels(members) == {
-        "sms": [["members", 5], ["with a mobile", 4], ["valid mobile", 2], ["SMS consent", 2], ["alive: reachable", 1]],
+        "sms": [
+            ["members", 6],
+            ["with a mobile", 5],
+            ["valid mobile", 3],
+            ["SMS consent", 3],
+            ["alive, of age: reachable", 1],
+        ],
         "email": [
-            ["members", 5],
-            ["with an e-mail", 2],
-            ["valid personal address", 2],
-            ["e-mail consent", 1],
-            ["alive: reachable", 1],
+            ["members", 6],
+            ["with an e-mail", 3],
+            ["valid personal address", 3],
+            ["e-mail consent", 3],
+            ["alive, of age: reachable", 1],
         ],
     }
 

@@ -50,7 +50,7 @@ def _keys_from_data() -> set[str]:
     keys |= {f"segment.{seg.name}" for seg in load_rules().scoring.segments} | {"segment.No purchases"}
     keys |= {f"severity.{s}" for s in ("error", "warning", "info")}
     keys |= {f"ledger_action.{a}" for a in ("fixed", "flagged", "quarantined", "merged", "moved", "normalised")}
-    steps = ["members", "with a mobile", "valid mobile", "SMS consent", "alive: reachable"]
+    steps = ["members", "with a mobile", "valid mobile", "SMS consent", "alive, of age: reachable"]
     steps += ["with an e-mail", "valid personal address", "e-mail consent"]
     keys |= {f"funnel.{s}" for s in steps}
     return keys

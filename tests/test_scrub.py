@@ -177,6 +177,19 @@ AGED_ROWS = [
 ]
 
 
+@pytest.mark.parametrize("channel", ["sms", "email"])
+def test_the_report_s_reach_is_the_list_scrub_sends(tmp_path: Path, channel: str) -> None:
+    """An audit: the report counted the 10- and 12-year-olds as reachable by SMS while scrub removed them. The
+    reach funnel's last step and scrub's list (no suppression, no filter, each address once here) are one count."""
+    path = _file(tmp_path, AGED_ROWS)
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", str(path), "--out", str(out), "--reference-date", REF, "-q"])
+    assert result.exit_code == 0, result.output
+    reach = json.loads((out / "report.json").read_text(encoding="utf-8"))["reach"][channel]
+    table, summary = scrub(path, tmp_path, "--channel", channel, "--reference-date", REF)
+    assert reach[-1] == ["alive, of age: reachable", summary["sent"]] and summary["sent"] == table.height == 4
+
+
 def test_a_city_filter_drops_members_with_no_city(tmp_path: Path) -> None:
     table, summary = scrub(_file(tmp_path, AGED_ROWS), tmp_path, "--channel", "sms", "--city", "חיפה")
     assert "+972522745678" not in table["phone"].to_list()  # row 2 has no city: unknown is not "in Haifa"
