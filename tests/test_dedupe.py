@@ -863,10 +863,10 @@ def test_names_swapped_with_a_typo_are_still_one_member(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("email_level", "band"), [(2, "merge"), (1, "review"), (0, "review")])
 def test_a_similar_email_is_not_an_identifier(email_level: int, band: str) -> None:
-    """Two משה כהן of one town, two phones, mailboxes moshe.cohen@012.net.il and moshe.cohen@walla.co.il (e-mail
-    level 1: one mailbox name): the mailbox is made of the name, so it is no identifier, and at 0.97 the pair goes to
-    a person; the same address (level 2) is one, and merges. (At a million members 47 of 120 pairs that merged two
-    people rested on a similar e-mail.)"""
+    """Two משה כהן of one town, two phones (a mobile and a landline), mailboxes moshe.cohen@012.net.il and
+    moshe.cohen@walla.co.il (e-mail level 1: one mailbox name): the mailbox is made of the name, so it is no
+    identifier, and at 0.97 the pair goes to a person; the same address (level 2) is one, and merges. (At a million
+    members 47 of 120 pairs that merged two people rested on a similar e-mail.)"""
     from pipeline.stages.dedupe.decide import bands
 
     levels = {"first_name": 4, "last_name": 4, "birth_date": -1, "phone": 0, "national_id": -1, "address": 1}
@@ -876,10 +876,35 @@ def test_a_similar_email_is_not_an_identifier(email_level: int, band: str) -> No
             "lvl_email": [email_level],
             "match_probability": [0.97],
             "same": pl.Series([None], dtype=pl.Boolean),
+            "__two_mobiles": [False],  # a mobile and a landline: not two people's own numbers
             **{f"rule_{r}": [False] for r in HARD_RULES},
         }
     )
     assert bands(scored, rules=RULES.dedupe).cast(pl.String).to_list() == [band]
+
+
+@pytest.mark.parametrize(
+    ("mobile_b", "born_b", "band"),
+    [
+        ("054-2303689", "31/02/1974", "review"),  # two mobiles, no birth date to compare: a parent and child?
+        ("058-6447582", "31/02/1974", "merge"),  # one mobile: one person
+        ("054-2303689", "02/12/1945", "merge"),  # two mobiles, one birth date: one person who changed number
+    ],
+)
+def test_one_name_with_two_mobiles_and_no_birth_date_to_compare_goes_to_a_person(
+    tmp_path: Path, mobile_b: str, born_b: str, band: str
+) -> None:
+    """The corruption set's parent and child of one name (משה פרץ, one home, one family e-mail): each has a mobile
+    of his own, and one record's birth date was impossible (31/02), so nothing tells a father from a son. All 4
+    parent-and-child pairs merged there were these; a person decides them now."""
+    _, pairs = dedupe_of(
+        tmp_path,
+        [
+            "1,משה,פרץ,,058-6447582,,moshe.peretz@gmail.com,02/12/1945,אשדוד,ויצמן,98,,,,,",
+            f"2,משה,פרץ,,{mobile_b},,moshe.peretz@gmail.com,{born_b},אשדוד,ויצמן,98,,,,,",
+        ],
+    )
+    assert pairs.get_column("band").cast(pl.String).to_list() == [band]
 
 
 @pytest.mark.parametrize(

@@ -252,6 +252,7 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
     two_mobiles = (both_mobiles & ~same("mobile")).fill_null(False)
     empty = lambda c: pl.col(f"{c}_a").is_null() | pl.col(f"{c}_b").is_null()  # noqa: E731
     p = p.with_columns(
+        two_mobiles.alias("__two_mobiles"),
         name_level("first").alias("__lvl_first"),
         name_level("last").alias("__lvl_last"),
         pl.when(da.is_null() | db.is_null())
@@ -350,6 +351,7 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         "__swap",
         "__jw_first",
         "__jw_last",
+        "__two_mobiles",
         *[f"rule_{rule}" for rule in HARD_RULES],  # the names the rules file gives them
     ]
     return p.select(keep).with_columns([pl.col(f"lvl_{c}").cast(pl.Int8) for c in COMPARISONS])

@@ -53,6 +53,15 @@ def first_names_settle() -> pl.Expr:
     )
 
 
+def one_name_two_mobiles() -> pl.Expr:
+    """The records hold two different valid mobiles, no birth date to compare (one is missing, or was impossible)
+    and no ID number: one name with one e-mail or one home may be a parent and child of one name, each with a
+    mobile of their own, as well as a member who changed number. Only the birth date tells them apart, so a person
+    decides. On the corruption set (``make bench-dedupe-corruptions``) all 4 parent-and-child pairs merged were
+    these: משה פרץ born 1945 and a 31/02/1974 record, one family e-mail, 054- and 058- mobiles."""
+    return pl.col("__two_mobiles") & (pl.col("lvl_birth_date") == -1) & (pl.col("lvl_national_id") < 1)
+
+
 def bands(scored: pl.DataFrame, /, *, rules: DedupeRules) -> pl.Series:
     """Each scored pair's band (Categorical), from its match probability, hard-rule verdicts (``rule_*``) and a
     person's decision (``same``: true, false or null).
@@ -72,7 +81,11 @@ def bands(scored: pl.DataFrame, /, *, rules: DedupeRules) -> pl.Series:
             ((pl.col("match_probability") >= rules.merge) & identifier_agrees())
             | (pl.col("match_probability") >= rules.merge_without_identifier)
         )
-        .then(pl.when(first_names_settle()).then(BANDS.index("merge")).otherwise(BANDS.index("review")))
+        .then(
+            pl.when(first_names_settle() & ~one_name_two_mobiles())
+            .then(BANDS.index("merge"))
+            .otherwise(BANDS.index("review"))
+        )
         .when(pl.col("match_probability") >= rules.review)
         .then(BANDS.index("review"))
         .otherwise(BANDS.index("apart"))
