@@ -37,7 +37,11 @@ def _members(
 def _reach(df: pl.DataFrame) -> dict[str, list[list[object]]]:
     from pipeline.report.manager import reach_funnels as _funnels
 
-    return _funnels(df.with_columns(contact_sms=pl.lit(True), phone_mobile=pl.lit("x"), email=pl.lit("y")))
+    return _funnels(
+        df.with_columns(
+            contact_sms=pl.lit(True), contact_email=pl.lit(True), phone_mobile=pl.lit("x"), email=pl.lit("y")
+        )
+    )
 
 
 MAPPED = {"sms_consent": "אישור SMS", "email_consent": "אישור דיוור", "total_spend": 'סה"כ', "birth_date": "לידה"}

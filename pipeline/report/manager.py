@@ -42,6 +42,11 @@ def reach_funnels(members: pl.DataFrame) -> dict[str, list[list[Any]]]:
     report counting three 12-year-olds as reachable by SMS that ``scrub`` removed)."""
     if "contact_sms" not in members.columns:
         return {}
+
+    def reachable(channel: str) -> pl.Expr:  # a table from before enrichment had both: alive at least
+        column = f"contact_{channel}"
+        return pl.col(column) if column in members.columns else ~pl.col("deceased").fill_null(False)
+
     steps = {
         "sms": [
             ("with a mobile", pl.col("phone_mobile").is_not_null()),
@@ -50,13 +55,13 @@ def reach_funnels(members: pl.DataFrame) -> dict[str, list[list[Any]]]:
                 (pl.col("phone_mobile_status") == Status.VALID) & (pl.col("phone_mobile_type") == "mobile"),
             ),
             ("SMS consent", pl.col("sms_consent")),
-            (REACHABLE, pl.col("contact_sms")),
+            (REACHABLE, reachable("sms")),
         ],
         "email": [
             ("with an e-mail", pl.col("email").is_not_null()),
             ("valid personal address", pl.col("email_status") == Status.VALID),
             ("e-mail consent", pl.col("email_consent")),
-            (REACHABLE, pl.col("contact_email")),
+            (REACHABLE, reachable("email")),
         ],
     }
     # every step a column as long as the table: a literal (`pl.lit(True)`) sums to 1, not to the members
