@@ -861,6 +861,30 @@ def test_names_swapped_with_a_typo_are_still_one_member(tmp_path: Path) -> None:
     assert groups(mm) == [[2, 3]]
 
 
+@pytest.mark.parametrize(
+    ("email_b", "born_a", "band"),
+    [
+        ("", "", "review"),  # one home's landline, no birth date to compare: a mother and daughter of one name?
+        ("noa.berger9640@walla.co.il", "", "merge"),  # one e-mail address too: one person
+        ("", "18/04/1943", "merge"),  # one birth date: one person
+    ],
+)
+def test_one_name_on_a_home_s_landline_and_no_birth_date_to_compare_goes_to_a_person(
+    tmp_path: Path, email_b: str, born_a: str, band: str
+) -> None:
+    """The last look-alike group merged at a million members: two נועה ברגר of one home, the home's landline on both
+    records, one mobile whose digits Excel lost (9.72523E+11), no birth date on one. A landline is a home's, so it
+    settles nothing between two people of one name; a person decides."""
+    _, pairs = dedupe_of(
+        tmp_path,
+        [
+            f"1,נועה,ברגר,,9.72523E+11,02-9646886,noa.berger9640@walla.co.il,{born_a},נתניה,אחד העם,63,,,,,",
+            f"2,נועה,ברגר,,058-3601541,97229646886,{email_b},18/04/1943,נתניה,אחד העם,63,,,,,",
+        ],
+    )
+    assert pairs.get_column("band").cast(pl.String).to_list() == [band]
+
+
 @pytest.mark.parametrize(("email_level", "band"), [(2, "merge"), (1, "review"), (0, "review")])
 def test_a_similar_email_is_not_an_identifier(email_level: int, band: str) -> None:
     """Two משה כהן of one town, two phones (a mobile and a landline), mailboxes moshe.cohen@012.net.il and
@@ -877,6 +901,7 @@ def test_a_similar_email_is_not_an_identifier(email_level: int, band: str) -> No
             "match_probability": [0.97],
             "same": pl.Series([None], dtype=pl.Boolean),
             "__two_mobiles": [False],  # a mobile and a landline: not two people's own numbers
+            "__landline_only": [False],  # nor one shared
             **{f"rule_{r}": [False] for r in HARD_RULES},
         }
     )

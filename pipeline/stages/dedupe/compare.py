@@ -207,6 +207,11 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         pl.when(pl.col("other_ok_b")).then(pl.col("other_b")),
     ]
     shared_phone = pl.any_horizontal([(x == y).fill_null(False) for x in phones_a for y in phones_b])
+    # a shared number that is a mobile (in either column): a person's; any other shared number is a home's landline
+    kinds_a = [pl.col("mobile_is_mobile_a"), pl.col("other_is_mobile_a")]
+    shared_mobile = pl.any_horizontal(
+        [((x == y) & kind).fill_null(False) for x, kind in zip(phones_a, kinds_a, strict=True) for y in phones_b]
+    )
     any_phone = pl.any_horizontal([x.is_not_null() for x in phones_a]) & pl.any_horizontal(
         [y.is_not_null() for y in phones_b]
     )
@@ -253,6 +258,7 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
     empty = lambda c: pl.col(f"{c}_a").is_null() | pl.col(f"{c}_b").is_null()  # noqa: E731
     p = p.with_columns(
         two_mobiles.alias("__two_mobiles"),
+        (shared_phone & ~shared_mobile).alias("__landline_only"),
         name_level("first").alias("__lvl_first"),
         name_level("last").alias("__lvl_last"),
         pl.when(da.is_null() | db.is_null())
@@ -352,6 +358,7 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         "__jw_first",
         "__jw_last",
         "__two_mobiles",
+        "__landline_only",
         *[f"rule_{rule}" for rule in HARD_RULES],  # the names the rules file gives them
     ]
     return p.select(keep).with_columns([pl.col(f"lvl_{c}").cast(pl.Int8) for c in COMPARISONS])

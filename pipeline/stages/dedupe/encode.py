@@ -24,8 +24,10 @@ SIDE_COLUMNS = (  # every column of the records that ``encode`` reads
     "last_name_key",
     "birth_date",
     "phone_mobile",
+    "phone_mobile_type",
     "phone_mobile_status",
     "phone_other",
+    "phone_other_type",
     "phone_other_status",
     "email",
     "national_id",
@@ -72,6 +74,9 @@ def encode(records: pl.DataFrame) -> Encoded:
     flags = records.select(
         valid("phone_mobile_status").alias("mobile_ok"),
         valid("phone_other_status").alias("other_ok"),
+        # a number's kind is the number's own: a shared number is a mobile (a person's) or a landline (a home's)
+        (pl.col("phone_mobile_type") == "mobile").fill_null(False).alias("mobile_is_mobile"),
+        (pl.col("phone_other_type") == "mobile").fill_null(False).alias("other_is_mobile"),
         valid("national_id_status").alias("id_valid"),
         pl.col("national_id_status").is_in(NOT_AN_IDENTITY).fill_null(False).alias("id_void"),
         # a locality the official list does not know (a typo cleaning could not place, a place abroad)
