@@ -883,6 +883,7 @@ def test_one_name_on_a_home_s_landline_and_no_birth_date_to_compare_goes_to_a_pe
         ],
     )
     assert pairs.get_column("band").cast(pl.String).to_list() == [band]
+    assert "same landline" in pairs.get_column("reason").cast(pl.String).item()
 
 
 @pytest.mark.parametrize(("email_level", "band"), [(2, "merge"), (1, "review"), (0, "review")])
@@ -930,6 +931,8 @@ def test_one_name_with_two_mobiles_and_no_birth_date_to_compare_goes_to_a_person
         ],
     )
     assert pairs.get_column("band").cast(pl.String).to_list() == [band]
+    # the reviewer reads why: the two mobiles are named
+    assert ("two different mobiles" in pairs.get_column("reason").cast(pl.String).item()) == (mobile_b != "058-6447582")
 
 
 @pytest.mark.parametrize(
