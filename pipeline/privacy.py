@@ -95,27 +95,26 @@ def mask_text(text: str) -> str:
     return _NUMBER.sub(_mask_number, text)
 
 
+_WORD = re.compile(r"[^\W\d_]+")
 _TOKEN = re.compile(r"[^\s,;|/]+")
 
 
-def _mask_name_token(match: re.Match[str]) -> str:
+def _initials(match: re.Match[str]) -> str:
     token = match.group()
-    if "@" in token:
-        return mask_text(token)
-    if sum(ch.isdigit() for ch in token) >= MIN_PERSONAL_DIGITS:  # "Dana0521234567": the name beside it too
-        return re.sub(r"[^\W\d_]+", lambda m: f"{m.group()[0]}.", mask_text(token))
-    letter = re.search(r"[^\W\d_]", token)
-    return f"{letter.group()}." if letter else token
+    return token if "@" in token else _WORD.sub(lambda m: f"{m.group()[0]}.", token)  # an address is masked already
 
 
 def mask_name_text(text: str) -> str:
     """A name cell that holds more than a name (a phone or e-mail typed into it, a whole CSV line that a stray
-    quote put in one cell): the phone and e-mail masked as what they are, every word as its initial.
+    quote put in one cell): the phones, e-mails and ID numbers masked as ``mask_text`` masks them (a phone typed
+    with spaces too), then every word left as its initial.
 
     >>> mask_name_text("שולמית,קרן,052-7654323,shula@gmail.com,חיפה")
     'ש.,ק.,052-***-4323,s***@gmail.com,ח.'
+    >>> mask_name_text("Dana +972 52 765 4323")
+    'D. 052-***-4323'
     """
-    return _TOKEN.sub(_mask_name_token, text)
+    return _TOKEN.sub(_initials, mask_text(text))
 
 
 def mask_by_field(value: pl.Expr, field: pl.Expr) -> pl.Expr:

@@ -184,6 +184,19 @@ def test_cli_inspect_bad_input_is_one_line_and_exit_2(tmp_path: Path, name: str)
     assert result.exit_code == 2 and "cleanse: error:" in result.output and "Traceback" not in result.output
 
 
+def test_headers_with_years_and_numbers_are_headers_not_a_member(tmp_path: Path) -> None:
+    """A review of the change above: "קניות 2023-2024" holds eight digits, and any run of seven or more once made
+    the header row "a member". Only a cell that is an e-mail address or a phone-or-ID-like number (9 to 13 digits,
+    no letters) says so now."""
+    path = tmp_path / "members.csv"
+    path.write_text(
+        "שם פרטי,שם משפחה,טלפון נייד,קניות 2023-2024,טלפון 2\nדנה,לוי,052-8123456,100,03-1234567\n", encoding="utf-8"
+    )
+    data = json.loads(runner.invoke(app, ["inspect", str(path), "--json"]).output)
+    assert [c["header"] for c in data["columns"]][:3] == ["שם פרטי", "שם משפחה", "טלפון נייד"]
+    assert not any("looks like a member" in w for w in data["warnings"])
+
+
 def test_an_error_in_the_head_names_the_file_not_its_temporary_copy(tmp_path: Path) -> None:
     """An audit: a binary file long enough to be cut at its head was called
     ``/tmp/cleanse-inspect-XXXX/garb.csv: is a binary file``: the head's temporary copy, not the user's file."""
