@@ -861,6 +861,20 @@ def test_names_swapped_with_a_typo_are_still_one_member(tmp_path: Path) -> None:
     assert groups(mm) == [[2, 3]]
 
 
+def test_a_landline_left_in_the_mobile_column_is_not_a_second_mobile(tmp_path: Path) -> None:
+    """A review found a landline in the mobile column (it stays there when the other column is taken) counted as
+    "two different mobiles", sending one member with one e-mail to a person. Only two mobiles are two people's."""
+    _, pairs = dedupe_of(
+        tmp_path,
+        [
+            "1,משה,פרץ,,03-6123456,04-8123456,moshe.peretz@gmail.com,,אשדוד,ויצמן,98,,,,,",
+            "2,משה,פרץ,,058-6447582,,moshe.peretz@gmail.com,02/12/1945,אשדוד,ויצמן,98,,,,,",
+        ],
+    )
+    assert pairs.get_column("band").cast(pl.String).to_list() == ["merge"]
+    assert "two different mobiles" not in pairs.get_column("reason").cast(pl.String).item()
+
+
 @pytest.mark.parametrize(
     ("email_b", "born_a", "band"),
     [

@@ -83,7 +83,7 @@ def street_similarity(a: pl.Series, b: pl.Series, values: dict[str, np.ndarray],
 
 def city_close(pairs: pl.DataFrame, values: dict[str, np.ndarray], *, rules: DedupeRules) -> np.ndarray:
     """Per pair, whether two different localities, neither on the official list, are one place spelled twice: their
-    letters (``city_tight``: no spaces, dashes, points or apostrophes) at least ``street_close`` alike
+    letters (``city_tight``: no spaces, dashes, points, quotes, geresh or gershayim) at least ``street_close`` alike
     (``fuzz.ratio``). A listed locality was already put in its official spelling by cleaning, so two listed names
     that differ are two places however alike (אורים and אורנים, two villages, are 91 alike); an unlisted one is a
     typo cleaning could not place, or a place abroad ("forets hill", "birmingha m gardens"): in FEBRL3's 5,000

@@ -257,7 +257,11 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
     two_mobiles = (both_mobiles & ~same("mobile")).fill_null(False)
     empty = lambda c: pl.col(f"{c}_a").is_null() | pl.col(f"{c}_b").is_null()  # noqa: E731
     p = p.with_columns(
-        two_mobiles.alias("__two_mobiles"),
+        # two people's own numbers: both are mobiles (a landline stays in the mobile column when the other is
+        # taken), and neither record's mobile is the other's second number
+        (two_mobiles & pl.col("mobile_is_mobile_a") & pl.col("mobile_is_mobile_b") & ~shared_mobile).alias(
+            "__two_mobiles"
+        ),
         (shared_phone & ~shared_mobile).alias("__landline_only"),
         name_level("first").alias("__lvl_first"),
         name_level("last").alias("__lvl_last"),
