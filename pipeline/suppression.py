@@ -199,9 +199,10 @@ def load_suppression(path: Path, *, rules: Rules) -> Suppression:
     values = _values(cells.get_column("v"))
     found, read = _suppression_from(values.get_column("v"), rules=rules)
     if not found.size:
+        cells_read = values.get_column("k").n_unique()  # a cell is counted once, not once per piece of it
         raise InputError(
-            f"no phone number, e-mail address or ID number could be read from its {values['k'].n_unique():,} "
-            f"{'cell' if values['k'].n_unique() == 1 else 'cells'} with a value; "
+            f"no phone number, e-mail address or ID number could be read from its {cells_read:,} "
+            f"{'cell' if cells_read == 1 else 'cells'} with a value; "
             "is it the right file?",
             path=path,
         )

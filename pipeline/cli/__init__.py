@@ -59,19 +59,20 @@ def version() -> None:
     typer.echo(f"cleanse {__version__}")
 
 
-def _usage_error() -> type[Exception]:
-    """The option parser's usage error: newer typer vendors click (``typer._click``), older typer depends on it."""
+def _parser_errors() -> tuple[type[Exception], type[Exception]]:
+    """The option parser's usage error and the base of all its errors: newer typer vendors click (``typer._click``),
+    older typer depends on it."""
     for module in ("typer._click.exceptions", "click.exceptions"):
         with contextlib.suppress(ImportError):
-            error: type[Exception] = importlib.import_module(module).UsageError
-            return error
+            errors = importlib.import_module(module)
+            return errors.UsageError, errors.ClickException
     raise ImportError("neither typer._click nor click is installed")  # pragma: no cover
 
 
 def main() -> None:
     """The console script. A usage error (``--chunk-rows 0``, an unknown option) is one line on stderr and exit 2,
     as every other refusal is, not the parser's usage box."""
-    usage_error = _usage_error()
+    usage_error, parser_error = _parser_errors()
     try:
         code = app(standalone_mode=False)
     except BrokenPipeError:  # `cleanse ... | head`
@@ -85,7 +86,12 @@ def main() -> None:
         message = " ".join(printable(exc.format_message()).split())  # type: ignore[attr-defined]
         typer.echo(f"cleanse: error: {message}{where}", err=True)
         sys.exit(EXIT_USAGE)
+    except parser_error as exc:  # the parser's other errors (a file it could not open): one line too
+        message = " ".join(printable(exc.format_message()).split())  # type: ignore[attr-defined]
+        typer.echo(f"cleanse: error: {message}", err=True)
+        sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
     except typer.Abort:
         typer.echo("Aborted!", err=True)
         sys.exit(1)
-    sys.exit(code if isinstance(code, int) else EXIT_OK)
+    # a command ends by raising typer.Exit(code), which comes back here as the code; one that returns gives None
+    sys.exit(code if type(code) is int else EXIT_OK)
