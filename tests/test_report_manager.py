@@ -31,17 +31,20 @@ def _members(
             "clv": [10.0] * n,
             "birth_date": [dt.date.fromisoformat(born) if born else dt.date(1960 + i, 1, 1) for i in range(n)],
         }
+    ).with_columns(  # enrichment's verdicts for these adults: a valid address, consent, alive
+        contact_sms=(
+            (pl.col("phone_mobile_status") == "valid")
+            & (pl.col("phone_mobile_type") == "mobile")
+            & pl.col("sms_consent")
+        ).fill_null(False),
+        contact_email=((pl.col("email_status") == "valid") & pl.col("email_consent")).fill_null(False),
     )
 
 
 def _reach(df: pl.DataFrame) -> dict[str, list[list[object]]]:
     from pipeline.report.manager import reach_funnels as _funnels
 
-    return _funnels(
-        df.with_columns(
-            contact_sms=pl.lit(True), contact_email=pl.lit(True), phone_mobile=pl.lit("x"), email=pl.lit("y")
-        )
-    )
+    return _funnels(df.with_columns(phone_mobile=pl.lit("x"), email=pl.lit("y")))
 
 
 MAPPED = {"sms_consent": "אישור SMS", "email_consent": "אישור דיוור", "total_spend": 'סה"כ', "birth_date": "לידה"}

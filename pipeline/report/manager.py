@@ -77,20 +77,9 @@ def reach_funnels(members: pl.DataFrame) -> dict[str, list[list[Any]]]:
 
 
 def _reachable_expr(columns: Sequence[str]) -> dict[str, pl.Expr]:
-    if {"contact_sms", "contact_email"} <= set(columns):  # enrichment's verdict, as the funnels and scrub read it
-        return {channel: pl.col(f"contact_{channel}").fill_null(False) for channel in ("sms", "email")}
-    alive = ~pl.col("deceased").fill_null(False) if "deceased" in columns else pl.lit(True)
-    out: dict[str, pl.Expr] = {}
-    if {"phone_mobile_status", "phone_mobile_type", "sms_consent"} <= set(columns):
-        out["sms"] = (
-            (pl.col("phone_mobile_status") == "valid")
-            & (pl.col("phone_mobile_type") == "mobile")
-            & pl.col("sms_consent")
-            & alive
-        ).fill_null(False)
-    if {"email_status", "email_consent"} <= set(columns):
-        out["email"] = ((pl.col("email_status") == "valid") & pl.col("email_consent") & alive).fill_null(False)
-    return out
+    """Per channel, enrichment's verdict (``contact_sms``, ``contact_email``: a valid address, consent, alive, of
+    the club's minimum age), as the funnels and ``scrub`` read it."""
+    return {c: pl.col(f"contact_{c}").fill_null(False) for c in ("sms", "email") if f"contact_{c}" in columns}
 
 
 def _reachable(members: pl.DataFrame, reach: Mapping[str, Sequence[Sequence[Any]]]) -> dict[str, int]:
