@@ -10,6 +10,7 @@ import polars as pl
 
 from pipeline.errors import InputError
 from pipeline.fields import Status
+from pipeline.fields.dates import DATE_SHAPE
 from pipeline.fields.emails import clean_emails, email_match_key
 from pipeline.fields.ids import clean_national_ids
 from pipeline.fields.phone_parse import parse_phones
@@ -175,18 +176,15 @@ def _values(cells: pl.Series) -> pl.DataFrame:
     return values.filter(v.is_not_null() & (v != ""))
 
 
-# a cell that means to be an address: an @, or 9 to 13 digits that are no date (a member number of fewer digits, a
-# date or an amount beside the addresses is no address that failed)
-_DATE_LIKE = r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
-
-
 def _unread(cells: pl.DataFrame, values: pl.DataFrame, read: pl.Series) -> pl.DataFrame:
     """The cells (``v``, ``at``) that look like a phone, e-mail or ID number and of which neither the whole nor a
     piece was read as one."""
     readable = values.filter(pl.col("v").is_in(read.implode())).get_column("k").unique()
     v = pl.col("v")
+    # a cell that means to be an address: an @, or 9 to 13 digits that are no date (as the date cleaner reads dates:
+    # "01/03/2025 10:30" has twelve); a member number of fewer digits or an amount is no address that failed
     looks = v.str.contains("@", literal=True) | (
-        v.str.count_matches(r"\d").is_between(9, 13) & ~v.str.contains(_DATE_LIKE)
+        v.str.count_matches(r"\d").is_between(9, 13) & ~v.str.strip_chars().str.contains(DATE_SHAPE)
     )
     return cells.with_row_index("k").filter(looks & ~pl.col("k").is_in(readable.implode())).select("v", "at")
 

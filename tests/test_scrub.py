@@ -583,6 +583,15 @@ def test_a_clean_suppression_list_gives_no_warning(members: Path, tmp_path: Path
     assert not [w for w in summary["warnings"] if w.startswith("suppression list")]
 
 
+def test_a_removal_time_beside_the_phones_is_a_date_not_an_unread_address(members: Path, tmp_path: Path) -> None:
+    """A date with its time has 9 to 13 digits ("01/03/2025 10:30": twelve); read as the date cleaner reads dates,
+    it is no address that failed."""
+    path = tmp_path / "dnc.csv"
+    path.write_text("טלפון,הוסר\n054-7654329,01/03/2025 10:30\n052-2745678,2025-03-01T10:30:00\n", encoding="utf-8")
+    _, summary = _suppressed(members, tmp_path, path)
+    assert not [w for w in summary["warnings"] if w.startswith("suppression list")]
+
+
 def test_a_parquet_list_is_pointed_at_by_column_and_a_header_that_is_a_number_is_masked(
     members: Path, tmp_path: Path
 ) -> None:

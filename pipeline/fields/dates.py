@@ -74,6 +74,8 @@ check(
 
 _ISO = r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 _DMY = r"^(\d{1,2})[./\-](\d{1,2})[./\-](\d{4}|\d{2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$"
+# a value written as a date (with its time, if any), for a reader that must tell a date from a number
+DATE_SHAPE = f"{_ISO}|{_DMY}"
 _SERIAL = r"^(\d{5})(?:\.\d+)?$"
 _YMD8 = r"^((?:19|20)\d{2})(0[1-9]|1[0-2])(\d{2})$"
 _DMY8 = r"^(\d{2})(\d{2})((?:19|20)\d{2})$"
