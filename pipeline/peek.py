@@ -28,13 +28,12 @@ from pipeline.errors import CleanseError, InputError
 from pipeline.exceltable import named_sheet
 from pipeline.ingest import read_member_file
 from pipeline.rawtable import HEADER_SEARCH_ROWS, HeaderScorer, RawTable
-from pipeline.workbook import EXCEL_EPOCH, column_number
+from pipeline.workbook import EXCEL_EPOCH_TIME, column_number
 
 HEAD_ROWS = 2_000
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _DATE_FORMATS = frozenset({14, 15, 16, 17, 22, 27, 30, 36, 45, 46, 47, 50, 57})
-_EXCEL_EPOCH = dt.datetime.combine(EXCEL_EPOCH, dt.time())
 _EPOCH_1904 = dt.datetime(1904, 1, 1)
 
 
@@ -172,7 +171,7 @@ def _sheets(book: zipfile.ZipFile) -> tuple[list[tuple[str, str, bool]], dt.date
                 target = el.get("Target", "")
                 rels[el.get("Id", "")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
     out: list[tuple[str, str, bool]] = []
-    epoch = _EXCEL_EPOCH
+    epoch = EXCEL_EPOCH_TIME
     with book.open("xl/workbook.xml") as fh:
         for _, el in iterparse(fh):
             if el.tag == f"{_NS}workbookPr" and el.get("date1904", "0").lower() in ("1", "true"):
@@ -243,7 +242,7 @@ def _sheet_rows(
     rows: int,
     strings: _SharedStrings,
     dates: set[int],
-    epoch: dt.datetime = _EXCEL_EPOCH,
+    epoch: dt.datetime = EXCEL_EPOCH_TIME,
 ) -> tuple[list[list[str | None]], int]:
     """The first ``rows`` sheet rows (row i of the list is sheet row i + 1) and the sheet's row count."""
     grid: list[list[str | None]] = []
@@ -271,7 +270,9 @@ def _sheet_rows(
     return grid, max(total, len(grid))
 
 
-def _cell_text(c: object, *, strings: _SharedStrings, dates: set[int], epoch: dt.datetime = _EXCEL_EPOCH) -> str | None:
+def _cell_text(
+    c: object, *, strings: _SharedStrings, dates: set[int], epoch: dt.datetime = EXCEL_EPOCH_TIME
+) -> str | None:
     kind = c.get("t", "n")  # type: ignore[attr-defined]
     if kind == "inlineStr":
         return "".join(t.text or "" for t in c.iter(f"{_NS}t")) or None  # type: ignore[attr-defined]

@@ -9,14 +9,13 @@ at a time. ``review.xlsx``, with its drop-down lists and formats, stays xlsxwrit
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import zipfile
 from pathlib import Path
 
 import polars as pl
 
-from pipeline.workbook import EXCEL_EPOCH, column_letters
+from pipeline.workbook import EXCEL_EPOCH, EXCEL_EPOCH_TIME, column_letters
 
 # Excel's limits: a cell's text, a sheet's rows
 MAX_TEXT = 32_767
@@ -105,9 +104,7 @@ def _cell(name: str, dtype: pl.DataType, letters: str) -> pl.Expr:
     if dtype == pl.Date:
         return pl.format('<c r="{}" s="2"><v>{}</v></c>', ref, (value - pl.lit(EXCEL_EPOCH)).dt.total_days())
     if isinstance(dtype, pl.Datetime):
-        days = (
-            value.dt.replace_time_zone(None) - pl.lit(dt.datetime.combine(EXCEL_EPOCH, dt.time()))
-        ).dt.total_milliseconds()
+        days = (value.dt.replace_time_zone(None) - pl.lit(EXCEL_EPOCH_TIME)).dt.total_milliseconds()
         return pl.format('<c r="{}" s="2"><v>{}</v></c>', ref, days / 86_400_000)
     text = escape_text(value.cast(pl.String))
     cell = pl.format('<c r="{}" t="inlineStr"><is><t xml:space="preserve">{}</t></is></c>', ref, text)

@@ -31,8 +31,10 @@ class SheetPart:
     part: str | None  # the sheet's XML inside the zip
 
 
-# Excel's day 0 for date cells (the 1900 date system, after its 1900 leap-year bug)
+# Excel's day 0 for date cells (the 1900 date system, after its 1900 leap-year bug), as a date and as the instant
+# a cell's fraction of a day counts from
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+EXCEL_EPOCH_TIME = dt.datetime.combine(EXCEL_EPOCH, dt.time())
 
 
 def column_number(letters: str) -> int:

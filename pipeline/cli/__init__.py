@@ -69,6 +69,11 @@ def _parser_errors() -> tuple[type[Exception], type[Exception]]:
     raise ImportError("neither typer._click nor click is installed")  # pragma: no cover
 
 
+def _one_line(exc: Exception) -> str:
+    """A parser error's message as one printable line, as ``CleanseError.one_line`` makes ours."""
+    return " ".join(printable(exc.format_message()).split())  # type: ignore[attr-defined]
+
+
 def main() -> None:
     """The console script. A usage error (``--chunk-rows 0``, an unknown option) is one line on stderr and exit 2,
     as every other refusal is, not the parser's usage box."""
@@ -83,12 +88,10 @@ def main() -> None:
             typer.echo(ctx.get_help())
             sys.exit(EXIT_USAGE)
         where = f" ('{ctx.command_path} -h' lists the options)" if ctx is not None else ""
-        message = " ".join(printable(exc.format_message()).split())  # type: ignore[attr-defined]
-        typer.echo(f"cleanse: error: {message}{where}", err=True)
+        typer.echo(f"cleanse: error: {_one_line(exc)}{where}", err=True)
         sys.exit(EXIT_USAGE)
     except parser_error as exc:  # the parser's other errors (a file it could not open): one line too
-        message = " ".join(printable(exc.format_message()).split())  # type: ignore[attr-defined]
-        typer.echo(f"cleanse: error: {message}", err=True)
+        typer.echo(f"cleanse: error: {_one_line(exc)}", err=True)
         sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
     except typer.Abort:
         typer.echo("Aborted!", err=True)
