@@ -7,7 +7,6 @@ cleaned and nothing is written: only the first rows are read (``pipeline.peek``)
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import polars as pl
 from pipeline.fields import FIELDS
 from pipeline.mapping import HeaderMatcher, map_columns
 from pipeline.peek import read_head
-from pipeline.privacy import mask_email, mask_id, mask_name_text, mask_phone, mask_text
+from pipeline.privacy import is_contact, mask_email, mask_id, mask_name_text, mask_phone, mask_text
 from pipeline.rawtable import SourceInfo
 from pipeline.rules import Rules
 
@@ -122,18 +121,6 @@ def _mask(values: pl.Series, field: str | None, *, members: bool = False) -> lis
     return [str(x) for x in pl.DataFrame({"v": values}).select(masked).to_series().to_list()]
 
 
-# a cell that is an e-mail address, or a number of 9 to 13 digits written as phones and ID numbers are (no letters:
-# "קניות 2023-2024" and "טלפון 2" are headers)
-_ADDRESS = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
-_NUMBER_CELL = re.compile(r"\+?[\d\s\-().]+")
-
-
-def _a_member_s_value(cell: str) -> bool:
-    cell = cell.strip()
-    digits = sum(ch.isdigit() for ch in cell)
-    return bool(_ADDRESS.fullmatch(cell)) or (_NUMBER_CELL.fullmatch(cell) is not None and 9 <= digits <= 13)
-
-
 _NO_HEADER = (
     "the header row holds a phone, an e-mail or an ID number: it looks like a member, not headers. If the file has "
     "no header row, add one (cleanse reads the first row it recognises as headers)"
@@ -159,7 +146,7 @@ def inspect_file(
     held = {m.header: m for m in mapping.held}
     # a header row holding a phone, an e-mail or an ID number is a member's record (a file with no header row): its
     # other cells are that member's names, so every header is shown as a name is, and so are the columns below it
-    members = any(_a_member_s_value(h) for h in raw.headers)
+    members = any(is_contact(h) for h in raw.headers)
     hide = mask_name_text if members else mask_text
 
     def said(text: str) -> str:  # a note or warning: the headers it quotes hidden as the table hides them

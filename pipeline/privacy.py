@@ -84,6 +84,15 @@ def _mask_number(match: re.Match[str]) -> str:
     return "*****" + digits[-4:]
 
 
+def is_contact(text: str) -> bool:
+    """``text`` is one e-mail address, or one phone or ID number (9 to 13 digits, with the separators people type):
+    a member's value, never a header's ("קניות 2023-2024", "טלפון 2" are headers)."""
+    text = text.strip()
+    if _EMAIL.fullmatch(text):
+        return True
+    return _NUMBER.fullmatch(text) is not None and 9 <= sum(ch.isdigit() for ch in text) <= 13
+
+
 def mask_text(text: str) -> str:
     """Any e-mail address and any number of seven or more digits (phone, ID, date) in free text, masked.
 
