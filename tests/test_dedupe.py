@@ -861,6 +861,59 @@ def test_names_swapped_with_a_typo_are_still_one_member(tmp_path: Path) -> None:
     assert groups(mm) == [[2, 3]]
 
 
+@pytest.mark.parametrize(
+    ("last_b", "level"),
+    [
+        ("Ashkenazi", 3),  # the same name in the other script: one skeleton (SKNZ)
+        ("אשנזי", 2),  # a letter dropped in one script: close (Jaro-Winkler 0.96)
+        ("Ashenazi", 2),  # the same letter dropped in the other script: as close, read by the skeletons
+        ("Mizrahi", 0),  # another name in the other script: still another name
+    ],
+)
+def test_a_typo_in_a_name_written_in_the_other_script_is_a_typo_not_another_name(
+    tmp_path: Path, last_b: str, level: int
+) -> None:
+    """Seen at 100,000 members of the generator: ``Leah Ashkenazi`` and ``לאה אשנזי``, one birth date and town, were
+    left apart because Jaro-Winkler reads no letter of one script in the other (level 0, a different name)."""
+    _, pairs = dedupe_of(
+        tmp_path,
+        [
+            "1,לאה,אשכנזי,,053-3916234,,,12/06/1976,ביתר עילית,,,,,,,",
+            f"2,Leah,{last_b},,053-4810187,,,12/06/1976,ביתר עילית,,,,,,,",
+        ],
+    )
+    assert pairs.get_column("lvl_last_name").to_list() == [level]
+    if level == 2:
+        assert pairs.get_column("band").cast(pl.String).to_list() == ["merge"]
+        assert "last name ~0.9" in str(pairs.get_column("reason").item())
+
+
+def test_cross_script_similarity_is_the_best_of_the_skeletons_and_zero_in_one_script() -> None:
+    from rapidfuzz.distance import JaroWinkler
+
+    from pipeline.stages.dedupe.names import skeletons
+    from pipeline.stages.dedupe.pairwise import cross_script_similarity
+
+    names = ["Ashkenazi", "אשנזי", "Levi", "לוין", "כהן", "Cohen", "Cohn"]
+    facts = pl.DataFrame(
+        {
+            "code": list(range(1, len(names) + 1)),  # code 0 is the empty text (a null side)
+            "skel": [list(skeletons(n)) for n in names],
+            "latin": [n.isascii() for n in names],
+        }
+    )
+    a = pl.Series([1, 3, 5, 6, 1, None], dtype=pl.UInt32)
+    b = pl.Series([2, 4, 6, 7, 1, 2], dtype=pl.UInt32)
+    got = cross_script_similarity(a, b, facts, JaroWinkler.normalized_similarity)
+
+    def best(x: str, y: str) -> float:
+        return max(JaroWinkler.normalized_similarity(s, t) for s in skeletons(x) for t in skeletons(y))
+
+    expected = [best("Ashkenazi", "אשנזי"), best("Levi", "לוין"), best("כהן", "Cohen"), 0.0, 0.0, 0.0]
+    assert got.tolist() == pytest.approx(expected)
+    assert 0.9 < expected[0] < 1.0
+
+
 def test_a_landline_left_in_the_mobile_column_is_not_a_second_mobile(tmp_path: Path) -> None:
     """A review found a landline in the mobile column (it stays there when the other column is taken) counted as
     "two different mobiles", sending one member with one e-mail to a person. Only two mobiles are two people's."""

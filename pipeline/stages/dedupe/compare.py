@@ -25,7 +25,13 @@ from pipeline.rules import DedupeRules
 from pipeline.stages.dedupe.address import address_level, city_close, street_similarity
 from pipeline.stages.dedupe.decide import HARD_RULES
 from pipeline.stages.dedupe.encode import Encoded, encode
-from pipeline.stages.dedupe.pairwise import distinct_pairs, pairwise_codes, shared_lists, two_given_names
+from pipeline.stages.dedupe.pairwise import (
+    cross_script_similarity,
+    distinct_pairs,
+    pairwise_codes,
+    shared_lists,
+    two_given_names,
+)
 
 COMPARISONS: dict[str, int] = {  # field -> number of levels (0..n-1)
     "first_name": 5,
@@ -113,6 +119,10 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         return pairwise_codes(p[f"{x}_a"], p[f"{y}_b"], names, jw, distinct=name_pairs[x, y])
 
     f_ab, l_ab, f_x, l_x = (similarity(x, y) for x, y in orientations)
+    # names in two scripts: how alike their consonant skeletons are (0 in one script), for the close and near levels
+    xf_ab, xl_ab, xf_x, xl_x = (
+        cross_script_similarity(p[f"{x}_a"], p[f"{y}_b"], facts, jw, distinct=name_pairs[x, y]) for x, y in orientations
+    )
     shared = {
         # a given name on either side: the cross pairs are strict in both orders, so scores stay symmetric
         (x, y): shared_lists(p[f"{x}_a"], p[f"{y}_b"], facts, given="first" in (x, y), distinct=name_pairs[x, y])
@@ -148,6 +158,8 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         pl.Series("__swap", swap),
         pl.Series("__jw_first", np.where(swap, f_x, f_ab)),
         pl.Series("__jw_last", np.where(swap, l_x, l_ab)),
+        pl.Series("__xs_first", np.where(swap, xf_x, xf_ab)),
+        pl.Series("__xs_last", np.where(swap, xl_x, xl_ab)),
     )
 
     def other(part: str) -> str:  # the b-side name compared with a-side `part`, after a swap
@@ -166,6 +178,9 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         # made a pair's levels depend on which record was a: אבי אברם ~ טל אברהם scored 3 one way and 0 the other)
         alias = shared("skel") | (shared("canon") if part == "first" else pl.col("__swap") & shared("canon"))
         score = pl.col(f"__jw_{part}")
+        # a typo across scripts is as close as one in one script; two common given names are not (Chen and חנה
+        # share every consonant)
+        spelled = pl.max_horizontal(score, pl.col(f"__xs_{part}"))
 
         # two given names: the a side's first name against the b side's, or, read swapped, either cross
         def given_names(what: str) -> pl.Expr:
@@ -190,9 +205,9 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
             .then(pl.when(score >= rules.name_near).then(1).otherwise(0))
             .when(alias.fill_null(False))
             .then(3)
-            .when(score >= rules.name_close)
+            .when(spelled >= rules.name_close)
             .then(2)
-            .when(score >= rules.name_near)
+            .when(spelled >= rules.name_near)
             .then(1)
             .otherwise(0)
         )
@@ -265,6 +280,8 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         (shared_phone & ~shared_mobile).alias("__landline_only"),
         name_level("first").alias("__lvl_first"),
         name_level("last").alias("__lvl_last"),
+        # the similarity a pair's reason quotes ("last name ~0.92"): across scripts, the skeletons'
+        *[pl.max_horizontal(f"__jw_{part}", f"__xs_{part}").alias(f"__jw_{part}") for part in ("first", "last")],
         pl.when(da.is_null() | db.is_null())
         .then(-1)
         .when(da == db)

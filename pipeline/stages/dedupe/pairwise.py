@@ -218,6 +218,41 @@ def shared_lists(
     return pl.Series(found["s"]), pl.Series(found["c"])
 
 
+def cross_script_similarity(
+    a: pl.Series, b: pl.Series, facts: pl.DataFrame, scorer: Any, *, distinct: Distinct | None = None
+) -> np.ndarray:
+    """For names ``a[k]`` and ``b[k]`` (codes) written in two scripts, one Latin and one Hebrew: ``scorer``'s best
+    answer over their consonant skeletons (``names.skeletons``); 0 for two names in one script, or an empty side.
+
+    Jaro-Winkler reads no letter of ``Ashkenazi`` in ``אשנזי``, so a typo in a name written in the other script
+    was a different name (level 0) where the same typo in one script is a close one. Their skeletons (``SKNZ`` and
+    ``SNZ``) are compared instead, every skeleton of one against every one of the other, in one rapidfuzz batch
+    over the distinct pairs of codes."""
+    out = np.zeros(a.len(), dtype=float)
+    where, da, db, inverse = distinct if distinct is not None else distinct_pairs(a, b)
+    if not len(where):
+        return out
+    known = facts.select("code", "skel", "latin")
+    both = (
+        pl.DataFrame({"code_a": da, "code_b": db})
+        .with_row_index("n")
+        .join(known.rename(lambda c: f"{c}_a"), on="code_a", how="inner")
+        .join(known.rename(lambda c: f"{c}_b"), on="code_b", how="inner")
+        .filter(pl.col("latin_a") != pl.col("latin_b"))
+        .select("n", "skel_a", "skel_b")
+        .explode("skel_a")
+        .explode("skel_b")
+        .drop_nulls()
+    )
+    if both.height:
+        scores = process.cpdist(both["skel_a"].to_list(), both["skel_b"].to_list(), scorer=scorer, workers=-1)
+        best = both.select("n").with_columns(pl.Series("s", scores)).group_by("n").agg(pl.col("s").max())
+        per = np.zeros(len(da), dtype=float)
+        per[best.get_column("n").to_numpy()] = best.get_column("s").to_numpy()
+        out[where] = per[inverse]
+    return out
+
+
 def two_given_names(
     a: pl.Series, b: pl.Series, facts: pl.DataFrame, *, distinct: Distinct | None = None
 ) -> tuple[pl.Series, pl.Series]:
