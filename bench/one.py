@@ -1,6 +1,8 @@
 """One measured run in its own process, so peak memory (RSS) belongs to that run alone.
 
-python -m bench.one FILE OUT_DIR   -> prints one JSON line
+python -m bench.one FILE OUT_DIR [DECISIONS]   -> prints one JSON line
+
+DECISIONS: a filled-in review.xlsx (or its CSV) replayed as ``cleanse run --decisions`` does.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 def main() -> None:
     source, out = Path(sys.argv[1]), Path(sys.argv[2])
+    decisions = Path(sys.argv[3]) if len(sys.argv) > 3 else None
     t0 = time.perf_counter()
     from pipeline.rulefile import load_rules
     from pipeline.runner import RunOptions, process
@@ -22,7 +25,7 @@ def main() -> None:
     rules = load_rules()
     t1 = time.perf_counter()
     out.parent.mkdir(parents=True, exist_ok=True)
-    result = process(source, rules=rules, options=RunOptions(spill_dir=out.parent))
+    result = process(source, rules=rules, options=RunOptions(spill_dir=out.parent, decisions=decisions))
     t2 = time.perf_counter()
     rss_process = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before any output is written
     write_outputs(result, out, options=RunOptions())

@@ -137,12 +137,56 @@ def dedupe_quality(merge_map: Path, truth: Path, *, first_row: int) -> dict[str,
     }
 
 
+def review_worked(path: Path, out: Path, truth: Path, *, first_row: int) -> dict[str, object]:
+    """The run again with its review queue decided by a person who knows the truth (review.xlsx's decision column
+    filled in from the generator's ground truth and replayed with ``--decisions``, as a club's reviewer would):
+    how many pairs a person decides, and the cluster figures after. Not timed."""
+    import polars as pl
+
+    from pipeline.review_sheet import machine_names
+
+    sheet = out / "review.xlsx"
+    if not sheet.exists() or not truth.exists():
+        return {"review_pairs": None, "f1_reviewed": None, "precision_reviewed": None}
+    review = pl.read_excel(sheet, infer_schema_length=0)
+    review = review.rename(machine_names(review.columns))
+    known = pl.read_csv(truth).select((pl.col("record") + first_row).alias("row"), "person_id")
+    person = lambda side: known.rename({"row": f"source_row_{side}", "person_id": f"person_{side}"})  # noqa: E731
+    decided = (
+        review.with_columns(pl.col("source_row_a", "source_row_b").cast(pl.Int64))
+        .join(person("a"), on="source_row_a", how="left")
+        .join(person("b"), on="source_row_b", how="left")
+        .with_columns(
+            pl.when((pl.col("person_a") == pl.col("person_b")) & (pl.col("person_a") >= 0))
+            .then(pl.lit("same"))
+            .otherwise(pl.lit("different"))
+            .alias("decision")
+        )
+        .drop("person_a", "person_b")
+    )
+    decisions = out.with_name(out.name + "_decisions.csv")
+    decided.write_csv(decisions)
+    again = out.with_name(out.name + "_reviewed")
+    subprocess.run(
+        [sys.executable, "-m", "bench.one", str(path), str(again), str(decisions)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    quality = dedupe_quality(again / "merge_map.csv", truth, first_row=first_row)
+    return {"review_pairs": review.height, "f1_reviewed": quality["f1"], "precision_reviewed": quality["precision"]}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--formats", default="csv,parquet")
     parser.add_argument("--xlsx-rows", type=int, default=100_000, help="also an xlsx run at this size (0: none)")
     parser.add_argument("--out", type=Path, default=HERE / "results.md", help="where the table is written")
+    parser.add_argument(
+        "--review-formats",
+        default="parquet",
+        help="formats whose run is replayed with its review queue decided from the truth ('' for none)",
+    )
     args = parser.parse_args(argv)
     plan = [(int(n), fmt) for n in args.sizes.split(",") for fmt in args.formats.split(",")]
     if args.xlsx_rows:
@@ -152,6 +196,12 @@ def main(argv: list[str] | None = None) -> None:
         path = ensure_file(rows, fmt)
         print(f"running {path.name} ...", file=sys.stderr)
         f = measure(path)
+        f |= dict.fromkeys(("review_pairs", "f1_reviewed", "precision_reviewed"))
+        if fmt in args.review_formats.split(","):
+            print(f"  replaying {path.name} with its review queue decided ...", file=sys.stderr)
+            first_row = 4 if path.suffix == ".xlsx" else 2
+            truth = path.with_name(path.stem + "_truth.csv")
+            f |= review_worked(path, OUT / path.stem, truth, first_row=first_row)
         stages = f["stages"]
         assert isinstance(stages, dict)
         total = float(f["process_s"])  # type: ignore[arg-type]
@@ -162,13 +212,18 @@ def main(argv: list[str] | None = None) -> None:
             + f" {'yes' if f['accounted'] else 'NO'} | {f['f1'] if f['f1'] is not None else 'n/a'} |"
             + f" {f['precision'] if f['precision'] is not None else 'n/a'} |"
             + f" {f['lookalikes_merged'] if f['lookalikes_merged'] is not None else 'n/a'} |"
+            + "".join(
+                f" {f[k]:,} |" if isinstance(f[k], int) else f" {f[k] if f[k] is not None else '-'} |"
+                for k in ("review_pairs", "f1_reviewed", "precision_reviewed")
+            )
         )
     header = (
         "| rows | format | "
         + " | ".join(f"{s} s" for s in STAGES)
-        + " | write s | wall s | rows/s | peak RSS MB | nothing lost | dedupe F1 | precision | look-alikes merged |\n"
+        + " | write s | wall s | rows/s | peak RSS MB | nothing lost | dedupe F1 | precision | look-alikes merged"
+        + " | review pairs | F1 after review | precision after review |\n"
         + "|"
-        + "---|" * (len(STAGES) + 10)
+        + "---|" * (len(STAGES) + 13)
     )
     table = header + "\n" + "\n".join(rows_out)
     meta = (
@@ -177,7 +232,8 @@ def main(argv: list[str] | None = None) -> None:
         "Dedupe F1 and precision are cluster figures (pairs implied by the golden records) against the generator's "
         f"ground truth; the files hold families ({FAMILIES:.0%} of new people are a relative of a member: twins, "
         "parents and children, spouses, siblings), and look-alikes merged counts golden records holding two people "
-        "of one family."
+        "of one family. After review: the same file run again with review.xlsx's pairs decided from the ground "
+        "truth and replayed with `--decisions`, as a club's reviewer would (not timed)."
     )
     args.out.write_text(f"# Benchmark results\n\n{meta}\n\n{table}\n", encoding="utf-8")
     print(table)
