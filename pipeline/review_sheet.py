@@ -23,6 +23,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "reason": ("why they may be one member", "למה ייתכן שזה אותו חבר"),
     "member_id_a": ("member number A", "מספר חבר א"),
     "member_id_b": ("member number B", "מספר חבר ב"),
+    "because": ("why a person decides", "למה נדרשת החלטה"),
     "agreed": ("agreed", "מה זהה"),
     "disagreed": ("differed", "מה שונה"),
     "source_row_a": ("source_row_a", "שורה א"),
@@ -47,6 +48,52 @@ FIELD_NAMES: dict[str, tuple[str, str]] = {
     "house_number": ("house number", "מספר בית"),
     "zip": ("zip code", "מיקוד"),
 }
+# why a pair is a person's to decide (``decide.REVIEW_BECAUSE``), in each language: a pair scored 100% may be a
+# parent and child of one name, and the sheet says so beside the probability
+BECAUSE: dict[str, tuple[str, str]] = {
+    "family_facts": (
+        "one name with only a family's facts (two different mobiles, or only a home's landline) and no birth date "
+        "to compare: a parent and child of one name look the same",
+        "אותו שם עם פרטים של משפחה בלבד (שני ניידים שונים, או רק הטלפון של הבית) ואין תאריך לידה להשוואה: "
+        "כך נראים הורה וילד באותו שם",
+    ),
+    "alike_first_names": (
+        "first names only alike, and no ID number, mobile or e-mail of one person: twins of alike names look the same",
+        'שמות פרטיים דומים בלבד, ואין ת"ז, נייד או דוא"ל של אדם אחד: כך נראים תאומים בשמות דומים',
+    ),
+    "no_identifier": (
+        "names and places alone: no ID number, phone, e-mail or birth date agrees",
+        'שמות ומקום בלבד: אין ת"ז, טלפון, דוא"ל או תאריך לידה זהים',
+    ),
+    "between_bands": (
+        "the evidence does not settle it either way",
+        "הראיות לא מכריעות לאף צד",
+    ),
+}
+# a pair's evidence (``explain.PHRASES``, ``address.ADDRESS_LEVELS``) in Hebrew; the English is the phrases themselves
+REASON_HE: dict[str, str] = {
+    "id_same": 'אותה ת"ז',
+    "id_typo": 'ת"ז שונה בספרה אחת',
+    "mobile_same": "אותו נייד",
+    "landline_same": "אותו טלפון בבית",
+    "phone_same": "אותו טלפון",
+    "landline_two_mobiles": "אותו טלפון בבית, שני ניידים",
+    "phone_typo": "טלפון שונה בספרה אחת",
+    "two_mobiles": "שני ניידים שונים",
+    "email_same": 'אותו דוא"ל',
+    "swapped": "שם פרטי ושם משפחה הפוכים",
+    "first_equal": "אותו שם פרטי",
+    "first_alias": "שם פרטי ~ (כינוי או תעתיק)",
+    "first_close": "שם פרטי ~",
+    "last_equal": "אותו שם משפחה",
+    "last_alias": "שם משפחה ~ (תעתיק)",
+    "last_close": "שם משפחה ~",
+    "born_equal": "אותו תאריך לידה",
+    "born_typo": "תאריך לידה עם טעות הקלדה",
+}
+ADDRESS_HE = ("מקום אחר", "אותו יישוב, רחוב אחר", "אותו יישוב", "אותו מיקוד", "אותו רחוב", "אותה כתובת")
+# (English, Hebrew) name of a comparison that is no one column of the file (agreed / differed)
+COMPARISON_NAMES: dict[str, tuple[str, str]] = {"phone": ("phone", "טלפון"), "address": ("address", "כתובת")}
 # the words of the drop-down (every one is read back by read_decisions: "skip" leaves the pair undecided)
 CHOICES = {"en": ("same", "different", "skip"), "he": ("כן", "לא", "דלג")}
 _SIDE = {"en": ("A", "B"), "he": ("א", "ב")}
@@ -64,6 +111,42 @@ def machine_names(columns: list[str]) -> dict[str, str]:
     return {c: back[c.strip()] for c in columns if c.strip() in back and back[c.strip()] != c}
 
 
+def _hebrew_reason(text: str) -> str:
+    """A pair's evidence in Hebrew: each phrase replaced, the longest first (two phrases hold a comma, and "same
+    landline" is the start of another); a similarity (~0.93) stays as it is."""
+    from pipeline.stages.dedupe.address import ADDRESS_LEVELS
+    from pipeline.stages.dedupe.phrases import PHRASES
+
+    words = {PHRASES[key]: hebrew for key, hebrew in REASON_HE.items()}
+    words |= dict(zip(ADDRESS_LEVELS, ADDRESS_HE, strict=True))
+    for english in sorted(words, key=len, reverse=True):
+        text = text.replace(english, words[english])
+    return text
+
+
+def _worded(review: pl.DataFrame, *, field_headers: Mapping[str, str], lang: str) -> pl.DataFrame:
+    """The sheet's words in the member file's language: why a person decides, the evidence (in Hebrew for a Hebrew
+    file), and what agreed and differed under the file's own headers."""
+    k = 0 if lang == "en" else 1
+
+    def field(name: str) -> str:
+        named = COMPARISON_NAMES.get(name) or FIELD_NAMES.get(name)
+        return field_headers.get(name) or (named[k] if named else name)
+
+    def fields(text: str | None) -> str | None:
+        return ", ".join(field(n.strip()) for n in text.split(",") if n.strip()) if text else text
+
+    out = review
+    if "because" in out.columns:
+        out = out.with_columns(pl.col("because").replace_strict({c: w[k] for c, w in BECAUSE.items()}, default=None))
+    if lang == "he" and "reason" in out.columns:
+        out = out.with_columns(pl.col("reason").cast(pl.String).map_elements(_hebrew_reason, return_dtype=pl.String))
+    for column in ("agreed", "disagreed"):
+        if column in out.columns:
+            out = out.with_columns(pl.col(column).map_elements(fields, return_dtype=pl.String))
+    return out
+
+
 def write_review(review: pl.DataFrame, path: Path, *, field_headers: Mapping[str, str], lang: str) -> None:
     """Write the review pairs (``_review``'s table: ``a_<field>``/``b_<field>`` side by side) to ``path``.
 
@@ -77,6 +160,7 @@ def write_review(review: pl.DataFrame, path: Path, *, field_headers: Mapping[str
         "decision",
         "match_probability",
         "reason",
+        "because",
         *ids,
         *[f"{s}_{f}" for f in fields for s in ("a", "b")],
         "agreed",
@@ -86,7 +170,8 @@ def write_review(review: pl.DataFrame, path: Path, *, field_headers: Mapping[str
         "fingerprint_a",
         "fingerprint_b",
     ]
-    table = safe_frame(review.select([c for c in order if c in review.columns]))
+    worded = _worded(review, field_headers=field_headers, lang=lang)
+    table = safe_frame(worded.select([c for c in order if c in worded.columns]))
     k = 0 if lang == "en" else 1
     side = _SIDE[lang]
 
@@ -135,7 +220,7 @@ def write_review(review: pl.DataFrame, path: Path, *, field_headers: Mapping[str
                     "input_message": " / ".join(CHOICES[lang]),
                 },
             )
-        widths = {"decision": 11, "match_probability": 10, "reason": 40, "agreed": 24, "disagreed": 24}
+        widths = {"decision": 11, "match_probability": 10, "reason": 40, "because": 40, "agreed": 24, "disagreed": 24}
         for c, column in enumerate(table.columns):
             if column.startswith(("source_row", "fingerprint")):
                 ws.set_column(c, c, 12, None, {"hidden": column.startswith("fingerprint")})

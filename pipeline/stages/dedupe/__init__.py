@@ -77,7 +77,7 @@ def deduplicate(
         encoded = None
     scored, model, model_stats = _scored(records, pairs, person, encoded=encoded, rules=d)
     del pairs  # the scored pairs hold what is needed of them
-    review = review_sheet(scored, records) if scored.height else pl.DataFrame()
+    review = review_sheet(scored, records, rules=d) if scored.height else pl.DataFrame()
     # in BANDS order: a group_by's order changes from run to run, and the report would with it
     counts = dict(scored.group_by("band").len().iter_rows()) if scored.height else {}
     by_band = {band: counts[band] for band in BANDS if band in counts}

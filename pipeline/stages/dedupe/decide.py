@@ -67,6 +67,32 @@ def family_facts_only() -> pl.Expr:
     return family & (pl.col("lvl_birth_date") == -1) & (pl.col("lvl_national_id") < 1)
 
 
+def _high(rules: DedupeRules) -> pl.Expr:
+    """Probability enough to merge: the ``merge`` band with an identifier that agrees, or ``merge_without_identifier``
+    on names and places alone."""
+    p = pl.col("match_probability")
+    return ((p >= rules.merge) & identifier_agrees()) | (p >= rules.merge_without_identifier)
+
+
+# why a pair in review is a person's to decide, in the order ``bands`` asks (review.xlsx words each in the member
+# file's language): the pair scored high enough to merge but is one name with only a family's facts, or its first
+# names are only alike; or it scored a merge on names and places alone; or it scored between the bands
+REVIEW_BECAUSE = ("family_facts", "alike_first_names", "no_identifier", "between_bands")
+
+
+def review_because(rules: DedupeRules) -> pl.Expr:
+    """For a pair in the review band, which of ``REVIEW_BECAUSE`` sent it there (read with ``bands``' own tests)."""
+    return (
+        pl.when(_high(rules) & family_facts_only())
+        .then(pl.lit(REVIEW_BECAUSE[0]))
+        .when(_high(rules) & ~first_names_settle())
+        .then(pl.lit(REVIEW_BECAUSE[1]))
+        .when(pl.col("match_probability") >= rules.merge)
+        .then(pl.lit(REVIEW_BECAUSE[2]))
+        .otherwise(pl.lit(REVIEW_BECAUSE[3]))
+    )
+
+
 def bands(scored: pl.DataFrame, /, *, rules: DedupeRules) -> pl.Series:
     """Each scored pair's band (Categorical), from its match probability, hard-rule verdicts (``rule_*``) and a
     person's decision (``same``: true, false or null).
@@ -82,10 +108,7 @@ def bands(scored: pl.DataFrame, /, *, rules: DedupeRules) -> pl.Series:
         .when(hard)
         .then(BANDS.index("never"))
         # names and places alone are not identity (a household, a namesake): a person decides
-        .when(
-            ((pl.col("match_probability") >= rules.merge) & identifier_agrees())
-            | (pl.col("match_probability") >= rules.merge_without_identifier)
-        )
+        .when(_high(rules))
         .then(
             pl.when(first_names_settle() & ~family_facts_only())
             .then(BANDS.index("merge"))

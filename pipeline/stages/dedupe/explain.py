@@ -10,12 +10,14 @@ import polars as pl
 
 from pipeline import ledger as ledger_
 from pipeline.checks import check
+from pipeline.rules import DedupeRules
 from pipeline.stages.dedupe.address import ADDRESS_LEVELS
 from pipeline.stages.dedupe.blocking import key_names
 from pipeline.stages.dedupe.compare import COMPARISONS, in_slices
-from pipeline.stages.dedupe.decide import HARD_RULES
+from pipeline.stages.dedupe.decide import HARD_RULES, review_because
 from pipeline.stages.dedupe.decisions import fingerprints, has_member_numbers
 from pipeline.stages.dedupe.model import SCORE_CHUNK_PAIRS
+from pipeline.stages.dedupe.phrases import PHRASES
 
 check(
     "duplicate-merged",
@@ -107,29 +109,29 @@ def _reason() -> pl.Expr:
     """The evidence of a pair in words: "same phone, first name ~0.94 (nickname), birth date equal"."""
 
     def part(expr: pl.Expr, text: pl.Expr | str) -> pl.Expr:
-        return pl.when(expr).then(text if isinstance(text, pl.Expr) else pl.lit(text))
+        return pl.when(expr).then(text if isinstance(text, pl.Expr) else pl.lit(PHRASES[text]))
 
     jw = lambda c: pl.col(c).round(2).cast(pl.String)  # noqa: E731
     parts = [
-        part(pl.col("lvl_national_id") == 2, "same ID number"),
-        part(pl.col("lvl_national_id") == 1, "ID number one digit off"),
-        part(pl.col("lvl_phone") == 4, "same mobile"),
-        part((pl.col("lvl_phone") == 3) & pl.col("__landline_only"), "same landline"),
-        part((pl.col("lvl_phone") == 3) & ~pl.col("__landline_only"), "same phone"),
-        part(pl.col("lvl_phone") == 2, "same landline, two mobiles"),
-        part(pl.col("lvl_phone") == 1, "phone one digit off"),
-        part((pl.col("lvl_phone") < 2) & pl.col("__two_mobiles"), "two different mobiles"),
-        part(pl.col("lvl_email") == 2, "same e-mail"),
-        part(pl.col("__swap"), "first and last name swapped"),
-        part(pl.col("lvl_first_name") == 4, "first name equal"),
-        part(pl.col("lvl_first_name") == 3, "first name ~ (nickname or transliteration)"),
-        part(pl.col("lvl_first_name").is_in([1, 2]), pl.lit("first name ~") + jw("__jw_first")),
-        part(pl.col("lvl_last_name") == 4, "last name equal"),
-        part(pl.col("lvl_last_name") == 3, "last name ~ (transliteration)"),
-        part(pl.col("lvl_last_name").is_in([1, 2]), pl.lit("last name ~") + jw("__jw_last")),
-        part(pl.col("lvl_birth_date") == 2, "birth date equal"),
-        part(pl.col("lvl_birth_date") == 1, "birth date typo"),
-        *[part(pl.col("lvl_address") == level, words) for level, words in enumerate(ADDRESS_LEVELS) if level],
+        part(pl.col("lvl_national_id") == 2, "id_same"),
+        part(pl.col("lvl_national_id") == 1, "id_typo"),
+        part(pl.col("lvl_phone") == 4, "mobile_same"),
+        part((pl.col("lvl_phone") == 3) & pl.col("__landline_only"), "landline_same"),
+        part((pl.col("lvl_phone") == 3) & ~pl.col("__landline_only"), "phone_same"),
+        part(pl.col("lvl_phone") == 2, "landline_two_mobiles"),
+        part(pl.col("lvl_phone") == 1, "phone_typo"),
+        part((pl.col("lvl_phone") < 2) & pl.col("__two_mobiles"), "two_mobiles"),
+        part(pl.col("lvl_email") == 2, "email_same"),
+        part(pl.col("__swap"), "swapped"),
+        part(pl.col("lvl_first_name") == 4, "first_equal"),
+        part(pl.col("lvl_first_name") == 3, "first_alias"),
+        part(pl.col("lvl_first_name").is_in([1, 2]), pl.lit(PHRASES["first_close"]) + jw("__jw_first")),
+        part(pl.col("lvl_last_name") == 4, "last_equal"),
+        part(pl.col("lvl_last_name") == 3, "last_alias"),
+        part(pl.col("lvl_last_name").is_in([1, 2]), pl.lit(PHRASES["last_close"]) + jw("__jw_last")),
+        part(pl.col("lvl_birth_date") == 2, "born_equal"),
+        part(pl.col("lvl_birth_date") == 1, "born_typo"),
+        *[part(pl.col("lvl_address") == level, pl.lit(words)) for level, words in enumerate(ADDRESS_LEVELS) if level],
     ]
     return pl.concat_list(parts).list.drop_nulls().list.join(", ")
 
@@ -164,8 +166,9 @@ def pairs_output(scored: pl.DataFrame, records: pl.DataFrame, keys: Sequence[str
     return out
 
 
-def review_sheet(scored: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
-    """The pairs a person must decide, side by side, with what agreed and what did not, and a decision column."""
+def review_sheet(scored: pl.DataFrame, records: pl.DataFrame, *, rules: DedupeRules) -> pl.DataFrame:
+    """The pairs a person must decide, side by side, with what agreed and what did not, why the pair needs a person
+    (``decide.REVIEW_BECAUSE``: a pair scored 1.0 may be a parent and child of one name), and a decision column."""
     todo = scored.filter(pl.col("band") == "review")
     if todo.height == 0:
         return pl.DataFrame(
@@ -190,6 +193,7 @@ def review_sheet(scored: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
         todo.with_columns(
             pl.concat_list(agreed).list.drop_nulls().list.join(", ").alias("agreed"),
             pl.concat_list(disagreed).list.drop_nulls().list.join(", ").alias("disagreed"),
+            review_because(rules).alias("because"),
         )
         .join(_named(side, "a", ids=ids, fields=cols), on="i")
         .join(_named(side, "b", ids=ids, fields=cols), on="j")
@@ -203,6 +207,7 @@ def review_sheet(scored: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
         "agreed",
         "disagreed",
         "reason",
+        "because",
         *interleaved,
         pl.lit("", pl.String).alias("decision"),
         "fingerprint_a",
