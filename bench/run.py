@@ -18,6 +18,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -92,6 +96,22 @@ def _assemble(path: Path, rows: int, fmt: str, seed: int) -> None:
     print(f"  assembled {path.name} from {len(parts)} parts in {time.perf_counter() - t:.1f} s", file=sys.stderr)
 
 
+def truth_of(path: Path) -> tuple[Path, int]:
+    """The generator's ground truth beside a member file, and the file row of its first record (the generator's
+    xlsx has a title and a blank row on top)."""
+    return path.with_name(path.stem + "_truth.csv"), 4 if path.suffix == ".xlsx" else 2
+
+
+def _known(truth: Path, first_row: int) -> pl.DataFrame:
+    """The truth by ``source_row``: one truth file (by ``record``) serves every format of the same data."""
+    import polars as pl
+
+    known = pl.read_csv(truth)
+    if "record" in known.columns:
+        known = known.with_columns((pl.col("record") + first_row).alias("source_row"))
+    return known
+
+
 def measure(path: Path) -> dict[str, object]:
     out = OUT / path.stem
     t = time.perf_counter()
@@ -101,8 +121,8 @@ def measure(path: Path) -> dict[str, object]:
     )
     figures: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     figures["process_s"] = time.perf_counter() - t
-    first_row = 4 if path.suffix == ".xlsx" else 2  # the generator's xlsx has a title and a blank row on top
-    figures |= dedupe_quality(out / "merge_map.csv", path.with_name(path.stem + "_truth.csv"), first_row=first_row)
+    truth, first_row = truth_of(path)
+    figures |= dedupe_quality(out / "merge_map.csv", truth, first_row=first_row)
     return figures
 
 
@@ -113,10 +133,9 @@ def dedupe_quality(merge_map: Path, truth: Path, *, first_row: int) -> dict[str,
 
     if not merge_map.exists() or not truth.exists():
         return {"f1": None, "precision": None, "lookalikes_merged": None}
-    known = pl.read_csv(truth)
+    known = _known(truth, first_row)
     family = ["family_id"] if "family_id" in known.columns else []
-    if "record" in known.columns:  # one truth file serves every format of the same data
-        known = known.select((pl.col("record") + first_row).alias("source_row"), "person_id", *family)
+    known = known.select("source_row", "person_id", *family)
     mm = pl.read_csv(merge_map, columns=["source_row", "golden_id"]).join(known, on="source_row")
     mm = mm.filter(pl.col("person_id") >= 0)
 
@@ -150,8 +169,8 @@ def review_worked(path: Path, out: Path, truth: Path, *, first_row: int) -> dict
         return {"review_pairs": None, "f1_reviewed": None, "precision_reviewed": None}
     review = pl.read_excel(sheet, infer_schema_length=0)
     review = review.rename(machine_names(review.columns))
-    known = pl.read_csv(truth).select((pl.col("record") + first_row).alias("row"), "person_id")
-    person = lambda side: known.rename({"row": f"source_row_{side}", "person_id": f"person_{side}"})  # noqa: E731
+    known = _known(truth, first_row).select("source_row", "person_id")
+    person = lambda side: known.rename({"source_row": f"source_row_{side}", "person_id": f"person_{side}"})  # noqa: E731
     decided = (
         review.with_columns(pl.col("source_row_a", "source_row_b").cast(pl.Int64))
         .join(person("a"), on="source_row_a", how="left")
@@ -199,8 +218,7 @@ def main(argv: list[str] | None = None) -> None:
         f |= dict.fromkeys(("review_pairs", "f1_reviewed", "precision_reviewed"))
         if fmt in args.review_formats.split(","):
             print(f"  replaying {path.name} with its review queue decided ...", file=sys.stderr)
-            first_row = 4 if path.suffix == ".xlsx" else 2
-            truth = path.with_name(path.stem + "_truth.csv")
+            truth, first_row = truth_of(path)
             f |= review_worked(path, OUT / path.stem, truth, first_row=first_row)
         stages = f["stages"]
         assert isinstance(stages, dict)

@@ -8,6 +8,7 @@ saved in Hebrew replays as one saved in English.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -111,16 +112,22 @@ def machine_names(columns: list[str]) -> dict[str, str]:
     return {c: back[c.strip()] for c in columns if c.strip() in back and back[c.strip()] != c}
 
 
-def _hebrew_reason(text: str) -> str:
-    """A pair's evidence in Hebrew: each phrase replaced, the longest first (two phrases hold a comma, and "same
-    landline" is the start of another); a similarity (~0.93) stays as it is."""
+@functools.lru_cache(maxsize=1)
+def _hebrew_words() -> tuple[tuple[str, str], ...]:
+    """(English phrase, Hebrew) of a pair's evidence, the longest phrase first (two phrases hold a comma, and "same
+    landline" is the start of another)."""
     from pipeline.stages.dedupe.address import ADDRESS_LEVELS
     from pipeline.stages.dedupe.phrases import PHRASES
 
     words = {PHRASES[key]: hebrew for key, hebrew in REASON_HE.items()}
     words |= dict(zip(ADDRESS_LEVELS, ADDRESS_HE, strict=True))
-    for english in sorted(words, key=len, reverse=True):
-        text = text.replace(english, words[english])
+    return tuple(sorted(words.items(), key=lambda w: len(w[0]), reverse=True))
+
+
+def _hebrew_reason(text: str) -> str:
+    """A pair's evidence in Hebrew: each phrase replaced whole; a similarity (~0.93) stays as it is."""
+    for english, hebrew in _hebrew_words():
+        text = text.replace(english, hebrew)
     return text
 
 
@@ -139,11 +146,15 @@ def _worded(review: pl.DataFrame, *, field_headers: Mapping[str, str], lang: str
     out = review
     if "because" in out.columns:
         out = out.with_columns(pl.col("because").replace_strict({c: w[k] for c, w in BECAUSE.items()}, default=None))
-    if lang == "he" and "reason" in out.columns:
-        out = out.with_columns(pl.col("reason").cast(pl.String).map_elements(_hebrew_reason, return_dtype=pl.String))
-    for column in ("agreed", "disagreed"):
+    # each distinct text is worded once (a few thousand pairs hold a few hundred reasons)
+    worded = {"agreed": fields, "disagreed": fields} | ({"reason": _hebrew_reason} if lang == "he" else {})
+    for column, word in worded.items():
         if column in out.columns:
-            out = out.with_columns(pl.col(column).map_elements(fields, return_dtype=pl.String))
+            texts = out.get_column(column).cast(pl.String)
+            distinct = texts.drop_nulls().unique().to_list()
+            out = out.with_columns(
+                texts.replace_strict(distinct, [word(t) for t in distinct], default=None, return_dtype=pl.String)
+            )
     return out
 
 

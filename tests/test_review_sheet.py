@@ -149,3 +149,41 @@ def test_why_a_pair_is_in_review_is_the_rule_that_sent_it_there(tmp_path: Path, 
     path.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
     result = process(path, rules=RULES, options=RunOptions(reference_date=dt.date(2026, 11, 22)))
     assert result.review.get_column("because").to_list() == [because]
+
+
+def test_an_english_file_s_sheet_words_why_in_english_under_its_own_headers() -> None:
+    from pipeline.review_sheet import BECAUSE, _worded
+
+    review = pl.DataFrame(
+        {
+            "reason": ["two different mobiles, first name equal, same locality"],
+            "because": ["family_facts"],
+            "agreed": ["first_name, address"],
+            "disagreed": ["phone"],
+        }
+    )
+    worded = _worded(review, field_headers={"first_name": "First Name"}, lang="en").row(0, named=True)
+    assert worded == {
+        "reason": "two different mobiles, first name equal, same locality",  # the English phrases themselves
+        "because": BECAUSE["family_facts"][0],
+        "agreed": "First Name, address",
+        "disagreed": "phone",
+    }
+
+
+def test_every_pair_in_review_gets_the_reason_that_sent_it_there(tmp_path: Path) -> None:
+    """``review_because`` reads ``bands``' own tests: over 5,000 generated members with families, a reason that holds
+    back a merge is given only to pairs that scored high enough to merge, and every review pair has one reason."""
+    from pipeline.stages.dedupe.decide import REVIEW_BECAUSE
+
+    path = tmp_path / "m.csv"
+    to_frame(generate(5000, seed=11, families=0.1)[0]).write_csv(path)
+    review = process(path, rules=RULES).review
+    assert set(review.get_column("because").unique()) >= {"family_facts", "no_identifier", "between_bands"}
+    assert review.height > 0
+    assert set(review.get_column("because").to_list()) <= set(REVIEW_BECAUSE)
+    merge = RULES.dedupe.merge
+    held = review.filter(pl.col("because").is_in(["family_facts", "alike_first_names", "no_identifier"]))
+    assert (held.get_column("match_probability") >= round(merge, 3)).all()
+    between = review.filter(pl.col("because") == "between_bands")
+    assert (between.get_column("match_probability") <= merge).all()  # rounded to 3 places on the sheet

@@ -218,6 +218,10 @@ def shared_lists(
     return pl.Series(found["s"]), pl.Series(found["c"])
 
 
+# the fewest consonants a skeleton must hold to be compared across scripts (``cross_script_similarity``)
+SKELETON_MIN = 3
+
+
 def cross_script_similarity(
     a: pl.Series, b: pl.Series, facts: pl.DataFrame, scorer: Any, *, distinct: Distinct | None = None
 ) -> np.ndarray:
@@ -227,7 +231,9 @@ def cross_script_similarity(
     Jaro-Winkler reads no letter of ``Ashkenazi`` in ``אשנזי``, so a typo in a name written in the other script
     was a different name (level 0) where the same typo in one script is a close one. Their skeletons (``SKNZ`` and
     ``SNZ``) are compared instead, every skeleton of one against every one of the other, in one rapidfuzz batch
-    over the distinct pairs of codes."""
+    over the distinct pairs of codes. Only skeletons of three consonants or more: two consonants and a third
+    scored 0.91 ("near") for ``גל`` and ``Golan``, ``לוי`` and ``Levin``, ``חדד`` and ``Hadar``, names of other
+    families, and such a pair of one birth date and town merged."""
     out = np.zeros(a.len(), dtype=float)
     where, da, db, inverse = distinct if distinct is not None else distinct_pairs(a, b)
     if not len(where):
@@ -243,6 +249,7 @@ def cross_script_similarity(
         .explode("skel_a")
         .explode("skel_b")
         .drop_nulls()
+        .filter((pl.col("skel_a").str.len_chars() >= SKELETON_MIN) & (pl.col("skel_b").str.len_chars() >= SKELETON_MIN))
     )
     if both.height:
         scores = process.cpdist(both["skel_a"].to_list(), both["skel_b"].to_list(), scorer=scorer, workers=-1)
