@@ -138,8 +138,9 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
     p = p.with_columns(
         *[s.alias(f"__skel_{x}_{y}") for (x, y), (s, _) in shared.items()],
         *[c.alias(f"__canon_{x}_{y}") for (x, y), (_, c) in shared.items()],
-        *[(s & ~shared[xy][1]).alias(f"__sexes_{xy[0]}_{xy[1]}") for xy, (s, _) in given.items()],
-        *[(c & ~shared[xy][1]).alias(f"__names_{xy[0]}_{xy[1]}") for xy, (_, c) in given.items()],
+        *[(s & ~shared[xy][1]).alias(f"__sexes_{xy[0]}_{xy[1]}") for xy, (s, _, _) in given.items()],
+        *[(c & ~shared[xy][1]).alias(f"__names_{xy[0]}_{xy[1]}") for xy, (_, c, _) in given.items()],
+        *[g.alias(f"__given_{xy[0]}_{xy[1]}") for xy, (_, _, g) in given.items() if xy != ("first", "first")],
     )
 
     # the better orientation, counting a nickname or transliteration as a full match (Jaro-Winkler cannot see
@@ -334,13 +335,22 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         [pl.col(f"__{what}_{xy}") for what in ("sexes", "names") for xy in ("first_last", "last_first")]
     )
 
+    # a swapped pair whose one cross holds two given names and whose other cross does not: that cross is the first
+    # names' (מזרחי אסר against איתי מזרחי: the family name matched, the given names did not, and read the other way
+    # round "first name equal" merged a sister with her brother)
+    given_first = swapped & pl.col("__given_first_last") & ~pl.col("__given_last_first")
+    given_last = swapped & pl.col("__given_last_first") & ~pl.col("__given_first_last")
+
     def oriented(first: str, last: str) -> tuple[pl.Expr, pl.Expr]:
-        """The first names' and the last names' of two cross-or-straight comparisons ``first`` and ``last``."""
+        """The first names' and the last names' of two cross-or-straight comparisons ``first`` and ``last`` (after a
+        swap, ``first`` is the a side's first name against the b side's last)."""
         stronger, weaker = pl.max_horizontal(first, last), pl.min_horizontal(first, last)
-        return (
-            pl.when(crossed_given).then(weaker).when(swapped).then(stronger).otherwise(pl.col(first)),
-            pl.when(crossed_given).then(stronger).when(swapped).then(weaker).otherwise(pl.col(last)),
-        )
+
+        def pick(this: pl.Expr, that: pl.Expr, given: pl.Expr, other: pl.Expr) -> pl.Expr:
+            chosen = pl.when(given_first).then(this).when(given_last).then(that).when(crossed_given).then(given)
+            return chosen.when(swapped).then(other).otherwise(this)
+
+        return pick(pl.col(first), pl.col(last), weaker, stronger), pick(pl.col(last), pl.col(first), stronger, weaker)
 
     lvl_first, lvl_last = oriented("__lvl_first", "__lvl_last")
     jw_first, jw_last = oriented("__jw_first", "__jw_last")

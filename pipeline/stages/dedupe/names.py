@@ -138,13 +138,16 @@ def given_name_table() -> pl.DataFrame:
 ONE_SEX = 0.8
 # a given name this many Israelis bear is a name of its own: another such name is not a typo of it (שרה, שירה)
 COMMON_NAME = 1_000
+# a name borne by fewer than this share of another's bearers says nothing of sex against it: אסר (121 men) beside
+# אסתר (59,476 women) is אסתר with a letter dropped, not a man (one mobile, e-mail and birth date were held apart)
+RARE_BESIDE = 0.01
 
 
 @functools.lru_cache(maxsize=1)
 def name_sex() -> pl.DataFrame:
-    """``key`` (a given name folded as match keys are) -> ``sex`` ("F", "M" or null: anyone's) and ``common``
-    (at least ``COMMON_NAME`` bearers) for the CBS first names: one sex's when at least ``ONE_SEX`` of its bearers
-    are."""
+    """``key`` (a given name folded as match keys are) -> ``sex`` ("F", "M" or null: anyone's), ``common``
+    (at least ``COMMON_NAME`` bearers) and ``bearers`` for the CBS first names: one sex's when at least ``ONE_SEX``
+    of its bearers are."""
     from pipeline.fields.names import first_name_lexicon, match_key
 
     return (
@@ -157,6 +160,7 @@ def name_sex() -> pl.DataFrame:
             .then(pl.lit("M"))
             .alias("sex"),
             (pl.col("total") >= COMMON_NAME).alias("common"),
+            pl.col("total").alias("bearers"),
         )
         .sort("common", descending=True)
         .unique("key", keep="first", maintain_order=True)
@@ -175,12 +179,13 @@ def name_facts(values: pl.Series, names: pl.DataFrame) -> pl.DataFrame:
     by_canon = (
         table.join(sexes.rename({"key": "canonical"}), on="canonical", how="inner")
         .group_by("key")
-        .agg(pl.col("sex").unique(), pl.col("common").all())
+        .agg(pl.col("sex").unique(), pl.col("common").all(), pl.col("bearers").max())
         .select(
             "key",
             # canonicals of both sexes (a nickname of two names) say nothing
             pl.when(pl.col("sex").list.len() == 1).then(pl.col("sex").list.first()).alias("canon_sex"),
             pl.col("common").alias("canon_common"),
+            pl.col("bearers").alias("canon_bearers"),
         )
     )
     facts = (
@@ -199,4 +204,5 @@ def name_facts(values: pl.Series, names: pl.DataFrame) -> pl.DataFrame:
         pl.col("name").str.contains("[A-Za-z]").alias("latin"),
         pl.coalesce("sex", "canon_sex").alias("sex"),
         pl.coalesce("common", "canon_common").fill_null(False).alias("common"),
+        pl.coalesce("bearers", "canon_bearers").alias("bearers"),
     )

@@ -262,15 +262,37 @@ def cross_script_similarity(
 
 def two_given_names(
     a: pl.Series, b: pl.Series, facts: pl.DataFrame, *, distinct: Distinct | None = None
-) -> tuple[pl.Series, pl.Series]:
+) -> tuple[pl.Series, pl.Series, pl.Series]:
     """Whether names ``a[k]`` and ``b[k]`` (codes) are two different given names: mostly borne by the two sexes
-    (the name facts' ``sex``), and both common given names (``common``); worked out once per distinct pair of
-    codes, false where a fact is unknown. Equal codes are one name."""
+    (the name facts' ``sex``), unless one is borne by under ``RARE_BESIDE`` of the other's bearers (a misspelling
+    of it more likely than a name: אסר for אסתר); and both common given names (``common``). Worked out once per
+    distinct pair of codes, false where a fact is unknown. Equal codes are one name. Third: whether both are
+    given names at all (borne as first names by Israelis, CBS), which tells the given names' cross of a swapped
+    pair from the family names'."""
+    from pipeline.stages.dedupe.names import RARE_BESIDE
+
+    fewer, more = pl.min_horizontal("bearers_a", "bearers_b"), pl.max_horizontal("bearers_a", "bearers_b")
     found = pair_verdicts(
         a,
         b,
-        facts.select("code", "sex", "common"),
-        {"sexes": pl.col("sex_a") != pl.col("sex_b"), "common": pl.col("common_a") & pl.col("common_b")},
+        facts.select("code", "sex", "common", "bearers"),
+        {
+            "sexes": (pl.col("sex_a") != pl.col("sex_b")) & (fewer >= RARE_BESIDE * more),
+            "common": pl.col("common_a") & pl.col("common_b"),
+            "given": pl.col("bearers_a").is_not_null() & pl.col("bearers_b").is_not_null(),
+        },
+        equal={"given": _known_given(a, facts)},
         distinct=distinct,
     )
-    return pl.Series(found["sexes"]), pl.Series(found["common"])
+    return pl.Series(found["sexes"]), pl.Series(found["common"]), pl.Series(found["given"])
+
+
+def _known_given(codes: pl.Series, facts: pl.DataFrame) -> np.ndarray:
+    """Per row: whether the name coded there is a known given name (has bearers)."""
+    known = facts.select("code", pl.col("bearers").is_not_null().alias("g"))
+    return (
+        (codes.rename("code").to_frame().join(known, on="code", how="left", maintain_order="left"))
+        .get_column("g")
+        .fill_null(False)
+        .to_numpy()
+    )
