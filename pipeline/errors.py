@@ -21,6 +21,11 @@ def printable(text: str) -> str:
     return _CONTROLS.sub("", _ESCAPES.sub("", text))
 
 
+def one_line(text: str) -> str:
+    """``text`` printable and on one line (an error message that quotes a file's cell may hold line breaks)."""
+    return " ".join(printable(text).split())
+
+
 class CleanseError(Exception):
     """An input or a rules file that cannot be used. Rendered as one line, exit code 2."""
 
@@ -32,7 +37,7 @@ class CleanseError(Exception):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
-        text = " ".join(printable(self.message).split())
+        text = one_line(self.message)
         return f"{printable(self.path)}: {text}" if self.path else text
 
 

@@ -20,7 +20,7 @@ import typer
 from pipeline import __version__
 from pipeline.cli import check, inspect, run, scrub
 from pipeline.cli.conventions import EXIT_OK, EXIT_USAGE
-from pipeline.errors import printable
+from pipeline.errors import one_line
 
 app = typer.Typer(
     add_completion=False,
@@ -69,9 +69,10 @@ def _parser_errors() -> tuple[type[Exception], type[Exception]]:
     raise ImportError("neither typer._click nor click is installed")  # pragma: no cover
 
 
-def _one_line(exc: Exception) -> str:
-    """A parser error's message as one printable line, as ``CleanseError.one_line`` makes ours."""
-    return " ".join(printable(exc.format_message()).split())  # type: ignore[attr-defined]
+def _message(exc: Exception) -> str:
+    """A parser error's message (its classes come from whichever click is installed: ``_parser_errors``), as one
+    printable line, as ours are."""
+    return one_line(exc.format_message())  # type: ignore[attr-defined]
 
 
 def main() -> None:
@@ -88,10 +89,10 @@ def main() -> None:
             typer.echo(ctx.get_help())
             sys.exit(EXIT_USAGE)
         where = f" ('{ctx.command_path} -h' lists the options)" if ctx is not None else ""
-        typer.echo(f"cleanse: error: {_one_line(exc)}{where}", err=True)
+        typer.echo(f"cleanse: error: {_message(exc)}{where}", err=True)
         sys.exit(EXIT_USAGE)
     except parser_error as exc:  # the parser's other errors (a file it could not open): one line too
-        typer.echo(f"cleanse: error: {_one_line(exc)}", err=True)
+        typer.echo(f"cleanse: error: {_message(exc)}", err=True)
         sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
     except typer.Abort:
         typer.echo("Aborted!", err=True)

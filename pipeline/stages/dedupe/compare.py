@@ -163,6 +163,11 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         pl.Series("__xs_last", np.where(swap, xl_x, xl_ab)),
     )
 
+    def spelled(part: str) -> pl.Expr:
+        """How alike two names are spelled: Jaro-Winkler, or across scripts their skeletons' (two common given
+        names are read by Jaro-Winkler alone: Chen and חנה share every consonant)."""
+        return pl.max_horizontal(f"__jw_{part}", f"__xs_{part}")
+
     def other(part: str) -> str:  # the b-side name compared with a-side `part`, after a swap
         return "last" if part == "first" else "first"
 
@@ -179,9 +184,6 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         # made a pair's levels depend on which record was a: אבי אברם ~ טל אברהם scored 3 one way and 0 the other)
         alias = shared("skel") | (shared("canon") if part == "first" else pl.col("__swap") & shared("canon"))
         score = pl.col(f"__jw_{part}")
-        # a typo across scripts is as close as one in one script; two common given names are not (Chen and חנה
-        # share every consonant)
-        spelled = pl.max_horizontal(score, pl.col(f"__xs_{part}"))
 
         # two given names: the a side's first name against the b side's, or, read swapped, either cross
         def given_names(what: str) -> pl.Expr:
@@ -206,9 +208,9 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
             .then(pl.when(score >= rules.name_near).then(1).otherwise(0))
             .when(alias.fill_null(False))
             .then(3)
-            .when(spelled >= rules.name_close)
+            .when(spelled(part) >= rules.name_close)
             .then(2)
-            .when(spelled >= rules.name_near)
+            .when(spelled(part) >= rules.name_near)
             .then(1)
             .otherwise(0)
         )
@@ -282,7 +284,7 @@ def _compare(encoded: Encoded, pairs: pl.DataFrame, *, rules: DedupeRules) -> pl
         name_level("first").alias("__lvl_first"),
         name_level("last").alias("__lvl_last"),
         # the similarity a pair's reason quotes ("last name ~0.92"): across scripts, the skeletons'
-        *[pl.max_horizontal(f"__jw_{part}", f"__xs_{part}").alias(f"__jw_{part}") for part in ("first", "last")],
+        *[spelled(part).alias(f"__jw_{part}") for part in ("first", "last")],
         pl.when(da.is_null() | db.is_null())
         .then(-1)
         .when(da == db)

@@ -80,17 +80,22 @@ def _high(rules: DedupeRules) -> pl.Expr:
 REVIEW_BECAUSE = ("family_facts", "alike_first_names", "no_identifier", "between_bands")
 
 
+def _held_back() -> pl.Expr:
+    """For a pair that scored high enough to merge, why a person decides it instead (an index into
+    ``REVIEW_BECAUSE``), or null: it merges. ``bands`` and ``review_because`` read this one expression."""
+    return pl.when(family_facts_only()).then(pl.lit(0, pl.UInt8)).when(~first_names_settle()).then(pl.lit(1, pl.UInt8))
+
+
 def review_because(rules: DedupeRules) -> pl.Expr:
-    """For a pair in the review band, which of ``REVIEW_BECAUSE`` sent it there (read with ``bands``' own tests)."""
-    return (
-        pl.when(_high(rules) & family_facts_only())
-        .then(pl.lit(REVIEW_BECAUSE[0]))
-        .when(_high(rules) & ~first_names_settle())
-        .then(pl.lit(REVIEW_BECAUSE[1]))
+    """For a pair in the review band, which of ``REVIEW_BECAUSE`` sent it there (``bands``' own tests)."""
+    number = (
+        pl.when(_high(rules))
+        .then(_held_back())
         .when(pl.col("match_probability") >= rules.merge)
-        .then(pl.lit(REVIEW_BECAUSE[2]))
-        .otherwise(pl.lit(REVIEW_BECAUSE[3]))
+        .then(pl.lit(2, pl.UInt8))
+        .otherwise(pl.lit(3, pl.UInt8))
     )
+    return number.replace_strict(list(range(len(REVIEW_BECAUSE))), list(REVIEW_BECAUSE), return_dtype=pl.String)
 
 
 def bands(scored: pl.DataFrame, /, *, rules: DedupeRules) -> pl.Series:
@@ -109,11 +114,7 @@ def bands(scored: pl.DataFrame, /, *, rules: DedupeRules) -> pl.Series:
         .then(BANDS.index("never"))
         # names and places alone are not identity (a household, a namesake): a person decides
         .when(_high(rules))
-        .then(
-            pl.when(first_names_settle() & ~family_facts_only())
-            .then(BANDS.index("merge"))
-            .otherwise(BANDS.index("review"))
-        )
+        .then(pl.when(_held_back().is_null()).then(BANDS.index("merge")).otherwise(BANDS.index("review")))
         .when(pl.col("match_probability") >= rules.review)
         .then(BANDS.index("review"))
         .otherwise(BANDS.index("apart"))

@@ -109,7 +109,8 @@ def encode(records: pl.DataFrame) -> Encoded:
         # the token-set ratio compares
         texts={space: texts(values) for space, values in spaces.items()}
         | {"street_tight": texts(streets.str.replace_all(" ", "", literal=True))}
-        # localities the official list does not know, compared as their letters: "birmingha m gardens"
+        # localities the official list does not know, compared as their letters: "birmingha m gardens" (not
+        # places.place_key, which folds transliterations: "forets hill" became "forezhil", 82 alike, not 90)
         | {"city_tight": texts(cities.str.to_lowercase().str.replace_all(r"[\s\-'\.\"׳״]", ""))},
         edits={space: edit_signatures(spaces[space]) for space in ONE_EDIT},
         facts=name_facts(names, spelled),

@@ -4,7 +4,7 @@ once by rapidfuzz's multi-threaded ``process.cpdist``, never a Python loop over 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import polars as pl
@@ -166,21 +166,38 @@ def pair_verdicts(
     out = {name: equal[name].copy() if equal and name in equal else np.zeros(a.len(), dtype=bool) for name in verdicts}
     where, da, db, inverse = distinct if distinct is not None else distinct_pairs(a, b)
     if len(where):
-
-        def side(s: str) -> pl.DataFrame:
-            return facts.rename({c: f"{c}_{s}" for c in facts.columns})
-
         both = (
-            pl.DataFrame({"code_a": da, "code_b": db})
-            .with_row_index("n")
-            .join(side("a"), on="code_a", how="left")
-            .join(side("b"), on="code_b", how="left")
+            _with_facts(da, db, facts, how="left")
             .sort("n")
             .select(*[verdict.fill_null(False).alias(name) for name, verdict in verdicts.items()])
         )
         for name in verdicts:
             out[name][where] = both.get_column(name).to_numpy()[inverse]
     return out
+
+
+def _with_facts(da: np.ndarray, db: np.ndarray, facts: pl.DataFrame, *, how: Literal["left", "inner"]) -> pl.DataFrame:
+    """The distinct pairs of codes ``da[n]``, ``db[n]`` (``n``) with what ``facts`` (one row per ``code``) say of
+    each side, as ``<fact>_a`` and ``<fact>_b``."""
+    return (
+        pl.DataFrame({"code_a": da, "code_b": db})
+        .with_row_index("n")
+        .join(facts.rename(lambda c: f"{c}_a"), on="code_a", how=how)
+        .join(facts.rename(lambda c: f"{c}_b"), on="code_b", how=how)
+    )
+
+
+def _facts_by_row(codes: pl.Series, facts: pl.DataFrame, per_code: Mapping[str, pl.Expr]) -> dict[str, np.ndarray]:
+    """Boolean ``per_code`` facts of each row's value (``codes``), false where the code has none: a verdict on a
+    pair of equal codes is a fact of the one value (``pair_verdicts``' ``equal``)."""
+    known = facts.select("code", *[fact.alias(name) for name, fact in per_code.items()])
+    rows = codes.rename("code").to_frame().join(known, on="code", how="left", maintain_order="left")
+    return {name: rows.get_column(name).fill_null(False).to_numpy() for name in per_code}
+
+
+# the fewest consonants a skeleton must hold to be evidence: two given names in one script that share only a
+# shorter one (``shared_lists``), and names compared across scripts (``cross_script_similarity``)
+SKELETON_MIN = 3
 
 
 def shared_lists(
@@ -192,13 +209,11 @@ def shared_lists(
     ``given``: the names are given names. Two given names in one script that share only a skeleton of two
     consonants are different names with other vowels (``Sarah`` and ``Shira``, ``שרה`` and ``שירה``: both ``SR``);
     across scripts the vowels are not written alike, and such a skeleton still counts (``Moshe`` ~ ``משה``)."""
-    has = facts.select("code", (pl.col("skel").list.len() > 0).alias("s"), (pl.col("canon").list.len() > 0).alias("c"))
-    same = a.rename("code").to_frame().join(has, on="code", how="left", maintain_order="left")
     shared_skeletons = pl.col("skel_a").list.set_intersection(pl.col("skel_b"))
     if given:  # one script: only skeletons of three consonants or more
         shared_skeletons = (
             pl.when(pl.col("latin_a") == pl.col("latin_b"))
-            .then(shared_skeletons.list.eval(pl.element().filter(pl.element().str.len_chars() >= 3)))
+            .then(shared_skeletons.list.eval(pl.element().filter(pl.element().str.len_chars() >= SKELETON_MIN)))
             .otherwise(shared_skeletons)
         )
     found = pair_verdicts(
@@ -209,17 +224,13 @@ def shared_lists(
             "s": shared_skeletons.list.len() > 0,
             "c": pl.col("canon_a").list.set_intersection(pl.col("canon_b")).list.len() > 0,
         },
-        equal={k: same.get_column(k).fill_null(False).to_numpy() for k in ("s", "c")},
+        equal=_facts_by_row(a, facts, {"s": pl.col("skel").list.len() > 0, "c": pl.col("canon").list.len() > 0}),
         distinct=distinct,
     )
     nulls = (a.is_null() | b.is_null()).to_numpy()
     for shared in found.values():
         shared[nulls] = False
     return pl.Series(found["s"]), pl.Series(found["c"])
-
-
-# the fewest consonants a skeleton must hold to be compared across scripts (``cross_script_similarity``)
-SKELETON_MIN = 3
 
 
 def cross_script_similarity(
@@ -238,12 +249,8 @@ def cross_script_similarity(
     where, da, db, inverse = distinct if distinct is not None else distinct_pairs(a, b)
     if not len(where):
         return out
-    known = facts.select("code", "skel", "latin")
     both = (
-        pl.DataFrame({"code_a": da, "code_b": db})
-        .with_row_index("n")
-        .join(known.rename(lambda c: f"{c}_a"), on="code_a", how="inner")
-        .join(known.rename(lambda c: f"{c}_b"), on="code_b", how="inner")
+        _with_facts(da, db, facts.select("code", "skel", "latin"), how="inner")
         .filter(pl.col("latin_a") != pl.col("latin_b"))
         .select("n", "skel_a", "skel_b")
         .explode("skel_a")
@@ -281,18 +288,7 @@ def two_given_names(
             "common": pl.col("common_a") & pl.col("common_b"),
             "given": pl.col("bearers_a").is_not_null() & pl.col("bearers_b").is_not_null(),
         },
-        equal={"given": _known_given(a, facts)},
+        equal=_facts_by_row(a, facts, {"given": pl.col("bearers").is_not_null()}),
         distinct=distinct,
     )
     return pl.Series(found["sexes"]), pl.Series(found["common"]), pl.Series(found["given"])
-
-
-def _known_given(codes: pl.Series, facts: pl.DataFrame) -> np.ndarray:
-    """Per row: whether the name coded there is a known given name (has bearers)."""
-    known = facts.select("code", pl.col("bearers").is_not_null().alias("g"))
-    return (
-        (codes.rename("code").to_frame().join(known, on="code", how="left", maintain_order="left"))
-        .get_column("g")
-        .fill_null(False)
-        .to_numpy()
-    )
